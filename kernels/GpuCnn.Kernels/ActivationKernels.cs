@@ -1,0 +1,35 @@
+using ILGPU;
+
+namespace GpuCnn.Kernels;
+
+/// <summary>ReLU as its own pass, for layers whose GEMM cannot fuse it (after batch norm).</summary>
+public static class ActivationKernels
+{
+    /// <summary>y = max(x, 0). In place is allowed.</summary>
+    public static void ReluForward(Index1D thread, ArrayView<float> input, ArrayView<float> output, WorkSplit split)
+    {
+        int end = split.End(thread);
+        for (int i = split.Start(thread); i < end; i++)
+        {
+            float v = input[i];
+            output[i] = v > 0f ? v : 0f;
+        }
+    }
+
+    /// <summary>dX = dY where y &gt; 0, else 0. Uses the output y, so a fused forward needs no copy of x. In place is allowed.</summary>
+    public static void ReluBackward(Index1D thread, ArrayView<float> output, ArrayView<float> outputGrad,
+        ArrayView<float> inputGrad, WorkSplit split)
+    {
+        int end = split.End(thread);
+        for (int i = split.Start(thread); i < end; i++)
+            inputGrad[i] = output[i] > 0f ? outputGrad[i] : 0f;
+    }
+
+    /// <summary>y = a + b: the residual add. Its backward pass passes dY to both branches unchanged.</summary>
+    public static void Add(Index1D thread, ArrayView<float> a, ArrayView<float> b, ArrayView<float> sum, WorkSplit split)
+    {
+        int end = split.End(thread);
+        for (int i = split.Start(thread); i < end; i++)
+            sum[i] = a[i] + b[i];
+    }
+}

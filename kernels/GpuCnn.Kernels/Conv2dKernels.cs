@@ -1,0 +1,102 @@
+using ILGPU;
+
+namespace GpuCnn.Kernels;
+
+/// <summary>Geometry of a 2-D convolution over NHWC tensors with a KH×KW×Cin×Cout kernel.</summary>
+public struct ConvGeometry
+{
+    public int Batch, InHeight, InWidth, InChannels;
+    public int KernelHeight, KernelWidth, Stride, Padding;
+    public int OutHeight, OutWidth;
+
+    public ConvGeometry(int batch, int inHeight, int inWidth, int inChannels, int kernelHeight, int kernelWidth,
+        int stride, int padding)
+    {
+        Batch = batch; InHeight = inHeight; InWidth = inWidth; InChannels = inChannels;
+        KernelHeight = kernelHeight; KernelWidth = kernelWidth; Stride = stride; Padding = padding;
+        OutHeight = (inHeight + 2 * padding - kernelHeight) / stride + 1;
+        OutWidth = (inWidth + 2 * padding - kernelWidth) / stride + 1;
+    }
+
+    /// <summary>Rows of the im2col matrix: one per output pixel.</summary>
+    public readonly int ColumnRows => Batch * OutHeight * OutWidth;
+
+    /// <summary>Columns of the im2col matrix: one per (kh, kw, cin), Keras's kernel order.</summary>
+    public readonly int ColumnWidth => KernelHeight * KernelWidth * InChannels;
+
+    public readonly int InputPixels => Batch * InHeight * InWidth;
+}
+
+/// <summary>
+/// Convolution as lowering plus GEMM. Forward: Conv2dIm2Col lays each output pixel's receptive
+/// field out as one row, then a GEMM with the (KH·KW·Cin)×Cout kernel gives the NHWC output (bias
+/// and ReLU fused into its epilogue). Backward: the weight gradient is colᵀ·dY and the column
+/// gradient dY·Wᵀ (GEMMs), which Conv2dCol2Im folds back onto the input pixels. Zero padding and
+/// stride are handled here, so the GEMM never sees them.
+/// </summary>
+public static class Conv2dKernels
+{
+    /// <summary>col[r, (kh,kw,c)] = x[n, oy*s-p+kh, ox*s-p+kw, c], or 0 outside the image. Items are rows r.</summary>
+    public static void Conv2dIm2Col(Index1D thread, ArrayView<float> input, ArrayView<float> columns,
+        ConvGeometry g, WorkSplit split)
+    {
+        int end = split.End(thread);
+        int width = g.ColumnWidth;
+        for (int row = split.Start(thread); row < end; row++)
+        {
+            int ox = row % g.OutWidth;
+            int oy = row / g.OutWidth % g.OutHeight;
+            int n = row / (g.OutWidth * g.OutHeight);
+            int dst = row * width;
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                int iy = oy * g.Stride - g.Padding + kh;
+                for (int kw = 0; kw < g.KernelWidth; kw++)
+                {
+                    int ix = ox * g.Stride - g.Padding + kw;
+                    bool inside = iy >= 0 && iy < g.InHeight && ix >= 0 && ix < g.InWidth;
+                    int src = ((n * g.InHeight + iy) * g.InWidth + ix) * g.InChannels;
+                    for (int c = 0; c < g.InChannels; c++)
+                        columns[dst + c] = inside ? input[src + c] : 0f;
+                    dst += g.InChannels;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// dX[n,iy,ix,c] = Σ over kernel taps (kh,kw) that see this pixel of dCol[(n,oy,ox), (kh,kw,c)].
+    /// A gather over input pixels, so no two threads write the same element and no atomics are
+    /// needed. Items are input pixels.
+    /// </summary>
+    public static void Conv2dCol2Im(Index1D thread, ArrayView<float> columnGrad, ArrayView<float> inputGrad,
+        ConvGeometry g, WorkSplit split)
+    {
+        int end = split.End(thread);
+        int width = g.ColumnWidth;
+        for (int pixel = split.Start(thread); pixel < end; pixel++)
+        {
+            int ix = pixel % g.InWidth;
+            int iy = pixel / g.InWidth % g.InHeight;
+            int n = pixel / (g.InWidth * g.InHeight);
+            int dst = pixel * g.InChannels;
+            for (int c = 0; c < g.InChannels; c++) inputGrad[dst + c] = 0f;
+            for (int kh = 0; kh < g.KernelHeight; kh++)
+            {
+                int ty = iy + g.Padding - kh;
+                if (ty < 0 || ty % g.Stride != 0) continue;
+                int oy = ty / g.Stride;
+                if (oy >= g.OutHeight) continue;
+                for (int kw = 0; kw < g.KernelWidth; kw++)
+                {
+                    int tx = ix + g.Padding - kw;
+                    if (tx < 0 || tx % g.Stride != 0) continue;
+                    int ox = tx / g.Stride;
+                    if (ox >= g.OutWidth) continue;
+                    int src = ((n * g.OutHeight + oy) * g.OutWidth + ox) * width + (kh * g.KernelWidth + kw) * g.InChannels;
+                    for (int c = 0; c < g.InChannels; c++) inputGrad[dst + c] += columnGrad[src + c];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using ILGPU;
+
+namespace GpuCnn.Kernels;
+
+/// <summary>How GatherBatch reads and optionally augments the images of one mini-batch.</summary>
+public struct GatherArgs
+{
+    public int Height, Width;
+    /// <summary>Position in the shuffled order of the batch's first image.</summary>
+    public int OrderOffset;
+    /// <summary>Random shift of up to this many pixels in each direction (0: none).</summary>
+    public int MaxShift;
+    /// <summary>1: flip each image horizontally with probability ½.</summary>
+    public int Flip;
+    public uint Seed;
+}
+
+public static class DataKernels
+{
+    /// <summary>
+    /// Builds a mini-batch on the device: image order[OrderOffset + b] of the uint8 data set, scaled
+    /// to [0,1], optionally shifted (zero fill) and flipped with CounterRng(seed, b), and its label.
+    /// Items are images of the batch.
+    /// </summary>
+    public static void GatherBatch(Index1D thread, ArrayView<byte> images, ArrayView<byte> labels,
+        ArrayView<int> order, ArrayView<float> batch, ArrayView<int> batchLabels, GatherArgs args, WorkSplit split)
+    {
+        int end = split.End(thread);
+        int pixels = args.Height * args.Width;
+        const float Scale = 1f / 255f;
+        for (int b = split.Start(thread); b < end; b++)
+        {
+            int image = order[args.OrderOffset + b];
+            batchLabels[b] = labels[image];
+            int src = image * pixels, dst = b * pixels;
+            if (args.MaxShift == 0 && args.Flip == 0)
+            {
+                for (int p = 0; p < pixels; p++) batch[dst + p] = images[src + p] * Scale;
+                continue;
+            }
+            uint bits = CounterRng.Hash(args.Seed, (uint)(args.OrderOffset + b));
+            int span = 2 * args.MaxShift + 1;
+            int dy = (int)(bits % (uint)span) - args.MaxShift;
+            int dx = (int)(bits / (uint)span % (uint)span) - args.MaxShift;
+            bool flip = args.Flip != 0 && (bits >> 31) != 0;
+            for (int y = 0; y < args.Height; y++)
+                for (int x = 0; x < args.Width; x++)
+                {
+                    int sy = y - dy;
+                    int sx = (flip ? args.Width - 1 - x : x) - dx;
+                    bool inside = sy >= 0 && sy < args.Height && sx >= 0 && sx < args.Width;
+                    batch[dst + y * args.Width + x] = inside ? images[src + sy * args.Width + sx] * Scale : 0f;
+                }
+        }
+    }
+}

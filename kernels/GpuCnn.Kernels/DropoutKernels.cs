@@ -1,0 +1,28 @@
+using ILGPU;
+
+namespace GpuCnn.Kernels;
+
+/// <summary>
+/// Inverted dropout: kept units are scaled by 1/(1-rate) during training so inference is the
+/// identity. The mask is CounterRng(seed, index), recomputed in the backward pass, never stored.
+/// </summary>
+public static class DropoutKernels
+{
+    public static void DropoutForward(Index1D thread, ArrayView<float> input, ArrayView<float> output,
+        float rate, uint seed, WorkSplit split)
+    {
+        int end = split.End(thread);
+        float scale = 1f / (1f - rate);
+        for (int i = split.Start(thread); i < end; i++)
+            output[i] = CounterRng.Uniform(seed, (uint)i) >= rate ? input[i] * scale : 0f;
+    }
+
+    public static void DropoutBackward(Index1D thread, ArrayView<float> outputGrad, ArrayView<float> inputGrad,
+        float rate, uint seed, WorkSplit split)
+    {
+        int end = split.End(thread);
+        float scale = 1f / (1f - rate);
+        for (int i = split.Start(thread); i < end; i++)
+            inputGrad[i] = CounterRng.Uniform(seed, (uint)i) >= rate ? outputGrad[i] * scale : 0f;
+    }
+}

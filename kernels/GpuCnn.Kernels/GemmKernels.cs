@@ -1,0 +1,203 @@
+using ILGPU;
+
+namespace GpuCnn.Kernels;
+
+/// <summary>
+/// Shape and layout of C = epilogue(A·B): A is M×K, B is K×N, C is M×N (row-major, row stride
+/// CRowStride). A and B are read through strides, so the same kernel computes A·B, Aᵀ·B and A·Bᵀ.
+/// </summary>
+public struct GemmArgs
+{
+    public int M, N, K;
+    /// <summary>A(i,p) = a[i*ARowStride + p*AColStride].</summary>
+    public int ARowStride, AColStride;
+    /// <summary>B(p,j) = b[p*BRowStride + j*BColStride].</summary>
+    public int BRowStride, BColStride;
+    public int CRowStride;
+    /// <summary>1: add bias[j] to every row of C.</summary>
+    public int AddBias;
+    /// <summary>1: clamp C at zero (a fused ReLU).</summary>
+    public int Relu;
+
+    public static GemmArgs RowMajor(int m, int n, int k, bool transposeA = false, bool transposeB = false) => new()
+    {
+        M = m, N = n, K = k,
+        ARowStride = transposeA ? 1 : k, AColStride = transposeA ? m : 1,
+        BRowStride = transposeB ? 1 : n, BColStride = transposeB ? k : 1,
+        CRowStride = n,
+    };
+
+    public GemmArgs WithEpilogue(bool bias, bool relu)
+    {
+        var copy = this;
+        copy.AddBias = bias ? 1 : 0;
+        copy.Relu = relu ? 1 : 0;
+        return copy;
+    }
+
+    /// <summary>Whether <see cref="GemmKernels.GemmRegisterTiled"/> can run this shape.</summary>
+    public readonly bool FitsRegisterTiles => N % GemmKernels.TileCols == 0 && BColStride == 1
+        && BRowStride % 8 == 0 && CRowStride % 8 == 0;
+
+    public readonly int RegisterTileCount => (M + GemmKernels.TileRows - 1) / GemmKernels.TileRows * (N / GemmKernels.TileCols);
+
+    public readonly long Flops => 2L * M * N * K;
+}
+
+/// <summary>
+/// The matrix products behind dense layers and convolutions (after im2col), in three launch
+/// plans: register tiles for the CPU accelerator, shared-memory tiles for GPUs, and a plain
+/// kernel that takes any shape. All three compute the same thing and are tested against one
+/// C# reference.
+/// </summary>
+public static class GemmKernels
+{
+    public const int TileRows = 4;
+    public const int TileCols = 16;
+
+    /// <summary>
+    /// Each thread owns whole 4×16 tiles of C (tile t, t+threadCount, ...) and keeps them in
+    /// registers over the full K loop; rows of B are read eight floats at a time. Needs
+    /// <see cref="GemmArgs.FitsRegisterTiles"/>. The tile order is fixed, so results do not depend
+    /// on the thread count.
+    /// </summary>
+    public static void GemmRegisterTiled(Index1D thread, ArrayView<float> a, ArrayView<float> b,
+        ArrayView<float> c, ArrayView<float> bias, GemmArgs g, int threadCount)
+    {
+        var b8 = b.Cast<Float8>();
+        var c8 = c.Cast<Float8>();
+        int tileColumns = g.N / TileCols;
+        int tiles = (g.M + TileRows - 1) / TileRows * tileColumns;
+        int bStride8 = g.BRowStride / 8, cStride8 = g.CRowStride / 8;
+        for (int tile = thread; tile < tiles; tile += threadCount)
+        {
+            int row0 = tile / tileColumns * TileRows;
+            int col8 = tile % tileColumns * 2;
+            // Rows past M re-read the last row (harmless) and are never stored.
+            int last = g.M - 1;
+            int a0 = row0 * g.ARowStride;
+            int a1 = XMin(row0 + 1, last) * g.ARowStride;
+            int a2 = XMin(row0 + 2, last) * g.ARowStride;
+            int a3 = XMin(row0 + 3, last) * g.ARowStride;
+            Float8 c0L = default, c0R = default, c1L = default, c1R = default;
+            Float8 c2L = default, c2R = default, c3L = default, c3R = default;
+            int bOffset = col8;
+            for (int p = 0; p < g.K; p++)
+            {
+                Float8 bL = b8[bOffset];
+                Float8 bR = b8[bOffset + 1];
+                bOffset += bStride8;
+                float x0 = a[a0], x1 = a[a1], x2 = a[a2], x3 = a[a3];
+                a0 += g.AColStride; a1 += g.AColStride; a2 += g.AColStride; a3 += g.AColStride;
+                c0L.MultiplyAdd(x0, bL); c0R.MultiplyAdd(x0, bR);
+                c1L.MultiplyAdd(x1, bL); c1R.MultiplyAdd(x1, bR);
+                c2L.MultiplyAdd(x2, bL); c2R.MultiplyAdd(x2, bR);
+                c3L.MultiplyAdd(x3, bL); c3R.MultiplyAdd(x3, bR);
+            }
+            int cOffset = row0 * cStride8 + col8;
+            StoreTileRow(c8, bias, g, cOffset, col8, c0L, c0R);
+            if (row0 + 1 < g.M) StoreTileRow(c8, bias, g, cOffset + cStride8, col8, c1L, c1R);
+            if (row0 + 2 < g.M) StoreTileRow(c8, bias, g, cOffset + 2 * cStride8, col8, c2L, c2R);
+            if (row0 + 3 < g.M) StoreTileRow(c8, bias, g, cOffset + 3 * cStride8, col8, c3L, c3R);
+        }
+    }
+
+    static void StoreTileRow(ArrayView<Float8> c8, ArrayView<float> bias, GemmArgs g, int offset, int col8,
+        Float8 left, Float8 right)
+    {
+        if (g.AddBias != 0)
+        {
+            var bias8 = bias.Cast<Float8>();
+            left.Add(bias8[col8]);
+            right.Add(bias8[col8 + 1]);
+        }
+        if (g.Relu != 0)
+        {
+            left.ClampAtZero();
+            right.ClampAtZero();
+        }
+        c8[offset] = left;
+        c8[offset + 1] = right;
+    }
+
+    static int XMin(int x, int y) => x < y ? x : y;
+
+    /// <summary>
+    /// Any shape and any strides: each thread computes a contiguous run of C's elements (split).
+    /// Used for the odd shapes (a 10-class output layer) and as the plan of last resort.
+    /// </summary>
+    public static void GemmGeneric(Index1D thread, ArrayView<float> a, ArrayView<float> b,
+        ArrayView<float> c, ArrayView<float> bias, GemmArgs g, WorkSplit split)
+    {
+        int end = split.End(thread);
+        for (int index = split.Start(thread); index < end; index++)
+        {
+            int i = index / g.N, j = index % g.N;
+            float sum = 0f;
+            int ai = i * g.ARowStride, bj = j * g.BColStride;
+            for (int p = 0; p < g.K; p++)
+                sum += a[ai + p * g.AColStride] * b[p * g.BRowStride + bj];
+            c[i * g.CRowStride + j] = Epilogue(sum, bias, g, j);
+        }
+    }
+
+    static float Epilogue(float value, ArrayView<float> bias, GemmArgs g, int column)
+    {
+        if (g.AddBias != 0) value += bias[column];
+        if (g.Relu != 0 && value < 0f) value = 0f;
+        return value;
+    }
+
+    /// <summary>
+    /// The classic GPU design: a group of tile×tile threads stages tile×tile blocks of A and B in
+    /// shared memory and each thread computes one element of C. Launch with grid
+    /// (ceil(N/tile), ceil(M/tile)), group (tile, tile) and 2·tile² floats of dynamic shared memory.
+    /// On the CPU accelerator every group thread is an OS thread, so it is only tested there.
+    /// </summary>
+    public static void GemmSharedTiled(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
+        ArrayView<float> bias, GemmArgs g, int tile)
+    {
+        var shared = SharedMemory.GetDynamic<float>();
+        var tileA = shared.SubView(0, tile * tile);
+        var tileB = shared.SubView(tile * tile, tile * tile);
+        int tx = Group.IdxX, ty = Group.IdxY;
+        int row = Grid.IdxY * tile + ty;
+        int col = Grid.IdxX * tile + tx;
+        float sum = 0f;
+        for (int p0 = 0; p0 < g.K; p0 += tile)
+        {
+            int pa = p0 + tx, pb = p0 + ty;
+            tileA[ty * tile + tx] = row < g.M && pa < g.K ? a[row * g.ARowStride + pa * g.AColStride] : 0f;
+            tileB[ty * tile + tx] = pb < g.K && col < g.N ? b[pb * g.BRowStride + col * g.BColStride] : 0f;
+            Group.Barrier();
+            for (int p = 0; p < tile; p++)
+                sum += tileA[ty * tile + p] * tileB[p * tile + tx];
+            Group.Barrier();
+        }
+        if (row < g.M && col < g.N)
+            c[row * g.CRowStride + col] = Epilogue(sum, bias, g, col);
+    }
+
+    /// <summary>dst (cols×rows) = srcᵀ for a row-major rows×cols src; items are rows of src.</summary>
+    public static void Transpose(Index1D thread, ArrayView<float> src, ArrayView<float> dst, int rows, int cols,
+        WorkSplit split)
+    {
+        int end = split.End(thread);
+        for (int r = split.Start(thread); r < end; r++)
+            for (int col = 0; col < cols; col++)
+                dst[col * rows + r] = src[r * cols + col];
+    }
+
+    /// <summary>sums[j] = Σ_i m[i*cols + j] for a row-major rows×cols m: bias gradients. Items are columns.</summary>
+    public static void ColumnSum(Index1D thread, ArrayView<float> m, ArrayView<float> sums, int rows, int cols,
+        WorkSplit split)
+    {
+        int end = split.End(thread);
+        for (int j = split.Start(thread); j < end; j++)
+        {
+            float sum = 0f;
+            for (int i = 0; i < rows; i++) sum += m[i * cols + j];
+            sums[j] = sum;
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using ILGPU;
+
+namespace GpuCnn.Kernels;
+
+/// <summary>Geometry of a square pooling window (size = stride, no padding) over NHWC tensors.</summary>
+public struct PoolGeometry
+{
+    public int Batch, InHeight, InWidth, Channels, Size, OutHeight, OutWidth;
+
+    public PoolGeometry(int batch, int inHeight, int inWidth, int channels, int size)
+    {
+        Batch = batch; InHeight = inHeight; InWidth = inWidth; Channels = channels; Size = size;
+        // Keras's "valid" pooling: a partial window at the border is dropped.
+        OutHeight = inHeight / size;
+        OutWidth = inWidth / size;
+    }
+
+    public readonly int OutputPixels => Batch * OutHeight * OutWidth;
+    public readonly int InputPixels => Batch * InHeight * InWidth;
+}
+
+public static class PoolingKernels
+{
+    /// <summary>
+    /// y = max over each window; argmax keeps the winning tap (0..size²-1, the first on ties, as
+    /// Keras) so the backward pass needs no second look at x. Items are output pixels.
+    /// </summary>
+    public static void MaxPool2dForward(Index1D thread, ArrayView<float> input, ArrayView<float> output,
+        ArrayView<int> argmax, PoolGeometry g, WorkSplit split)
+    {
+        int end = split.End(thread);
+        for (int pixel = split.Start(thread); pixel < end; pixel++)
+        {
+            int ox = pixel % g.OutWidth;
+            int oy = pixel / g.OutWidth % g.OutHeight;
+            int n = pixel / (g.OutWidth * g.OutHeight);
+            int dst = pixel * g.Channels;
+            for (int c = 0; c < g.Channels; c++)
+            {
+                float best = float.NegativeInfinity;
+                int bestTap = 0;
+                for (int ky = 0; ky < g.Size; ky++)
+                    for (int kx = 0; kx < g.Size; kx++)
+                    {
+                        int src = ((n * g.InHeight + oy * g.Size + ky) * g.InWidth + ox * g.Size + kx) * g.Channels + c;
+                        float v = input[src];
+                        if (v > best) { best = v; bestTap = ky * g.Size + kx; }
+                    }
+                output[dst + c] = best;
+                argmax[dst + c] = bestTap;
+            }
+        }
+    }
+
+    /// <summary>
+    /// dX gets dY where its element won the window and 0 elsewhere (also in the dropped border).
+    /// A gather over input pixels: every dX element is written exactly once, no zeroing pass.
+    /// </summary>
+    public static void MaxPool2dBackward(Index1D thread, ArrayView<float> outputGrad, ArrayView<int> argmax,
+        ArrayView<float> inputGrad, PoolGeometry g, WorkSplit split)
+    {
+        int end = split.End(thread);
+        for (int pixel = split.Start(thread); pixel < end; pixel++)
+        {
+            int ix = pixel % g.InWidth;
+            int iy = pixel / g.InWidth % g.InHeight;
+            int n = pixel / (g.InWidth * g.InHeight);
+            int oy = iy / g.Size, ox = ix / g.Size;
+            int dst = pixel * g.Channels;
+            bool covered = oy < g.OutHeight && ox < g.OutWidth;
+            int tap = (iy - oy * g.Size) * g.Size + (ix - ox * g.Size);
+            int src = ((n * g.OutHeight + oy) * g.OutWidth + ox) * g.Channels;
+            for (int c = 0; c < g.Channels; c++)
+                inputGrad[dst + c] = covered && argmax[src + c] == tap ? outputGrad[src + c] : 0f;
+        }
+    }
+
+    /// <summary>y[n,c] = mean over the H×W pixels of x[n,·,·,c]. Items are images.</summary>
+    public static void GlobalAvgPoolForward(Index1D thread, ArrayView<float> input, ArrayView<float> output,
+        int pixels, int channels, WorkSplit split)
+    {
+        int end = split.End(thread);
+        float scale = 1f / pixels;
+        for (int n = split.Start(thread); n < end; n++)
+            for (int c = 0; c < channels; c++)
+            {
+                float sum = 0f;
+                for (int p = 0; p < pixels; p++) sum += input[(n * pixels + p) * channels + c];
+                output[n * channels + c] = sum * scale;
+            }
+    }
+
+    /// <summary>dX[n,p,c] = dY[n,c] / pixels. Items are images.</summary>
+    public static void GlobalAvgPoolBackward(Index1D thread, ArrayView<float> outputGrad, ArrayView<float> inputGrad,
+        int pixels, int channels, WorkSplit split)
+    {
+        int end = split.End(thread);
+        float scale = 1f / pixels;
+        for (int n = split.Start(thread); n < end; n++)
+            for (int p = 0; p < pixels; p++)
+                for (int c = 0; c < channels; c++)
+                    inputGrad[(n * pixels + p) * channels + c] = outputGrad[n * channels + c] * scale;
+    }
+}

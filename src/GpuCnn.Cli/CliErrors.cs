@@ -1,0 +1,33 @@
+using GpuCnn.Data;
+using GpuCnn.Devices;
+using GpuCnn.Tensors;
+using GpuCnn.Training;
+
+namespace GpuCnn.Cli;
+
+/// <summary>Turns the errors a user can cause into one clear line on stderr and an exit code; no stack traces.</summary>
+public static class CliErrors
+{
+    public const int UserError = 2, Failure = 1;
+
+    public static int Run(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is DataFileException or DeviceUnavailableException or DeviceOutOfMemoryException
+                                      or TrainingDivergedException or ArgumentException)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UserError;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("GPUCNN_DEBUG") is null)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message} (set GPUCNN_DEBUG=1 for details)");
+            return Failure;
+        }
+    }
+}

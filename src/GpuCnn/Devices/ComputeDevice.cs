@@ -1,0 +1,117 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace GpuCnn.Devices;
+
+/// <summary>
+/// One opened accelerator with its launch plan and its kernels (each compiled once, on first use).
+/// Everything that allocates device memory or launches a kernel goes through one of these.
+/// </summary>
+public sealed class ComputeDevice : IDisposable
+{
+    readonly Context context;
+
+    public Accelerator Accelerator { get; }
+    public DeviceInfo Info { get; }
+    public LaunchPlan Plan { get; }
+    public KernelLauncher Kernels { get; }
+
+    ComputeDevice(Context context, Accelerator accelerator, DeviceInfo info, LaunchPlan plan)
+    {
+        this.context = context;
+        Accelerator = accelerator;
+        Info = info;
+        Plan = plan;
+        Kernels = new KernelLauncher(accelerator, plan);
+    }
+
+    /// <summary>
+    /// The CPU accelerator runs one OS thread per logical thread of a group; one per core with
+    /// one group per launch step is what measured fastest here (README, Performance).
+    /// </summary>
+    static CPUDevice CpuDeviceForThisMachine()
+    {
+        int threads = 2;
+        while (threads < Environment.ProcessorCount) threads *= 2;
+        return new CPUDevice(threads, 1, 1);
+    }
+
+    static Context CreateContext(CPUDevice cpu) =>
+        Context.Create(builder => builder.CPU(cpu).Cuda().OpenCL().EnableAlgorithms());
+
+    /// <summary>Every device ILGPU finds on this machine.</summary>
+    public static IReadOnlyList<DeviceInfo> ListDevices()
+    {
+        using var context = CreateContext(CpuDeviceForThisMachine());
+        return context.Devices.Select(DeviceInfo.From).ToList();
+    }
+
+    /// <summary>Opens the asked-for kind; fails with the list of devices found when it is absent.</summary>
+    public static ComputeDevice Open(DeviceKind kind, LaunchPlan? planOverride = null)
+    {
+        var context = CreateContext(CpuDeviceForThisMachine());
+        try
+        {
+            var device = Pick(context, kind);
+            var info = DeviceInfo.From(device);
+            Accelerator accelerator;
+            try
+            {
+                accelerator = device.CreateAccelerator(context);
+            }
+            catch (Exception e) when (e is NotSupportedException or InvalidOperationException
+                                          || e.GetType().Name.Contains("CapabilityNotSupported"))
+            {
+                throw new DeviceUnavailableException(
+                    $"ILGPU found {info} but cannot use it: {e.Message}. {FoundList(context)}");
+            }
+            var plan = planOverride ?? (accelerator is CPUAccelerator cpu
+                ? LaunchPlan.ForCpu(cpu.NumThreads)
+                : LaunchPlan.ForGpu());
+            return new ComputeDevice(context, accelerator, info, plan);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    static Device Pick(Context context, DeviceKind kind)
+    {
+        Device? Find(AcceleratorType type) => context.Devices.FirstOrDefault(d => d.AcceleratorType == type);
+        Device? found = kind switch
+        {
+            DeviceKind.Cuda => Find(AcceleratorType.Cuda),
+            DeviceKind.OpenCL => Find(AcceleratorType.OpenCL),
+            DeviceKind.Cpu => Find(AcceleratorType.CPU),
+            _ => Find(AcceleratorType.Cuda) ?? Find(AcceleratorType.OpenCL) ?? Find(AcceleratorType.CPU),
+        };
+        return found ?? throw new DeviceUnavailableException(
+            $"No {KindName(kind)} device found. {FoundList(context)}");
+    }
+
+    static string KindName(DeviceKind kind) => kind switch
+    {
+        DeviceKind.Cuda => "CUDA",
+        DeviceKind.OpenCL => "OpenCL",
+        DeviceKind.Cpu => "CPU",
+        _ => "usable",
+    };
+
+    static string FoundList(Context context) =>
+        "Devices found: " + string.Join("; ", context.Devices.Select(d => DeviceInfo.From(d).ToString())) +
+        ". Run `gpucnn devices` for details, or use --device cpu.";
+
+    public void Synchronize() => Accelerator.Synchronize();
+
+    public void Dispose()
+    {
+        Kernels.Dispose();
+        Accelerator.Dispose();
+        context.Dispose();
+    }
+}

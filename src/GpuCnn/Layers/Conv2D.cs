@@ -1,0 +1,94 @@
+using GpuCnn.Kernels;
+using GpuCnn.Tensors;
+
+namespace GpuCnn.Layers;
+
+/// <summary>Keras's padding modes. Same pads k/2 on every side (as PyTorch does for odd kernels).</summary>
+public enum Padding
+{
+    Valid,
+    Same,
+}
+
+/// <summary>
+/// 2-D convolution over NHWC input with a KH×KW×Cin×Cout kernel (Keras's layout), as im2col plus
+/// GEMM. Bias and activation are fused into the GEMM's epilogue.
+/// </summary>
+public sealed class Conv2D(int filters, int kernelSize, Activation activation = Activation.None,
+    Padding padding = Padding.Valid, int stride = 1, bool useBias = true) : Layer
+{
+    Parameter kernel = null!;
+    Parameter? bias;
+    Tensor columns = null!, output = null!, kernelTransposed = null!;
+    Tensor? activationGrad, inputGrad;
+    ConvGeometry geometry;
+    int batch;
+
+    public int Filters => filters;
+    public override string Kind => "Conv2D";
+    public override IReadOnlyList<Parameter> Parameters => bias is null ? [kernel] : [kernel, bias];
+    public override string Details =>
+        $"{kernelSize}x{kernelSize}" + (stride > 1 ? $"/{stride}" : "") + (padding == Padding.Same ? " same" : "") +
+        (activation == Activation.Relu ? ", relu" : "");
+
+    protected override int[] Configure(int[] inputShape)
+    {
+        if (inputShape.Length != 3)
+            throw new ArgumentException($"{Name}: Conv2D needs (height, width, channels) input, got {ShapeText(inputShape)}.");
+        int pad = padding == Padding.Same ? kernelSize / 2 : 0;
+        geometry = new ConvGeometry(MaxBatch, inputShape[0], inputShape[1], inputShape[2], kernelSize, kernelSize, stride, pad);
+        if (geometry.OutHeight < 1 || geometry.OutWidth < 1)
+            throw new ArgumentException($"{Name}: a {kernelSize}x{kernelSize} kernel does not fit input {ShapeText(inputShape)}.");
+        int fanIn = geometry.ColumnWidth, fanOut = kernelSize * kernelSize * filters;
+        kernel = new Parameter($"{Name}/kernel", [kernelSize, kernelSize, inputShape[2], filters], Initializer.GlorotUniform, fanIn, fanOut);
+        bias = useBias ? new Parameter($"{Name}/bias", [filters], Initializer.Zeros, fanIn, fanOut) : null;
+        return [geometry.OutHeight, geometry.OutWidth, filters];
+    }
+
+    public override void Allocate()
+    {
+        columns = Own(Tensor.Zeros(Device, geometry.ColumnRows, geometry.ColumnWidth));
+        output = BatchTensor(OutputShape);
+        kernelTransposed = Own(Tensor.Zeros(Device, filters, geometry.ColumnWidth));
+        if (activation != Activation.None) activationGrad = BatchTensor(OutputShape);
+        if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
+    }
+
+    ConvGeometry GeometryFor(int rows) => new(rows, geometry.InHeight, geometry.InWidth, geometry.InChannels,
+        geometry.KernelHeight, geometry.KernelWidth, geometry.Stride, geometry.Padding);
+
+    public override Tensor Forward(Tensor input, PassContext pass)
+    {
+        batch = input.Shape[0];
+        var g = GeometryFor(batch);
+        Kernels.Im2Col(input.View, columns.View, g);
+        var gemm = GemmArgs.RowMajor(g.ColumnRows, filters, g.ColumnWidth)
+            .WithEpilogue(bias is not null, activation == Activation.Relu);
+        var result = output.FirstRows(batch);
+        Kernels.Gemm(columns.View, kernel.Value.View, result.View, bias?.Value.View, gemm);
+        return result;
+    }
+
+    public override Tensor? Backward(Tensor outputGrad)
+    {
+        var g = GeometryFor(batch);
+        var grad = outputGrad.View;
+        if (activationGrad is not null)
+        {
+            var masked = activationGrad.FirstRows(batch).View;
+            Kernels.ReluBackward(output.FirstRows(batch).View, grad, masked);
+            grad = masked;
+        }
+        // dW = colᵀ · dZ, db = Σ rows of dZ.
+        Kernels.Gemm(columns.View, grad, kernel.Gradient.View, null,
+            GemmArgs.RowMajor(g.ColumnWidth, filters, g.ColumnRows, transposeA: true));
+        if (bias is not null) Kernels.ColumnSum(grad, bias.Gradient.View, g.ColumnRows, filters);
+        if (inputGrad is null) return null;
+        // dCol = dZ · Wᵀ (reusing the column buffer, no longer needed), folded back onto the input.
+        Kernels.Transpose(kernel.Value.View, kernelTransposed.View, g.ColumnWidth, filters);
+        Kernels.Gemm(grad, kernelTransposed.View, columns.View, null, GemmArgs.RowMajor(g.ColumnRows, g.ColumnWidth, filters));
+        var result = inputGrad.FirstRows(batch);
+        Kernels.Col2Im(columns.View, result.View, g);
+        return result;
+    }
+}

@@ -1,0 +1,51 @@
+using GpuCnn.Kernels;
+using GpuCnn.Tensors;
+
+namespace GpuCnn.Layers;
+
+/// <summary>Inverted dropout while training, the identity at inference (Keras's semantics).</summary>
+public sealed class Dropout(float rate) : Layer
+{
+    Tensor output = null!;
+    Tensor? inputGrad;
+    PassContext lastPass;
+    uint layerSeed;
+
+    public float Rate => rate;
+    public override string Kind => "Dropout";
+    public override string Details => $"rate {rate}";
+
+    protected override int[] Configure(int[] inputShape)
+    {
+        if (rate is < 0f or >= 1f) throw new ArgumentException($"{Name}: dropout rate must be in [0, 1), got {rate}.");
+        // Each dropout layer draws from its own stream, derived from its name.
+        layerSeed = (uint)Name.Aggregate(17, (h, c) => h * 31 + c);
+        return inputShape;
+    }
+
+    public override void Allocate()
+    {
+        output = BatchTensor(OutputShape);
+        if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
+    }
+
+    uint StepSeed => CounterRng.Hash(lastPass.Seed, layerSeed);
+
+    public override Tensor Forward(Tensor input, PassContext pass)
+    {
+        lastPass = pass;
+        if (!pass.Training || rate == 0f) return input;
+        var result = output.FirstRows(input.Shape[0]).Reshape(input.Shape);
+        Kernels.DropoutForward(input.View, result.View, rate, StepSeed);
+        return result;
+    }
+
+    public override Tensor? Backward(Tensor outputGrad)
+    {
+        if (inputGrad is null) return null;
+        if (rate == 0f) return outputGrad;
+        var result = inputGrad.FirstRows(outputGrad.Shape[0]).Reshape(outputGrad.Shape);
+        Kernels.DropoutBackward(outputGrad.View, result.View, rate, StepSeed);
+        return result;
+    }
+}

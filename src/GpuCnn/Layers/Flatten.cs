@@ -1,0 +1,16 @@
+using GpuCnn.Tensors;
+
+namespace GpuCnn.Layers;
+
+/// <summary>(H, W, C) to (H·W·C) in NHWC order, Keras's channels-last order: a view, no kernel.</summary>
+public sealed class Flatten : Layer
+{
+    public override string Kind => "Flatten";
+
+    protected override int[] Configure(int[] inputShape) => [Product(inputShape)];
+
+    public override Tensor Forward(Tensor input, PassContext pass) => input.Reshape(input.Shape[0], OutputShape[0]);
+
+    public override Tensor? Backward(Tensor outputGrad) =>
+        NeedsInputGradient ? outputGrad.Reshape([outputGrad.Shape[0], .. InputShape]) : null;
+}

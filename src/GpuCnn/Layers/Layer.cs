@@ -1,0 +1,80 @@
+using GpuCnn.Devices;
+using GpuCnn.Tensors;
+
+namespace GpuCnn.Layers;
+
+/// <summary>What a forward pass needs beyond its input: training or inference, and this step's random seed.</summary>
+public readonly record struct PassContext(bool Training, uint Seed)
+{
+    public static PassContext Inference => new(false, 0);
+}
+
+/// <summary>
+/// One layer: it declares its parameters, allocates its activations for the largest batch once
+/// (nothing is allocated per batch), and runs its kernels forward and backward. Shapes exclude
+/// the batch dimension and are checked here, on the host, once.
+/// </summary>
+public abstract class Layer : IDisposable
+{
+    readonly List<Tensor> owned = [];
+
+    public string Name { get; set; } = "";
+    public int[] InputShape { get; private set; } = [];
+    public int[] OutputShape { get; private set; } = [];
+
+    /// <summary>Whether Backward must produce the input gradient (false for the first layer).</summary>
+    public bool NeedsInputGradient { get; set; } = true;
+
+    public abstract string Kind { get; }
+    public virtual IReadOnlyList<Parameter> Parameters => [];
+
+    protected ComputeDevice Device { get; private set; } = null!;
+    protected KernelLauncher Kernels => Device.Kernels;
+    protected int MaxBatch { get; private set; }
+
+    /// <summary>Fixes the input shape, declares parameters and returns the output shape.</summary>
+    public int[] Build(int[] inputShape, ComputeDevice device, int maxBatch)
+    {
+        InputShape = inputShape;
+        Device = device;
+        MaxBatch = maxBatch;
+        OutputShape = Configure(inputShape);
+        return OutputShape;
+    }
+
+    /// <summary>Checks the input shape, declares parameters, returns the output shape.</summary>
+    protected abstract int[] Configure(int[] inputShape);
+
+    /// <summary>Allocates activation buffers; called after parameters are bound.</summary>
+    public virtual void Allocate() { }
+
+    public abstract Tensor Forward(Tensor input, PassContext pass);
+
+    /// <summary>Takes dL/dOutput, writes parameter gradients, returns dL/dInput (or null when not needed).</summary>
+    public abstract Tensor? Backward(Tensor outputGrad);
+
+    /// <summary>Allocates a zeroed device tensor of [maxBatch, ..perSample] owned by this layer.</summary>
+    protected Tensor BatchTensor(int[] perSample) => Own(Tensor.Zeros(Device, [MaxBatch, .. perSample]));
+
+    protected Tensor Own(Tensor tensor)
+    {
+        owned.Add(tensor);
+        return tensor;
+    }
+
+    public int ParameterCount(bool trainable) => Parameters.Where(p => p.Trainable == trainable).Sum(p => p.Length);
+
+    /// <summary>Text for the summary's last column, e.g. "relu".</summary>
+    public virtual string Details => "";
+
+    public virtual void Dispose()
+    {
+        foreach (var tensor in owned) tensor.Dispose();
+        owned.Clear();
+        GC.SuppressFinalize(this);
+    }
+
+    protected static int Product(int[] shape) => shape.Aggregate(1, (a, b) => a * b);
+
+    protected static string ShapeText(int[] shape) => "(" + string.Join(", ", shape) + ")";
+}

@@ -1,0 +1,123 @@
+using GpuCnn.Devices;
+using GpuCnn.Layers;
+using GpuCnn.Tensors;
+
+namespace GpuCnn.Models;
+
+/// <summary>
+/// A model is a list of layers run in order. Building it fixes shapes, names the layers as Keras
+/// does (conv2d, conv2d_1, ...), binds every parameter to one flat device buffer (and every
+/// gradient to another) and initialises them from a seeded generator.
+/// </summary>
+public sealed class Sequential : IDisposable
+{
+    readonly List<Layer> layers;
+    Tensor? parameterBuffer, gradientBuffer, stateBuffer;
+
+    public string Name { get; }
+    public IReadOnlyList<Layer> Layers => layers;
+    public int[] InputShape { get; }
+    public int[] OutputShape => layers[^1].OutputShape;
+    public int MaxBatch { get; private set; }
+    public ComputeDevice Device { get; private set; } = null!;
+
+    public Sequential(string name, int[] inputShape, IEnumerable<Layer> layers)
+    {
+        Name = name;
+        InputShape = inputShape;
+        this.layers = layers.ToList();
+    }
+
+    public IEnumerable<Parameter> AllParameters => layers.SelectMany(l => l.Parameters);
+    public IEnumerable<Parameter> TrainableParameters => AllParameters.Where(p => p.Trainable);
+
+    /// <summary>All trainable parameters, back to back: what the optimizer updates in one launch.</summary>
+    public Tensor ParameterBuffer => parameterBuffer ?? throw new InvalidOperationException("Build the model first.");
+    public Tensor GradientBuffer => gradientBuffer ?? throw new InvalidOperationException("Build the model first.");
+
+    public int TrainableCount => TrainableParameters.Sum(p => p.Length);
+    public int NonTrainableCount => AllParameters.Where(p => !p.Trainable).Sum(p => p.Length);
+
+    /// <summary>Fixes shapes for batches of up to maxBatch images and initialises parameters from seed.</summary>
+    public Sequential Build(ComputeDevice device, int maxBatch, int seed)
+    {
+        Device = device;
+        MaxBatch = maxBatch;
+        var counts = new Dictionary<string, int>();
+        var shape = InputShape;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var layer = layers[i];
+            string baseName = KerasName(layer.Kind);
+            int n = counts.GetValueOrDefault(baseName);
+            counts[baseName] = n + 1;
+            if (layer.Name.Length == 0) layer.Name = n == 0 ? baseName : $"{baseName}_{n}";
+            layer.NeedsInputGradient = i > 0;
+            shape = layer.Build(shape, device, maxBatch);
+        }
+        BindParameters(seed);
+        foreach (var layer in layers) layer.Allocate();
+        return this;
+    }
+
+    static string KerasName(string kind) => kind switch
+    {
+        "Conv2D" => "conv2d",
+        "MaxPooling2D" => "max_pooling2d",
+        "BatchNormalization" => "batch_normalization",
+        "GlobalAveragePooling2D" => "global_average_pooling2d",
+        _ => string.Concat(kind.Select((c, i) => char.IsUpper(c) && i > 0 && !char.IsUpper(kind[i - 1]) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())),
+    };
+
+    void BindParameters(int seed)
+    {
+        var trainable = TrainableParameters.ToList();
+        var tracked = AllParameters.Where(p => !p.Trainable).ToList();
+        parameterBuffer = Tensor.Zeros(Device, Math.Max(1, trainable.Sum(p => p.Length)));
+        gradientBuffer = Tensor.Zeros(Device, Math.Max(1, trainable.Sum(p => p.Length)));
+        stateBuffer = Tensor.Zeros(Device, Math.Max(1, tracked.Sum(p => p.Length)));
+        var random = new Random(seed);
+        var initial = new float[parameterBuffer.Length];
+        int offset = 0;
+        foreach (var p in trainable)
+        {
+            p.Bind(Tensor.Over(parameterBuffer.View.SubView(offset, p.Length), p.Shape),
+                Tensor.Over(gradientBuffer.View.SubView(offset, p.Length), p.Shape));
+            p.InitialValues(random).CopyTo(initial, offset);
+            offset += p.Length;
+        }
+        parameterBuffer.CopyFrom(initial);
+        var state = new float[stateBuffer.Length];
+        offset = 0;
+        foreach (var p in tracked)
+        {
+            p.Bind(Tensor.Over(stateBuffer.View.SubView(offset, p.Length), p.Shape), null);
+            p.InitialValues(random).CopyTo(state, offset);
+            offset += p.Length;
+        }
+        stateBuffer.CopyFrom(state);
+    }
+
+    /// <summary>Runs every layer; returns the logits (the softmax is fused into the loss).</summary>
+    public Tensor Forward(Tensor input, PassContext pass)
+    {
+        var x = input;
+        foreach (var layer in layers) x = layer.Forward(x, pass);
+        return x;
+    }
+
+    /// <summary>Back-propagates dL/dlogits through every layer, leaving gradients in GradientBuffer.</summary>
+    public void Backward(Tensor logitGrad)
+    {
+        Tensor? grad = logitGrad;
+        for (int i = layers.Count - 1; i >= 0 && grad is not null; i--) grad = layers[i].Backward(grad);
+    }
+
+    public void Dispose()
+    {
+        foreach (var layer in layers) layer.Dispose();
+        parameterBuffer?.Dispose();
+        gradientBuffer?.Dispose();
+        stateBuffer?.Dispose();
+    }
+}

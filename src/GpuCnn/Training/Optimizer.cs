@@ -1,0 +1,89 @@
+using GpuCnn.Devices;
+using GpuCnn.Tensors;
+
+namespace GpuCnn.Training;
+
+/// <summary>
+/// Updates the model's flat parameter buffer from its flat gradient buffer in one launch per step.
+/// Its state (moments, velocity, step count) is saved in checkpoints.
+/// </summary>
+public abstract class Optimizer : IDisposable
+{
+    protected ComputeDevice Device { get; }
+    protected Tensor Parameters { get; }
+    protected Tensor Gradients { get; }
+
+    /// <summary>The learning rate of the next step (a schedule may change it between epochs).</summary>
+    public float LearningRate { get; set; }
+    public long Steps { get; protected set; }
+    public abstract string Name { get; }
+
+    protected Optimizer(ComputeDevice device, Tensor parameters, Tensor gradients, float learningRate)
+    {
+        Device = device;
+        Parameters = parameters;
+        Gradients = gradients;
+        LearningRate = learningRate;
+    }
+
+    public abstract void Step();
+
+    /// <summary>Named state buffers, for checkpoints.</summary>
+    public abstract IReadOnlyList<(string Name, Tensor Value)> State { get; }
+
+    public void Restore(long steps) => Steps = steps;
+
+    public static Optimizer Create(string name, ComputeDevice device, Tensor parameters, Tensor gradients, float learningRate) =>
+        name switch
+        {
+            "adam" => new Adam(device, parameters, gradients, learningRate),
+            "sgd" => new SgdMomentum(device, parameters, gradients, learningRate),
+            _ => throw new ArgumentException($"Unknown optimizer '{name}'. Known: adam, sgd."),
+        };
+
+    public abstract void Dispose();
+}
+
+/// <summary>Adam with Keras's defaults: β1 0.9, β2 0.999, ε 1e-7.</summary>
+public sealed class Adam(ComputeDevice device, Tensor parameters, Tensor gradients, float learningRate,
+    float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
+    : Optimizer(device, parameters, gradients, learningRate)
+{
+    readonly Tensor firstMoment = Tensor.Zeros(device, parameters.Length);
+    readonly Tensor secondMoment = Tensor.Zeros(device, parameters.Length);
+
+    public override string Name => "adam";
+    public override IReadOnlyList<(string Name, Tensor Value)> State => [("adam/m", firstMoment), ("adam/v", secondMoment)];
+
+    public override void Step()
+    {
+        Steps++;
+        double correction = Math.Sqrt(1 - Math.Pow(beta2, Steps)) / (1 - Math.Pow(beta1, Steps));
+        Device.Kernels.AdamUpdate(Parameters.View, Gradients.View, firstMoment.View, secondMoment.View,
+            (float)(LearningRate * correction), beta1, beta2, epsilon);
+    }
+
+    public override void Dispose()
+    {
+        firstMoment.Dispose();
+        secondMoment.Dispose();
+    }
+}
+
+/// <summary>SGD with momentum 0.9 (Keras's SGD formula).</summary>
+public sealed class SgdMomentum(ComputeDevice device, Tensor parameters, Tensor gradients, float learningRate,
+    float momentum = 0.9f) : Optimizer(device, parameters, gradients, learningRate)
+{
+    readonly Tensor velocity = Tensor.Zeros(device, parameters.Length);
+
+    public override string Name => "sgd";
+    public override IReadOnlyList<(string Name, Tensor Value)> State => [("sgd/velocity", velocity)];
+
+    public override void Step()
+    {
+        Steps++;
+        Device.Kernels.SgdMomentumUpdate(Parameters.View, Gradients.View, velocity.View, LearningRate, momentum);
+    }
+
+    public override void Dispose() => velocity.Dispose();
+}

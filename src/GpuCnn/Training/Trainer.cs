@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using GpuCnn.Kernels;
+using GpuCnn.Layers;
+using GpuCnn.Models;
+
+namespace GpuCnn.Training;
+
+/// <summary>
+/// The mini-batch loop, and nothing else: per batch it gathers, runs forward, loss, backward and
+/// the optimizer step, all on the device; per epoch it reads back the totals, validates and
+/// tells the observers (which print, plot and checkpoint).
+/// </summary>
+public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossEntropy loss, BatchFeeder train,
+    BatchFeeder? validation, TrainingOptions options)
+{
+    readonly List<ITrainingObserver> observers = [];
+
+    public List<EpochMetrics> History { get; } = [];
+
+    public Trainer Observe(ITrainingObserver observer)
+    {
+        observers.Add(observer);
+        return this;
+    }
+
+    /// <summary>Trains from epoch <c>History.Count</c> up to options.Epochs (or an early stop).</summary>
+    public void Run()
+    {
+        for (int epoch = History.Count; epoch < options.Epochs; epoch++)
+        {
+            var metrics = RunEpoch(epoch);
+            History.Add(metrics);
+            foreach (var observer in observers) observer.OnEpochEnd(metrics);
+            if (ShouldStopEarly()) break;
+        }
+    }
+
+    public bool StoppedEarly => History.Count < options.Epochs && ShouldStopEarly();
+
+    bool ShouldStopEarly()
+    {
+        if (options.EarlyStoppingPatience is not { } patience || History.Count <= patience) return false;
+        double best = History.Min(m => m.ValLoss);
+        return History.TakeLast(patience).All(m => m.ValLoss > best) ;
+    }
+
+    EpochMetrics RunEpoch(int epoch)
+    {
+        optimizer.LearningRate = options.LearningRateAt(epoch);
+        var clock = Stopwatch.StartNew();
+        train.Shuffle(options.Seed * 7919 + epoch);
+        loss.ResetTotals();
+        int interval = observers.Select(o => o.ProgressInterval).Where(i => i > 0).DefaultIfEmpty(0).Min();
+        for (int batch = 0; batch < train.Batches; batch++)
+        {
+            uint stepSeed = CounterRng.Hash((uint)options.Seed, (uint)optimizer.Steps);
+            var x = train.Gather(batch, options.Augmentation, stepSeed);
+            var logits = model.Forward(x, new PassContext(true, stepSeed));
+            loss.Compute(logits, train.Labels, training: true);
+            model.Backward(loss.LogitGradFor(x.Shape[0]));
+            optimizer.Step();
+            if (interval > 0 && ((batch + 1) % interval == 0 || batch + 1 == train.Batches))
+            {
+                var (runningLoss, runningAccuracy, _) = loss.ReadTotals();
+                CheckFinite(runningLoss, epoch, batch);
+                foreach (var observer in observers)
+                    observer.OnProgress(epoch, batch + 1, train.Batches, runningLoss, runningAccuracy, clock.Elapsed);
+            }
+        }
+        var (trainLoss, trainAccuracy, rows) = loss.ReadTotals();
+        CheckFinite(trainLoss, epoch, train.Batches - 1);
+        double seconds = clock.Elapsed.TotalSeconds;
+        double valLoss = double.NaN, valAccuracy = double.NaN;
+        if (validation is not null)
+            (valLoss, valAccuracy, _, _) = Evaluator.Evaluate(model, validation, loss);
+        return new EpochMetrics(epoch + 1, trainLoss, trainAccuracy, valLoss, valAccuracy, seconds, rows / seconds,
+            optimizer.LearningRate);
+    }
+
+    static void CheckFinite(double value, int epoch, int batch)
+    {
+        if (!double.IsFinite(value))
+            throw new TrainingDivergedException(
+                $"the training loss became {value} in epoch {epoch + 1} by batch {batch + 1}; try a lower --lr. " +
+                "The last complete checkpoint is kept.");
+    }
+}

@@ -1,0 +1,39 @@
+namespace GpuCnn.Training;
+
+/// <summary>How the learning rate moves between epochs.</summary>
+public enum LearningRateSchedule
+{
+    Constant,
+    /// <summary>Multiply by <see cref="TrainingOptions.StepGamma"/> every <see cref="TrainingOptions.StepEvery"/> epochs.</summary>
+    Step,
+    /// <summary>Cosine decay from the initial rate to zero over all epochs.</summary>
+    Cosine,
+}
+
+/// <summary>Every training setting; the defaults reproduce the Keras reference run.</summary>
+public sealed record TrainingOptions
+{
+    public string Model { get; init; } = "seed";
+    public int Epochs { get; init; } = 12;
+    public int BatchSize { get; init; } = 128;
+    public float LearningRate { get; init; } = 1e-3f;
+    public string Optimizer { get; init; } = "adam";
+    public int Seed { get; init; } = 42;
+    /// <summary>Fraction of the training images held out for validation: the last ones, as Keras does.</summary>
+    public double ValidationSplit { get; init; } = 0.1;
+    /// <summary>Use only the first N training images (quick runs).</summary>
+    public int? TrainLimit { get; init; }
+    public Augmentation Augmentation { get; init; } = Augmentation.None;
+    /// <summary>Stop when validation loss has not improved for this many epochs (null: never).</summary>
+    public int? EarlyStoppingPatience { get; init; }
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+    public int StepEvery { get; init; } = 5;
+    public float StepGamma { get; init; } = 0.5f;
+
+    public float LearningRateAt(int epoch) => Schedule switch
+    {
+        LearningRateSchedule.Step => LearningRate * MathF.Pow(StepGamma, epoch / Math.Max(1, StepEvery)),
+        LearningRateSchedule.Cosine => LearningRate * 0.5f * (1f + MathF.Cos(MathF.PI * epoch / Math.Max(1, Epochs))),
+        _ => LearningRate,
+    };
+}

@@ -1,0 +1,50 @@
+using GpuCnn.Data;
+using GpuCnn.Devices;
+using GpuCnn.Models;
+using GpuCnn.Reporting;
+
+namespace GpuCnn.Training;
+
+/// <summary>The result of a training run: per-epoch history and the test evaluation.</summary>
+public sealed record TrainingResult(IReadOnlyList<EpochMetrics> History, Evaluation Test, bool StoppedEarly);
+
+/// <summary>
+/// Wires one `gpucnn train`: device, data, model, optimizer, loss, feeders, trainer, observers.
+/// Owns the lifetime of everything it creates.
+/// </summary>
+public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, DataOptions dataOptions, TextWriter output,
+    bool liveProgress)
+{
+    public TrainingResult Execute(IEnumerable<ITrainingObserver>? extraObservers = null)
+    {
+        using var device = ComputeDevice.Open(deviceKind);
+        output.WriteLine($"Device: {device.Info} - launch plan {device.Plan.Name}");
+        var data = new FashionMnistStore(dataOptions, line => output.WriteLine("data: " + line)).Load();
+        output.WriteLine($"Data: {data.Source}");
+        var trainSet = options.TrainLimit is { } limit ? data.Train.Take(limit) : data.Train;
+        int validationCount = (int)Math.Floor(trainSet.Count * options.ValidationSplit);
+        int trainCount = trainSet.Count - validationCount;
+        if (options.BatchSize > trainCount)
+            throw new ArgumentException($"--batch-size {options.BatchSize} is larger than the {trainCount} training images.");
+        output.WriteLine($"Training on {trainCount} images, validating on {validationCount}, testing on {data.Test.Count}.");
+
+        using var trainData = new DeviceDataset(device, trainSet);
+        using var testData = new DeviceDataset(device, data.Test);
+        using var model = ModelZoo.Create(options.Model).Build(device, options.BatchSize, options.Seed);
+        using var optimizer = Optimizer.Create(options.Optimizer, device, model.ParameterBuffer, model.GradientBuffer, options.LearningRate);
+        using var loss = new SoftmaxCrossEntropy(device, options.BatchSize, ModelZoo.Classes);
+        using var trainFeeder = new BatchFeeder(device, trainData, Enumerable.Range(0, trainCount).ToArray(), options.BatchSize);
+        using var validationFeeder = validationCount > 0
+            ? new BatchFeeder(device, trainData, Enumerable.Range(trainCount, validationCount).ToArray(), options.BatchSize)
+            : null;
+        using var testFeeder = new BatchFeeder(device, testData, Enumerable.Range(0, data.Test.Count).ToArray(), options.BatchSize);
+
+        var trainer = new Trainer(model, optimizer, loss, trainFeeder, validationFeeder, options)
+            .Observe(new ConsoleProgress(output, options.Epochs, liveProgress));
+        foreach (var observer in extraObservers ?? []) trainer.Observe(observer);
+        trainer.Run();
+        var test = Evaluator.Evaluate(model, testFeeder, loss);
+        output.WriteLine($"Test accuracy: {test.Accuracy:P2} - test loss: {test.Loss:F4} ({data.Test.Count} images)");
+        return new TrainingResult(trainer.History, test, trainer.StoppedEarly);
+    }
+}
