@@ -16,13 +16,23 @@ public static class ActivationKernels
         }
     }
 
-    /// <summary>dX = dY where y &gt; 0, else 0. Uses the output y, so a fused forward needs no copy of x. In place is allowed.</summary>
+    /// <summary>
+    /// dX = dY where y &gt; 0, else 0. Uses the output y, so a fused forward needs no copy of x. In
+    /// place is allowed. Items are groups of eight elements (the split counts groups; the length
+    /// is a multiple of 8 when vectorGroups is 1) or single elements.
+    /// </summary>
     public static void ReluBackward(Index1D thread, ArrayView<float> output, ArrayView<float> outputGrad,
-        ArrayView<float> inputGrad, WorkSplit split)
+        ArrayView<float> inputGrad, int vectorGroups, WorkSplit split)
     {
         int end = split.End(thread);
+        var output8 = output.Cast<Float8>();
+        var outputGrad8 = outputGrad.Cast<Float8>();
+        var inputGrad8 = inputGrad.Cast<Float8>();
         for (int i = split.Start(thread); i < end; i++)
-            inputGrad[i] = output[i] > 0f ? outputGrad[i] : 0f;
+        {
+            if (vectorGroups != 0) inputGrad8[i] = Lanes.WherePositive(output8[i], outputGrad8[i]);
+            else inputGrad[i] = output[i] > 0f ? outputGrad[i] : 0f;
+        }
     }
 
     /// <summary>y = a + b: the residual add. Its backward pass passes dY to both branches unchanged.</summary>

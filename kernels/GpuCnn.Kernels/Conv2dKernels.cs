@@ -36,18 +36,26 @@ public struct ConvGeometry
 /// </summary>
 public static class Conv2dKernels
 {
-    /// <summary>col[r, (kh,kw,c)] = x[n, oy*s-p+kh, ox*s-p+kw, c], or 0 outside the image. Items are rows r.</summary>
+    /// <summary>
+    /// col[r, (kh,kw,c)] = x[n, oy*s-p+kh, ox*s-p+kw, c], or 0 outside the image. Items are rows r.
+    /// Channels are copied in groups of <c>lanes</c> (8 when Cin is a multiple of 8: one view
+    /// access per group, see Float8), else one by one.
+    /// </summary>
     public static void Conv2dIm2Col(Index1D thread, ArrayView<float> input, ArrayView<float> columns,
         ConvGeometry g, WorkSplit split)
     {
         int end = split.End(thread);
-        int width = g.ColumnWidth;
+        int lanes = g.InChannels % 8 == 0 ? 8 : 1;
+        int groups = g.InChannels / lanes;
+        var input8 = input.Cast<Float8>();
+        var columns8 = columns.Cast<Float8>();
+        Float8 zero = default;
         for (int row = split.Start(thread); row < end; row++)
         {
             int ox = row % g.OutWidth;
             int oy = row / g.OutWidth % g.OutHeight;
             int n = row / (g.OutWidth * g.OutHeight);
-            int dst = row * width;
+            int dst = row * g.ColumnWidth / lanes;
             for (int kh = 0; kh < g.KernelHeight; kh++)
             {
                 int iy = oy * g.Stride - g.Padding + kh;
@@ -55,10 +63,13 @@ public static class Conv2dKernels
                 {
                     int ix = ox * g.Stride - g.Padding + kw;
                     bool inside = iy >= 0 && iy < g.InHeight && ix >= 0 && ix < g.InWidth;
-                    int src = ((n * g.InHeight + iy) * g.InWidth + ix) * g.InChannels;
-                    for (int c = 0; c < g.InChannels; c++)
-                        columns[dst + c] = inside ? input[src + c] : 0f;
-                    dst += g.InChannels;
+                    int src = ((n * g.InHeight + iy) * g.InWidth + ix) * groups;
+                    for (int c = 0; c < groups; c++)
+                    {
+                        if (lanes == 8) columns8[dst + c] = inside ? input8[src + c] : zero;
+                        else columns[dst + c] = inside ? input[src + c] : 0f;
+                    }
+                    dst += groups;
                 }
             }
         }
@@ -73,29 +84,38 @@ public static class Conv2dKernels
         ConvGeometry g, WorkSplit split)
     {
         int end = split.End(thread);
-        int width = g.ColumnWidth;
+        int lanes = g.InChannels % 8 == 0 ? 8 : 1;
+        int groups = g.InChannels / lanes;
+        int widthInGroups = g.ColumnWidth / lanes;
+        var columnGrad8 = columnGrad.Cast<Float8>();
+        var inputGrad8 = inputGrad.Cast<Float8>();
         for (int pixel = split.Start(thread); pixel < end; pixel++)
         {
             int ix = pixel % g.InWidth;
             int iy = pixel / g.InWidth % g.InHeight;
             int n = pixel / (g.InWidth * g.InHeight);
-            int dst = pixel * g.InChannels;
-            for (int c = 0; c < g.InChannels; c++) inputGrad[dst + c] = 0f;
-            for (int kh = 0; kh < g.KernelHeight; kh++)
+            for (int c = 0; c < groups; c++)
             {
-                int ty = iy + g.Padding - kh;
-                if (ty < 0 || ty % g.Stride != 0) continue;
-                int oy = ty / g.Stride;
-                if (oy >= g.OutHeight) continue;
-                for (int kw = 0; kw < g.KernelWidth; kw++)
+                Float8 sum8 = default;
+                float sum = 0f;
+                for (int kh = 0; kh < g.KernelHeight; kh++)
                 {
-                    int tx = ix + g.Padding - kw;
-                    if (tx < 0 || tx % g.Stride != 0) continue;
-                    int ox = tx / g.Stride;
-                    if (ox >= g.OutWidth) continue;
-                    int src = ((n * g.OutHeight + oy) * g.OutWidth + ox) * width + (kh * g.KernelWidth + kw) * g.InChannels;
-                    for (int c = 0; c < g.InChannels; c++) inputGrad[dst + c] += columnGrad[src + c];
+                    int ty = iy + g.Padding - kh;
+                    int oy = ty / g.Stride;
+                    if (ty < 0 || ty % g.Stride != 0 || oy >= g.OutHeight) continue;
+                    for (int kw = 0; kw < g.KernelWidth; kw++)
+                    {
+                        int tx = ix + g.Padding - kw;
+                        int ox = tx / g.Stride;
+                        if (tx < 0 || tx % g.Stride != 0 || ox >= g.OutWidth) continue;
+                        int src = ((n * g.OutHeight + oy) * g.OutWidth + ox) * widthInGroups
+                                  + (kh * g.KernelWidth + kw) * groups + c;
+                        if (lanes == 8) sum8.Add(columnGrad8[src]);
+                        else sum += columnGrad[src];
+                    }
                 }
+                if (lanes == 8) inputGrad8[pixel * groups + c] = sum8;
+                else inputGrad[pixel * groups + c] = sum;
             }
         }
     }

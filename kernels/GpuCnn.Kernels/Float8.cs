@@ -29,3 +29,48 @@ public struct Float8
         X4 = X4 > 0f ? X4 : 0f; X5 = X5 > 0f ? X5 : 0f; X6 = X6 > 0f ? X6 : 0f; X7 = X7 > 0f ? X7 : 0f;
     }
 }
+
+/// <summary>Eight consecutive ints (pooling's argmax taps), loaded and stored as one value like <see cref="Float8"/>.</summary>
+public struct Int8
+{
+    public int X0, X1, X2, X3, X4, X5, X6, X7;
+}
+
+/// <summary>Lane-wise operations on <see cref="Float8"/> that the kernels share.</summary>
+public static class Lanes
+{
+    /// <summary>Where v beats best (strictly, so the first maximum wins as in Keras), take v and record tap.</summary>
+    public static void MaxWithTap(ref Float8 best, ref Int8 taps, in Float8 v, int tap)
+    {
+        if (v.X0 > best.X0) { best.X0 = v.X0; taps.X0 = tap; }
+        if (v.X1 > best.X1) { best.X1 = v.X1; taps.X1 = tap; }
+        if (v.X2 > best.X2) { best.X2 = v.X2; taps.X2 = tap; }
+        if (v.X3 > best.X3) { best.X3 = v.X3; taps.X3 = tap; }
+        if (v.X4 > best.X4) { best.X4 = v.X4; taps.X4 = tap; }
+        if (v.X5 > best.X5) { best.X5 = v.X5; taps.X5 = tap; }
+        if (v.X6 > best.X6) { best.X6 = v.X6; taps.X6 = tap; }
+        if (v.X7 > best.X7) { best.X7 = v.X7; taps.X7 = tap; }
+    }
+
+    /// <summary>Lane i is grad's where taps[i] == tap, else 0.</summary>
+    public static Float8 WhereTap(in Int8 taps, int tap, in Float8 grad)
+    {
+        Float8 r;
+        r.X0 = taps.X0 == tap ? grad.X0 : 0f; r.X1 = taps.X1 == tap ? grad.X1 : 0f;
+        r.X2 = taps.X2 == tap ? grad.X2 : 0f; r.X3 = taps.X3 == tap ? grad.X3 : 0f;
+        r.X4 = taps.X4 == tap ? grad.X4 : 0f; r.X5 = taps.X5 == tap ? grad.X5 : 0f;
+        r.X6 = taps.X6 == tap ? grad.X6 : 0f; r.X7 = taps.X7 == tap ? grad.X7 : 0f;
+        return r;
+    }
+
+    /// <summary>Lane i is grad's where output[i] &gt; 0, else 0: ReLU's backward pass.</summary>
+    public static Float8 WherePositive(in Float8 output, in Float8 grad)
+    {
+        Float8 r;
+        r.X0 = output.X0 > 0f ? grad.X0 : 0f; r.X1 = output.X1 > 0f ? grad.X1 : 0f;
+        r.X2 = output.X2 > 0f ? grad.X2 : 0f; r.X3 = output.X3 > 0f ? grad.X3 : 0f;
+        r.X4 = output.X4 > 0f ? grad.X4 : 0f; r.X5 = output.X5 > 0f ? grad.X5 : 0f;
+        r.X6 = output.X6 > 0f ? grad.X6 : 0f; r.X7 = output.X7 > 0f ? grad.X7 : 0f;
+        return r;
+    }
+}

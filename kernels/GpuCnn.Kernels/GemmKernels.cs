@@ -188,16 +188,33 @@ public static class GemmKernels
                 dst[col * rows + r] = src[r * cols + col];
     }
 
-    /// <summary>sums[j] = Σ_i m[i*cols + j] for a row-major rows×cols m: bias gradients. Items are columns.</summary>
+    /// <summary>
+    /// sums[j] = Σ_i m[i*cols + j] for a row-major rows×cols m: bias gradients. Items are groups
+    /// of eight columns when cols is a multiple of 8 (one view access per group and row), else
+    /// single columns. Each sum runs in row order, so results do not depend on the split.
+    /// </summary>
     public static void ColumnSum(Index1D thread, ArrayView<float> m, ArrayView<float> sums, int rows, int cols,
         WorkSplit split)
     {
         int end = split.End(thread);
+        bool vector = cols % 8 == 0;
+        int groups = vector ? cols / 8 : cols;
+        var m8 = m.Cast<Float8>();
+        var sums8 = sums.Cast<Float8>();
         for (int j = split.Start(thread); j < end; j++)
         {
-            float sum = 0f;
-            for (int i = 0; i < rows; i++) sum += m[i * cols + j];
-            sums[j] = sum;
+            if (vector)
+            {
+                Float8 sum8 = default;
+                for (int i = 0; i < rows; i++) sum8.Add(m8[i * groups + j]);
+                sums8[j] = sum8;
+            }
+            else
+            {
+                float sum = 0f;
+                for (int i = 0; i < rows; i++) sum += m[i * cols + j];
+                sums[j] = sum;
+            }
         }
     }
 }

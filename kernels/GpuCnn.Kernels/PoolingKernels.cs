@@ -23,31 +23,48 @@ public static class PoolingKernels
 {
     /// <summary>
     /// y = max over each window; argmax keeps the winning tap (0..size²-1, the first on ties, as
-    /// Keras) so the backward pass needs no second look at x. Items are output pixels.
+    /// Keras) so the backward pass needs no second look at x. Items are output pixels; channels
+    /// go eight at a time when their count allows (see Float8).
     /// </summary>
     public static void MaxPool2dForward(Index1D thread, ArrayView<float> input, ArrayView<float> output,
         ArrayView<int> argmax, PoolGeometry g, WorkSplit split)
     {
         int end = split.End(thread);
+        bool vector = g.Channels % 8 == 0;
+        int groups = vector ? g.Channels / 8 : g.Channels;
+        var input8 = input.Cast<Float8>();
+        var output8 = output.Cast<Float8>();
+        var argmax8 = argmax.Cast<Int8>();
         for (int pixel = split.Start(thread); pixel < end; pixel++)
         {
             int ox = pixel % g.OutWidth;
             int oy = pixel / g.OutWidth % g.OutHeight;
             int n = pixel / (g.OutWidth * g.OutHeight);
-            int dst = pixel * g.Channels;
-            for (int c = 0; c < g.Channels; c++)
+            int corner = (n * g.InHeight + oy * g.Size) * g.InWidth + ox * g.Size;
+            for (int c = 0; c < groups; c++)
             {
-                float best = float.NegativeInfinity;
-                int bestTap = 0;
-                for (int ky = 0; ky < g.Size; ky++)
-                    for (int kx = 0; kx < g.Size; kx++)
+                int dst = pixel * groups + c;
+                if (vector)
+                {
+                    Float8 best = input8[corner * groups + c];
+                    Int8 taps = default;
+                    for (int tap = 1; tap < g.Size * g.Size; tap++)
+                        Lanes.MaxWithTap(ref best, ref taps, input8[(corner + tap / g.Size * g.InWidth + tap % g.Size) * groups + c], tap);
+                    output8[dst] = best;
+                    argmax8[dst] = taps;
+                }
+                else
+                {
+                    float best = input[corner * groups + c];
+                    int bestTap = 0;
+                    for (int tap = 1; tap < g.Size * g.Size; tap++)
                     {
-                        int src = ((n * g.InHeight + oy * g.Size + ky) * g.InWidth + ox * g.Size + kx) * g.Channels + c;
-                        float v = input[src];
-                        if (v > best) { best = v; bestTap = ky * g.Size + kx; }
+                        float v = input[(corner + tap / g.Size * g.InWidth + tap % g.Size) * groups + c];
+                        if (v > best) { best = v; bestTap = tap; }
                     }
-                output[dst + c] = best;
-                argmax[dst + c] = bestTap;
+                    output[dst] = best;
+                    argmax[dst] = bestTap;
+                }
             }
         }
     }
@@ -60,18 +77,27 @@ public static class PoolingKernels
         ArrayView<float> inputGrad, PoolGeometry g, WorkSplit split)
     {
         int end = split.End(thread);
+        bool vector = g.Channels % 8 == 0;
+        int groups = vector ? g.Channels / 8 : g.Channels;
+        var outputGrad8 = outputGrad.Cast<Float8>();
+        var argmax8 = argmax.Cast<Int8>();
+        var inputGrad8 = inputGrad.Cast<Float8>();
+        Float8 zero = default;
         for (int pixel = split.Start(thread); pixel < end; pixel++)
         {
             int ix = pixel % g.InWidth;
             int iy = pixel / g.InWidth % g.InHeight;
             int n = pixel / (g.InWidth * g.InHeight);
             int oy = iy / g.Size, ox = ix / g.Size;
-            int dst = pixel * g.Channels;
             bool covered = oy < g.OutHeight && ox < g.OutWidth;
             int tap = (iy - oy * g.Size) * g.Size + (ix - ox * g.Size);
-            int src = ((n * g.OutHeight + oy) * g.OutWidth + ox) * g.Channels;
-            for (int c = 0; c < g.Channels; c++)
-                inputGrad[dst + c] = covered && argmax[src + c] == tap ? outputGrad[src + c] : 0f;
+            int src = ((n * g.OutHeight + oy) * g.OutWidth + ox) * groups;
+            for (int c = 0; c < groups; c++)
+            {
+                int dst = pixel * groups + c;
+                if (vector) inputGrad8[dst] = covered ? Lanes.WhereTap(argmax8[src + c], tap, outputGrad8[src + c]) : zero;
+                else inputGrad[dst] = covered && argmax[src + c] == tap ? outputGrad[src + c] : 0f;
+            }
         }
     }
 

@@ -78,7 +78,7 @@ public sealed class KernelLauncher : IDisposable
 
     public void ColumnSum(ArrayView<float> matrix, ArrayView<float> sums, int rows, int cols)
     {
-        var split = Plan.Split(cols);
+        var split = Plan.Split(cols % 8 == 0 ? cols / 8 : cols);
         Load(ref columnSum, () => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>,
             ArrayView<float>, int, int, WorkSplit>(GemmKernels.ColumnSum))(split.Threads, matrix, sums, rows, cols, split);
     }
@@ -139,7 +139,8 @@ public sealed class KernelLauncher : IDisposable
     // ---- Element-wise ----------------------------------------------------------------------
 
     Action<Index1D, ArrayView<float>, ArrayView<float>, WorkSplit>? reluForward;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, WorkSplit>? reluBackward, add;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, WorkSplit>? reluBackward;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, WorkSplit>? add;
     Action<Index1D, ArrayView<float>, ArrayView<float>, float, uint, WorkSplit>? dropoutForward, dropoutBackward;
 
     public void ReluForward(ArrayView<float> input, ArrayView<float> output)
@@ -151,10 +152,12 @@ public sealed class KernelLauncher : IDisposable
 
     public void ReluBackward(ArrayView<float> output, ArrayView<float> outputGrad, ArrayView<float> inputGrad)
     {
-        var split = Plan.Split((int)output.Length);
+        int length = (int)output.Length;
+        bool vector = length % 8 == 0;
+        var split = Plan.Split(vector ? length / 8 : length);
         Load(ref reluBackward, () => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>,
-            ArrayView<float>, ArrayView<float>, WorkSplit>(ActivationKernels.ReluBackward))
-            (split.Threads, output, outputGrad, inputGrad, split);
+            ArrayView<float>, ArrayView<float>, int, WorkSplit>(ActivationKernels.ReluBackward))
+            (split.Threads, output, outputGrad, inputGrad, vector ? 1 : 0, split);
     }
 
     public void Add(ArrayView<float> a, ArrayView<float> b, ArrayView<float> sum)

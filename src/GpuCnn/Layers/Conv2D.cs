@@ -15,7 +15,7 @@ public enum Padding
 /// GEMM. Bias and activation are fused into the GEMM's epilogue.
 /// </summary>
 public sealed class Conv2D(int filters, int kernelSize, Activation activation = Activation.None,
-    Padding padding = Padding.Valid, int stride = 1, bool useBias = true) : Layer
+    Padding padding = Padding.Valid, int stride = 1, bool useBias = true) : Layer, IGemmLayer
 {
     Parameter kernel = null!;
     Parameter? bias;
@@ -71,24 +71,40 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
 
     public override Tensor? Backward(Tensor outputGrad)
     {
+        var grad = ActivationGradient(outputGrad);
+        BackwardWeights(grad);
+        return inputGrad is null ? null : BackwardInput(grad);
+    }
+
+    /// <summary>dL/dZ before the fused activation: dY masked where the ReLU was off.</summary>
+    public Tensor ActivationGradient(Tensor outputGrad)
+    {
+        if (activationGrad is null) return outputGrad;
+        var masked = activationGrad.FirstRows(batch);
+        Kernels.ReluBackward(output.FirstRows(batch).View, outputGrad.View, masked.View);
+        return masked;
+    }
+
+    /// <summary>dW = colᵀ · dZ and db = Σ rows of dZ.</summary>
+    public void BackwardWeights(Tensor grad)
+    {
         var g = GeometryFor(batch);
-        var grad = outputGrad.View;
-        if (activationGrad is not null)
-        {
-            var masked = activationGrad.FirstRows(batch).View;
-            Kernels.ReluBackward(output.FirstRows(batch).View, grad, masked);
-            grad = masked;
-        }
-        // dW = colᵀ · dZ, db = Σ rows of dZ.
-        Kernels.Gemm(columns.View, grad, kernel.Gradient.View, null,
+        Kernels.Gemm(columns.View, grad.View, kernel.Gradient.View, null,
             GemmArgs.RowMajor(g.ColumnWidth, filters, g.ColumnRows, transposeA: true));
-        if (bias is not null) Kernels.ColumnSum(grad, bias.Gradient.View, g.ColumnRows, filters);
-        if (inputGrad is null) return null;
-        // dCol = dZ · Wᵀ (reusing the column buffer, no longer needed), folded back onto the input.
+        if (bias is not null) Kernels.ColumnSum(grad.View, bias.Gradient.View, g.ColumnRows, filters);
+    }
+
+    /// <summary>dCol = dZ · Wᵀ (into the column buffer, whose forward content BackwardWeights has used), folded back onto the input.</summary>
+    public Tensor BackwardInput(Tensor grad)
+    {
+        var result = (inputGrad ?? throw new InvalidOperationException($"{Name} computes no input gradient.")).FirstRows(batch);
+        var g = GeometryFor(batch);
         Kernels.Transpose(kernel.Value.View, kernelTransposed.View, g.ColumnWidth, filters);
-        Kernels.Gemm(grad, kernelTransposed.View, columns.View, null, GemmArgs.RowMajor(g.ColumnRows, g.ColumnWidth, filters));
-        var result = inputGrad.FirstRows(batch);
+        Kernels.Gemm(grad.View, kernelTransposed.View, columns.View, null, GemmArgs.RowMajor(g.ColumnRows, g.ColumnWidth, filters));
         Kernels.Col2Im(columns.View, result.View, g);
         return result;
     }
+
+    /// <summary>Multiply-adds ×2 of each GEMM pass for the current batch (the same for all three).</summary>
+    public long GemmFlops => GemmArgs.RowMajor(GeometryFor(batch).ColumnRows, filters, geometry.ColumnWidth).Flops;
 }

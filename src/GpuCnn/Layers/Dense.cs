@@ -4,7 +4,7 @@ using GpuCnn.Tensors;
 namespace GpuCnn.Layers;
 
 /// <summary>y = activation(x·W + b) with W of shape (inputs, units), Keras's layout.</summary>
-public sealed class Dense(int units, Activation activation = Activation.None) : Layer
+public sealed class Dense(int units, Activation activation = Activation.None) : Layer, IGemmLayer
 {
     Parameter kernel = null!, bias = null!;
     Tensor output = null!, kernelTransposed = null!;
@@ -46,22 +46,37 @@ public sealed class Dense(int units, Activation activation = Activation.None) : 
 
     public override Tensor? Backward(Tensor outputGrad)
     {
-        var x = input ?? throw new InvalidOperationException($"{Name}: Backward before Forward.");
-        int batch = x.Shape[0];
-        var grad = outputGrad.View;
-        if (activationGrad is not null)
-        {
-            var masked = activationGrad.FirstRows(batch).View;
-            Kernels.ReluBackward(output.FirstRows(batch).View, grad, masked);
-            grad = masked;
-        }
-        // dW = xᵀ · dZ, db = Σ rows of dZ, dX = dZ · Wᵀ.
-        Kernels.Gemm(x.View, grad, kernel.Gradient.View, null, GemmArgs.RowMajor(inputs, units, batch, transposeA: true));
-        Kernels.ColumnSum(grad, bias.Gradient.View, batch, units);
-        if (inputGrad is null) return null;
+        var grad = ActivationGradient(outputGrad);
+        BackwardWeights(grad);
+        return inputGrad is null ? null : BackwardInput(grad);
+    }
+
+    int Batch => (input ?? throw new InvalidOperationException($"{Name}: Backward before Forward.")).Shape[0];
+
+    /// <summary>dL/dZ before the fused activation: dY masked where the ReLU was off.</summary>
+    public Tensor ActivationGradient(Tensor outputGrad)
+    {
+        if (activationGrad is null) return outputGrad;
+        var masked = activationGrad.FirstRows(Batch);
+        Kernels.ReluBackward(output.FirstRows(Batch).View, outputGrad.View, masked.View);
+        return masked;
+    }
+
+    /// <summary>dW = xᵀ · dZ and db = Σ rows of dZ.</summary>
+    public void BackwardWeights(Tensor grad)
+    {
+        Kernels.Gemm(input!.View, grad.View, kernel.Gradient.View, null, GemmArgs.RowMajor(inputs, units, Batch, transposeA: true));
+        Kernels.ColumnSum(grad.View, bias.Gradient.View, Batch, units);
+    }
+
+    /// <summary>dX = dZ · Wᵀ.</summary>
+    public Tensor BackwardInput(Tensor grad)
+    {
+        var result = (inputGrad ?? throw new InvalidOperationException($"{Name} computes no input gradient.")).FirstRows(Batch);
         Kernels.Transpose(kernel.Value.View, kernelTransposed.View, inputs, units);
-        var result = inputGrad.FirstRows(batch);
-        Kernels.Gemm(grad, kernelTransposed.View, result.View, null, GemmArgs.RowMajor(batch, inputs, units));
+        Kernels.Gemm(grad.View, kernelTransposed.View, result.View, null, GemmArgs.RowMajor(Batch, inputs, units));
         return result;
     }
+
+    public long GemmFlops => GemmArgs.RowMajor(Batch, units, inputs).Flops;
 }

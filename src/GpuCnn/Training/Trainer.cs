@@ -53,12 +53,7 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
         int interval = observers.Select(o => o.ProgressInterval).Where(i => i > 0).DefaultIfEmpty(0).Min();
         for (int batch = 0; batch < train.Batches; batch++)
         {
-            uint stepSeed = CounterRng.Hash((uint)options.Seed, (uint)optimizer.Steps);
-            var x = train.Gather(batch, options.Augmentation, stepSeed);
-            var logits = model.Forward(x, new PassContext(true, stepSeed));
-            loss.Compute(logits, train.Labels, training: true);
-            model.Backward(loss.LogitGradFor(x.Shape[0]));
-            optimizer.Step();
+            TrainBatch(batch);
             if (interval > 0 && ((batch + 1) % interval == 0 || batch + 1 == train.Batches))
             {
                 var (runningLoss, runningAccuracy, _) = loss.ReadTotals();
@@ -75,6 +70,17 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
             (valLoss, valAccuracy, _, _) = Evaluator.Evaluate(model, validation, loss);
         return new EpochMetrics(epoch + 1, trainLoss, trainAccuracy, valLoss, valAccuracy, seconds, rows / seconds,
             optimizer.LearningRate);
+    }
+
+    /// <summary>One optimisation step on batch number <paramref name="batch"/> of the current order: all on the device.</summary>
+    public void TrainBatch(int batch)
+    {
+        uint stepSeed = CounterRng.Hash((uint)options.Seed, (uint)optimizer.Steps);
+        var x = train.Gather(batch, options.Augmentation, stepSeed);
+        var logits = model.Forward(x, new PassContext(true, stepSeed));
+        loss.Compute(logits, train.Labels, training: true);
+        model.Backward(loss.LogitGradFor(x.Shape[0]));
+        optimizer.Step();
     }
 
     static void CheckFinite(double value, int epoch, int batch)

@@ -1,0 +1,66 @@
+using System.Text.Json;
+using GpuCnn.Bench;
+using GpuCnn.Devices;
+using GpuCnn.Models;
+
+// Usage: dotnet run -c Release --project bench/GpuCnn.Bench -- [--device cpu|cuda|opencl|auto]
+//        [--gemm register|shared|generic] [--models seed,...] [--seconds S] [--batches N] [--json FILE]
+var options = Arguments.Parse(args);
+LaunchPlan? plan = null;
+using (var probe = ComputeDevice.Open(options.Device))
+    if (options.Gemm is { } gemm) plan = probe.Plan with { Gemm = gemm, SharedTile = gemm == GemmVariant.SharedTiled ? Math.Max(probe.Plan.SharedTile, 4) : probe.Plan.SharedTile };
+using var device = ComputeDevice.Open(options.Device, plan);
+Console.WriteLine($"Device: {device.Info}; launch plan {device.Plan.Name}, GEMM {device.Plan.Gemm}; {Environment.ProcessorCount} cores");
+var ceiling = Ceilings.For(device, options.Seconds);
+Console.WriteLine($"Ceiling: {ceiling.Gflops:F2} GFLOP/s, {ceiling.GBytesPerSecond:F2} GB/s ({ceiling.Source})");
+Console.WriteLine();
+
+var results = new List<BenchResult>();
+void Print(BenchResult r)
+{
+    results.Add(r);
+    string fraction = r.CeilingFraction is { } f ? $"{f,6:P0}" : "     -";
+    Console.WriteLine($"{r.Name,-38} {r.Shape,-34} {r.Milliseconds,9:F2} ms {r.Rate,9:F2} {r.Unit,-9} {fraction}");
+}
+Console.WriteLine($"{"pass",-38} {"shape",-34} {"time",12} {"rate",19} {"of ceiling",6}");
+// End to end first: on the CPU accelerator it runs on the same cores as everything else.
+foreach (var model in options.Models)
+    Print(TrainingThroughput.Measure(device, model, options.BatchSize, options.Batches));
+foreach (var model in options.Models)
+    foreach (var r in new LayerBenchmarks(device, ceiling, options.Seconds).Run(model, options.BatchSize)) Print(r);
+
+if (options.Json is { } json)
+{
+    var report = new
+    {
+        machine = new { cores = Environment.ProcessorCount, os = Environment.OSVersion.ToString(), runtime = Environment.Version.ToString() },
+        device = device.Info.ToString(), plan = device.Plan, ceiling, results, measuredUtc = DateTime.UtcNow,
+    };
+    GpuCnn.Persistence.AtomicFile.WriteText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+    Console.WriteLine($"\nwrote {json}");
+}
+
+sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, string[] Models, double Seconds, int Batches, int BatchSize, string? Json)
+{
+    public static Arguments Parse(string[] args)
+    {
+        var a = new Arguments(DeviceKind.Cpu, null, ["seed"], 1.0, 20, 128, null);
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            string value = args[i + 1];
+            a = args[i] switch
+            {
+                "--device" => a with { Device = Enum.Parse<DeviceKind>(value, ignoreCase: true) },
+                "--gemm" => a with { Gemm = value switch { "register" => GemmVariant.RegisterTiled, "shared" => GemmVariant.SharedTiled, _ => GemmVariant.Generic } },
+                "--models" => a with { Models = value.Split(',') },
+                "--seconds" => a with { Seconds = double.Parse(value) },
+                "--batches" => a with { Batches = int.Parse(value) },
+                "--batch-size" => a with { BatchSize = int.Parse(value) },
+                "--json" => a with { Json = value },
+                _ => throw new ArgumentException($"unknown option {args[i]}"),
+            };
+        }
+        foreach (var m in a.Models) ModelZoo.Create(m);
+        return a;
+    }
+}

@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using GpuCnn.Data;
+using GpuCnn.Devices;
+using GpuCnn.Models;
+using GpuCnn.Training;
+
+namespace GpuCnn.Bench;
+
+/// <summary>End to end: training images per second of a model, through the trainer's own batch step.</summary>
+public static class TrainingThroughput
+{
+    public static BenchResult Measure(ComputeDevice device, string modelName, int batchSize, int batches)
+    {
+        var random = new Random(3);
+        int count = batchSize * batches;
+        var pixels = new byte[count * 28 * 28];
+        random.NextBytes(pixels);
+        var labels = Enumerable.Range(0, count).Select(_ => (byte)random.Next(10)).ToArray();
+        using var data = new DeviceDataset(device, new ImageSet(pixels, labels, 28, 28));
+        var options = new TrainingOptions { Model = modelName, BatchSize = batchSize };
+        using var model = ModelZoo.Create(modelName).Build(device, batchSize, options.Seed);
+        using var optimizer = Optimizer.Create("adam", device, model.ParameterBuffer, model.GradientBuffer, options.LearningRate);
+        using var loss = new SoftmaxCrossEntropy(device, batchSize, ModelZoo.Classes);
+        using var feeder = new BatchFeeder(device, data, Enumerable.Range(0, count).ToArray(), batchSize);
+        var trainer = new Trainer(model, optimizer, loss, feeder, null, options);
+        trainer.TrainBatch(0);
+        device.Synchronize();
+        var clock = Stopwatch.StartNew();
+        for (int b = 1; b < batches; b++) trainer.TrainBatch(b);
+        loss.ReadTotals();
+        double seconds = clock.Elapsed.TotalSeconds;
+        int images = (batches - 1) * batchSize;
+        return new BenchResult($"{modelName} training step (end to end)", $"batch {batchSize}, {batches - 1} batches",
+            seconds * 1e3 / (batches - 1), "images/s", images / seconds, null);
+    }
+}
