@@ -17,7 +17,7 @@ public static class CliErrors
             return action();
         }
         catch (Exception e) when (e is DataFileException or DeviceUnavailableException or DeviceOutOfMemoryException
-                                      or TrainingDivergedException or ArgumentException)
+                                      or TrainingDivergedException or ArgumentException or Persistence.CheckpointException)
         {
             Console.Out.Flush();
             Console.Error.WriteLine($"error: {e.Message}");

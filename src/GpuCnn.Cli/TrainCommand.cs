@@ -1,4 +1,6 @@
 using System.CommandLine;
+using GpuCnn.Persistence;
+using GpuCnn.Reporting;
 using GpuCnn.Training;
 
 namespace GpuCnn.Cli;
@@ -39,13 +41,57 @@ public static class TrainCommand
         });
         var dataDir = CommonOptions.DataDir();
         var cacheDir = CommonOptions.CacheDir();
+        var runDir = new Option<string?>("--run-dir") { Description = "Folder for this run's metrics, plots, checkpoints and model (default runs/<time>-<model>)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last complete checkpoint." };
+        var patience = new Option<int?>("--early-stopping") { Description = "Stop when validation loss has not improved for this many epochs." };
+        patience.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is { } v && v < 1) r.AddError($"--early-stopping must be at least 1, got {v}.");
+        });
+        var schedule = new Option<string>("--lr-schedule")
+        {
+            Description = "constant, step (halve every 5 epochs) or cosine (decay to 0 over the epochs).",
+            DefaultValueFactory = _ => "constant",
+        }.AcceptOnlyFromAmong("constant", "step", "cosine");
+        var shift = new Option<int>("--augment-shift") { Description = "Shift each training image randomly by up to N pixels (0-4).", DefaultValueFactory = _ => 0 };
+        shift.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 0 or > 4) r.AddError($"--augment-shift must be between 0 and 4, got {r.GetValueOrDefault<int>()}.");
+        });
+        var flip = new Option<bool>("--augment-flip") { Description = "Flip training images horizontally at random." };
 
         var command = new Command("train", "Train a model on Fashion-MNIST and report test accuracy.")
         {
             device, model, epochs, batchSize, learningRate, optimizer, seed, validationSplit, trainLimit, dataDir, cacheDir,
+            runDir, resume, patience, schedule, shift, flip,
         };
+        command.Validators.Add(r =>
+        {
+            if (r.GetResult(resume) is not null && r.GetResult(runDir) is not null)
+                r.AddError("--resume continues the run in its own folder: do not pass --run-dir with it.");
+            if (r.GetValue(runDir) is { } dir && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+                r.AddError($"run folder {dir} already exists; choose another --run-dir or continue it with --resume {dir}.");
+            if (r.GetValue(resume) is { } from && !File.Exists(Path.Combine(from, GpuCnn.Persistence.RunFiles.Checkpoint)))
+                r.AddError($"--resume {from}: no {GpuCnn.Persistence.RunFiles.Checkpoint} there to resume from.");
+        });
         command.SetAction(parse => CliErrors.Run(() =>
         {
+            string commandLine = "gpucnn " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+            var kind = CommonOptions.ParseDevice(parse.GetValue(device)!);
+            var data = CommonOptions.Data(parse.GetValue(dataDir), parse.GetValue(cacheDir));
+            bool live = !Console.IsOutputRedirected;
+            if (parse.GetValue(resume) is { } from)
+            {
+                var header = Checkpoint.Load(Path.Combine(from, RunFiles.Checkpoint)).Header;
+                if (header.History.Count >= header.Options.Epochs)
+                {
+                    Console.WriteLine($"{from} already finished its {header.Options.Epochs} epochs; nothing to resume.");
+                    return 0;
+                }
+                var folder = RunFolder.Open(from, header.Command, header.History);
+                new TrainingRun(header.Options, kind, data, Console.Out, live, folder, from).Execute();
+                return 0;
+            }
             var options = new TrainingOptions
             {
                 Model = parse.GetValue(model)!,
@@ -56,11 +102,12 @@ public static class TrainCommand
                 Seed = parse.GetValue(seed),
                 ValidationSplit = parse.GetValue(validationSplit),
                 TrainLimit = parse.GetValue(trainLimit),
+                EarlyStoppingPatience = parse.GetValue(patience),
+                Schedule = Enum.Parse<LearningRateSchedule>(parse.GetValue(schedule)!, ignoreCase: true),
+                Augmentation = new Augmentation(parse.GetValue(shift), parse.GetValue(flip)),
             };
-            var run = new TrainingRun(options, CommonOptions.ParseDevice(parse.GetValue(device)!),
-                CommonOptions.Data(parse.GetValue(dataDir), parse.GetValue(cacheDir)), Console.Out,
-                liveProgress: !Console.IsOutputRedirected);
-            run.Execute();
+            var runFolder = RunFolder.Create(parse.GetValue(runDir) ?? RunFolder.DefaultPath(options.Model), commandLine);
+            new TrainingRun(options, kind, data, Console.Out, live, runFolder).Execute();
             return 0;
         }));
         return command;

@@ -80,6 +80,17 @@ public sealed class ComputeDevice : IDisposable
         }
     }
 
+    /// <summary>
+    /// A CPU accelerator with a chosen thread layout and plan, for tests and benchmarks that run
+    /// GPU launch plans on the CPU (a shared-memory tile of t×t needs groups of t² threads).
+    /// </summary>
+    public static ComputeDevice OpenCpu(CPUDevice cpu, LaunchPlan plan)
+    {
+        var context = CreateContext(cpu);
+        var device = context.Devices.First(d => d.AcceleratorType == AcceleratorType.CPU);
+        return new ComputeDevice(context, device.CreateAccelerator(context), DeviceInfo.From(device), plan);
+    }
+
     static Device Pick(Context context, DeviceKind kind)
     {
         Device? Find(AcceleratorType type) => context.Devices.FirstOrDefault(d => d.AcceleratorType == type);

@@ -14,7 +14,7 @@ public enum LearningRateSchedule
 public sealed record TrainingOptions
 {
     public string Model { get; init; } = "seed";
-    public int Epochs { get; init; } = 12;
+    public int Epochs { get; init; } = 15;
     public int BatchSize { get; init; } = 128;
     public float LearningRate { get; init; } = 1e-3f;
     public string Optimizer { get; init; } = "adam";

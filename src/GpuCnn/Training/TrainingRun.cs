@@ -1,21 +1,24 @@
 using GpuCnn.Data;
 using GpuCnn.Devices;
 using GpuCnn.Models;
+using GpuCnn.Persistence;
 using GpuCnn.Reporting;
 
 namespace GpuCnn.Training;
 
 /// <summary>The result of a training run: per-epoch history and the test evaluation.</summary>
-public sealed record TrainingResult(IReadOnlyList<EpochMetrics> History, Evaluation Test, bool StoppedEarly);
+public sealed record TrainingResult(IReadOnlyList<EpochMetrics> History, Evaluation Test, bool StoppedEarly,
+    ClassificationMetrics Metrics, string RunFolder);
 
 /// <summary>
-/// Wires one `gpucnn train`: device, data, model, optimizer, loss, feeders, trainer, observers.
-/// Owns the lifetime of everything it creates.
+/// Wires one `gpucnn train`: device, data, model, optimizer, loss, feeders, trainer, observers,
+/// and the run folder. With a checkpoint to resume from, it restores parameters, optimizer state
+/// and history first and continues with the next epoch. Owns everything it creates.
 /// </summary>
 public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, DataOptions dataOptions, TextWriter output,
-    bool liveProgress)
+    bool liveProgress, RunFolder folder, string? resumeFrom = null)
 {
-    public TrainingResult Execute(IEnumerable<ITrainingObserver>? extraObservers = null)
+    public TrainingResult Execute()
     {
         using var device = ComputeDevice.Open(deviceKind);
         output.WriteLine($"Device: {device.Info} - launch plan {device.Plan.Name}");
@@ -39,12 +42,23 @@ public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, 
             : null;
         using var testFeeder = new BatchFeeder(device, testData, Enumerable.Range(0, data.Test.Count).ToArray(), options.BatchSize);
 
-        var trainer = new Trainer(model, optimizer, loss, trainFeeder, validationFeeder, options)
-            .Observe(new ConsoleProgress(output, options.Epochs, liveProgress));
-        foreach (var observer in extraObservers ?? []) trainer.Observe(observer);
+        var trainer = new Trainer(model, optimizer, loss, trainFeeder, validationFeeder, options);
+        if (resumeFrom is not null)
+        {
+            var header = TrainingState.Restore(resumeFrom, model, optimizer);
+            trainer.History.AddRange(header.History);
+            output.WriteLine($"Resumed from {resumeFrom} after epoch {header.History.Count}.");
+        }
+        folder.Start(model, optimizer, options);
+        trainer.Observe(new ConsoleProgress(output, options.Epochs, liveProgress)).Observe(folder);
         trainer.Run();
+        if (trainer.StoppedEarly) output.WriteLine($"Early stopping: validation loss did not improve for {options.EarlyStoppingPatience} epochs.");
         var test = Evaluator.Evaluate(model, testFeeder, loss);
         output.WriteLine($"Test accuracy: {test.Accuracy:P2} - test loss: {test.Loss:F4} ({data.Test.Count} images)");
-        return new TrainingResult(trainer.History, test, trainer.StoppedEarly);
+        var metrics = folder.Finish(test);
+        output.WriteLine();
+        output.Write(metrics.Report());
+        output.WriteLine($"Run folder: {folder.Path}");
+        return new TrainingResult(trainer.History, test, trainer.StoppedEarly, metrics, folder.Path);
     }
 }

@@ -1,0 +1,143 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using GpuCnn.Models;
+using GpuCnn.Training;
+
+namespace GpuCnn.Persistence;
+
+/// <summary>One named float array of a checkpoint: a parameter, a running statistic or optimizer state.</summary>
+public sealed record NamedArray(string Name, int[] Shape, float[] Values);
+
+/// <summary>What a checkpoint holds besides the arrays.</summary>
+public sealed record CheckpointHeader(
+    string Model,
+    int[] InputShape,
+    int Classes,
+    TrainingOptions Options,
+    string Optimizer,
+    long OptimizerSteps,
+    List<EpochMetrics> History,
+    string Command);
+
+/// <summary>
+/// The checkpoint and model file format (.gpucnn), version 1, little-endian:
+/// <code>
+///   8 bytes   magic "GPUCNNCK"
+///   int32     format version (1)
+///   int32     header length H, then H bytes of UTF-8 JSON: CheckpointHeader plus an "arrays"
+///             list of {name, shape} in payload order
+///   float32[] every array's values, back to back
+///   32 bytes  SHA-256 of everything above (detects truncation and corruption)
+/// </code>
+/// Written atomically (temporary file, then rename), so a run killed mid-write keeps the last
+/// complete checkpoint.
+/// </summary>
+public static class Checkpoint
+{
+    public const int FormatVersion = 1;
+    static readonly byte[] Magic = "GPUCNNCK"u8.ToArray();
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    sealed record HeaderWithArrays(CheckpointHeader Header, List<ArrayEntry> Arrays);
+    sealed record ArrayEntry(string Name, int[] Shape);
+
+    public static void Save(string path, CheckpointHeader header, IReadOnlyList<NamedArray> arrays)
+    {
+        var headerBytes = JsonSerializer.SerializeToUtf8Bytes(
+            new HeaderWithArrays(header, arrays.Select(a => new ArrayEntry(a.Name, a.Shape)).ToList()), Json);
+        int floats = arrays.Sum(a => a.Values.Length);
+        var content = new byte[Magic.Length + 8 + headerBytes.Length + 4L * floats + 32];
+        var span = content.AsSpan();
+        Magic.CopyTo(span);
+        BinaryPrimitives.WriteInt32LittleEndian(span[8..], FormatVersion);
+        BinaryPrimitives.WriteInt32LittleEndian(span[12..], headerBytes.Length);
+        headerBytes.CopyTo(span[16..]);
+        int offset = 16 + headerBytes.Length;
+        foreach (var array in arrays)
+        {
+            foreach (float v in array.Values)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(span[offset..], v);
+                offset += 4;
+            }
+        }
+        SHA256.HashData(span[..offset], span[offset..]);
+        AtomicFile.Write(path, content);
+    }
+
+    public static (CheckpointHeader Header, List<NamedArray> Arrays) Load(string path)
+    {
+        if (Directory.Exists(path)) path = Path.Combine(path, RunFiles.Checkpoint);
+        if (!File.Exists(path)) throw new CheckpointException(path, "file not found");
+        byte[] content = File.ReadAllBytes(path);
+        if (content.Length < 16 + 32 || !content.AsSpan(0, 8).SequenceEqual(Magic))
+            throw new CheckpointException(path, "not a GpuCnn checkpoint (bad magic bytes)");
+        int version = BinaryPrimitives.ReadInt32LittleEndian(content.AsSpan(8));
+        if (version != FormatVersion)
+            throw new CheckpointException(path, $"checkpoint format version {version}; this GpuCnn reads version {FormatVersion}");
+        var expected = SHA256.HashData(content.AsSpan(0, content.Length - 32));
+        if (!expected.AsSpan().SequenceEqual(content.AsSpan(content.Length - 32)))
+            throw new CheckpointException(path, "checkpoint is truncated or corrupt (checksum mismatch)");
+        int headerLength = BinaryPrimitives.ReadInt32LittleEndian(content.AsSpan(12));
+        HeaderWithArrays parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize<HeaderWithArrays>(content.AsSpan(16, headerLength), Json)
+                     ?? throw new JsonException("empty header");
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointException(path, $"checkpoint header is unreadable ({e.Message})", e);
+        }
+        int offset = 16 + headerLength;
+        var arrays = new List<NamedArray>();
+        foreach (var entry in parsed.Arrays)
+        {
+            int length = entry.Shape.Aggregate(1, (a, b) => a * b);
+            if (offset + 4L * length > content.Length - 32)
+                throw new CheckpointException(path, $"array {entry.Name} runs past the end of the file");
+            var values = new float[length];
+            for (int i = 0; i < length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(content.AsSpan(offset + 4 * i));
+            offset += 4 * length;
+            arrays.Add(new NamedArray(entry.Name, entry.Shape, values));
+        }
+        return (parsed.Header, arrays);
+    }
+
+    /// <summary>The model's parameters and tracked statistics as named arrays.</summary>
+    public static List<NamedArray> ModelArrays(Sequential model) =>
+        model.AllParameters.Select(p => new NamedArray(p.Name, p.Shape, p.Value.ToArray())).ToList();
+
+    /// <summary>Copies arrays into a built model, checking that names and shapes match its architecture.</summary>
+    public static void Restore(string path, Sequential model, IReadOnlyList<NamedArray> arrays)
+    {
+        var byName = arrays.ToDictionary(a => a.Name);
+        foreach (var p in model.AllParameters)
+        {
+            if (!byName.TryGetValue(p.Name, out var array))
+                throw new CheckpointException(path, $"holds no '{p.Name}': it was saved from another architecture than '{model.Name}'");
+            if (!array.Shape.SequenceEqual(p.Shape))
+                throw new CheckpointException(path,
+                    $"'{p.Name}' has shape ({string.Join(", ", array.Shape)}) but model '{model.Name}' needs ({string.Join(", ", p.Shape)})");
+            p.Value.CopyFrom(array.Values);
+        }
+    }
+}
+
+/// <summary>File names inside a run folder.</summary>
+public static class RunFiles
+{
+    public const string Checkpoint = "checkpoint.gpucnn";
+    public const string Model = "model.gpucnn";
+    public const string MetricsCsv = "metrics.csv";
+    public const string MetricsJson = "metrics.json";
+    public const string TrainingPlot = "training_metrics.png";
+    public const string ConfusionPlot = "confusion_matrix.png";
+    public const string Report = "classification_report.txt";
+    public const string Summary = "model_summary.txt";
+    public const string Command = "command.txt";
+    public const string Settings = "settings.json";
+    public const string TestResults = "test_results.json";
+}

@@ -1,0 +1,39 @@
+using GpuCnn.Models;
+using GpuCnn.Training;
+
+namespace GpuCnn.Persistence;
+
+/// <summary>Maps a model, its optimizer and the history to a checkpoint and back.</summary>
+public static class TrainingState
+{
+    public static void Save(string path, Sequential model, Optimizer optimizer, TrainingOptions options,
+        IReadOnlyList<EpochMetrics> history, string command)
+    {
+        var header = new CheckpointHeader(model.Name, model.InputShape, model.OutputShape[^1], options, optimizer.Name,
+            optimizer.Steps, history.ToList(), command);
+        var arrays = Checkpoint.ModelArrays(model);
+        arrays.AddRange(optimizer.State.Select(s => new NamedArray(s.Name, s.Value.Shape, s.Value.ToArray())));
+        Checkpoint.Save(path, header, arrays);
+    }
+
+    /// <summary>Loads parameters (and, with an optimizer, its state) into a built model of the same architecture.</summary>
+    public static CheckpointHeader Restore(string path, Sequential model, Optimizer? optimizer)
+    {
+        var (header, arrays) = Checkpoint.Load(path);
+        if (header.Model != model.Name)
+            throw new CheckpointException(path, $"checkpoint is for model '{header.Model}', not '{model.Name}'");
+        Checkpoint.Restore(path, model, arrays);
+        if (optimizer is null) return header;
+        if (header.Optimizer != optimizer.Name)
+            throw new CheckpointException(path, $"checkpoint was trained with {header.Optimizer}, not {optimizer.Name}");
+        var byName = arrays.ToDictionary(a => a.Name);
+        foreach (var (name, tensor) in optimizer.State)
+        {
+            if (!byName.TryGetValue(name, out var array) || array.Values.Length != tensor.Length)
+                throw new CheckpointException(path, $"optimizer state '{name}' is missing or has the wrong size");
+            tensor.CopyFrom(array.Values);
+        }
+        optimizer.Restore(header.OptimizerSteps);
+        return header;
+    }
+}

@@ -1,0 +1,77 @@
+using GpuCnn.Training;
+using ScottPlot;
+
+namespace GpuCnn.Reporting;
+
+/// <summary>The training curves and the confusion-matrix heatmap, as PNG files (ScottPlot 5).</summary>
+public static class Plots
+{
+    /// <summary>Accuracy and loss per epoch, train against validation, side by side.</summary>
+    public static void TrainingCurves(IReadOnlyList<EpochMetrics> history, string path, string title)
+    {
+        double[] epochs = history.Select(m => (double)m.Epoch).ToArray();
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(2);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        Curves(multiplot.GetPlot(0), epochs, history.Select(m => m.Accuracy), history.Select(m => m.ValAccuracy), "Accuracy", title);
+        Curves(multiplot.GetPlot(1), epochs, history.Select(m => m.Loss), history.Select(m => m.ValLoss), "Loss", title);
+        SaveAtomically(path, file => multiplot.SavePng(file, 1200, 450));
+    }
+
+    static void Curves(Plot plot, double[] epochs, IEnumerable<double> train, IEnumerable<double> validation, string what, string title)
+    {
+        var t = plot.Add.Scatter(epochs, train.ToArray());
+        t.LegendText = "train";
+        var v = validation.ToArray();
+        if (v.All(double.IsFinite))
+        {
+            var s = plot.Add.Scatter(epochs, v);
+            s.LegendText = "validation";
+        }
+        plot.Title($"{title}: {what.ToLowerInvariant()}");
+        plot.XLabel("Epoch");
+        plot.YLabel(what);
+        plot.ShowLegend(Alignment.MiddleRight);
+    }
+
+    /// <summary>A heatmap of counts, true class down, predicted class across, each cell labelled.</summary>
+    public static void ConfusionMatrix(int[,] counts, IReadOnlyList<string> classNames, string path, string title)
+    {
+        int k = classNames.Count;
+        double max = Math.Max(1, counts.Cast<int>().Max());
+        var plot = new Plot();
+        var colormap = new ScottPlot.Colormaps.Blues();
+        // One filled square per cell, centred on (x = predicted, y = true); the y axis runs downwards.
+        for (int r = 0; r < k; r++)
+            for (int c = 0; c < k; c++)
+            {
+                double fraction = counts[r, c] / max;
+                var cell = plot.Add.Rectangle(c - 0.5, c + 0.5, r - 0.5, r + 0.5);
+                cell.FillColor = colormap.GetColor(1 - fraction);
+                cell.LineWidth = 0;
+                var label = plot.Add.Text(counts[r, c].ToString(), c, r);
+                label.LabelAlignment = Alignment.MiddleCenter;
+                label.LabelFontSize = 12;
+                label.LabelFontColor = fraction > 0.5 ? Colors.White : Colors.Black;
+            }
+        double[] ticks = Enumerable.Range(0, k).Select(i => (double)i).ToArray();
+        plot.Axes.Bottom.SetTicks(ticks, classNames.ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.Axes.Bottom.MinimumSize = 110;
+        plot.Axes.Right.MinimumSize = 40;
+        plot.Axes.Left.SetTicks(ticks, classNames.ToArray());
+        plot.Axes.SetLimits(-0.5, k - 0.5, k - 0.5, -0.5);
+        plot.Title(title);
+        plot.XLabel("Predicted class");
+        plot.YLabel("True class");
+        SaveAtomically(path, file => plot.SavePng(file, 900, 800));
+    }
+
+    static void SaveAtomically(string path, Action<string> save)
+    {
+        string temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.tmp.png");
+        save(temporary);
+        File.Move(temporary, path, overwrite: true);
+    }
+}

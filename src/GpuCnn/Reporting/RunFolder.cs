@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using GpuCnn.Data;
+using GpuCnn.Models;
+using GpuCnn.Persistence;
+using GpuCnn.Training;
+
+namespace GpuCnn.Reporting;
+
+/// <summary>
+/// A run's folder: the command and settings, the model summary, metrics per epoch (CSV and
+/// JSON), the training curves, a checkpoint after every epoch, and at the end the trained model,
+/// the confusion matrix and the classification report. Every file is written atomically.
+/// </summary>
+public sealed class RunFolder : ITrainingObserver
+{
+    public string Path { get; }
+    readonly string command;
+    Sequential? model;
+    Optimizer? optimizer;
+    TrainingOptions? options;
+    readonly List<EpochMetrics> history = [];
+
+    RunFolder(string path, string command)
+    {
+        Path = path;
+        this.command = command;
+    }
+
+    public static string DefaultPath(string model) =>
+        System.IO.Path.Combine("runs", $"{DateTime.Now:yyyyMMdd-HHmmss}-{model}");
+
+    /// <summary>A new folder; refuses one that already holds a run (resume it with --resume instead).</summary>
+    public static RunFolder Create(string path, string command)
+    {
+        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
+            throw new ArgumentException($"run folder {path} already exists; choose another --run-dir or continue it with --resume {path}");
+        Directory.CreateDirectory(path);
+        return new RunFolder(path, command);
+    }
+
+    /// <summary>An existing run to continue.</summary>
+    public static RunFolder Open(string path, string command, IEnumerable<EpochMetrics> history)
+    {
+        var folder = new RunFolder(path, command);
+        folder.history.AddRange(history);
+        return folder;
+    }
+
+    string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Start(Sequential model, Optimizer optimizer, TrainingOptions options)
+    {
+        this.model = model;
+        this.optimizer = optimizer;
+        this.options = options;
+        AtomicFile.WriteText(File(RunFiles.Command), command + Environment.NewLine);
+        AtomicFile.WriteText(File(RunFiles.Settings), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteText(File(RunFiles.Summary), ModelSummary.Render(model));
+    }
+
+    public void OnEpochEnd(EpochMetrics metrics)
+    {
+        history.Add(metrics);
+        WriteMetrics();
+        Plots.TrainingCurves(history, File(RunFiles.TrainingPlot), model!.Name);
+        TrainingState.Save(File(RunFiles.Checkpoint), model, optimizer!, options!, history, command);
+    }
+
+    void WriteMetrics()
+    {
+        var csv = new StringBuilder("epoch,loss,accuracy,val_loss,val_accuracy,seconds,images_per_second,learning_rate\n");
+        foreach (var m in history)
+            csv.AppendLine(string.Join(',', new object[] { m.Epoch, m.Loss, m.Accuracy, m.ValLoss, m.ValAccuracy, m.Seconds, m.ImagesPerSecond, m.LearningRate }
+                .Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
+        AtomicFile.WriteText(File(RunFiles.MetricsCsv), csv.ToString());
+        AtomicFile.WriteText(File(RunFiles.MetricsJson), JsonSerializer.Serialize(history,
+            new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+    }
+
+    /// <summary>Writes the final model and the test reports.</summary>
+    public ClassificationMetrics Finish(Evaluation test)
+    {
+        TrainingState.Save(File(RunFiles.Model), model!, optimizer!, options!, history, command);
+        return WriteEvaluation(Path, model!.Name, test);
+    }
+
+    /// <summary>Confusion matrix, classification report and test results of an evaluation, into folder.</summary>
+    public static ClassificationMetrics WriteEvaluation(string folder, string modelName, Evaluation test)
+    {
+        var metrics = new ClassificationMetrics(test.Predictions, test.Labels, FashionMnist.ClassNames);
+        Directory.CreateDirectory(folder);
+        Plots.ConfusionMatrix(metrics.Confusion, FashionMnist.ClassNames, System.IO.Path.Combine(folder, RunFiles.ConfusionPlot),
+            $"{modelName}: test accuracy {test.Accuracy:P2}");
+        AtomicFile.WriteText(System.IO.Path.Combine(folder, RunFiles.Report), metrics.Report());
+        AtomicFile.WriteText(System.IO.Path.Combine(folder, RunFiles.TestResults), JsonSerializer.Serialize(new
+        {
+            model = modelName, test_loss = test.Loss, test_accuracy = test.Accuracy, images = test.Labels.Length,
+            confusion = Enumerable.Range(0, FashionMnist.Classes).Select(r => Enumerable.Range(0, FashionMnist.Classes).Select(c => metrics.Confusion[r, c]).ToArray()).ToArray(),
+        }, new JsonSerializerOptions { WriteIndented = true }));
+        return metrics;
+    }
+}

@@ -1,0 +1,179 @@
+using GpuCnn.Data;
+using GpuCnn.Kernels;
+using GpuCnn.Tensors;
+using GpuCnn.Training;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace GpuCnn.Tests.Kernels;
+
+[Collection("devices")]
+public sealed class ElementwiseKernelTests(TestDevices devices)
+{
+    public static TheoryData<string> Plans => new() { "cpu", "gpu", "generic" };
+
+    [Theory]
+    [MemberData(nameof(Plans))]
+    public void ReluBackwardMasksWhereTheOutputIsNotPositive(string plan)
+    {
+        var device = devices[plan];
+        foreach (int length in new[] { 64, 37 })
+        {
+            var y = TestData.Uniform(length, 1);
+            var dy = TestData.Uniform(length, 2);
+            using var ty = Tensor.Zeros(device, length);
+            using var tdy = Tensor.Zeros(device, length);
+            using var tdx = Tensor.Zeros(device, length);
+            ty.CopyFrom(y);
+            tdy.CopyFrom(dy);
+            device.Kernels.ReluBackward(ty.View, tdy.View, tdx.View);
+            Assert.Equal(y.Select((v, i) => v > 0 ? dy[i] : 0f), tdx.ToArray());
+            device.Kernels.ReluForward(ty.View, tdx.View);
+            Assert.Equal(y.Select(v => Math.Max(0f, v)), tdx.ToArray());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Plans))]
+    public void DropoutKeepsAboutOneMinusRateScaledAndBackwardUsesTheSameMask(string plan)
+    {
+        var device = devices[plan];
+        const int Length = 20000;
+        const float Rate = 0.25f;
+        var x = TestData.Uniform(Length, 3, 0.5f, 1.5f);
+        using var tx = Tensor.Zeros(device, Length);
+        using var ty = Tensor.Zeros(device, Length);
+        using var tdx = Tensor.Zeros(device, Length);
+        tx.CopyFrom(x);
+        device.Kernels.DropoutForward(tx.View, ty.View, Rate, 1234);
+        var y = ty.ToArray();
+        double kept = y.Count(v => v != 0) / (double)Length;
+        Assert.InRange(kept, 0.74, 0.76);
+        for (int i = 0; i < Length; i++)
+            if (y[i] != 0) Assert.Equal(x[i] / (1 - Rate), y[i], 1e-5);
+        device.Kernels.DropoutBackward(tx.View, tdx.View, Rate, 1234);
+        var dx = tdx.ToArray();
+        for (int i = 0; i < Length; i++) Assert.Equal(y[i] == 0, dx[i] == 0);
+        device.Kernels.DropoutForward(tx.View, ty.View, Rate, 1235);
+        Assert.NotEqual(y, ty.ToArray());
+    }
+
+    [Fact]
+    public void DropoutMaskDoesNotDependOnTheLaunchPlan()
+    {
+        var masks = devices.All.Select(device =>
+        {
+            using var tx = Tensor.Zeros(device, 999);
+            using var ty = Tensor.Zeros(device, 999);
+            tx.CopyFrom(Enumerable.Repeat(1f, 999).ToArray());
+            device.Kernels.DropoutForward(tx.View, ty.View, 0.5f, 77);
+            return ty.ToArray();
+        }).ToList();
+        Assert.Equal(masks[0], masks[1]);
+        Assert.Equal(masks[0], masks[2]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Plans))]
+    public void SoftmaxCrossEntropyMatchesReference(string plan)
+    {
+        var device = devices[plan];
+        const int Rows = 13, Classes = 10;
+        var logits = TestData.Uniform(Rows * Classes, 5, -8, 8);
+        logits[3] = 80f; // large logits must not overflow
+        var labels = Enumerable.Range(0, Rows).Select(r => r * 7 % Classes).ToArray();
+        using var loss = new SoftmaxCrossEntropy(device, Rows, Classes);
+        using var tlogits = Tensor.Zeros(device, Rows, Classes);
+        using var tlabels = device.Accelerator.Allocate1D<int>(labels);
+        tlogits.CopyFrom(logits);
+        loss.ResetTotals();
+        loss.Compute(tlogits, tlabels.View, training: true);
+        var (mean, accuracy, rows) = loss.ReadTotals();
+        Assert.Equal(Rows, rows);
+        Assert.Equal(Reference.SoftmaxCrossEntropy(logits.ToDouble(), labels, Classes), mean, 4);
+        var expectedGrad = new double[Rows * Classes];
+        int correct = 0;
+        for (int r = 0; r < Rows; r++)
+        {
+            var p = Reference.Softmax(logits.ToDouble(), r, Classes);
+            for (int k = 0; k < Classes; k++) expectedGrad[r * Classes + k] = (p[k] - (k == labels[r] ? 1 : 0)) / Rows;
+            if (Array.IndexOf(p, p.Max()) == labels[r]) correct++;
+        }
+        TestData.AssertClose(loss.LogitGrad.ToArray(), expectedGrad, 1e-5);
+        Assert.Equal(correct / (double)Rows, accuracy, 6);
+    }
+
+    [Theory]
+    [MemberData(nameof(Plans))]
+    public void AdamAndSgdFollowKerasFormulas(string plan)
+    {
+        var device = devices[plan];
+        const int Length = 21;
+        var p0 = TestData.Uniform(Length, 6);
+        var g = TestData.Uniform(Length, 7);
+        using var parameters = Tensor.Zeros(device, Length);
+        using var gradients = Tensor.Zeros(device, Length);
+        parameters.CopyFrom(p0);
+        gradients.CopyFrom(g);
+        using (var adam = new Adam(device, parameters, gradients, 0.01f))
+        {
+            adam.Step();
+            adam.Step();
+        }
+        var expected = p0.ToDouble();
+        var m = new double[Length];
+        var v = new double[Length];
+        for (int t = 1; t <= 2; t++)
+        {
+            double step = 0.01 * Math.Sqrt(1 - Math.Pow(0.999, t)) / (1 - Math.Pow(0.9, t));
+            for (int i = 0; i < Length; i++)
+            {
+                m[i] = 0.9 * m[i] + 0.1 * g[i];
+                v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+                expected[i] -= step * m[i] / (Math.Sqrt(v[i]) + 1e-7);
+            }
+        }
+        TestData.AssertClose(parameters.ToArray(), expected, 1e-5);
+
+        parameters.CopyFrom(p0);
+        using (var sgd = new SgdMomentum(device, parameters, gradients, 0.1f))
+        {
+            sgd.Step();
+            sgd.Step();
+        }
+        // velocity1 = -lr g; velocity2 = 0.9 velocity1 - lr g; p = p0 + velocity1 + velocity2.
+        var sgdExpected = p0.Select((p, i) => p + -0.1 * g[i] + (0.9 * -0.1 * g[i] - 0.1 * g[i])).ToArray();
+        TestData.AssertClose(parameters.ToArray(), sgdExpected, 1e-5);
+    }
+
+    [Theory]
+    [MemberData(nameof(Plans))]
+    public void GatherBatchScalesAndAugmentsOnTheDevice(string plan)
+    {
+        var device = devices[plan];
+        var pixels = new byte[3 * 784];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)(i * 31 % 256);
+        var labels = new byte[] { 4, 7, 1 };
+        using var data = new DeviceDataset(device, new ImageSet(pixels, labels, 28, 28));
+        using var feeder = new BatchFeeder(device, data, [2, 0, 1], 3);
+        var x = feeder.Gather(0, Augmentation.None, 0).ToArray();
+        for (int b = 0; b < 3; b++)
+        {
+            int image = new[] { 2, 0, 1 }[b];
+            for (int p = 0; p < 784; p++) Assert.Equal(pixels[image * 784 + p] * (1f / 255f), x[b * 784 + p]);
+        }
+        var gathered = new int[3];
+        feeder.Labels.SubView(0, 3).CopyToCPU(gathered);
+        Assert.Equal(new[] { 1, 4, 7 }, gathered);
+
+        // Shifted and flipped images hold the same pixels moved: every output pixel is 0 or a source pixel.
+        var augmented = feeder.Gather(0, new Augmentation(2, true), 99).ToArray();
+        Assert.NotEqual(x, augmented);
+        for (int b = 0; b < 3; b++)
+        {
+            int image = new[] { 2, 0, 1 }[b];
+            var source = pixels.Skip(image * 784).Take(784).Select(v => v * (1f / 255f)).ToHashSet();
+            Assert.All(augmented.Skip(b * 784).Take(784), v => Assert.True(v == 0 || source.Contains(v)));
+        }
+    }
+}

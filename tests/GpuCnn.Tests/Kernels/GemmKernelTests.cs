@@ -1,0 +1,85 @@
+using GpuCnn.Kernels;
+using GpuCnn.Tensors;
+
+namespace GpuCnn.Tests.Kernels;
+
+[Collection("devices")]
+public sealed class GemmKernelTests(TestDevices devices)
+{
+    public static TheoryData<string, int, int, int, bool, bool> Shapes()
+    {
+        var data = new TheoryData<string, int, int, int, bool, bool>();
+        foreach (var plan in new[] { "cpu", "gpu", "generic" })
+        {
+            // Tiled shapes (N a multiple of 16), odd M and K, and shapes that only the generic path takes.
+            data.Add(plan, 5, 16, 3, false, false);
+            data.Add(plan, 37, 32, 19, false, false);
+            data.Add(plan, 1, 48, 7, false, false);
+            data.Add(plan, 9, 32, 130, true, false);
+            data.Add(plan, 33, 64, 10, false, true);
+            data.Add(plan, 7, 10, 13, false, false);
+            data.Add(plan, 13, 24, 5, true, true);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void GemmMatchesReference(string plan, int m, int n, int k, bool transposeA, bool transposeB)
+    {
+        var device = devices[plan];
+        var a = TestData.Uniform(m * k, 1);
+        var b = TestData.Uniform(k * n, 2);
+        var bias = TestData.Uniform(n, 3);
+        using var da = Tensor.Zeros(device, m * k);
+        using var db = Tensor.Zeros(device, k * n);
+        using var dc = Tensor.Zeros(device, m * n);
+        using var dbias = Tensor.Zeros(device, n);
+        da.CopyFrom(a);
+        db.CopyFrom(b);
+        dbias.CopyFrom(bias);
+        var product = Reference.Gemm(a.ToDouble(), b.ToDouble(), m, n, k, transposeA, transposeB);
+
+        device.Kernels.Gemm(da.View, db.View, dc.View, null, GemmArgs.RowMajor(m, n, k, transposeA, transposeB));
+        TestData.AssertClose(dc.ToArray(), product);
+
+        device.Kernels.Gemm(da.View, db.View, dc.View, dbias.View, GemmArgs.RowMajor(m, n, k, transposeA, transposeB).WithEpilogue(true, true));
+        var withEpilogue = product.Select((v, i) => Math.Max(0, v + bias[i % n])).ToArray();
+        TestData.AssertClose(dc.ToArray(), withEpilogue);
+    }
+
+    [Theory]
+    [InlineData("cpu", 37, 19)]
+    [InlineData("gpu", 5, 3)]
+    [InlineData("generic", 64, 129)]
+    public void TransposeAndColumnSumMatchReference(string plan, int rows, int cols)
+    {
+        var device = devices[plan];
+        var m = TestData.Uniform(rows * cols, 4);
+        using var source = Tensor.Zeros(device, rows * cols);
+        using var target = Tensor.Zeros(device, rows * cols);
+        using var sums = Tensor.Zeros(device, cols);
+        source.CopyFrom(m);
+        device.Kernels.Transpose(source.View, target.View, rows, cols);
+        var transposed = target.ToArray();
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) Assert.Equal(m[r * cols + c], transposed[c * rows + r]);
+        device.Kernels.ColumnSum(source.View, sums.View, rows, cols);
+        var expected = Enumerable.Range(0, cols).Select(c => Enumerable.Range(0, rows).Sum(r => (double)m[r * cols + c])).ToArray();
+        TestData.AssertClose(sums.ToArray(), expected);
+    }
+
+    [Fact]
+    public void ColumnSumTakesTheVectorPathForMultiplesOfEight()
+    {
+        var device = devices.Cpu;
+        const int Rows = 23, Cols = 40;
+        var m = TestData.Uniform(Rows * Cols, 5);
+        using var source = Tensor.Zeros(device, Rows * Cols);
+        using var sums = Tensor.Zeros(device, Cols);
+        source.CopyFrom(m);
+        device.Kernels.ColumnSum(source.View, sums.View, Rows, Cols);
+        var expected = Enumerable.Range(0, Cols).Select(c => Enumerable.Range(0, Rows).Sum(r => (double)m[r * Cols + c])).ToArray();
+        TestData.AssertClose(sums.ToArray(), expected);
+    }
+}
