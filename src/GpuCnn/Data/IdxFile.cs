@@ -39,6 +39,12 @@ public static class IdxFile
             using var gzip = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
             using var output = new MemoryStream();
             gzip.CopyTo(output);
+            // GZipStream returns what it could decode from a cut-off file without complaint; the
+            // trailer's last word (uncompressed length mod 2³²) tells a complete file from a cut one.
+            uint declared = BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(raw.Length - 4));
+            if (raw.Length < 18 || declared != (uint)output.Length)
+                throw new DataFileException(path,
+                    $"corrupt or truncated gzip data (decompressed {output.Length} bytes, the gzip trailer says {declared})");
             return output.ToArray();
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)

@@ -31,15 +31,18 @@ public sealed class Sequential : IDisposable
     public IEnumerable<Parameter> AllParameters => layers.SelectMany(l => l.Parameters);
     public IEnumerable<Parameter> TrainableParameters => AllParameters.Where(p => p.Trainable);
 
-    /// <summary>All trainable parameters, back to back: what the optimizer updates in one launch.</summary>
+    /// <summary>All trainable parameters, back to back (8-float aligned): what the optimizer updates in one launch.</summary>
     public Tensor ParameterBuffer => parameterBuffer ?? throw new InvalidOperationException("Build the model first.");
     public Tensor GradientBuffer => gradientBuffer ?? throw new InvalidOperationException("Build the model first.");
 
     public int TrainableCount => TrainableParameters.Sum(p => p.Length);
     public int NonTrainableCount => AllParameters.Where(p => !p.Trainable).Sum(p => p.Length);
 
-    /// <summary>Fixes shapes for batches of up to maxBatch images and initialises parameters from seed.</summary>
-    public Sequential Build(ComputeDevice device, int maxBatch, int seed)
+    /// <summary>
+    /// Fixes shapes for batches of up to maxBatch images and initialises parameters from seed. The
+    /// first layer computes no input gradient unless asked (gradient checks ask).
+    /// </summary>
+    public Sequential Build(ComputeDevice device, int maxBatch, int seed, bool inputGradient = false)
     {
         Device = device;
         MaxBatch = maxBatch;
@@ -52,7 +55,7 @@ public sealed class Sequential : IDisposable
             int n = counts.GetValueOrDefault(baseName);
             counts[baseName] = n + 1;
             if (layer.Name.Length == 0) layer.Name = n == 0 ? baseName : $"{baseName}_{n}";
-            layer.NeedsInputGradient = i > 0;
+            layer.NeedsInputGradient = i > 0 || inputGradient;
             shape = layer.Build(shape, device, maxBatch);
         }
         BindParameters(seed);
@@ -69,32 +72,41 @@ public sealed class Sequential : IDisposable
         _ => string.Concat(kind.Select((c, i) => char.IsUpper(c) && i > 0 && !char.IsUpper(kind[i - 1]) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())),
     };
 
+    /// <summary>Slots start at multiples of 8 floats, so kernels may read any parameter as Float8 groups.</summary>
+    static int Aligned(int offset) => (offset + 7) / 8 * 8;
+
+    static int SlotsLength(IEnumerable<Parameter> parameters) =>
+        Math.Max(8, parameters.Aggregate(0, (offset, p) => Aligned(offset + p.Length)));
+
     void BindParameters(int seed)
     {
         var trainable = TrainableParameters.ToList();
         var tracked = AllParameters.Where(p => !p.Trainable).ToList();
-        parameterBuffer = Tensor.Zeros(Device, Math.Max(1, trainable.Sum(p => p.Length)));
-        gradientBuffer = Tensor.Zeros(Device, Math.Max(1, trainable.Sum(p => p.Length)));
-        stateBuffer = Tensor.Zeros(Device, Math.Max(1, tracked.Sum(p => p.Length)));
+        parameterBuffer = Tensor.Zeros(Device, SlotsLength(trainable));
+        gradientBuffer = Tensor.Zeros(Device, SlotsLength(trainable));
+        stateBuffer = Tensor.Zeros(Device, SlotsLength(tracked));
+        // Initial values are drawn layer by layer in declaration order, so a seed means the same weights everywhere.
         var random = new Random(seed);
         var initial = new float[parameterBuffer.Length];
-        int offset = 0;
-        foreach (var p in trainable)
+        var state = new float[stateBuffer.Length];
+        int trainableOffset = 0, trackedOffset = 0;
+        foreach (var p in AllParameters)
         {
-            p.Bind(Tensor.Over(parameterBuffer.View.SubView(offset, p.Length), p.Shape),
-                Tensor.Over(gradientBuffer.View.SubView(offset, p.Length), p.Shape));
-            p.InitialValues(random).CopyTo(initial, offset);
-            offset += p.Length;
+            if (p.Trainable)
+            {
+                p.Bind(Tensor.Over(parameterBuffer.View.SubView(trainableOffset, p.Length), p.Shape),
+                    Tensor.Over(gradientBuffer.View.SubView(trainableOffset, p.Length), p.Shape));
+                p.InitialValues(random).CopyTo(initial, trainableOffset);
+                trainableOffset = Aligned(trainableOffset + p.Length);
+            }
+            else
+            {
+                p.Bind(Tensor.Over(stateBuffer.View.SubView(trackedOffset, p.Length), p.Shape), null);
+                p.InitialValues(random).CopyTo(state, trackedOffset);
+                trackedOffset = Aligned(trackedOffset + p.Length);
+            }
         }
         parameterBuffer.CopyFrom(initial);
-        var state = new float[stateBuffer.Length];
-        offset = 0;
-        foreach (var p in tracked)
-        {
-            p.Bind(Tensor.Over(stateBuffer.View.SubView(offset, p.Length), p.Shape), null);
-            p.InitialValues(random).CopyTo(state, offset);
-            offset += p.Length;
-        }
         stateBuffer.CopyFrom(state);
     }
 

@@ -18,7 +18,8 @@ public sealed record TrainingResult(IReadOnlyList<EpochMetrics> History, Evaluat
 public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, DataOptions dataOptions, TextWriter output,
     bool liveProgress, RunFolder folder, string? resumeFrom = null)
 {
-    public TrainingResult Execute()
+    /// <param name="extraObservers">Further observers, told after the run folder has checkpointed each epoch.</param>
+    public TrainingResult Execute(params ITrainingObserver[] extraObservers)
     {
         using var device = ComputeDevice.Open(deviceKind);
         output.WriteLine($"Device: {device.Info} - launch plan {device.Plan.Name}");
@@ -51,6 +52,7 @@ public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, 
         }
         folder.Start(model, optimizer, options);
         trainer.Observe(new ConsoleProgress(output, options.Epochs, liveProgress)).Observe(folder);
+        foreach (var observer in extraObservers) trainer.Observe(observer);
         trainer.Run();
         if (trainer.StoppedEarly) output.WriteLine($"Early stopping: validation loss did not improve for {options.EarlyStoppingPatience} epochs.");
         var test = Evaluator.Evaluate(model, testFeeder, loss);

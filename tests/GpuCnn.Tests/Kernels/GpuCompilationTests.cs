@@ -1,0 +1,85 @@
+using System.Reflection;
+using GpuCnn.Kernels;
+using ILGPU;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.OpenCL;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace GpuCnn.Tests.Kernels;
+
+/// <summary>
+/// Every kernel compiles for CUDA (PTX for several SM targets) and OpenCL C with ILGPU's own
+/// backends, with no GPU present: proof that the CUDA and OpenCL paths use nothing those
+/// targets cannot express. (There is no ptxas here, so ILGPU's compiler is the judge.)
+/// </summary>
+public sealed class GpuCompilationTests
+{
+    /// <summary>Every kernel entry point: a public static method of a *Kernels class.</summary>
+    public static IEnumerable<MethodInfo> AllKernels() =>
+        typeof(GemmKernels).Assembly.GetTypes()
+            .Where(t => t.IsClass && t.IsAbstract && t.IsSealed && t.Name.EndsWith("Kernels"))
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
+            .OrderBy(m => m.DeclaringType!.Name + "." + m.Name);
+
+    public static TheoryData<string> KernelNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (var m in AllKernels()) data.Add($"{m.DeclaringType!.Name}.{m.Name}");
+        return data;
+    }
+
+    static MethodInfo Find(string name) => AllKernels().Single(m => $"{m.DeclaringType!.Name}.{m.Name}" == name);
+
+    static EntryPointDescription Describe(MethodInfo kernel) =>
+        kernel.GetParameters().FirstOrDefault()?.ParameterType == typeof(Index1D)
+            ? EntryPointDescription.FromImplicitlyGroupedKernel(kernel)
+            : EntryPointDescription.FromExplicitlyGroupedKernel(kernel);
+
+    [Fact]
+    public void EveryKernelFamilyIsDiscovered()
+    {
+        var names = AllKernels().Select(m => m.Name).ToHashSet();
+        foreach (var expected in new[] { "GemmRegisterTiled", "GemmSharedTiled", "GemmGeneric", "Conv2dIm2Col", "Conv2dCol2Im",
+                     "MaxPool2dForward", "MaxPool2dBackward", "DropoutForward", "DropoutBackward", "SoftmaxCrossEntropy",
+                     "AdamUpdate", "SgdMomentumUpdate", "GatherBatch" })
+            Assert.Contains(expected, names);
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelNames))]
+    public void CompilesToPtxForEverySmTarget(string name)
+    {
+        var kernel = Find(name);
+        using var context = Context.Create(b => b.CPU().EnableAlgorithms());
+        var targets = new[]
+        {
+            (CudaArchitecture.SM_60, CudaInstructionSet.ISA_60),
+            (CudaArchitecture.SM_75, CudaInstructionSet.ISA_64),
+            (CudaArchitecture.SM_80, CudaInstructionSet.ISA_70),
+            (CudaArchitecture.SM_90, CudaInstructionSet.ISA_78),
+        };
+        foreach (var (architecture, isa) in targets)
+        {
+            using var backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, isa, null!);
+            var compiled = (PTXCompiledKernel)backend.Compile(Describe(kernel), new KernelSpecialization());
+            Assert.Contains(".entry", compiled.PTXAssembly);
+            Assert.Contains(".version", compiled.PTXAssembly);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelNames))]
+    public void CompilesToOpenCLC(string name)
+    {
+        var kernel = Find(name);
+        using var context = Context.Create(b => b.CPU().EnableAlgorithms());
+        var capabilities = new CLCapabilityContext(float16: false, float64: true, genericAddressSpace: true, int64_Atomics: true, subGroups: true);
+        using var backend = new CLBackend(context, capabilities, CLDeviceVendor.Nvidia, CLCVersion.CL20);
+        var compiled = (CLCompiledKernel)backend.Compile(Describe(kernel), new KernelSpecialization());
+        Assert.Contains("kernel", compiled.Source);
+    }
+}

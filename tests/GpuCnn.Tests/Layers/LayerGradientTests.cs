@@ -1,0 +1,77 @@
+using GpuCnn.Layers;
+
+namespace GpuCnn.Tests.Layers;
+
+[Collection("devices")]
+public sealed class LayerGradientTests(TestDevices devices)
+{
+    public static TheoryData<string, int, int, int, int, int, int, bool> ConvCases()
+    {
+        var data = new TheoryData<string, int, int, int, int, int, int, bool>();
+        foreach (var plan in new[] { "cpu", "gpu", "generic" })
+        {
+            // plan, height, width, in channels, filters, kernel, stride, same padding
+            data.Add(plan, 7, 6, 1, 16, 3, 1, false);
+            data.Add(plan, 6, 5, 8, 16, 3, 1, false);
+            data.Add(plan, 7, 7, 3, 10, 3, 2, true);
+            data.Add(plan, 5, 5, 16, 32, 3, 1, true);
+            data.Add(plan, 6, 6, 8, 16, 1, 2, false);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ConvCases))]
+    public void Conv2DMatchesReferenceAndFiniteDifferences(string plan, int h, int w, int cin, int filters, int kernel,
+        int stride, bool same)
+    {
+        const int Batch = 3;
+        int pad = same ? kernel / 2 : 0;
+        var layer = new Conv2D(filters, kernel, Activation.Relu, same ? Padding.Same : Padding.Valid, stride);
+        LayerCheck.Run(devices[plan], layer, [h, w, cin], Batch,
+            (x, p) => Reference.Conv2d(x, p[0], p[1], Batch, h, w, cin, filters, kernel, stride, pad, relu: true));
+    }
+
+    [Theory]
+    [InlineData("cpu", 37, 16, true)]
+    [InlineData("cpu", 20, 10, false)]
+    [InlineData("gpu", 9, 32, true)]
+    [InlineData("generic", 33, 10, false)]
+    public void DenseMatchesReferenceAndFiniteDifferences(string plan, int inputs, int units, bool relu)
+    {
+        const int Batch = 5;
+        var layer = new Dense(units, relu ? Activation.Relu : Activation.None);
+        LayerCheck.Run(devices[plan], layer, [inputs], Batch,
+            (x, p) => Reference.Dense(x, p[0], p[1], Batch, inputs, units, relu));
+    }
+
+    [Theory]
+    [InlineData("cpu", 6, 6, 8)]
+    [InlineData("cpu", 5, 7, 3)]
+    [InlineData("gpu", 7, 5, 16)]
+    [InlineData("generic", 4, 4, 1)]
+    public void MaxPool2DMatchesReferenceAndFiniteDifferences(string plan, int h, int w, int c)
+    {
+        const int Batch = 2;
+        LayerCheck.Run(devices[plan], new MaxPool2D(2), [h, w, c], Batch,
+            (x, _) => Reference.MaxPool(x, Batch, h, w, c, 2));
+    }
+
+    [Fact]
+    public void FlattenIsAViewInNhwcOrder()
+    {
+        LayerCheck.Run(devices.Cpu, new Flatten(), [3, 2, 4], 2, (x, _) => x);
+    }
+
+    [Fact]
+    public void DropoutIsTheIdentityAtInference()
+    {
+        var device = devices.Cpu;
+        using var model = new Models.Sequential("d", [16], [new Dropout(0.5f)]).Build(device, 4, 1);
+        using var input = Tensors.Tensor.Zeros(device, 4, 16);
+        var x = TestData.Uniform(64, 1);
+        input.CopyFrom(x);
+        Assert.Equal(x, model.Forward(input, PassContext.Inference).ToArray());
+        Assert.NotEqual(x, model.Forward(input, new PassContext(true, 3)).ToArray());
+    }
+}

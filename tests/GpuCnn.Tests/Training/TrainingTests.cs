@@ -1,0 +1,143 @@
+using GpuCnn.Data;
+using GpuCnn.Devices;
+using GpuCnn.Models;
+using GpuCnn.Persistence;
+using GpuCnn.Reporting;
+using GpuCnn.Training;
+
+namespace GpuCnn.Tests.Training;
+
+[Collection("devices")]
+public sealed class TrainingTests(TestDevices devices)
+{
+    /// <summary>Trains the seed model for one epoch on synthetic data; returns its weights and metrics.</summary>
+    static (float[] Weights, EpochMetrics Metrics) TrainOneEpoch(ComputeDevice device, int seed, int images = 384,
+        Func<Sequential>? architecture = null, int batchSize = 64)
+    {
+        var options = new TrainingOptions { BatchSize = batchSize, Seed = seed, Epochs = 1 };
+        using var data = new DeviceDataset(device, SyntheticData.Images(images, 5));
+        using var model = (architecture ?? ModelZoo.Seed)().Build(device, options.BatchSize, options.Seed);
+        using var optimizer = Optimizer.Create("adam", device, model.ParameterBuffer, model.GradientBuffer, options.LearningRate);
+        using var loss = new SoftmaxCrossEntropy(device, options.BatchSize, ModelZoo.Classes);
+        using var train = new BatchFeeder(device, data, Enumerable.Range(0, images - batchSize).ToArray(), options.BatchSize);
+        using var validation = new BatchFeeder(device, data, Enumerable.Range(images - batchSize, batchSize).ToArray(), options.BatchSize);
+        var trainer = new Trainer(model, optimizer, loss, train, validation, options);
+        trainer.Run();
+        return (model.ParameterBuffer.ToArray(), trainer.History[0]);
+    }
+
+    [Fact]
+    public void SameSeedGivesBitIdenticalWeightsAndMetrics()
+    {
+        var first = TrainOneEpoch(devices.Cpu, 7);
+        var second = TrainOneEpoch(devices.Cpu, 7);
+        Assert.Equal(first.Weights, second.Weights);
+        Assert.Equal(first.Metrics with { Seconds = 0, ImagesPerSecond = 0 }, second.Metrics with { Seconds = 0, ImagesPerSecond = 0 });
+        var other = TrainOneEpoch(devices.Cpu, 8);
+        Assert.NotEqual(first.Weights, other.Weights);
+    }
+
+    /// <summary>Every layer kind of the seed model, small enough for the GPU plan on the CPU accelerator.</summary>
+    static Sequential Small() => new("small", [28, 28, 1],
+    [
+        new GpuCnn.Layers.Conv2D(8, 3, GpuCnn.Layers.Activation.Relu),
+        new GpuCnn.Layers.MaxPool2D(2),
+        new GpuCnn.Layers.Conv2D(16, 3, GpuCnn.Layers.Activation.Relu, GpuCnn.Layers.Padding.Same, stride: 2),
+        new GpuCnn.Layers.Dropout(0.25f),
+        new GpuCnn.Layers.Flatten(),
+        new GpuCnn.Layers.Dense(16, GpuCnn.Layers.Activation.Relu),
+        new GpuCnn.Layers.Dense(10),
+    ]);
+
+    [Fact]
+    public void EveryLaunchPlanTrainsTheSameWeights()
+    {
+        var cpu = TrainOneEpoch(devices.Cpu, 3, 48, Small, 16).Weights;
+        foreach (var device in new[] { devices.GpuPlan, devices.Generic })
+        {
+            var other = TrainOneEpoch(device, 3, 48, Small, 16).Weights;
+            double worst = cpu.Zip(other, (a, b) => Math.Abs(a - b)).Max();
+            Assert.True(worst < 1e-4, $"plan {device.Plan.Name}: weights differ from the CPU plan's by up to {worst:E2}");
+        }
+    }
+
+    [Theory]
+    [InlineData(LearningRateSchedule.Constant, 4, 0.001)]
+    [InlineData(LearningRateSchedule.Step, 4, 0.001)]
+    [InlineData(LearningRateSchedule.Step, 5, 0.0005)]
+    [InlineData(LearningRateSchedule.Step, 10, 0.00025)]
+    [InlineData(LearningRateSchedule.Cosine, 0, 0.001)]
+    [InlineData(LearningRateSchedule.Cosine, 5, 0.0005)]
+    public void LearningRateSchedules(LearningRateSchedule schedule, int epoch, double expected)
+    {
+        var options = new TrainingOptions { Schedule = schedule, Epochs = 10 };
+        Assert.Equal(expected, options.LearningRateAt(epoch), 6);
+    }
+
+    sealed class KillAfterEpoch(int epochs) : ITrainingObserver
+    {
+        public void OnEpochEnd(EpochMetrics metrics)
+        {
+            if (metrics.Epoch == epochs) throw new OperationCanceledException("killed");
+        }
+    }
+
+    static TrainingResult Train(string dataDir, string runDir, TrainingOptions options, string? resume = null, params ITrainingObserver[] extra)
+    {
+        var folder = resume is null ? RunFolder.Create(runDir, "test") : RunFolder.Open(runDir, "test", Checkpoint.Load(resume).Header.History);
+        return new TrainingRun(options, DeviceKind.Cpu, new DataOptions { DataDir = dataDir }, TextWriter.Null, false, folder, resume)
+            .Execute(extra);
+    }
+
+    [Fact]
+    public void KilledAndResumedRunEndsLikeAnUninterruptedOne()
+    {
+        string data = SyntheticData.WriteFolder(480, 128);
+        var options = new TrainingOptions { Epochs = 3, BatchSize = 64, Seed = 5 };
+        string whole = Path.Combine(SyntheticData.TempFolder(), "whole");
+        var uninterrupted = Train(data, whole, options);
+
+        string broken = Path.Combine(SyntheticData.TempFolder(), "broken");
+        Assert.Throws<OperationCanceledException>(() => Train(data, broken, options, extra: new KillAfterEpoch(2)));
+        Assert.Equal(2, Checkpoint.Load(Path.Combine(broken, RunFiles.Checkpoint)).Header.History.Count);
+        var resumed = Train(data, broken, options, resume: Path.Combine(broken, RunFiles.Checkpoint));
+
+        Assert.Equal(3, resumed.History.Count);
+        Assert.Equal(uninterrupted.History.Select(Comparable), resumed.History.Select(Comparable));
+        Assert.Equal(uninterrupted.Test.Accuracy, resumed.Test.Accuracy);
+        Assert.Equal(uninterrupted.Test.Predictions, resumed.Test.Predictions);
+        foreach (var file in new[] { RunFiles.Model, RunFiles.MetricsCsv, RunFiles.TrainingPlot, RunFiles.ConfusionPlot, RunFiles.Report })
+            Assert.True(File.Exists(Path.Combine(broken, file)), $"{file} missing from the resumed run");
+    }
+
+    static EpochMetrics Comparable(EpochMetrics m) => m with { Seconds = 0, ImagesPerSecond = 0 };
+
+    sealed class PoisonWeights(GpuCnn.Tensors.Tensor parameters) : ITrainingObserver
+    {
+        public void OnEpochEnd(EpochMetrics metrics) =>
+            parameters.CopyFrom(Enumerable.Repeat(float.NaN, parameters.Length).ToArray());
+    }
+
+    [Fact]
+    public void ALossThatBecomesNaNStopsTheRunAndKeepsTheLastGoodCheckpoint()
+    {
+        var device = devices.Cpu;
+        var options = new TrainingOptions { Epochs = 3, BatchSize = 64 };
+        using var data = new DeviceDataset(device, SyntheticData.Images(256, 5));
+        using var model = ModelZoo.Create("seed").Build(device, options.BatchSize, options.Seed);
+        using var optimizer = Optimizer.Create("adam", device, model.ParameterBuffer, model.GradientBuffer, options.LearningRate);
+        using var loss = new SoftmaxCrossEntropy(device, options.BatchSize, ModelZoo.Classes);
+        using var train = new BatchFeeder(device, data, Enumerable.Range(0, 256).ToArray(), options.BatchSize);
+        string run = Path.Combine(SyntheticData.TempFolder(), "nan");
+        var folder = RunFolder.Create(run, "test");
+        folder.Start(model, optimizer, options);
+        // Fault injection: once epoch 1 is checkpointed, every weight becomes NaN.
+        var trainer = new Trainer(model, optimizer, loss, train, null, options)
+            .Observe(folder).Observe(new PoisonWeights(model.ParameterBuffer));
+        var e = Assert.Throws<TrainingDivergedException>(trainer.Run);
+        Messages.Says(e.Message, "NaN in epoch 2");
+        var header = Checkpoint.Load(Path.Combine(run, RunFiles.Checkpoint)).Header;
+        Assert.Single(header.History);
+        Assert.True(double.IsFinite(header.History[0].Loss));
+    }
+}
