@@ -36,7 +36,7 @@ if (options.Json is { } json)
         machine = new { cores = Environment.ProcessorCount, os = Environment.OSVersion.ToString(), runtime = Environment.Version.ToString() },
         device = device.Info.ToString(), plan = device.Plan, ceiling, results, measuredUtc = DateTime.UtcNow,
     };
-    GpuCnn.Persistence.AtomicFile.WriteText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+    GpuCnn.Persistence.AtomicFile.WriteText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } }));
     Console.WriteLine($"\nwrote {json}");
 }
 

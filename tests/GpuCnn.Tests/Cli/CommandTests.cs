@@ -1,0 +1,145 @@
+using GpuCnn.Persistence;
+using SkiaSharp;
+
+namespace GpuCnn.Tests.Cli;
+
+/// <summary>Each command on small inputs, and each bad input refused with a clear message before any work.</summary>
+public sealed class CommandTests
+{
+    [Fact]
+    public void SummaryOfTheReferenceModelMatchesKeras()
+    {
+        var r = CliRunner.Run("summary", "--model", "seed");
+        Assert.Equal(0, r.ExitCode);
+        Messages.Says(r.Output, "Total params: 225,034");
+        Messages.Says(r.Output, "conv2d_1 (Conv2D)");
+        Messages.Says(r.Output, "(None, 5, 5, 64)");
+        Messages.Says(r.Output, "dense_1 (Dense)");
+    }
+
+    [Fact]
+    public void DevicesListsTheCpuAccelerator()
+    {
+        var r = CliRunner.Run("devices");
+        Assert.Equal(0, r.ExitCode);
+        Messages.Says(r.Output, "cpu");
+    }
+
+    [Fact]
+    public void AskingForAnAbsentGpuFailsClearlyAndListsTheDevicesFound()
+    {
+        var r = CliRunner.Run("train", "--device", "cuda");
+        Assert.Equal(2, r.ExitCode);
+        Messages.Says(r.Error, "No CUDA device found. Devices found: cpu: CPUAccelerator");
+        Assert.DoesNotContain("   at ", r.Error);
+    }
+
+    [Theory]
+    [InlineData("--epochs must be at least 1", "train", "--epochs", "0")]
+    [InlineData("--batch-size must be at least 1", "train", "--batch-size", "-5")]
+    [InlineData("--lr must be a positive number", "train", "--lr", "-0.1")]
+    [InlineData("Cannot parse argument 'fast' for option '--lr'", "train", "--lr", "fast")]
+    [InlineData("Argument 'vgg' not recognized. Must be one of", "train", "--model", "vgg")]
+    [InlineData("Argument 'tpu' not recognized. Must be one of", "train", "--device", "tpu")]
+    [InlineData("--validation-split must be in [0, 1)", "train", "--validation-split", "1.5")]
+    [InlineData("no checkpoint.gpucnn there to resume from", "train", "--resume", "/nonexistent-run")]
+    public void BadOptionsAreRefusedBeforeAnyWork(string message, params string[] args)
+    {
+        var r = CliRunner.Run(args);
+        Assert.NotEqual(0, r.ExitCode);
+        Messages.Says(r.Error, message);
+        Assert.DoesNotContain("Device:", r.Output);
+    }
+
+    [Fact]
+    public void AnExistingRunFolderIsRefused()
+    {
+        string folder = SyntheticData.TempFolder();
+        File.WriteAllText(Path.Combine(folder, "metrics.csv"), "precious");
+        var r = CliRunner.Run("train", "--run-dir", folder);
+        Assert.NotEqual(0, r.ExitCode);
+        Messages.Says(r.Error, $"run folder {folder} already exists");
+        Assert.Equal("precious", File.ReadAllText(Path.Combine(folder, "metrics.csv")));
+    }
+
+    [Fact]
+    public void ABatchLargerThanTheDataSetIsRefused()
+    {
+        string data = SyntheticData.WriteFolder(100, 20);
+        var r = CliRunner.Run("train", "--data-dir", data, "--batch-size", "128", "--run-dir", Path.Combine(SyntheticData.TempFolder(), "r"));
+        Assert.Equal(2, r.ExitCode);
+        Messages.Says(r.Error, "--batch-size 128 is larger than the 90 training images");
+    }
+
+    [Fact]
+    public void BadDataFilesAreNamedWithTheProblem()
+    {
+        string data = SyntheticData.WriteFolder(100, 20);
+        File.WriteAllBytes(Path.Combine(data, "t10k-labels-idx1-ubyte.gz"), []);
+        var r = CliRunner.Run("train", "--data-dir", data, "--batch-size", "16", "--run-dir", Path.Combine(SyntheticData.TempFolder(), "r"));
+        Assert.Equal(2, r.ExitCode);
+        Messages.Says(r.Error, "t10k-labels-idx1-ubyte.gz: file is empty");
+    }
+
+    /// <summary>Trains a tiny run end to end through the CLI; shared by the evaluate and predict tests.</summary>
+    static string TrainTinyRun()
+    {
+        string data = SyntheticData.WriteFolder(320, 64);
+        string run = Path.Combine(SyntheticData.TempFolder(), "run");
+        var r = CliRunner.Run("train", "--data-dir", data, "--epochs", "2", "--batch-size", "32", "--run-dir", run,
+            "--lr-schedule", "cosine", "--augment-shift", "1", "--early-stopping", "3");
+        Assert.True(r.ExitCode == 0, r.Error + r.Output);
+        Messages.Says(r.Output, "Epoch 2/2");
+        Messages.Says(r.Output, "Test accuracy:");
+        Messages.Says(r.Output, "weighted avg");
+        foreach (var file in new[] { RunFiles.Model, RunFiles.Checkpoint, RunFiles.MetricsCsv, RunFiles.MetricsJson, RunFiles.TrainingPlot,
+                     RunFiles.ConfusionPlot, RunFiles.Report, RunFiles.Summary, RunFiles.Command, RunFiles.Settings })
+            Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing");
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(run, RunFiles.MetricsCsv)).Length);
+        Messages.Says(File.ReadAllText(Path.Combine(run, RunFiles.Command)), "--lr-schedule cosine");
+        return run;
+    }
+
+    [Fact]
+    public void TrainThenEvaluateThenPredict()
+    {
+        string run = TrainTinyRun();
+        string data = SyntheticData.WriteFolder(320, 64);
+        var evaluation = CliRunner.Run("evaluate", run, "--data-dir", data, "--output", Path.Combine(run, "eval"));
+        Assert.True(evaluation.ExitCode == 0, evaluation.Error);
+        Messages.Says(evaluation.Output, "test accuracy");
+        Assert.True(File.Exists(Path.Combine(run, "eval", RunFiles.ConfusionPlot)));
+
+        string pictures = SyntheticData.TempFolder();
+        string good = Path.Combine(pictures, "shirt.png");
+        using (var bitmap = new SKBitmap(60, 40))
+        {
+            using var canvas = new SKCanvas(bitmap);
+            canvas.Clear(SKColors.White);
+            canvas.DrawRect(15, 5, 30, 30, new SKPaint { Color = SKColors.DarkBlue });
+            using var file = File.Create(good);
+            bitmap.Encode(SKEncodedImageFormat.Png, 100).SaveTo(file);
+        }
+        string broken = Path.Combine(pictures, "broken.jpg");
+        File.WriteAllText(broken, "not a picture");
+        var prediction = CliRunner.Run("predict", Path.Combine(run, RunFiles.Model), broken, good, "--json");
+        Assert.Equal(2, prediction.ExitCode);
+        Messages.Says(prediction.Error, "broken.jpg: not a PNG or JPEG image that can be decoded");
+        Messages.Says(prediction.Output, "shirt.png");
+        Messages.Says(prediction.Output, "\"probability\"");
+        var top = System.Text.Json.JsonDocument.Parse(prediction.Output).RootElement[0].GetProperty("top");
+        Assert.Equal(3, top.GetArrayLength());
+        double total = top.EnumerateArray().Sum(t => t.GetProperty("probability").GetDouble());
+        Assert.InRange(total, 0.0, 1.0 + 1e-6);
+    }
+
+    [Fact]
+    public void EvaluateRefusesACorruptModelFile()
+    {
+        string path = Path.Combine(SyntheticData.TempFolder(), "model.gpucnn");
+        File.WriteAllBytes(path, new byte[200]);
+        var r = CliRunner.Run("evaluate", path);
+        Assert.Equal(2, r.ExitCode);
+        Messages.Says(r.Error, "not a GpuCnn checkpoint");
+    }
+}
