@@ -44,7 +44,14 @@ public sealed class LayerBenchmarks(ComputeDevice device, Ceiling ceiling, doubl
                 if (layer.NeedsInputGradient)
                     yield return Compute($"{name} input grad", shape, Time(() => gemm.BackwardInput(grad)), gflop);
             }
-            else if (layer is MaxPool2D or Dropout)
+            else if (layer is ResidualBlock)
+            {
+                // A composite: its convolutions are inside; report its total time per pass.
+                double forward = Time(() => layer.Forward(layerInput, pass));
+                yield return new BenchResult($"{name} forward", shape, forward, "-", 0, null);
+                yield return new BenchResult($"{name} backward", shape, Time(() => layer.Backward(outputGrad)), "-", 0, null);
+            }
+            else if (layer is MaxPool2D or Dropout or BatchNormalization or ReLU or GlobalAvgPool2D)
             {
                 double bytes = 4.0 * (layerInput.Length + y.Length);
                 yield return Memory($"{name} forward", shape, Time(() => layer.Forward(layerInput, pass)), bytes);

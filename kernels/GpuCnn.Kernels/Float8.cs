@@ -23,6 +23,41 @@ public struct Float8
         X4 += b.X4; X5 += b.X5; X6 += b.X6; X7 += b.X7;
     }
 
+    public static Float8 operator +(in Float8 a, in Float8 b) => new()
+    {
+        X0 = a.X0 + b.X0, X1 = a.X1 + b.X1, X2 = a.X2 + b.X2, X3 = a.X3 + b.X3,
+        X4 = a.X4 + b.X4, X5 = a.X5 + b.X5, X6 = a.X6 + b.X6, X7 = a.X7 + b.X7,
+    };
+
+    public static Float8 operator -(in Float8 a, in Float8 b) => new()
+    {
+        X0 = a.X0 - b.X0, X1 = a.X1 - b.X1, X2 = a.X2 - b.X2, X3 = a.X3 - b.X3,
+        X4 = a.X4 - b.X4, X5 = a.X5 - b.X5, X6 = a.X6 - b.X6, X7 = a.X7 - b.X7,
+    };
+
+    public static Float8 operator *(in Float8 a, in Float8 b) => new()
+    {
+        X0 = a.X0 * b.X0, X1 = a.X1 * b.X1, X2 = a.X2 * b.X2, X3 = a.X3 * b.X3,
+        X4 = a.X4 * b.X4, X5 = a.X5 * b.X5, X6 = a.X6 * b.X6, X7 = a.X7 * b.X7,
+    };
+
+    public static Float8 operator *(float s, in Float8 a) => new()
+    {
+        X0 = s * a.X0, X1 = s * a.X1, X2 = s * a.X2, X3 = s * a.X3,
+        X4 = s * a.X4, X5 = s * a.X5, X6 = s * a.X6, X7 = s * a.X7,
+    };
+
+    public static Float8 Broadcast(float s) => new() { X0 = s, X1 = s, X2 = s, X3 = s, X4 = s, X5 = s, X6 = s, X7 = s };
+
+    /// <summary>1/√(v + epsilon) lane by lane.</summary>
+    public static Float8 InverseSqrt(in Float8 v, float epsilon) => new()
+    {
+        X0 = ILGPU.Algorithms.XMath.Rsqrt(v.X0 + epsilon), X1 = ILGPU.Algorithms.XMath.Rsqrt(v.X1 + epsilon),
+        X2 = ILGPU.Algorithms.XMath.Rsqrt(v.X2 + epsilon), X3 = ILGPU.Algorithms.XMath.Rsqrt(v.X3 + epsilon),
+        X4 = ILGPU.Algorithms.XMath.Rsqrt(v.X4 + epsilon), X5 = ILGPU.Algorithms.XMath.Rsqrt(v.X5 + epsilon),
+        X6 = ILGPU.Algorithms.XMath.Rsqrt(v.X6 + epsilon), X7 = ILGPU.Algorithms.XMath.Rsqrt(v.X7 + epsilon),
+    };
+
     public void ClampAtZero()
     {
         X0 = X0 > 0f ? X0 : 0f; X1 = X1 > 0f ? X1 : 0f; X2 = X2 > 0f ? X2 : 0f; X3 = X3 > 0f ? X3 : 0f;

@@ -213,6 +213,56 @@ public sealed class KernelLauncher : IDisposable
             (split.Threads, images, labels, order, batch, batchLabels, args, split);
     }
 
+    // ---- Batch normalization ---------------------------------------------------------------
+
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, WorkSplit>? batchNormStatistics;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, WorkSplit>? batchNormRunningStatistics;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, WorkSplit>? batchNormForward;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, WorkSplit>? batchNormBackwardReduce;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, WorkSplit>? batchNormBackward;
+
+    public void BatchNormStatistics(ArrayView<float> input, ArrayView<float> statistics, ArrayView<float> runningMean,
+        ArrayView<float> runningVariance, BatchNormShape shape)
+    {
+        var split = Plan.Split(shape.Groups);
+        Load(ref batchNormStatistics, () => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, BatchNormShape, WorkSplit>(BatchNormKernels.BatchNormStatistics))
+            (split.Threads, input, statistics, runningMean, runningVariance, shape, split);
+    }
+
+    public void BatchNormRunningStatistics(ArrayView<float> statistics, ArrayView<float> runningMean,
+        ArrayView<float> runningVariance, BatchNormShape shape)
+    {
+        var split = Plan.Split(shape.Groups);
+        Load(ref batchNormRunningStatistics, () => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, BatchNormShape, WorkSplit>(BatchNormKernels.BatchNormRunningStatistics))
+            (split.Threads, statistics, runningMean, runningVariance, shape, split);
+    }
+
+    public void BatchNormForward(ArrayView<float> input, ArrayView<float> output, ArrayView<float> gamma, ArrayView<float> beta,
+        ArrayView<float> statistics, BatchNormShape shape)
+    {
+        var split = Plan.Split(shape.Rows);
+        Load(ref batchNormForward, () => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, WorkSplit>(BatchNormKernels.BatchNormForward))
+            (split.Threads, input, output, gamma, beta, statistics, shape, split);
+    }
+
+    public void BatchNormBackward(ArrayView<float> input, ArrayView<float> outputGrad, ArrayView<float> inputGrad,
+        ArrayView<float> gamma, ArrayView<float> statistics, ArrayView<float> gammaGrad, ArrayView<float> betaGrad,
+        BatchNormShape shape, bool needsInputGrad)
+    {
+        var groups = Plan.Split(shape.Groups);
+        Load(ref batchNormBackwardReduce, () => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, WorkSplit>(
+            BatchNormKernels.BatchNormBackwardReduce))(groups.Threads, input, outputGrad, statistics, gammaGrad, betaGrad, shape, groups);
+        if (!needsInputGrad) return;
+        var rows = Plan.Split(shape.Rows);
+        Load(ref batchNormBackward, () => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, WorkSplit>(
+            BatchNormKernels.BatchNormBackward))(rows.Threads, input, outputGrad, inputGrad, gamma, statistics, gammaGrad, betaGrad, shape, rows);
+    }
+
     // ---- Optimizers ------------------------------------------------------------------------
 
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float, float, WorkSplit>? adamUpdate;

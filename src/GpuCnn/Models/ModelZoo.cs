@@ -8,11 +8,13 @@ public static class ModelZoo
     public static readonly int[] ImageShape = [28, 28, 1];
     public const int Classes = 10;
 
-    public static IReadOnlyList<string> Names => ["seed"];
+    public static IReadOnlyList<string> Names => ["seed", "seed-bn", "resnet"];
 
     public static Sequential Create(string name) => name switch
     {
         "seed" => Seed(),
+        "seed-bn" => SeedWithBatchNorm(),
+        "resnet" => ResNet(),
         _ => throw new ArgumentException($"Unknown model '{name}'. Known models: {string.Join(", ", Names)}."),
     };
 
@@ -27,6 +29,46 @@ public static class ModelZoo
         new Flatten(),
         new Dense(128, Activation.Relu),
         new Dropout(0.5f),
+        new Dense(Classes),
+    ]);
+
+    /// <summary>
+    /// The reference model with batch normalization after each convolution and the first dense
+    /// layer (before its ReLU); the convolutions lose their bias, which BN's β replaces.
+    /// </summary>
+    public static Sequential SeedWithBatchNorm() => new("seed-bn", ImageShape,
+    [
+        new Conv2D(32, 3, useBias: false),
+        new BatchNormalization(),
+        new ReLU(),
+        new MaxPool2D(2),
+        new Conv2D(64, 3, useBias: false),
+        new BatchNormalization(),
+        new ReLU(),
+        new MaxPool2D(2),
+        new Dropout(0.25f),
+        new Flatten(),
+        new Dense(128),
+        new BatchNormalization(),
+        new ReLU(),
+        new Dropout(0.5f),
+        new Dense(Classes),
+    ]);
+
+    /// <summary>
+    /// A ResNet for 28×28 inputs (ResNet-8): a 3×3 stem of 16 filters with BN and ReLU, three
+    /// stages of one basic block at 16, 32 and 64 filters (28×28, 14×14, 7×7; the later two with
+    /// stride-2 projection shortcuts), global average pooling and a 10-way dense layer.
+    /// </summary>
+    public static Sequential ResNet() => new("resnet", ImageShape,
+    [
+        new Conv2D(16, 3, Activation.None, Padding.Same, useBias: false),
+        new BatchNormalization(),
+        new ReLU(),
+        new ResidualBlock(16),
+        new ResidualBlock(32, stride: 2),
+        new ResidualBlock(64, stride: 2),
+        new GlobalAvgPool2D(),
         new Dense(Classes),
     ]);
 }

@@ -69,6 +69,7 @@ public sealed class Sequential : IDisposable
         "MaxPooling2D" => "max_pooling2d",
         "BatchNormalization" => "batch_normalization",
         "GlobalAveragePooling2D" => "global_average_pooling2d",
+        "ReLU" => "re_lu",
         _ => string.Concat(kind.Select((c, i) => char.IsUpper(c) && i > 0 && !char.IsUpper(kind[i - 1]) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())),
     };
 

@@ -34,6 +34,29 @@ public static class Plots
         plot.ShowLegend(Alignment.MiddleRight);
     }
 
+    /// <summary>Validation accuracy and loss per epoch of several runs, one line per model, side by side.</summary>
+    public static void ValidationCurves(IReadOnlyList<(string Model, IReadOnlyList<EpochMetrics> History)> runs, string path)
+    {
+        var multiplot = new Multiplot();
+        multiplot.AddPlots(2);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
+        foreach (var (index, what, pick) in new (int, string, Func<EpochMetrics, double>)[]
+                 { (0, "Validation accuracy", m => m.ValAccuracy), (1, "Validation loss", m => m.ValLoss) })
+        {
+            var plot = multiplot.GetPlot(index);
+            foreach (var (model, history) in runs)
+            {
+                var line = plot.Add.Scatter(history.Select(m => (double)m.Epoch).ToArray(), history.Select(pick).ToArray());
+                line.LegendText = model;
+            }
+            plot.Title(what);
+            plot.XLabel("Epoch");
+            plot.YLabel(what);
+            plot.ShowLegend(Alignment.MiddleRight);
+        }
+        SaveAtomically(path, file => multiplot.SavePng(file, 1200, 450));
+    }
+
     /// <summary>A heatmap of counts, true class down, predicted class across, each cell labelled.</summary>
     public static void ConfusionMatrix(int[,] counts, IReadOnlyList<string> classNames, string path, string title)
     {

@@ -7,8 +7,8 @@ using GpuCnn.Reporting;
 namespace GpuCnn.Training;
 
 /// <summary>The result of a training run: per-epoch history and the test evaluation.</summary>
-public sealed record TrainingResult(IReadOnlyList<EpochMetrics> History, Evaluation Test, bool StoppedEarly,
-    ClassificationMetrics Metrics, string RunFolder);
+public sealed record TrainingResult(string Model, int Parameters, IReadOnlyList<EpochMetrics> History, Evaluation Test,
+    bool StoppedEarly, ClassificationMetrics Metrics, string RunFolder);
 
 /// <summary>
 /// Wires one `gpucnn train`: device, data, model, optimizer, loss, feeders, trainer, observers,
@@ -61,6 +61,7 @@ public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, 
         output.WriteLine();
         output.Write(metrics.Report());
         output.WriteLine($"Run folder: {folder.Path}");
-        return new TrainingResult(trainer.History, test, trainer.StoppedEarly, metrics, folder.Path);
+        return new TrainingResult(model.Name, model.TrainableCount + model.NonTrainableCount, trainer.History, test,
+            trainer.StoppedEarly, metrics, folder.Path);
     }
 }

@@ -11,10 +11,10 @@ namespace GpuCnn.Tests.Persistence;
 [Collection("devices")]
 public sealed class CheckpointTests(TestDevices devices)
 {
-    string SaveTrainedSeed(out float[] predictionsLogits, out float[] input)
+    string SaveTrainedSeed(out float[] predictionsLogits, out float[] input, string modelName = "seed")
     {
         var device = devices.Cpu;
-        using var model = ModelZoo.Create("seed").Build(device, 8, 3);
+        using var model = ModelZoo.Create(modelName).Build(device, 8, 3);
         using var optimizer = new Adam(device, model.ParameterBuffer, model.GradientBuffer, 1e-3f);
         using var x = Tensor.Zeros(device, 8, 28, 28, 1);
         input = TestData.Uniform(x.Length, 4, 0, 1);
@@ -35,12 +35,16 @@ public sealed class CheckpointTests(TestDevices devices)
         return path;
     }
 
-    [Fact]
-    public void RoundTripPredictsIdentically()
+    [Theory]
+    [InlineData("seed")]
+    [InlineData("seed-bn")]
+    [InlineData("resnet")]
+    public void RoundTripPredictsIdentically(string modelName)
     {
-        string path = SaveTrainedSeed(out var expected, out var input);
+        // Batch-norm models predict with their running averages, so this also checks those are saved.
+        string path = SaveTrainedSeed(out var expected, out var input, modelName);
         var device = devices.Cpu;
-        using var model = ModelZoo.Create("seed").Build(device, 8, seed: 999);
+        using var model = ModelZoo.Create(modelName).Build(device, 8, seed: 999);
         using var optimizer = new Adam(device, model.ParameterBuffer, model.GradientBuffer, 1e-3f);
         var header = TrainingState.Restore(path, model, optimizer);
         Assert.Equal(3, header.OptimizerSteps);

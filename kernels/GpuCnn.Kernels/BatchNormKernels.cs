@@ -1,0 +1,135 @@
+using ILGPU;
+
+namespace GpuCnn.Kernels;
+
+/// <summary>
+/// Shape of a batch normalization over the last axis: rows are N·H·W for a convolution's output
+/// (per-channel statistics) or N for a dense layer's (per-feature). Channels must be a multiple
+/// of 8: channels are handled in Float8 groups.
+/// </summary>
+public struct BatchNormShape
+{
+    public int Rows, Channels;
+    /// <summary>Keras's defaults: running = momentum·running + (1-momentum)·batch, momentum 0.99, ε 1e-3.</summary>
+    public float Momentum, Epsilon;
+
+    public readonly int Groups => Channels / 8;
+}
+
+/// <summary>
+/// Batch normalization, y = γ·(x - μ)/√(σ² + ε) + β. Training uses the batch's mean and (biased)
+/// variance and updates the running averages; inference uses the running averages. The layer
+/// keeps statistics = [μ (C floats) | 1/√(σ²+ε) (C floats)] between the forward and backward pass.
+/// </summary>
+public static class BatchNormKernels
+{
+    /// <summary>Batch mean and inverse deviation per channel, and the running averages. Items are groups of 8 channels.</summary>
+    public static void BatchNormStatistics(Index1D thread, ArrayView<float> input, ArrayView<float> statistics,
+        ArrayView<float> runningMean, ArrayView<float> runningVariance, BatchNormShape s, WorkSplit split)
+    {
+        var x8 = input.Cast<Float8>();
+        var statistics8 = statistics.Cast<Float8>();
+        var runningMean8 = runningMean.Cast<Float8>();
+        var runningVariance8 = runningVariance.Cast<Float8>();
+        int end = split.End(thread);
+        float inverseRows = 1f / s.Rows;
+        for (int g = split.Start(thread); g < end; g++)
+        {
+            Float8 sum = default;
+            for (int r = 0; r < s.Rows; r++) sum.Add(x8[r * s.Groups + g]);
+            Float8 mean = inverseRows * sum;
+            // Two passes, so the variance does not suffer from cancellation.
+            Float8 squares = default;
+            for (int r = 0; r < s.Rows; r++)
+            {
+                Float8 d = x8[r * s.Groups + g] - mean;
+                squares.Add(d * d);
+            }
+            Float8 variance = inverseRows * squares;
+            statistics8[g] = mean;
+            statistics8[s.Groups + g] = Float8.InverseSqrt(variance, s.Epsilon);
+            runningMean8[g] = s.Momentum * runningMean8[g] + (1f - s.Momentum) * mean;
+            runningVariance8[g] = s.Momentum * runningVariance8[g] + (1f - s.Momentum) * variance;
+        }
+    }
+
+    /// <summary>Statistics from the running averages, for inference. Items are groups of 8 channels.</summary>
+    public static void BatchNormRunningStatistics(Index1D thread, ArrayView<float> statistics,
+        ArrayView<float> runningMean, ArrayView<float> runningVariance, BatchNormShape s, WorkSplit split)
+    {
+        var statistics8 = statistics.Cast<Float8>();
+        int end = split.End(thread);
+        for (int g = split.Start(thread); g < end; g++)
+        {
+            statistics8[g] = runningMean.Cast<Float8>()[g];
+            statistics8[s.Groups + g] = Float8.InverseSqrt(runningVariance.Cast<Float8>()[g], s.Epsilon);
+        }
+    }
+
+    /// <summary>y = γ·(x - μ)·(1/√(σ²+ε)) + β. Items are rows.</summary>
+    public static void BatchNormForward(Index1D thread, ArrayView<float> input, ArrayView<float> output,
+        ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> statistics, BatchNormShape s, WorkSplit split)
+    {
+        var x8 = input.Cast<Float8>();
+        var y8 = output.Cast<Float8>();
+        var gamma8 = gamma.Cast<Float8>();
+        var beta8 = beta.Cast<Float8>();
+        var statistics8 = statistics.Cast<Float8>();
+        int end = split.End(thread);
+        for (int r = split.Start(thread); r < end; r++)
+            for (int g = 0; g < s.Groups; g++)
+            {
+                int i = r * s.Groups + g;
+                y8[i] = gamma8[g] * ((x8[i] - statistics8[g]) * statistics8[s.Groups + g]) + beta8[g];
+            }
+    }
+
+    /// <summary>dγ = Σ dy·x̂ and dβ = Σ dy per channel, with x̂ recomputed from x. Items are groups of 8 channels.</summary>
+    public static void BatchNormBackwardReduce(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
+        ArrayView<float> statistics, ArrayView<float> gammaGrad, ArrayView<float> betaGrad, BatchNormShape s, WorkSplit split)
+    {
+        var x8 = input.Cast<Float8>();
+        var dy8 = outputGrad.Cast<Float8>();
+        var statistics8 = statistics.Cast<Float8>();
+        int end = split.End(thread);
+        for (int g = split.Start(thread); g < end; g++)
+        {
+            Float8 mean = statistics8[g], inverseStd = statistics8[s.Groups + g];
+            Float8 dGamma = default, dBeta = default;
+            for (int r = 0; r < s.Rows; r++)
+            {
+                int i = r * s.Groups + g;
+                Float8 dy = dy8[i];
+                dGamma.Add(dy * ((x8[i] - mean) * inverseStd));
+                dBeta.Add(dy);
+            }
+            gammaGrad.Cast<Float8>()[g] = dGamma;
+            betaGrad.Cast<Float8>()[g] = dBeta;
+        }
+    }
+
+    /// <summary>
+    /// dx = γ·(1/√(σ²+ε))/m · (m·dy - dβ - x̂·dγ), the gradient through the batch statistics as
+    /// well as the normalization (m = rows). Items are rows.
+    /// </summary>
+    public static void BatchNormBackward(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
+        ArrayView<float> inputGrad, ArrayView<float> gamma, ArrayView<float> statistics, ArrayView<float> gammaGrad,
+        ArrayView<float> betaGrad, BatchNormShape s, WorkSplit split)
+    {
+        var x8 = input.Cast<Float8>();
+        var dy8 = outputGrad.Cast<Float8>();
+        var dx8 = inputGrad.Cast<Float8>();
+        var statistics8 = statistics.Cast<Float8>();
+        float rows = s.Rows, inverseRows = 1f / s.Rows;
+        int end = split.End(thread);
+        for (int r = split.Start(thread); r < end; r++)
+            for (int g = 0; g < s.Groups; g++)
+            {
+                int i = r * s.Groups + g;
+                Float8 inverseStd = statistics8[s.Groups + g];
+                Float8 normalized = (x8[i] - statistics8[g]) * inverseStd;
+                Float8 scale = inverseRows * (gamma.Cast<Float8>()[g] * inverseStd);
+                dx8[i] = scale * (rows * dy8[i] - betaGrad.Cast<Float8>()[g] - normalized * gammaGrad.Cast<Float8>()[g]);
+            }
+    }
+}

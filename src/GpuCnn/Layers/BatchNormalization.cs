@@ -1,0 +1,66 @@
+using GpuCnn.Kernels;
+using GpuCnn.Tensors;
+
+namespace GpuCnn.Layers;
+
+/// <summary>
+/// Batch normalization over the last axis (per channel after a convolution, per feature after a
+/// dense layer), with Keras's parameters: γ, β (trained) and the moving mean and variance
+/// (tracked, saved in checkpoints), momentum 0.99, ε 1e-3.
+/// </summary>
+public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1e-3f) : Layer
+{
+    Parameter gamma = null!, beta = null!, movingMean = null!, movingVariance = null!;
+    Tensor output = null!, statistics = null!;
+    Tensor? inputGrad, input;
+    int channels;
+
+    public override string Kind => "BatchNormalization";
+    public override IReadOnlyList<Parameter> Parameters => [gamma, beta, movingMean, movingVariance];
+
+    protected override int[] Configure(int[] inputShape)
+    {
+        channels = inputShape[^1];
+        if (channels % 8 != 0)
+            throw new ArgumentException($"{Name}: BatchNormalization needs a multiple of 8 channels (it works on groups of 8), got {channels}.");
+        gamma = new Parameter($"{Name}/gamma", [channels], Initializer.Ones, channels, channels);
+        beta = new Parameter($"{Name}/beta", [channels], Initializer.Zeros, channels, channels);
+        movingMean = new Parameter($"{Name}/moving_mean", [channels], Initializer.Zeros, channels, channels, trainable: false);
+        movingVariance = new Parameter($"{Name}/moving_variance", [channels], Initializer.Ones, channels, channels, trainable: false);
+        return inputShape;
+    }
+
+    public override void Allocate()
+    {
+        output = BatchTensor(OutputShape);
+        statistics = Own(Tensor.Zeros(Device, 2 * channels));
+        if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
+    }
+
+    BatchNormShape ShapeFor(Tensor x) => new()
+    {
+        Rows = x.Length / channels, Channels = channels, Momentum = momentum, Epsilon = epsilon,
+    };
+
+    public override Tensor Forward(Tensor x, PassContext pass)
+    {
+        input = x;
+        var shape = ShapeFor(x);
+        if (pass.Training)
+            Kernels.BatchNormStatistics(x.View, statistics.View, movingMean.Value.View, movingVariance.Value.View, shape);
+        else
+            Kernels.BatchNormRunningStatistics(statistics.View, movingMean.Value.View, movingVariance.Value.View, shape);
+        var result = output.FirstRows(x.Shape[0]);
+        Kernels.BatchNormForward(x.View, result.View, gamma.Value.View, beta.Value.View, statistics.View, shape);
+        return result;
+    }
+
+    public override Tensor? Backward(Tensor outputGrad)
+    {
+        var x = input ?? throw new InvalidOperationException($"{Name}: Backward before Forward.");
+        var result = inputGrad?.FirstRows(x.Shape[0]);
+        Kernels.BatchNormBackward(x.View, outputGrad.View, result?.View ?? default, gamma.Value.View, statistics.View,
+            gamma.Gradient.View, beta.Gradient.View, ShapeFor(x), result is not null);
+        return result;
+    }
+}

@@ -1,0 +1,43 @@
+using GpuCnn.Tensors;
+
+namespace GpuCnn.Layers;
+
+/// <summary>(H, W, C) to (C): the mean of each channel over the image.</summary>
+public sealed class GlobalAvgPool2D : Layer
+{
+    Tensor output = null!;
+    Tensor? inputGrad;
+    int pixels, channels;
+
+    public override string Kind => "GlobalAveragePooling2D";
+
+    protected override int[] Configure(int[] inputShape)
+    {
+        if (inputShape.Length != 3)
+            throw new ArgumentException($"{Name}: GlobalAveragePooling2D needs (height, width, channels) input, got {ShapeText(inputShape)}.");
+        pixels = inputShape[0] * inputShape[1];
+        channels = inputShape[2];
+        return [channels];
+    }
+
+    public override void Allocate()
+    {
+        output = BatchTensor(OutputShape);
+        if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
+    }
+
+    public override Tensor Forward(Tensor input, PassContext pass)
+    {
+        var result = output.FirstRows(input.Shape[0]);
+        Kernels.GlobalAvgPoolForward(input.View, result.View, input.Shape[0], pixels, channels);
+        return result;
+    }
+
+    public override Tensor? Backward(Tensor outputGrad)
+    {
+        if (inputGrad is null) return null;
+        var result = inputGrad.FirstRows(outputGrad.Shape[0]);
+        Kernels.GlobalAvgPoolBackward(outputGrad.View, result.View, outputGrad.Shape[0], pixels, channels);
+        return result;
+    }
+}

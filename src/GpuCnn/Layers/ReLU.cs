@@ -1,0 +1,36 @@
+using GpuCnn.Tensors;
+
+namespace GpuCnn.Layers;
+
+/// <summary>ReLU as its own layer, for where it cannot be fused into a GEMM (after batch normalization).</summary>
+public sealed class ReLU : Layer
+{
+    Tensor output = null!;
+    Tensor? inputGrad;
+
+    public override string Kind => "ReLU";
+
+    protected override int[] Configure(int[] inputShape) => inputShape;
+
+    public override void Allocate()
+    {
+        output = BatchTensor(OutputShape);
+        if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
+    }
+
+    public override Tensor Forward(Tensor input, PassContext pass)
+    {
+        var result = output.FirstRows(input.Shape[0]);
+        Kernels.ReluForward(input.View, result.View);
+        return result;
+    }
+
+    public override Tensor? Backward(Tensor outputGrad)
+    {
+        if (inputGrad is null) return null;
+        int batch = outputGrad.Shape[0];
+        var result = inputGrad.FirstRows(batch);
+        Kernels.ReluBackward(output.FirstRows(batch).View, outputGrad.View, result.View);
+        return result;
+    }
+}

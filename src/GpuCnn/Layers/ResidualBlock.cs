@@ -1,0 +1,91 @@
+using GpuCnn.Tensors;
+
+namespace GpuCnn.Layers;
+
+/// <summary>
+/// A basic residual block (He et al. 2016): conv 3×3 (stride s) → BN → ReLU → conv 3×3 → BN, plus
+/// the shortcut, then ReLU. The shortcut is the identity when the shape is kept, else a 1×1
+/// convolution with stride s and BN (a projection). Convolutions have no bias (BN follows).
+/// </summary>
+public sealed class ResidualBlock(int filters, int stride = 1) : Layer
+{
+    Layer[] main = [];
+    Layer[] shortcut = [];
+    Tensor output = null!, outputGrad = null!;
+    Tensor? inputGrad;
+
+    public override string Kind => "ResidualBlock";
+    public override IReadOnlyList<Parameter> Parameters => main.Concat(shortcut).SelectMany(l => l.Parameters).ToList();
+    public override string Details => (shortcut.Length > 0 ? "projection" : "identity") + $" shortcut, {filters} filters" +
+                                      (stride > 1 ? $", stride {stride}" : "");
+    public bool HasProjection => shortcut.Length > 0;
+
+    protected override int[] Configure(int[] inputShape)
+    {
+        main =
+        [
+            new Conv2D(filters, 3, Activation.None, Padding.Same, stride, useBias: false) { Name = $"{Name}/conv_a" },
+            new BatchNormalization { Name = $"{Name}/bn_a" },
+            new ReLU { Name = $"{Name}/relu_a" },
+            new Conv2D(filters, 3, Activation.None, Padding.Same, 1, useBias: false) { Name = $"{Name}/conv_b" },
+            new BatchNormalization { Name = $"{Name}/bn_b" },
+        ];
+        shortcut = stride != 1 || inputShape[2] != filters
+            ? [new Conv2D(filters, 1, Activation.None, Padding.Valid, stride, useBias: false) { Name = $"{Name}/projection" },
+               new BatchNormalization { Name = $"{Name}/bn_projection" }]
+            : [];
+        var shape = BuildChain(main, inputShape);
+        var shortcutShape = BuildChain(shortcut, inputShape);
+        if (!shape.SequenceEqual(shortcutShape))
+            throw new ArgumentException($"{Name}: main path gives {ShapeText(shape)} but the shortcut {ShapeText(shortcutShape)}.");
+        return shape;
+    }
+
+    int[] BuildChain(Layer[] chain, int[] shape)
+    {
+        foreach (var layer in chain)
+        {
+            layer.NeedsInputGradient = true;
+            shape = layer.Build(shape, Device, MaxBatch);
+        }
+        return shape;
+    }
+
+    public override void Allocate()
+    {
+        foreach (var layer in main.Concat(shortcut)) layer.Allocate();
+        output = BatchTensor(OutputShape);
+        outputGrad = BatchTensor(OutputShape);
+        if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
+    }
+
+    public override Tensor Forward(Tensor input, PassContext pass)
+    {
+        var a = main.Aggregate(input, (x, layer) => layer.Forward(x, pass));
+        var b = shortcut.Aggregate(input, (x, layer) => layer.Forward(x, pass));
+        var result = output.FirstRows(input.Shape[0]);
+        Kernels.Add(a.View, b.View, result.View);
+        Kernels.ReluForward(result.View, result.View);
+        return result;
+    }
+
+    public override Tensor? Backward(Tensor dy)
+    {
+        int batch = dy.Shape[0];
+        var dz = outputGrad.FirstRows(batch);
+        Kernels.ReluBackward(output.FirstRows(batch).View, dy.View, dz.View);
+        // The add passes dZ to both branches unchanged; their input gradients add up.
+        var dMain = main.Reverse().Aggregate(dz, (g, layer) => layer.Backward(g)!);
+        var dShortcut = shortcut.Reverse().Aggregate(dz, (g, layer) => layer.Backward(g)!);
+        if (inputGrad is null) return null;
+        var result = inputGrad.FirstRows(batch);
+        Kernels.Add(dMain.View, dShortcut.View, result.View);
+        return result;
+    }
+
+    public override void Dispose()
+    {
+        foreach (var layer in main.Concat(shortcut)) layer.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,95 @@
+using GpuCnn.Layers;
+using GpuCnn.Models;
+using GpuCnn.Tensors;
+
+namespace GpuCnn.Tests.Layers;
+
+/// <summary>The layers behind seed-bn and the ResNet: batch norm, ReLU, global average pooling and the residual block.</summary>
+[Collection("devices")]
+public sealed class ResNetLayerTests(TestDevices devices)
+{
+    const double Epsilon = 1e-3;
+
+    [Theory]
+    [InlineData("cpu", new[] { 5, 4, 8 }, 3)]
+    [InlineData("gpu", new[] { 16 }, 6)]
+    [InlineData("generic", new[] { 3, 3, 24 }, 2)]
+    public void BatchNormTrainingMatchesReferenceAndFiniteDifferences(string plan, int[] shape, int batch)
+    {
+        int channels = shape[^1];
+        LayerCheck.Run(devices[plan], new BatchNormalization(), shape, batch,
+            (x, p) => Reference.BatchNorm(x, p[0], p[1], channels, Epsilon));
+    }
+
+    [Fact]
+    public void BatchNormUpdatesRunningAveragesAndUsesThemAtInference()
+    {
+        var device = devices.Cpu;
+        const int Rows = 12, Channels = 8;
+        var layer = new BatchNormalization();
+        using var model = new Sequential("bn", [Channels], [layer]).Build(device, Rows, 1);
+        var x = TestData.Uniform(Rows * Channels, 3, -2, 5);
+        using var input = Tensor.Zeros(device, Rows, Channels);
+        input.CopyFrom(x);
+        layer.Forward(input, new PassContext(true, 0));
+        var movingMean = layer.Parameters.Single(p => p.Name.EndsWith("moving_mean")).Value.ToArray();
+        var movingVariance = layer.Parameters.Single(p => p.Name.EndsWith("moving_variance")).Value.ToArray();
+        var expectedMean = new double[Channels];
+        var expectedVariance = new double[Channels];
+        for (int c = 0; c < Channels; c++)
+        {
+            double mean = Enumerable.Range(0, Rows).Average(r => (double)x[r * Channels + c]);
+            double variance = Enumerable.Range(0, Rows).Average(r => Math.Pow(x[r * Channels + c] - mean, 2));
+            expectedMean[c] = 0.99 * 0 + 0.01 * mean;
+            expectedVariance[c] = 0.99 * 1 + 0.01 * variance;
+        }
+        TestData.AssertClose(movingMean, expectedMean, 1e-5);
+        TestData.AssertClose(movingVariance, expectedVariance, 1e-5);
+
+        var inference = layer.Forward(input, PassContext.Inference).ToArray();
+        var expected = x.Select((v, i) => (v - expectedMean[i % Channels]) / Math.Sqrt(expectedVariance[i % Channels] + Epsilon)).ToArray();
+        TestData.AssertClose(inference, expected, 1e-4);
+    }
+
+    [Fact]
+    public void BatchNormRefusesChannelsItCannotGroup()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Sequential("bn", [10], [new BatchNormalization()]).Build(devices.Cpu, 2, 1));
+        Messages.Says(e.Message, "needs a multiple of 8 channels");
+    }
+
+    [Fact]
+    public void ReluMatchesReferenceAndFiniteDifferences() =>
+        LayerCheck.Run(devices.Cpu, new ReLU(), [3, 3, 8], 2, (x, _) => x.Select(v => Math.Max(0, v)).ToArray());
+
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("gpu")]
+    public void GlobalAveragePoolingMatchesReferenceAndFiniteDifferences(string plan) =>
+        LayerCheck.Run(devices[plan], new GlobalAvgPool2D(), [3, 5, 8], 2, (x, _) => Reference.GlobalAvgPool(x, 2, 15, 8));
+
+    [Theory]
+    [InlineData("cpu", 8, 8, 1)]
+    [InlineData("cpu", 8, 16, 2)]
+    [InlineData("generic", 8, 16, 1)]
+    public void ResidualBlockMatchesReferenceAndFiniteDifferences(string plan, int inChannels, int filters, int stride)
+    {
+        const int Batch = 2, Side = 6;
+        int outSide = (Side + 2 - 3) / stride + 1;
+        bool projection = stride != 1 || inChannels != filters;
+        var block = new ResidualBlock(filters, stride);
+        LayerCheck.Run(devices[plan], block, [Side, Side, inChannels], Batch, (x, p) =>
+        {
+            var a = Reference.Conv2d(x, p[0], [], Batch, Side, Side, inChannels, filters, 3, stride, 1, relu: false);
+            a = Reference.BatchNorm(a, p[1], p[2], filters, Epsilon).Select(v => Math.Max(0, v)).ToArray();
+            a = Reference.Conv2d(a, p[3], [], Batch, outSide, outSide, filters, filters, 3, 1, 1, relu: false);
+            a = Reference.BatchNorm(a, p[4], p[5], filters, Epsilon);
+            var s = projection
+                ? Reference.BatchNorm(Reference.Conv2d(x, p[6], [], Batch, Side, Side, inChannels, filters, 1, stride, 0, relu: false),
+                    p[7], p[8], filters, Epsilon)
+                : x;
+            return a.Select((v, i) => Math.Max(0, v + s[i])).ToArray();
+        }, gradientTolerance: 5e-3);
+        Assert.Equal(projection, block.HasProjection);
+    }
+}
