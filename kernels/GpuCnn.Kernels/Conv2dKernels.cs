@@ -52,9 +52,8 @@ public static class Conv2dKernels
         Float8 zero = default;
         for (int row = split.Start(thread); row < end; row++)
         {
-            int ox = row % g.OutWidth;
-            int oy = row / g.OutWidth % g.OutHeight;
-            int n = row / (g.OutWidth * g.OutHeight);
+            var at = new PixelIndex(row, g.OutHeight, g.OutWidth);
+            int ox = at.X, oy = at.Y, n = at.Image;
             int dst = row * g.ColumnWidth / lanes;
             for (int kh = 0; kh < g.KernelHeight; kh++)
             {
@@ -91,9 +90,8 @@ public static class Conv2dKernels
         var inputGrad8 = inputGrad.Cast<Float8>();
         for (int pixel = split.Start(thread); pixel < end; pixel++)
         {
-            int ix = pixel % g.InWidth;
-            int iy = pixel / g.InWidth % g.InHeight;
-            int n = pixel / (g.InWidth * g.InHeight);
+            var at = new PixelIndex(pixel, g.InHeight, g.InWidth);
+            int ix = at.X, iy = at.Y, n = at.Image;
             for (int c = 0; c < groups; c++)
             {
                 Float8 sum8 = default;

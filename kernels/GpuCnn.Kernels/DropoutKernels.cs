@@ -9,20 +9,17 @@ namespace GpuCnn.Kernels;
 public static class DropoutKernels
 {
     public static void DropoutForward(Index1D thread, ArrayView<float> input, ArrayView<float> output,
-        float rate, uint seed, WorkSplit split)
-    {
-        int end = split.End(thread);
-        float scale = 1f / (1f - rate);
-        for (int i = split.Start(thread); i < end; i++)
-            output[i] = CounterRng.Uniform(seed, (uint)i) >= rate ? input[i] * scale : 0f;
-    }
+        float rate, uint seed, WorkSplit split) => ApplyMask(thread, input, output, rate, seed, split);
 
+    /// <summary>The same mask and scale as the forward pass with the same seed: dX = mask·dY/(1-rate).</summary>
     public static void DropoutBackward(Index1D thread, ArrayView<float> outputGrad, ArrayView<float> inputGrad,
-        float rate, uint seed, WorkSplit split)
+        float rate, uint seed, WorkSplit split) => ApplyMask(thread, outputGrad, inputGrad, rate, seed, split);
+
+    static void ApplyMask(Index1D thread, ArrayView<float> source, ArrayView<float> target, float rate, uint seed, WorkSplit split)
     {
         int end = split.End(thread);
         float scale = 1f / (1f - rate);
         for (int i = split.Start(thread); i < end; i++)
-            inputGrad[i] = CounterRng.Uniform(seed, (uint)i) >= rate ? outputGrad[i] * scale : 0f;
+            target[i] = CounterRng.Uniform(seed, (uint)i) >= rate ? source[i] * scale : 0f;
     }
 }

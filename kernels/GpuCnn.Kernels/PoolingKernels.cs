@@ -16,6 +16,12 @@ public struct PoolGeometry
     }
 
     public readonly int OutputPixels => Batch * OutHeight * OutWidth;
+
+    /// <summary>Channels go eight at a time (Float8) when their count is a multiple of 8.</summary>
+    public readonly bool Vectorized => Channels % 8 == 0;
+
+    /// <summary>Groups of eight channels, or single channels.</summary>
+    public readonly int ChannelGroups => Vectorized ? Channels / 8 : Channels;
     public readonly int InputPixels => Batch * InHeight * InWidth;
 }
 
@@ -30,17 +36,15 @@ public static class PoolingKernels
         ArrayView<int> argmax, PoolGeometry g, WorkSplit split)
     {
         int end = split.End(thread);
-        bool vector = g.Channels % 8 == 0;
-        int groups = vector ? g.Channels / 8 : g.Channels;
+        bool vector = g.Vectorized;
+        int groups = g.ChannelGroups;
         var input8 = input.Cast<Float8>();
         var output8 = output.Cast<Float8>();
         var argmax8 = argmax.Cast<Int8>();
         for (int pixel = split.Start(thread); pixel < end; pixel++)
         {
-            int ox = pixel % g.OutWidth;
-            int oy = pixel / g.OutWidth % g.OutHeight;
-            int n = pixel / (g.OutWidth * g.OutHeight);
-            int corner = (n * g.InHeight + oy * g.Size) * g.InWidth + ox * g.Size;
+            var at = new PixelIndex(pixel, g.OutHeight, g.OutWidth);
+            int corner = (at.Image * g.InHeight + at.Y * g.Size) * g.InWidth + at.X * g.Size;
             for (int c = 0; c < groups; c++)
             {
                 int dst = pixel * groups + c;
@@ -77,21 +81,19 @@ public static class PoolingKernels
         ArrayView<float> inputGrad, PoolGeometry g, WorkSplit split)
     {
         int end = split.End(thread);
-        bool vector = g.Channels % 8 == 0;
-        int groups = vector ? g.Channels / 8 : g.Channels;
+        bool vector = g.Vectorized;
+        int groups = g.ChannelGroups;
         var outputGrad8 = outputGrad.Cast<Float8>();
         var argmax8 = argmax.Cast<Int8>();
         var inputGrad8 = inputGrad.Cast<Float8>();
         Float8 zero = default;
         for (int pixel = split.Start(thread); pixel < end; pixel++)
         {
-            int ix = pixel % g.InWidth;
-            int iy = pixel / g.InWidth % g.InHeight;
-            int n = pixel / (g.InWidth * g.InHeight);
-            int oy = iy / g.Size, ox = ix / g.Size;
+            var at = new PixelIndex(pixel, g.InHeight, g.InWidth);
+            int oy = at.Y / g.Size, ox = at.X / g.Size;
             bool covered = oy < g.OutHeight && ox < g.OutWidth;
-            int tap = (iy - oy * g.Size) * g.Size + (ix - ox * g.Size);
-            int src = ((n * g.OutHeight + oy) * g.OutWidth + ox) * groups;
+            int tap = (at.Y - oy * g.Size) * g.Size + (at.X - ox * g.Size);
+            int src = ((at.Image * g.OutHeight + oy) * g.OutWidth + ox) * groups;
             for (int c = 0; c < groups; c++)
             {
                 int dst = pixel * groups + c;

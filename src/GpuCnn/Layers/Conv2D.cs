@@ -20,7 +20,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     Parameter kernel = null!;
     Parameter? bias;
     Tensor columns = null!, output = null!, kernelTransposed = null!;
-    Tensor? activationGrad, inputGrad;
+    Tensor? inputGrad;
+    readonly FusedActivation fused = new(activation);
     ConvGeometry geometry;
     int batch;
 
@@ -50,7 +51,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         columns = Own(Tensor.Zeros(Device, geometry.ColumnRows, geometry.ColumnWidth));
         output = BatchTensor(OutputShape);
         kernelTransposed = Own(Tensor.Zeros(Device, filters, geometry.ColumnWidth));
-        if (activation != Activation.None) activationGrad = BatchTensor(OutputShape);
+        fused.Allocate(() => BatchTensor(OutputShape));
         if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
     }
 
@@ -63,7 +64,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         var g = GeometryFor(batch);
         Kernels.Im2Col(input.View, columns.View, g);
         var gemm = GemmArgs.RowMajor(g.ColumnRows, filters, g.ColumnWidth)
-            .WithEpilogue(bias is not null, activation == Activation.Relu);
+            .WithEpilogue(bias is not null, fused.Relu);
         var result = output.FirstRows(batch);
         Kernels.Gemm(columns.View, kernel.Value.View, result.View, bias?.Value.View, gemm);
         return result;
@@ -77,13 +78,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     }
 
     /// <summary>dL/dZ before the fused activation: dY masked where the ReLU was off.</summary>
-    public Tensor ActivationGradient(Tensor outputGrad)
-    {
-        if (activationGrad is null) return outputGrad;
-        var masked = activationGrad.FirstRows(batch);
-        Kernels.ReluBackward(output.FirstRows(batch).View, outputGrad.View, masked.View);
-        return masked;
-    }
+    public Tensor ActivationGradient(Tensor outputGrad) => fused.Gradient(Kernels, output, outputGrad, batch);
 
     /// <summary>dW = colᵀ · dZ and db = Σ rows of dZ.</summary>
     public void BackwardWeights(Tensor grad)

@@ -8,7 +8,8 @@ public sealed class Dense(int units, Activation activation = Activation.None) : 
 {
     Parameter kernel = null!, bias = null!;
     Tensor output = null!, kernelTransposed = null!;
-    Tensor? activationGrad, inputGrad, input;
+    Tensor? inputGrad, input;
+    readonly FusedActivation fused = new(activation);
     int inputs;
 
     public int Units => units;
@@ -30,7 +31,7 @@ public sealed class Dense(int units, Activation activation = Activation.None) : 
     {
         output = BatchTensor(OutputShape);
         kernelTransposed = Own(Tensor.Zeros(Device, units, inputs));
-        if (activation != Activation.None) activationGrad = BatchTensor(OutputShape);
+        fused.Allocate(() => BatchTensor(OutputShape));
         if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
     }
 
@@ -40,7 +41,7 @@ public sealed class Dense(int units, Activation activation = Activation.None) : 
         int batch = x.Shape[0];
         var result = output.FirstRows(batch);
         Kernels.Gemm(x.View, kernel.Value.View, result.View, bias.Value.View,
-            GemmArgs.RowMajor(batch, units, inputs).WithEpilogue(true, activation == Activation.Relu));
+            GemmArgs.RowMajor(batch, units, inputs).WithEpilogue(true, fused.Relu));
         return result;
     }
 
@@ -54,13 +55,7 @@ public sealed class Dense(int units, Activation activation = Activation.None) : 
     int Batch => (input ?? throw new InvalidOperationException($"{Name}: Backward before Forward.")).Shape[0];
 
     /// <summary>dL/dZ before the fused activation: dY masked where the ReLU was off.</summary>
-    public Tensor ActivationGradient(Tensor outputGrad)
-    {
-        if (activationGrad is null) return outputGrad;
-        var masked = activationGrad.FirstRows(Batch);
-        Kernels.ReluBackward(output.FirstRows(Batch).View, outputGrad.View, masked.View);
-        return masked;
-    }
+    public Tensor ActivationGradient(Tensor outputGrad) => fused.Gradient(Kernels, output, outputGrad, Batch);
 
     /// <summary>dW = xᵀ · dZ and db = Σ rows of dZ.</summary>
     public void BackwardWeights(Tensor grad)
