@@ -44,7 +44,7 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, string[] Models, d
 {
     public static Arguments Parse(string[] args)
     {
-        var a = new Arguments(DeviceKind.Cpu, null, ["seed"], 1.0, 20, 128, null);
+        var a = new Arguments(DeviceKind.Cpu, null, [.. ModelZoo.Names], 1.0, 20, 128, null);
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             string value = args[i + 1];

@@ -37,38 +37,63 @@ public struct ConvGeometry
 public static class Conv2dKernels
 {
     /// <summary>
-    /// col[r, (kh,kw,c)] = x[n, oy*s-p+kh, ox*s-p+kw, c], or 0 outside the image. Items are rows r.
-    /// Channels are copied in groups of <c>lanes</c> (8 when Cin is a multiple of 8: one view
-    /// access per group, see Float8), else one by one.
+    /// col[r, (kh,kw,c)] = x[n, oy*s-p+kh, ox*s-p+kw, c], or 0 outside the image. Items are rows r
+    /// (output pixels). Channels are copied in groups of eight when Cin is a multiple of 8 (one
+    /// view access per group, see Float8), else one by one. The pixel position advances
+    /// incrementally and rows of taps outside the image are skipped whole: with one input channel
+    /// (the first layer) that bookkeeping, not the copying, is most of the cost.
     /// </summary>
     public static void Conv2dIm2Col(Index1D thread, ArrayView<float> input, ArrayView<float> columns,
         ConvGeometry g, WorkSplit split)
     {
-        int end = split.End(thread);
+        int start = split.Start(thread), end = split.End(thread);
+        if (start >= end) return;
         int lanes = g.InChannels % 8 == 0 ? 8 : 1;
         int groups = g.InChannels / lanes;
+        int tapsPerRow = g.KernelWidth * groups;
         var input8 = input.Cast<Float8>();
         var columns8 = columns.Cast<Float8>();
         Float8 zero = default;
-        for (int row = split.Start(thread); row < end; row++)
+        var at = new PixelIndex(start, g.OutHeight, g.OutWidth);
+        int n = at.Image, oy = at.Y, ox = at.X;
+        for (int row = start; row < end; row++)
         {
-            var at = new PixelIndex(row, g.OutHeight, g.OutWidth);
-            int ox = at.X, oy = at.Y, n = at.Image;
             int dst = row * g.ColumnWidth / lanes;
             for (int kh = 0; kh < g.KernelHeight; kh++)
             {
                 int iy = oy * g.Stride - g.Padding + kh;
+                if (iy < 0 || iy >= g.InHeight)
+                {
+                    for (int t = 0; t < tapsPerRow; t++)
+                    {
+                        if (lanes == 8) columns8[dst + t] = zero;
+                        else columns[dst + t] = 0f;
+                    }
+                    dst += tapsPerRow;
+                    continue;
+                }
+                int rowStart = (n * g.InHeight + iy) * g.InWidth;
                 for (int kw = 0; kw < g.KernelWidth; kw++)
                 {
                     int ix = ox * g.Stride - g.Padding + kw;
-                    bool inside = iy >= 0 && iy < g.InHeight && ix >= 0 && ix < g.InWidth;
-                    int src = ((n * g.InHeight + iy) * g.InWidth + ix) * groups;
+                    bool inside = ix >= 0 && ix < g.InWidth;
+                    int src = (rowStart + ix) * groups;
                     for (int c = 0; c < groups; c++)
                     {
                         if (lanes == 8) columns8[dst + c] = inside ? input8[src + c] : zero;
                         else columns[dst + c] = inside ? input[src + c] : 0f;
                     }
                     dst += groups;
+                }
+            }
+            // Next output pixel: column, then row, then image.
+            if (++ox == g.OutWidth)
+            {
+                ox = 0;
+                if (++oy == g.OutHeight)
+                {
+                    oy = 0;
+                    n++;
                 }
             }
         }

@@ -78,7 +78,6 @@ public static class TrainCommand
         {
             string commandLine = "gpucnn " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
             var kind = CommonOptions.ParseDevice(parse.GetValue(device)!);
-            var data = CommonOptions.Data(parse.GetValue(dataDir), parse.GetValue(cacheDir));
             bool live = !Console.IsOutputRedirected;
             if (parse.GetValue(resume) is { } from)
             {
@@ -89,7 +88,12 @@ public static class TrainCommand
                     return 0;
                 }
                 var folder = RunFolder.Open(from, header.Command, header.History);
-                new TrainingRun(header.Options, kind, data, Console.Out, live, folder, from).Execute();
+                var resumed = header.Options with
+                {
+                    DataDir = parse.GetValue(dataDir) ?? header.Options.DataDir,
+                    CacheDir = parse.GetValue(cacheDir) ?? header.Options.CacheDir,
+                };
+                new TrainingRun(resumed, kind, CommonOptions.Data(resumed.DataDir, resumed.CacheDir), Console.Out, live, folder, from).Execute();
                 return 0;
             }
             var options = new TrainingOptions
@@ -105,11 +109,15 @@ public static class TrainCommand
                 EarlyStoppingPatience = parse.GetValue(patience),
                 Schedule = Enum.Parse<LearningRateSchedule>(parse.GetValue(schedule)!, ignoreCase: true),
                 Augmentation = new Augmentation(parse.GetValue(shift), parse.GetValue(flip)),
+                DataDir = FullPath(parse.GetValue(dataDir)),
+                CacheDir = FullPath(parse.GetValue(cacheDir)),
             };
             var runFolder = RunFolder.Create(parse.GetValue(runDir) ?? RunFolder.DefaultPath(options.Model), commandLine);
-            new TrainingRun(options, kind, data, Console.Out, live, runFolder).Execute();
+            new TrainingRun(options, kind, CommonOptions.Data(options.DataDir, options.CacheDir), Console.Out, live, runFolder).Execute();
             return 0;
         }));
         return command;
     }
+
+    static string? FullPath(string? path) => path is null ? null : Path.GetFullPath(path);
 }

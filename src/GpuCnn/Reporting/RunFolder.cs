@@ -43,6 +43,8 @@ public sealed class RunFolder : ITrainingObserver
     /// <summary>An existing run to continue.</summary>
     public static RunFolder Open(string path, string command, IEnumerable<EpochMetrics> history)
     {
+        // A process killed in the middle of a write leaves its temporary file (never the target) behind.
+        foreach (var stale in Directory.EnumerateFiles(path, ".*.tmp*")) System.IO.File.Delete(stale);
         var folder = new RunFolder(path, command);
         folder.history.AddRange(history);
         return folder;

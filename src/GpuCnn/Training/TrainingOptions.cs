@@ -28,6 +28,9 @@ public sealed record TrainingOptions
     public int? EarlyStoppingPatience { get; init; }
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
     public int StepEvery { get; init; } = 5;
+    /// <summary>The data the run was started on (--data-dir, --cache-dir), so that --resume trains on the same images.</summary>
+    public string? DataDir { get; init; }
+    public string? CacheDir { get; init; }
     public float StepGamma { get; init; } = 0.5f;
 
     public float LearningRateAt(int epoch) => Schedule switch
