@@ -37,11 +37,17 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
 
     public bool StoppedEarly => History.Count < options.Epochs && ShouldStopEarly();
 
-    bool ShouldStopEarly()
+    bool ShouldStopEarly() => options.EarlyStoppingPatience is { } patience && NoImprovementFor(History, patience);
+
+    /// <summary>
+    /// Keras's EarlyStopping on val_loss: true when the last <paramref name="patience"/> epochs all
+    /// have a validation loss above the best one seen.
+    /// </summary>
+    public static bool NoImprovementFor(IReadOnlyList<EpochMetrics> history, int patience)
     {
-        if (options.EarlyStoppingPatience is not { } patience || History.Count <= patience) return false;
-        double best = History.Min(m => m.ValLoss);
-        return History.TakeLast(patience).All(m => m.ValLoss > best) ;
+        if (history.Count <= patience) return false;
+        double best = history.Min(m => m.ValLoss);
+        return history.TakeLast(patience).All(m => m.ValLoss > best);
     }
 
     EpochMetrics RunEpoch(int epoch)

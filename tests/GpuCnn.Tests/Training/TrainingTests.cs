@@ -74,6 +74,18 @@ public sealed class TrainingTests(TestDevices devices)
         Assert.Equal(expected, options.LearningRateAt(epoch), 6);
     }
 
+    [Theory]
+    [InlineData(new[] { 0.5, 0.4, 0.3 }, 1, false)]
+    [InlineData(new[] { 0.5, 0.4, 0.45 }, 1, true)]
+    [InlineData(new[] { 0.5, 0.4, 0.45 }, 2, false)]
+    [InlineData(new[] { 0.5, 0.4, 0.45, 0.41 }, 2, true)]
+    [InlineData(new[] { 0.5, 0.4, 0.45, 0.39 }, 2, false)]
+    public void EarlyStoppingWaitsPatienceEpochsWithoutImprovement(double[] valLosses, int patience, bool stop)
+    {
+        var history = valLosses.Select((v, i) => new EpochMetrics(i + 1, 1, 0.5, v, 0.5, 1, 1, 0.001)).ToList();
+        Assert.Equal(stop, Trainer.NoImprovementFor(history, patience));
+    }
+
     sealed class KillAfterEpoch(int epochs) : ITrainingObserver
     {
         public void OnEpochEnd(EpochMetrics metrics)
