@@ -5,14 +5,26 @@ namespace GpuCnn.Kernels;
 /// <summary>ReLU as its own pass, for layers whose GEMM cannot fuse it (after batch norm).</summary>
 public static class ActivationKernels
 {
-    /// <summary>y = max(x, 0). In place is allowed.</summary>
-    public static void ReluForward(Index1D thread, ArrayView<float> input, ArrayView<float> output, WorkSplit split)
+    /// <summary>y = max(x, 0). In place is allowed. Items are groups of eight elements when vectorGroups is 1, else elements.</summary>
+    public static void ReluForward(Index1D thread, ArrayView<float> input, ArrayView<float> output, int vectorGroups,
+        WorkSplit split)
     {
         int end = split.End(thread);
+        var input8 = input.Cast<Float8>();
+        var output8 = output.Cast<Float8>();
         for (int i = split.Start(thread); i < end; i++)
         {
-            float v = input[i];
-            output[i] = v > 0f ? v : 0f;
+            if (vectorGroups != 0)
+            {
+                Float8 v = input8[i];
+                v.ClampAtZero();
+                output8[i] = v;
+            }
+            else
+            {
+                float v = input[i];
+                output[i] = v > 0f ? v : 0f;
+            }
         }
     }
 

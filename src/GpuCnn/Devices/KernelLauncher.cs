@@ -138,16 +138,18 @@ public sealed class KernelLauncher : IDisposable
 
     // ---- Element-wise ----------------------------------------------------------------------
 
-    Action<Index1D, ArrayView<float>, ArrayView<float>, WorkSplit>? reluForward;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, int, WorkSplit>? reluForward;
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, WorkSplit>? reluBackward;
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, WorkSplit>? add;
     Action<Index1D, ArrayView<float>, ArrayView<float>, float, uint, WorkSplit>? dropoutForward, dropoutBackward;
 
     public void ReluForward(ArrayView<float> input, ArrayView<float> output)
     {
-        var split = Plan.Split((int)input.Length);
+        int length = (int)input.Length;
+        bool vector = length % 8 == 0;
+        var split = Plan.Split(vector ? length / 8 : length);
         Load(ref reluForward, () => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>,
-            ArrayView<float>, WorkSplit>(ActivationKernels.ReluForward))(split.Threads, input, output, split);
+            ArrayView<float>, int, WorkSplit>(ActivationKernels.ReluForward))(split.Threads, input, output, vector ? 1 : 0, split);
     }
 
     public void ReluBackward(ArrayView<float> output, ArrayView<float> outputGrad, ArrayView<float> inputGrad)
