@@ -142,4 +142,125 @@ public static class Conv2dKernels
             }
         }
     }
+
+    /// <summary>
+    /// Forward pass without im2col, for unpadded convolutions whose input channels are not a
+    /// multiple of 8 (the first layer on grey images). The GEMM of GemmRegisterTiled with A read
+    /// straight from the image: each tile is 4 consecutive output pixels × 16 filters. With so
+    /// short a K (9 for a 3×3 grey kernel), fixed costs per tile dominate, so each thread takes a
+    /// contiguous block of pixel tiles and steps the pixel position instead of dividing for it.
+    /// Needs filters % 16 == 0 and no padding; the epilogue (bias, ReLU) is the GEMM's.
+    /// </summary>
+    public static void Conv2dForwardDirect(Index1D thread, ArrayView<float> input, ArrayView<float> kernel,
+        ArrayView<float> output, ArrayView<float> bias, ConvGeometry g, GemmArgs epilogue, int threadCount)
+    {
+        var kernel8 = kernel.Cast<Float8>();
+        var output8 = output.Cast<Float8>();
+        int filters8 = epilogue.N / 8;
+        int rows = g.ColumnRows;
+        int pixelTiles = (rows + GemmKernels.TileRows - 1) / GemmKernels.TileRows;
+        int perThread = (pixelTiles + threadCount - 1) / threadCount;
+        int first = thread * perThread, end = XMin(first + perThread, pixelTiles);
+        if (first >= end) return;
+        var at = new PixelIndex(first * GemmKernels.TileRows, g.OutHeight, g.OutWidth);
+        int n = at.Image, oy = at.Y, ox = at.X;
+        for (int pixelTile = first; pixelTile < end; pixelTile++)
+        {
+            int row0 = pixelTile * GemmKernels.TileRows;
+            // Corners of the tile's 4 pixels; pixels past the end repeat the last (never stored).
+            int x0 = CornerAndStep(g, ref n, ref oy, ref ox);
+            int x1 = row0 + 1 < rows ? CornerAndStep(g, ref n, ref oy, ref ox) : x0;
+            int x2 = row0 + 2 < rows ? CornerAndStep(g, ref n, ref oy, ref ox) : x1;
+            int x3 = row0 + 3 < rows ? CornerAndStep(g, ref n, ref oy, ref ox) : x2;
+            for (int col8 = 0; col8 < filters8; col8 += 2)
+            {
+                Float8 c0L = default, c0R = default, c1L = default, c1R = default;
+                Float8 c2L = default, c2R = default, c3L = default, c3R = default;
+                int w = col8;
+                for (int kh = 0; kh < g.KernelHeight; kh++)
+                    for (int kw = 0; kw < g.KernelWidth; kw++)
+                    {
+                        int tap = (kh * g.InWidth + kw) * g.InChannels;
+                        for (int c = 0; c < g.InChannels; c++)
+                        {
+                            Float8 wL = kernel8[w], wR = kernel8[w + 1];
+                            w += filters8;
+                            float a0 = input[x0 + tap + c], a1 = input[x1 + tap + c];
+                            float a2 = input[x2 + tap + c], a3 = input[x3 + tap + c];
+                            c0L.MultiplyAdd(a0, wL); c0R.MultiplyAdd(a0, wR);
+                            c1L.MultiplyAdd(a1, wL); c1R.MultiplyAdd(a1, wR);
+                            c2L.MultiplyAdd(a2, wL); c2R.MultiplyAdd(a2, wR);
+                            c3L.MultiplyAdd(a3, wL); c3R.MultiplyAdd(a3, wR);
+                        }
+                    }
+                int o = row0 * filters8 + col8;
+                GemmKernels.StoreTileRow(output8, bias, epilogue, o, col8, c0L, c0R);
+                if (row0 + 1 < rows) GemmKernels.StoreTileRow(output8, bias, epilogue, o + filters8, col8, c1L, c1R);
+                if (row0 + 2 < rows) GemmKernels.StoreTileRow(output8, bias, epilogue, o + 2 * filters8, col8, c2L, c2R);
+                if (row0 + 3 < rows) GemmKernels.StoreTileRow(output8, bias, epilogue, o + 3 * filters8, col8, c3L, c3R);
+            }
+        }
+    }
+
+    /// <summary>The input offset of the current output pixel's receptive-field corner; then steps to the next pixel.</summary>
+    static int CornerAndStep(ConvGeometry g, ref int n, ref int oy, ref int ox)
+    {
+        int corner = ((n * g.InHeight + oy * g.Stride) * g.InWidth + ox * g.Stride) * g.InChannels;
+        if (++ox == g.OutWidth)
+        {
+            ox = 0;
+            if (++oy == g.OutHeight) { oy = 0; n++; }
+        }
+        return corner;
+    }
+
+    /// <summary>
+    /// Weight gradient without im2col, for the same layers as Conv2dForwardDirect:
+    /// dW[(kh,kw,c), f] = Σ over output pixels r of x[corner(r) + offset(kh,kw,c)] · dZ[r, f].
+    /// Each thread owns 4 kernel rows × 16 filters and walks every output pixel in order (so
+    /// the sums do not depend on the thread count).
+    /// </summary>
+    public static void Conv2dWeightGradDirect(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
+        ArrayView<float> kernelGrad, ConvGeometry g, int filters, int threadCount)
+    {
+        var outputGrad8 = outputGrad.Cast<Float8>();
+        var kernelGrad8 = kernelGrad.Cast<Float8>();
+        int filters8 = filters / 8, tileColumns = filters / GemmKernels.TileCols;
+        int width = g.ColumnWidth, last = width - 1;
+        int tiles = (width + GemmKernels.TileRows - 1) / GemmKernels.TileRows * tileColumns;
+        for (int tile = thread; tile < tiles; tile += threadCount)
+        {
+            int i0 = tile / tileColumns * GemmKernels.TileRows;
+            int col8 = tile % tileColumns * 2;
+            int o0 = TapOffset(g, i0), o1 = TapOffset(g, XMin(i0 + 1, last));
+            int o2 = TapOffset(g, XMin(i0 + 2, last)), o3 = TapOffset(g, XMin(i0 + 3, last));
+            Float8 c0L = default, c0R = default, c1L = default, c1R = default;
+            Float8 c2L = default, c2R = default, c3L = default, c3R = default;
+            int n = 0, oy = 0, ox = 0;
+            for (int r = 0; r < g.ColumnRows; r++)
+            {
+                int corner = CornerAndStep(g, ref n, ref oy, ref ox);
+                Float8 dL = outputGrad8[r * filters8 + col8], dR = outputGrad8[r * filters8 + col8 + 1];
+                float a0 = input[corner + o0], a1 = input[corner + o1], a2 = input[corner + o2], a3 = input[corner + o3];
+                c0L.MultiplyAdd(a0, dL); c0R.MultiplyAdd(a0, dR);
+                c1L.MultiplyAdd(a1, dL); c1R.MultiplyAdd(a1, dR);
+                c2L.MultiplyAdd(a2, dL); c2R.MultiplyAdd(a2, dR);
+                c3L.MultiplyAdd(a3, dL); c3R.MultiplyAdd(a3, dR);
+            }
+            int o = i0 * filters8 + col8;
+            kernelGrad8[o] = c0L; kernelGrad8[o + 1] = c0R;
+            if (i0 + 1 < width) { kernelGrad8[o + filters8] = c1L; kernelGrad8[o + filters8 + 1] = c1R; }
+            if (i0 + 2 < width) { kernelGrad8[o + 2 * filters8] = c2L; kernelGrad8[o + 2 * filters8 + 1] = c2R; }
+            if (i0 + 3 < width) { kernelGrad8[o + 3 * filters8] = c3L; kernelGrad8[o + 3 * filters8 + 1] = c3R; }
+        }
+    }
+
+    /// <summary>Offset of kernel row i = (kh, kw, c) from a receptive field's corner.</summary>
+    static int TapOffset(ConvGeometry g, int i)
+    {
+        int tap = i / g.InChannels, c = i % g.InChannels;
+        return (tap / g.KernelWidth * g.InWidth + tap % g.KernelWidth) * g.InChannels + c;
+    }
+
+    static int XMin(int x, int y) => x < y ? x : y;
 }

@@ -1,3 +1,5 @@
+using ILGPU.Algorithms;
+
 namespace GpuCnn.Kernels;
 
 /// <summary>
@@ -58,10 +60,11 @@ public struct Float8
         X6 = ILGPU.Algorithms.XMath.Rsqrt(v.X6 + epsilon), X7 = ILGPU.Algorithms.XMath.Rsqrt(v.X7 + epsilon),
     };
 
+    /// <summary>max(x, 0) lane by lane, as a max rather than a comparison: the signs of activations are random, so a branch would mispredict half the time.</summary>
     public void ClampAtZero()
     {
-        X0 = X0 > 0f ? X0 : 0f; X1 = X1 > 0f ? X1 : 0f; X2 = X2 > 0f ? X2 : 0f; X3 = X3 > 0f ? X3 : 0f;
-        X4 = X4 > 0f ? X4 : 0f; X5 = X5 > 0f ? X5 : 0f; X6 = X6 > 0f ? X6 : 0f; X7 = X7 > 0f ? X7 : 0f;
+        X0 = XMath.Max(X0, 0f); X1 = XMath.Max(X1, 0f); X2 = XMath.Max(X2, 0f); X3 = XMath.Max(X3, 0f);
+        X4 = XMath.Max(X4, 0f); X5 = XMath.Max(X5, 0f); X6 = XMath.Max(X6, 0f); X7 = XMath.Max(X7, 0f);
     }
 }
 

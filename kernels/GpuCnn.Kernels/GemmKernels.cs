@@ -102,7 +102,8 @@ public static class GemmKernels
         }
     }
 
-    static void StoreTileRow(ArrayView<Float8> c8, ArrayView<float> bias, GemmArgs g, int offset, int col8,
+    /// <summary>Applies the epilogue to one row of a 4×16 tile and stores it. Shared with the direct convolutions.</summary>
+    internal static void StoreTileRow(ArrayView<Float8> c8, ArrayView<float> bias, GemmArgs g, int offset, int col8,
         Float8 left, Float8 right)
     {
         if (g.AddBias != 0)

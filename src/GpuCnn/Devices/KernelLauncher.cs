@@ -104,6 +104,33 @@ public sealed class KernelLauncher : IDisposable
             ConvGeometry, WorkSplit>(Conv2dKernels.Conv2dCol2Im))(split.Threads, columnGrad, inputGrad, g, split);
     }
 
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>? convForwardDirect;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int>? convWeightGradDirect;
+
+    /// <summary>Whether a convolution takes the direct kernels (no im2col): unpadded, Cin not a multiple of 8, filters of 16.</summary>
+    public static bool UsesDirectConvolution(ConvGeometry g, int filters) =>
+        g.Padding == 0 && g.InChannels % 8 != 0 && filters % GemmKernels.TileCols == 0;
+
+    public void Conv2dForwardDirect(ArrayView<float> input, ArrayView<float> kernel, ArrayView<float> output,
+        ArrayView<float>? bias, ConvGeometry g, GemmArgs epilogue)
+    {
+        // Threads own blocks of pixel tiles (each covering every filter).
+        int threads = Plan.RegisterTileThreads((g.ColumnRows + GemmKernels.TileRows - 1) / GemmKernels.TileRows);
+        Load(ref convForwardDirect, () => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>(Conv2dKernels.Conv2dForwardDirect))
+            (threads, input, kernel, output, bias ?? noBias.View, g, epilogue, threads);
+    }
+
+    public void Conv2dWeightGradDirect(ArrayView<float> input, ArrayView<float> outputGrad, ArrayView<float> kernelGrad,
+        ConvGeometry g, int filters)
+    {
+        int tiles = (g.ColumnWidth + GemmKernels.TileRows - 1) / GemmKernels.TileRows * (filters / GemmKernels.TileCols);
+        int threads = Plan.RegisterTileThreads(tiles);
+        Load(ref convWeightGradDirect, () => accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ConvGeometry, int, int>(Conv2dKernels.Conv2dWeightGradDirect))
+            (threads, input, outputGrad, kernelGrad, g, filters, threads);
+    }
+
     public void MaxPoolForward(ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax, PoolGeometry g)
     {
         var split = Plan.Split(g.OutputPixels);

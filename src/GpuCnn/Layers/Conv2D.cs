@@ -12,7 +12,8 @@ public enum Padding
 
 /// <summary>
 /// 2-D convolution over NHWC input with a KH×KW×Cin×Cout kernel (Keras's layout), as im2col plus
-/// GEMM. Bias and activation are fused into the GEMM's epilogue.
+/// GEMM; unpadded layers whose input channels are not a multiple of 8 (the first layer) use direct
+/// kernels that read the image instead. Bias and activation are fused into the GEMM's epilogue.
 /// </summary>
 public sealed class Conv2D(int filters, int kernelSize, Activation activation = Activation.None,
     Padding padding = Padding.Valid, int stride = 1, bool useBias = true) : Layer, IGemmLayer
@@ -24,6 +25,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     readonly FusedActivation fused = new(activation);
     ConvGeometry geometry;
     int batch;
+    Tensor? input;
+    bool direct;
 
     public int Filters => filters;
     public override string Kind => "Conv2D";
@@ -43,6 +46,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         int fanIn = geometry.ColumnWidth, fanOut = kernelSize * kernelSize * filters;
         kernel = new Parameter($"{Name}/kernel", [kernelSize, kernelSize, inputShape[2], filters], Initializer.GlorotUniform, fanIn, fanOut);
         bias = useBias ? new Parameter($"{Name}/bias", [filters], Initializer.Zeros, fanIn, fanOut) : null;
+        direct = Devices.KernelLauncher.UsesDirectConvolution(geometry, filters);
         return [geometry.OutHeight, geometry.OutWidth, filters];
     }
 
@@ -60,12 +64,18 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
 
     public override Tensor Forward(Tensor input, PassContext pass)
     {
+        this.input = input;
         batch = input.Shape[0];
         var g = GeometryFor(batch);
-        Kernels.Im2Col(input.View, columns.View, g);
         var gemm = GemmArgs.RowMajor(g.ColumnRows, filters, g.ColumnWidth)
             .WithEpilogue(bias is not null, fused.Relu);
         var result = output.FirstRows(batch);
+        if (direct)
+        {
+            Kernels.Conv2dForwardDirect(input.View, kernel.Value.View, result.View, bias?.Value.View, g, gemm);
+            return result;
+        }
+        Kernels.Im2Col(input.View, columns.View, g);
         Kernels.Gemm(columns.View, kernel.Value.View, result.View, bias?.Value.View, gemm);
         return result;
     }
@@ -84,8 +94,11 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     public void BackwardWeights(Tensor grad)
     {
         var g = GeometryFor(batch);
-        Kernels.Gemm(columns.View, grad.View, kernel.Gradient.View, null,
-            GemmArgs.RowMajor(g.ColumnWidth, filters, g.ColumnRows, transposeA: true));
+        if (direct)
+            Kernels.Conv2dWeightGradDirect(input!.View, grad.View, kernel.Gradient.View, g, filters);
+        else
+            Kernels.Gemm(columns.View, grad.View, kernel.Gradient.View, null,
+                GemmArgs.RowMajor(g.ColumnWidth, filters, g.ColumnRows, transposeA: true));
         if (bias is not null) Kernels.ColumnSum(grad.View, bias.Gradient.View, g.ColumnRows, filters);
     }
 

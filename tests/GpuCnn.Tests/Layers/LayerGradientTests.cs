@@ -16,6 +16,8 @@ public sealed class LayerGradientTests(TestDevices devices)
             data.Add(plan, 7, 7, 3, 10, 3, 2, true);
             data.Add(plan, 5, 5, 16, 32, 3, 1, true);
             data.Add(plan, 6, 6, 8, 16, 1, 2, false);
+            // Unpadded with input channels not a multiple of 8: the direct (im2col-free) kernels.
+            data.Add(plan, 8, 7, 3, 32, 3, 2, false);
         }
         return data;
     }
