@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 
 namespace GpuCnn.Kernels;
 
@@ -25,6 +26,12 @@ public struct ConvGeometry
     public readonly int ColumnWidth => KernelHeight * KernelWidth * InChannels;
 
     public readonly int InputPixels => Batch * InHeight * InWidth;
+
+    /// <summary>Channels go eight at a time (Float8) when their count is a multiple of 8.</summary>
+    public readonly bool Vectorized => InChannels % 8 == 0;
+
+    /// <summary>Groups of eight input channels, or single channels.</summary>
+    public readonly int ChannelGroups => Vectorized ? InChannels / 8 : InChannels;
 }
 
 /// <summary>
@@ -48,8 +55,8 @@ public static class Conv2dKernels
     {
         int start = split.Start(thread), end = split.End(thread);
         if (start >= end) return;
-        int lanes = g.InChannels % 8 == 0 ? 8 : 1;
-        int groups = g.InChannels / lanes;
+        int lanes = g.Vectorized ? 8 : 1;
+        int groups = g.ChannelGroups;
         int tapsPerRow = g.KernelWidth * groups;
         var input8 = input.Cast<Float8>();
         var columns8 = columns.Cast<Float8>();
@@ -108,8 +115,8 @@ public static class Conv2dKernels
         ConvGeometry g, WorkSplit split)
     {
         int end = split.End(thread);
-        int lanes = g.InChannels % 8 == 0 ? 8 : 1;
-        int groups = g.InChannels / lanes;
+        int lanes = g.Vectorized ? 8 : 1;
+        int groups = g.ChannelGroups;
         int widthInGroups = g.ColumnWidth / lanes;
         var columnGrad8 = columnGrad.Cast<Float8>();
         var inputGrad8 = inputGrad.Cast<Float8>();
@@ -160,7 +167,7 @@ public static class Conv2dKernels
         int rows = g.ColumnRows;
         int pixelTiles = (rows + GemmKernels.TileRows - 1) / GemmKernels.TileRows;
         int perThread = (pixelTiles + threadCount - 1) / threadCount;
-        int first = thread * perThread, end = XMin(first + perThread, pixelTiles);
+        int first = thread * perThread, end = XMath.Min(first + perThread, pixelTiles);
         if (first >= end) return;
         var at = new PixelIndex(first * GemmKernels.TileRows, g.OutHeight, g.OutWidth);
         int n = at.Image, oy = at.Y, ox = at.X;
@@ -232,8 +239,8 @@ public static class Conv2dKernels
         {
             int i0 = tile / tileColumns * GemmKernels.TileRows;
             int col8 = tile % tileColumns * 2;
-            int o0 = TapOffset(g, i0), o1 = TapOffset(g, XMin(i0 + 1, last));
-            int o2 = TapOffset(g, XMin(i0 + 2, last)), o3 = TapOffset(g, XMin(i0 + 3, last));
+            int o0 = TapOffset(g, i0), o1 = TapOffset(g, XMath.Min(i0 + 1, last));
+            int o2 = TapOffset(g, XMath.Min(i0 + 2, last)), o3 = TapOffset(g, XMath.Min(i0 + 3, last));
             Float8 c0L = default, c0R = default, c1L = default, c1R = default;
             Float8 c2L = default, c2R = default, c3L = default, c3R = default;
             int n = 0, oy = 0, ox = 0;
@@ -262,5 +269,4 @@ public static class Conv2dKernels
         return (tap / g.KernelWidth * g.InWidth + tap % g.KernelWidth) * g.InChannels + c;
     }
 
-    static int XMin(int x, int y) => x < y ? x : y;
 }

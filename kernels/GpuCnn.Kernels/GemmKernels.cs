@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 
 namespace GpuCnn.Kernels;
 
@@ -76,9 +77,9 @@ public static class GemmKernels
             // Rows past M re-read the last row (harmless) and are never stored.
             int last = g.M - 1;
             int a0 = row0 * g.ARowStride;
-            int a1 = XMin(row0 + 1, last) * g.ARowStride;
-            int a2 = XMin(row0 + 2, last) * g.ARowStride;
-            int a3 = XMin(row0 + 3, last) * g.ARowStride;
+            int a1 = XMath.Min(row0 + 1, last) * g.ARowStride;
+            int a2 = XMath.Min(row0 + 2, last) * g.ARowStride;
+            int a3 = XMath.Min(row0 + 3, last) * g.ARowStride;
             Float8 c0L = default, c0R = default, c1L = default, c1R = default;
             Float8 c2L = default, c2R = default, c3L = default, c3R = default;
             int bOffset = col8;
@@ -121,7 +122,6 @@ public static class GemmKernels
         c8[offset + 1] = right;
     }
 
-    static int XMin(int x, int y) => x < y ? x : y;
 
     /// <summary>
     /// Any shape and any strides: each thread computes a contiguous run of C's elements (split).

@@ -38,9 +38,11 @@ public static class CommonOptions
         Description = "Where downloaded data is cached (default: $GPUCNN_CACHE, else ~/.cache/gpucnn).",
     };
 
-    public static DataOptions Data(string? dataDir, string? cacheDir) => new DataOptions { DataDir = dataDir } is var o && cacheDir is not null
-        ? o with { CacheDir = cacheDir }
-        : o;
+    public static DataOptions Data(string? dataDir, string? cacheDir)
+    {
+        var options = new DataOptions { DataDir = dataDir };
+        return cacheDir is null ? options : options with { CacheDir = cacheDir };
+    }
 
     /// <summary>An integer option that must be at least <paramref name="minimum"/>.</summary>
     public static Option<int> AtLeast(string name, string description, int defaultValue, int minimum)

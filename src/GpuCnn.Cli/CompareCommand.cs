@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GpuCnn.Models;
+using GpuCnn.Reporting;
 using GpuCnn.Training;
 
 namespace GpuCnn.Cli;
@@ -27,8 +28,7 @@ public static class CompareCommand
         };
         command.Validators.Add(r =>
         {
-            if (r.GetValue(runDir) is { } dir && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
-                r.AddError($"run folder {dir} already exists; choose another --run-dir.");
+            if (r.GetValue(runDir) is { } dir && RunFolder.RefuseExisting(dir, resumable: false) is { } problem) r.AddError(problem + ".");
         });
         command.SetAction(parse => CliErrors.Run(() =>
         {

@@ -17,7 +17,7 @@ public static class ModelFile
     public static (Sequential Model, CheckpointHeader Header) Load(string path, ComputeDevice device, int maxBatch)
     {
         string file = Resolve(path);
-        var (header, _) = Checkpoint.Load(file);
+        var (header, arrays) = Checkpoint.Load(file);
         Sequential model;
         try
         {
@@ -28,7 +28,7 @@ public static class ModelFile
             throw new CheckpointException(file, $"names an unknown model '{header.Model}'");
         }
         model.Build(device, maxBatch, 0);
-        TrainingState.Restore(file, model, null);
+        TrainingState.Restore(file, header, arrays, model, null);
         return (model, header);
     }
 }

@@ -69,8 +69,7 @@ public static class TrainCommand
         {
             if (r.GetResult(resume) is not null && r.GetResult(runDir) is not null)
                 r.AddError("--resume continues the run in its own folder: do not pass --run-dir with it.");
-            if (r.GetValue(runDir) is { } dir && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
-                r.AddError($"run folder {dir} already exists; choose another --run-dir or continue it with --resume {dir}.");
+            if (r.GetValue(runDir) is { } dir && RunFolder.RefuseExisting(dir) is { } problem) r.AddError(problem + ".");
             if (r.GetValue(resume) is { } from && !File.Exists(Path.Combine(from, GpuCnn.Persistence.RunFiles.Checkpoint)))
                 r.AddError($"--resume {from}: no {GpuCnn.Persistence.RunFiles.Checkpoint} there to resume from.");
         });

@@ -20,7 +20,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
 {
     Parameter kernel = null!;
     Parameter? bias;
-    Tensor columns = null!, output = null!, kernelTransposed = null!;
+    Tensor? columns;
+    Tensor output = null!, kernelTransposed = null!;
     Tensor? inputGrad;
     readonly FusedActivation fused = new(activation);
     ConvGeometry geometry;
@@ -52,7 +53,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
 
     public override void Allocate()
     {
-        columns = Own(Tensor.Zeros(Device, geometry.ColumnRows, geometry.ColumnWidth));
+        // The column matrix: im2col's output, and the scratch of the input gradient's dCol.
+        if (!direct || NeedsInputGradient) columns = Own(Tensor.Zeros(Device, geometry.ColumnRows, geometry.ColumnWidth));
         output = BatchTensor(OutputShape);
         kernelTransposed = Own(Tensor.Zeros(Device, filters, geometry.ColumnWidth));
         fused.Allocate(() => BatchTensor(OutputShape));
@@ -75,7 +77,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
             Kernels.Conv2dForwardDirect(input.View, kernel.Value.View, result.View, bias?.Value.View, g, gemm);
             return result;
         }
-        Kernels.Im2Col(input.View, columns.View, g);
+        Kernels.Im2Col(input.View, columns!.View, g);
         Kernels.Gemm(columns.View, kernel.Value.View, result.View, bias?.Value.View, gemm);
         return result;
     }
@@ -97,7 +99,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         if (direct)
             Kernels.Conv2dWeightGradDirect(input!.View, grad.View, kernel.Gradient.View, g, filters);
         else
-            Kernels.Gemm(columns.View, grad.View, kernel.Gradient.View, null,
+            Kernels.Gemm(columns!.View, grad.View, kernel.Gradient.View, null,
                 GemmArgs.RowMajor(g.ColumnWidth, filters, g.ColumnRows, transposeA: true));
         if (bias is not null) Kernels.ColumnSum(grad.View, bias.Gradient.View, g.ColumnRows, filters);
     }
@@ -108,7 +110,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         var result = (inputGrad ?? throw new InvalidOperationException($"{Name} computes no input gradient.")).FirstRows(batch);
         var g = GeometryFor(batch);
         Kernels.Transpose(kernel.Value.View, kernelTransposed.View, g.ColumnWidth, filters);
-        Kernels.Gemm(grad.View, kernelTransposed.View, columns.View, null, GemmArgs.RowMajor(g.ColumnRows, g.ColumnWidth, filters));
+        Kernels.Gemm(grad.View, kernelTransposed.View, columns!.View, null, GemmArgs.RowMajor(g.ColumnRows, g.ColumnWidth, filters));
         Kernels.Col2Im(columns.View, result.View, g);
         return result;
     }

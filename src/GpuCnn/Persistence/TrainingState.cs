@@ -20,10 +20,18 @@ public static class TrainingState
     public static CheckpointHeader Restore(string path, Sequential model, Optimizer? optimizer)
     {
         var (header, arrays) = Checkpoint.Load(path);
+        Restore(path, header, arrays, model, optimizer);
+        return header;
+    }
+
+    /// <summary>The same, from a checkpoint already loaded from <paramref name="path"/> (named in errors).</summary>
+    public static void Restore(string path, CheckpointHeader header, IReadOnlyList<NamedArray> arrays, Sequential model,
+        Optimizer? optimizer)
+    {
         if (header.Model != model.Name)
             throw new CheckpointException(path, $"checkpoint is for model '{header.Model}', not '{model.Name}'");
         Checkpoint.Restore(path, model, arrays);
-        if (optimizer is null) return header;
+        if (optimizer is null) return;
         if (header.Optimizer != optimizer.Name)
             throw new CheckpointException(path, $"checkpoint was trained with {header.Optimizer}, not {optimizer.Name}");
         var byName = arrays.ToDictionary(a => a.Name);
@@ -34,6 +42,5 @@ public static class TrainingState
             tensor.CopyFrom(array.Values);
         }
         optimizer.Restore(header.OptimizerSteps);
-        return header;
     }
 }

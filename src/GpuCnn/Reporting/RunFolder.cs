@@ -31,11 +31,16 @@ public sealed class RunFolder : ITrainingObserver
     public static string DefaultPath(string model) =>
         System.IO.Path.Combine("runs", $"{DateTime.Now:yyyyMMdd-HHmmss}-{model}");
 
+    /// <summary>Why a new run cannot go into <paramref name="path"/>, or null when it can (it is absent or empty).</summary>
+    public static string? RefuseExisting(string path, bool resumable = true) =>
+        Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any()
+            ? $"run folder {path} already exists; choose another --run-dir" + (resumable ? $" or continue it with --resume {path}" : "")
+            : null;
+
     /// <summary>A new folder; refuses one that already holds a run (resume it with --resume instead).</summary>
     public static RunFolder Create(string path, string command)
     {
-        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
-            throw new ArgumentException($"run folder {path} already exists; choose another --run-dir or continue it with --resume {path}");
+        if (RefuseExisting(path) is { } problem) throw new ArgumentException(problem);
         Directory.CreateDirectory(path);
         return new RunFolder(path, command);
     }

@@ -9,7 +9,8 @@ public static class CliRunner
 
     public static Result Run(params string[] args) => Run(null, args);
 
-    public static Result Run(IDictionary<string, string>? environment, params string[] args)
+    /// <summary>How to start the program with these arguments, in a fresh working folder, output captured.</summary>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -20,7 +21,12 @@ public static class CliRunner
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GpuCnn.Cli.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
-        using var process = Process.Start(start)!;
+        return start;
+    }
+
+    public static Result Run(IDictionary<string, string>? environment, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args, environment))!;
         var error = process.StandardError.ReadToEndAsync();
         string output = process.StandardOutput.ReadToEnd();
         if (!process.WaitForExit(TimeSpan.FromMinutes(5))) process.Kill(entireProcessTree: true);

@@ -45,10 +45,7 @@ public sealed class KillTests
 
     static Process Start(string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GpuCnn.Cli.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        var process = Process.Start(start)!;
+        var process = Process.Start(CliRunner.StartInfo(args))!;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
