@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 
 namespace GpuCnn.Kernels;
 
@@ -23,30 +24,67 @@ public struct BatchNormShape
 /// </summary>
 public static class BatchNormKernels
 {
-    /// <summary>Batch mean and inverse deviation per channel, and the running averages. Items are groups of 8 channels.</summary>
-    public static void BatchNormStatistics(Index1D thread, ArrayView<float> input, ArrayView<float> statistics,
-        ArrayView<float> runningMean, ArrayView<float> runningVariance, BatchNormShape s, WorkSplit split)
+    /// <summary>
+    /// The reductions behind the batch statistics, in chunks of rowChunk rows: sums[k·C + c] =
+    /// Σ over the rows of chunk k of x (centered = 0), or of (x - μ)² with μ = statistics[c]
+    /// (centered = 1: the variance's second pass, free of cancellation). With one chunk the sums
+    /// are final; otherwise the launcher adds the chunks' sums with GemmKernels.ColumnSum. Items
+    /// are (chunk, group of 8 channels) pairs; each sum runs in row order.
+    /// </summary>
+    public static void BatchNormPartialSums(Index1D thread, ArrayView<float> input, ArrayView<float> statistics,
+        ArrayView<float> sums, BatchNormShape s, int rowChunk, int centered, WorkSplit split)
     {
         var x8 = input.Cast<Float8>();
         var statistics8 = statistics.Cast<Float8>();
+        var sums8 = sums.Cast<Float8>();
+        int end = split.End(thread);
+        for (int item = split.Start(thread); item < end; item++)
+        {
+            int chunk = item / s.Groups, g = item % s.Groups;
+            int first = chunk * rowChunk, last = XMath.Min(s.Rows, first + rowChunk);
+            Float8 sum = default;
+            if (centered == 0)
+            {
+                for (int r = first; r < last; r++) sum.Add(x8[r * s.Groups + g]);
+            }
+            else
+            {
+                Float8 mean = statistics8[g];
+                for (int r = first; r < last; r++)
+                {
+                    Float8 d = x8[r * s.Groups + g] - mean;
+                    sum.Add(d * d);
+                }
+            }
+            sums8[item] = sum;
+        }
+    }
+
+    /// <summary>μ = Σx / rows, in place over statistics' first C floats (which hold Σx). Items are groups of 8 channels.</summary>
+    public static void BatchNormMean(Index1D thread, ArrayView<float> statistics, BatchNormShape s, WorkSplit split)
+    {
+        var statistics8 = statistics.Cast<Float8>();
+        float inverseRows = 1f / s.Rows;
+        int end = split.End(thread);
+        for (int g = split.Start(thread); g < end; g++) statistics8[g] = inverseRows * statistics8[g];
+    }
+
+    /// <summary>
+    /// From Σ(x - μ)² (statistics' second C floats): the biased variance σ², 1/√(σ²+ε) in its
+    /// place, and the running averages. Items are groups of 8 channels.
+    /// </summary>
+    public static void BatchNormVariance(Index1D thread, ArrayView<float> statistics, ArrayView<float> runningMean,
+        ArrayView<float> runningVariance, BatchNormShape s, WorkSplit split)
+    {
+        var statistics8 = statistics.Cast<Float8>();
         var runningMean8 = runningMean.Cast<Float8>();
         var runningVariance8 = runningVariance.Cast<Float8>();
-        int end = split.End(thread);
         float inverseRows = 1f / s.Rows;
+        int end = split.End(thread);
         for (int g = split.Start(thread); g < end; g++)
         {
-            Float8 sum = default;
-            for (int r = 0; r < s.Rows; r++) sum.Add(x8[r * s.Groups + g]);
-            Float8 mean = inverseRows * sum;
-            // Two passes, so the variance does not suffer from cancellation.
-            Float8 squares = default;
-            for (int r = 0; r < s.Rows; r++)
-            {
-                Float8 d = x8[r * s.Groups + g] - mean;
-                squares.Add(d * d);
-            }
-            Float8 variance = inverseRows * squares;
-            statistics8[g] = mean;
+            Float8 mean = statistics8[g];
+            Float8 variance = inverseRows * statistics8[s.Groups + g];
             statistics8[s.Groups + g] = Float8.InverseSqrt(variance, s.Epsilon);
             runningMean8[g] = s.Momentum * runningMean8[g] + (1f - s.Momentum) * mean;
             runningVariance8[g] = s.Momentum * runningVariance8[g] + (1f - s.Momentum) * variance;
@@ -84,27 +122,36 @@ public static class BatchNormKernels
             }
     }
 
-    /// <summary>dγ = Σ dy·x̂ and dβ = Σ dy per channel, with x̂ recomputed from x. Items are groups of 8 channels.</summary>
+    /// <summary>
+    /// dγ = Σ dy·x̂ and dβ = Σ dy per channel, with x̂ recomputed from x, over the rows of one
+    /// chunk of rowChunk rows into gammaSums[k·C + c] and betaSums[k·C + c]. With one chunk they
+    /// are final; otherwise the launcher adds the chunks. Items are (chunk, group of 8 channels).
+    /// </summary>
     public static void BatchNormBackwardReduce(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
-        ArrayView<float> statistics, ArrayView<float> gammaGrad, ArrayView<float> betaGrad, BatchNormShape s, WorkSplit split)
+        ArrayView<float> statistics, ArrayView<float> gammaSums, ArrayView<float> betaSums, BatchNormShape s,
+        int rowChunk, WorkSplit split)
     {
         var x8 = input.Cast<Float8>();
         var dy8 = outputGrad.Cast<Float8>();
         var statistics8 = statistics.Cast<Float8>();
+        var gammaSums8 = gammaSums.Cast<Float8>();
+        var betaSums8 = betaSums.Cast<Float8>();
         int end = split.End(thread);
-        for (int g = split.Start(thread); g < end; g++)
+        for (int item = split.Start(thread); item < end; item++)
         {
+            int chunk = item / s.Groups, g = item % s.Groups;
+            int first = chunk * rowChunk, last = XMath.Min(s.Rows, first + rowChunk);
             Float8 mean = statistics8[g], inverseStd = statistics8[s.Groups + g];
             Float8 dGamma = default, dBeta = default;
-            for (int r = 0; r < s.Rows; r++)
+            for (int r = first; r < last; r++)
             {
                 int i = r * s.Groups + g;
                 Float8 dy = dy8[i];
                 dGamma.Add(dy * ((x8[i] - mean) * inverseStd));
                 dBeta.Add(dy);
             }
-            gammaGrad.Cast<Float8>()[g] = dGamma;
-            betaGrad.Cast<Float8>()[g] = dBeta;
+            gammaSums8[item] = dGamma;
+            betaSums8[item] = dBeta;
         }
     }
 

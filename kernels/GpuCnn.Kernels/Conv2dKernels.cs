@@ -224,27 +224,33 @@ public static class Conv2dKernels
     /// <summary>
     /// Weight gradient without im2col, for the same layers as Conv2dForwardDirect:
     /// dW[(kh,kw,c), f] = Σ over output pixels r of x[corner(r) + offset(kh,kw,c)] · dZ[r, f].
-    /// Each thread owns 4 kernel rows × 16 filters and walks every output pixel in order (so
-    /// the sums do not depend on the thread count).
+    /// Items are (chunk, tile) pairs: 4 kernel rows × 16 filters summed over the output pixels of
+    /// one chunk of rowChunk pixels, in order, into the chunk's own slab (partialStride floats
+    /// apart); with more than one chunk GemmSplitKReduce adds the slabs. One chunk of all pixels
+    /// writes dW directly. Results do not depend on the thread count.
     /// </summary>
     public static void Conv2dWeightGradDirect(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
-        ArrayView<float> kernelGrad, ConvGeometry g, int filters, int threadCount)
+        ArrayView<float> kernelGrad, ConvGeometry g, int filters, int rowChunk, int partialStride, int threadCount)
     {
         var outputGrad8 = outputGrad.Cast<Float8>();
         var kernelGrad8 = kernelGrad.Cast<Float8>();
         int filters8 = filters / 8, tileColumns = filters / GemmKernels.TileCols;
         int width = g.ColumnWidth, last = width - 1;
         int tiles = (width + GemmKernels.TileRows - 1) / GemmKernels.TileRows * tileColumns;
-        for (int tile = thread; tile < tiles; tile += threadCount)
+        int chunks = (g.ColumnRows + rowChunk - 1) / rowChunk;
+        for (int item = thread; item < tiles * chunks; item += threadCount)
         {
+            int chunk = item / tiles, tile = item % tiles;
             int i0 = tile / tileColumns * GemmKernels.TileRows;
             int col8 = tile % tileColumns * 2;
             int o0 = TapOffset(g, i0), o1 = TapOffset(g, XMath.Min(i0 + 1, last));
             int o2 = TapOffset(g, XMath.Min(i0 + 2, last)), o3 = TapOffset(g, XMath.Min(i0 + 3, last));
             Float8 c0L = default, c0R = default, c1L = default, c1R = default;
             Float8 c2L = default, c2R = default, c3L = default, c3R = default;
-            int n = 0, oy = 0, ox = 0;
-            for (int r = 0; r < g.ColumnRows; r++)
+            int first = chunk * rowChunk, end = XMath.Min(g.ColumnRows, first + rowChunk);
+            var at = new PixelIndex(first, g.OutHeight, g.OutWidth);
+            int n = at.Image, oy = at.Y, ox = at.X;
+            for (int r = first; r < end; r++)
             {
                 int corner = CornerAndStep(g, ref n, ref oy, ref ox);
                 Float8 dL = outputGrad8[r * filters8 + col8], dR = outputGrad8[r * filters8 + col8 + 1];
@@ -254,7 +260,7 @@ public static class Conv2dKernels
                 c2L.MultiplyAdd(a2, dL); c2R.MultiplyAdd(a2, dR);
                 c3L.MultiplyAdd(a3, dL); c3R.MultiplyAdd(a3, dR);
             }
-            int o = i0 * filters8 + col8;
+            int o = chunk * (partialStride / 8) + i0 * filters8 + col8;
             kernelGrad8[o] = c0L; kernelGrad8[o + 1] = c0R;
             if (i0 + 1 < width) { kernelGrad8[o + filters8] = c1L; kernelGrad8[o + filters8 + 1] = c1R; }
             if (i0 + 2 < width) { kernelGrad8[o + 2 * filters8] = c2L; kernelGrad8[o + 2 * filters8 + 1] = c2R; }

@@ -19,6 +19,12 @@ public struct GemmArgs
     public int AddBias;
     /// <summary>1: clamp C at zero (a fused ReLU).</summary>
     public int Relu;
+    /// <summary>
+    /// Split-K, for a long K and a small M·N (weight gradients): partial product s sums K terms
+    /// [s·KChunk, (s+1)·KChunk) into its own slab at C + s·PartialStride, and GemmSplitKReduce adds
+    /// the slabs in order. 0: one pass over all of K.
+    /// </summary>
+    public int KChunk, PartialStride;
 
     public static GemmArgs RowMajor(int m, int n, int k, bool transposeA = false, bool transposeB = false) => new()
     {
@@ -43,6 +49,14 @@ public struct GemmArgs
     public readonly int RegisterTileCount => (M + GemmKernels.TileRows - 1) / GemmKernels.TileRows * (N / GemmKernels.TileCols);
 
     public readonly long Flops => 2L * M * N * K;
+
+    /// <summary>Partial products of a split-K GEMM (1 without split).</summary>
+    public readonly int Splits => KChunk <= 0 || KChunk >= K ? 1 : (K + KChunk - 1) / KChunk;
+
+    /// <summary>The K terms [start, end) that partial product <paramref name="split"/> sums.</summary>
+    public readonly int KStart(int split) => Splits == 1 ? 0 : split * KChunk;
+
+    public readonly int KEnd(int split) => Splits == 1 ? K : (split + 1) * KChunk < K ? (split + 1) * KChunk : K;
 }
 
 /// <summary>
@@ -58,9 +72,9 @@ public static class GemmKernels
 
     /// <summary>
     /// Each thread owns whole 4×16 tiles of C (tile t, t+threadCount, ...) and keeps them in
-    /// registers over the full K loop; rows of B are read eight floats at a time. Needs
-    /// <see cref="GemmArgs.FitsRegisterTiles"/>. The tile order is fixed, so results do not depend
-    /// on the thread count.
+    /// registers over its K range; rows of B are read eight floats at a time. Needs
+    /// <see cref="GemmArgs.FitsRegisterTiles"/>. With split-K the items are (split, tile) pairs.
+    /// Each sum runs in K order, so results do not depend on the thread count.
     /// </summary>
     public static void GemmRegisterTiled(Index1D thread, ArrayView<float> a, ArrayView<float> b,
         ArrayView<float> c, ArrayView<float> bias, GemmArgs g, int threadCount)
@@ -69,21 +83,25 @@ public static class GemmKernels
         var c8 = c.Cast<Float8>();
         int tileColumns = g.N / TileCols;
         int tiles = (g.M + TileRows - 1) / TileRows * tileColumns;
+        int items = tiles * g.Splits;
         int bStride8 = g.BRowStride / 8, cStride8 = g.CRowStride / 8;
-        for (int tile = thread; tile < tiles; tile += threadCount)
+        for (int item = thread; item < items; item += threadCount)
         {
+            int split = item / tiles, tile = item % tiles;
+            int kStart = g.KStart(split), kEnd = g.KEnd(split);
             int row0 = tile / tileColumns * TileRows;
             int col8 = tile % tileColumns * 2;
             // Rows past M re-read the last row (harmless) and are never stored.
             int last = g.M - 1;
-            int a0 = row0 * g.ARowStride;
-            int a1 = XMath.Min(row0 + 1, last) * g.ARowStride;
-            int a2 = XMath.Min(row0 + 2, last) * g.ARowStride;
-            int a3 = XMath.Min(row0 + 3, last) * g.ARowStride;
+            int aStart = kStart * g.AColStride;
+            int a0 = row0 * g.ARowStride + aStart;
+            int a1 = XMath.Min(row0 + 1, last) * g.ARowStride + aStart;
+            int a2 = XMath.Min(row0 + 2, last) * g.ARowStride + aStart;
+            int a3 = XMath.Min(row0 + 3, last) * g.ARowStride + aStart;
             Float8 c0L = default, c0R = default, c1L = default, c1R = default;
             Float8 c2L = default, c2R = default, c3L = default, c3R = default;
-            int bOffset = col8;
-            for (int p = 0; p < g.K; p++)
+            int bOffset = col8 + kStart * bStride8;
+            for (int p = kStart; p < kEnd; p++)
             {
                 Float8 bL = b8[bOffset];
                 Float8 bR = b8[bOffset + 1];
@@ -95,7 +113,7 @@ public static class GemmKernels
                 c2L.MultiplyAdd(x2, bL); c2R.MultiplyAdd(x2, bR);
                 c3L.MultiplyAdd(x3, bL); c3R.MultiplyAdd(x3, bR);
             }
-            int cOffset = row0 * cStride8 + col8;
+            int cOffset = split * (g.PartialStride / 8) + row0 * cStride8 + col8;
             StoreTileRow(c8, bias, g, cOffset, col8, c0L, c0R);
             if (row0 + 1 < g.M) StoreTileRow(c8, bias, g, cOffset + cStride8, col8, c1L, c1R);
             if (row0 + 2 < g.M) StoreTileRow(c8, bias, g, cOffset + 2 * cStride8, col8, c2L, c2R);
@@ -125,20 +143,43 @@ public static class GemmKernels
 
     /// <summary>
     /// Any shape and any strides: each thread computes a contiguous run of C's elements (split).
-    /// Used for the odd shapes (a 10-class output layer) and as the plan of last resort.
+    /// Used for the odd shapes (a 10-class output layer) and as the plan of last resort. Items
+    /// are the M·N elements of each partial product (split-K).
     /// </summary>
     public static void GemmGeneric(Index1D thread, ArrayView<float> a, ArrayView<float> b,
         ArrayView<float> c, ArrayView<float> bias, GemmArgs g, WorkSplit split)
     {
         int end = split.End(thread);
+        int elements = g.M * g.N;
         for (int index = split.Start(thread); index < end; index++)
         {
-            int i = index / g.N, j = index % g.N;
+            int part = index / elements, element = index % elements;
+            int i = element / g.N, j = element % g.N;
+            int kEnd = g.KEnd(part);
             float sum = 0f;
             int ai = i * g.ARowStride, bj = j * g.BColStride;
-            for (int p = 0; p < g.K; p++)
+            for (int p = g.KStart(part); p < kEnd; p++)
                 sum += a[ai + p * g.AColStride] * b[p * g.BRowStride + bj];
-            c[i * g.CRowStride + j] = Epilogue(sum, bias, g, j);
+            c[part * g.PartialStride + i * g.CRowStride + j] = Epilogue(sum, bias, g, j);
+        }
+    }
+
+    /// <summary>
+    /// The second stage of a split-K GEMM: C(i,j) = epilogue(Σ_s partial_s(i,j)), slabs added in
+    /// order so results are the same on every run. Partials are M×N row-major, PartialStride
+    /// apart. Items are the M·N elements of C.
+    /// </summary>
+    public static void GemmSplitKReduce(Index1D thread, ArrayView<float> partials, ArrayView<float> c,
+        ArrayView<float> bias, GemmArgs g, WorkSplit split)
+    {
+        int end = split.End(thread);
+        int splits = g.Splits;
+        for (int index = split.Start(thread); index < end; index++)
+        {
+            float sum = 0f;
+            for (int s = 0; s < splits; s++) sum += partials[s * g.PartialStride + index];
+            int j = index % g.N;
+            c[index / g.N * g.CRowStride + j] = Epilogue(sum, bias, g, j);
         }
     }
 
@@ -152,8 +193,10 @@ public static class GemmKernels
     /// <summary>
     /// The classic GPU design: a group of tile×tile threads stages tile×tile blocks of A and B in
     /// shared memory and each thread computes one element of C. Launch with grid
-    /// (ceil(N/tile), ceil(M/tile)), group (tile, tile) and 2·tile² floats of dynamic shared memory.
-    /// On the CPU accelerator every group thread is an OS thread, so it is only tested there.
+    /// (ceil(M/tile), ceil(N/tile), splits), group (tile, tile) and 2·tile² floats of dynamic
+    /// shared memory. M goes on grid X, whose limit (2³¹-1) no batch reaches; CUDA caps Y and Z
+    /// at 65,535. On the CPU accelerator every group thread is an OS thread, so it is only
+    /// tested there.
     /// </summary>
     public static void GemmSharedTiled(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
         ArrayView<float> bias, GemmArgs g, int tile)
@@ -162,21 +205,23 @@ public static class GemmKernels
         var tileA = shared.SubView(0, tile * tile);
         var tileB = shared.SubView(tile * tile, tile * tile);
         int tx = Group.IdxX, ty = Group.IdxY;
-        int row = Grid.IdxY * tile + ty;
-        int col = Grid.IdxX * tile + tx;
+        int row = Grid.IdxX * tile + ty;
+        int col = Grid.IdxY * tile + tx;
+        int part = Grid.IdxZ;
+        int kEnd = g.KEnd(part);
         float sum = 0f;
-        for (int p0 = 0; p0 < g.K; p0 += tile)
+        for (int p0 = g.KStart(part); p0 < kEnd; p0 += tile)
         {
             int pa = p0 + tx, pb = p0 + ty;
-            tileA[ty * tile + tx] = row < g.M && pa < g.K ? a[row * g.ARowStride + pa * g.AColStride] : 0f;
-            tileB[ty * tile + tx] = pb < g.K && col < g.N ? b[pb * g.BRowStride + col * g.BColStride] : 0f;
+            tileA[ty * tile + tx] = row < g.M && pa < kEnd ? a[row * g.ARowStride + pa * g.AColStride] : 0f;
+            tileB[ty * tile + tx] = pb < kEnd && col < g.N ? b[pb * g.BRowStride + col * g.BColStride] : 0f;
             Group.Barrier();
             for (int p = 0; p < tile; p++)
                 sum += tileA[ty * tile + p] * tileB[p * tile + tx];
             Group.Barrier();
         }
         if (row < g.M && col < g.N)
-            c[row * g.CRowStride + col] = Epilogue(sum, bias, g, col);
+            c[part * g.PartialStride + row * g.CRowStride + col] = Epilogue(sum, bias, g, col);
     }
 
     /// <summary>dst (cols×rows) = srcᵀ for a row-major rows×cols src; items are rows of src.</summary>
@@ -190,31 +235,35 @@ public static class GemmKernels
     }
 
     /// <summary>
-    /// sums[j] = Σ_i m[i*cols + j] for a row-major rows×cols m: bias gradients. Items are groups
-    /// of eight columns when cols is a multiple of 8 (one view access per group and row), else
-    /// single columns. Each sum runs in row order, so results do not depend on the split.
+    /// sums[s·cols + j] = Σ over rows i of chunk s of m[i*cols + j], for a row-major rows×cols m:
+    /// bias gradients, and the first stage of a long column sum (rowChunk rows per chunk; the
+    /// launcher sums the chunks' results with this kernel again). Items are (chunk, column group)
+    /// pairs; a group is eight columns when cols is a multiple of 8, else one. Each sum runs in
+    /// row order, so results do not depend on the split.
     /// </summary>
     public static void ColumnSum(Index1D thread, ArrayView<float> m, ArrayView<float> sums, int rows, int cols,
-        WorkSplit split)
+        int rowChunk, WorkSplit split)
     {
         int end = split.End(thread);
         bool vector = cols % 8 == 0;
         int groups = vector ? cols / 8 : cols;
         var m8 = m.Cast<Float8>();
         var sums8 = sums.Cast<Float8>();
-        for (int j = split.Start(thread); j < end; j++)
+        for (int item = split.Start(thread); item < end; item++)
         {
+            int chunk = item / groups, j = item % groups;
+            int first = chunk * rowChunk, last = XMath.Min(rows, first + rowChunk);
             if (vector)
             {
                 Float8 sum8 = default;
-                for (int i = 0; i < rows; i++) sum8.Add(m8[i * groups + j]);
-                sums8[j] = sum8;
+                for (int i = first; i < last; i++) sum8.Add(m8[i * groups + j]);
+                sums8[chunk * groups + j] = sum8;
             }
             else
             {
                 float sum = 0f;
-                for (int i = 0; i < rows; i++) sum += m[i * cols + j];
-                sums[j] = sum;
+                for (int i = first; i < last; i++) sum += m[i * cols + j];
+                sums[chunk * cols + j] = sum;
             }
         }
     }

@@ -4,30 +4,78 @@ using ILGPU.Runtime.CPU;
 namespace GpuCnn.Tests;
 
 /// <summary>
-/// CPU accelerators shared by the tests, one per launch plan: the CPU plan (register-tiled GEMM,
-/// blocked splits), the GPU plan (shared-memory GEMM with 4×4 tiles, one thread per item) and the
-/// generic GEMM. Every kernel test runs on all three.
+/// Devices shared by the tests, one per launch plan. On ILGPU's CPU accelerator: the CPU plan
+/// (register-tiled GEMM, blocked splits, whole reductions), the GPU plan (shared-memory GEMM with
+/// 4×4 tiles, one thread per item, reductions cut into chunks of 8 rows so the two-stage paths
+/// run on small shapes) and the generic GEMM. On an OpenCL device (PoCL in CI, through
+/// tools/with-opencl.sh): the GPU plan exactly as a GPU runs it (16×16 tiles, 256-work-item
+/// groups, chunks of 1,024) and the OpenCL-CPU plan (with chunks of 8). Every kernel test runs on
+/// all five; the OpenCL ones skip, saying so, when no usable OpenCL device is found, and fail
+/// instead when GPUCNN_REQUIRE_OPENCL=1 (CI).
 /// </summary>
 public sealed class TestDevices : IDisposable
 {
-    public ComputeDevice Cpu { get; } = ComputeDevice.Open(DeviceKind.Cpu);
-    public ComputeDevice GpuPlan { get; } = ComputeDevice.OpenCpu(new CPUDevice(4, 4, 1), LaunchPlan.ForGpu() with { SharedTile = 4 });
-    public ComputeDevice Generic { get; } = ComputeDevice.OpenCpu(new CPUDevice(2, 1, 1), LaunchPlan.ForCpu(2) with { Name = "generic", Gemm = GemmVariant.Generic });
+    public const string OpenCLGpu = "opencl-gpu", OpenCLCpu = "opencl-cpu";
 
+    /// <summary>Every plan name, for theories.</summary>
+    public static TheoryData<string> Plans => new() { "cpu", "gpu", "generic", OpenCLGpu, OpenCLCpu };
+
+    public ComputeDevice Cpu { get; } = ComputeDevice.Open(DeviceKind.Cpu);
+    public ComputeDevice GpuPlan { get; } = ComputeDevice.OpenCpu(new CPUDevice(4, 4, 1),
+        LaunchPlan.ForGpu() with { SharedTile = 4, ReductionChunk = 8 });
+    public ComputeDevice Generic { get; } = ComputeDevice.OpenCpu(new CPUDevice(2, 1, 1),
+        LaunchPlan.ForCpu(2) with { Name = "generic", Gemm = GemmVariant.Generic });
+
+    readonly Lazy<ComputeDevice?> openCLGpu = new(() => OpenOpenCL(LaunchPlan.ForGpu()));
+    readonly Lazy<ComputeDevice?> openCLCpu = new(() => OpenOpenCL(LaunchPlan.ForOpenCLCpu() with { ReductionChunk = 8 }));
+
+    /// <summary>The three plans on the CPU accelerator, always present.</summary>
     public IEnumerable<ComputeDevice> All => [Cpu, GpuPlan, Generic];
 
     public ComputeDevice this[string plan] => plan switch
     {
         "cpu" => Cpu,
         "gpu" => GpuPlan,
+        OpenCLGpu => RequireOpenCL(openCLGpu.Value),
+        OpenCLCpu => RequireOpenCL(openCLCpu.Value),
         _ => Generic,
     };
+
+    /// <summary>Why no OpenCL device could be opened, or null when one was.</summary>
+    public static string? OpenCLAbsence { get; private set; }
+
+    public static bool OpenCLRequired => Environment.GetEnvironmentVariable("GPUCNN_REQUIRE_OPENCL") == "1";
+
+    static ComputeDevice? OpenOpenCL(LaunchPlan plan)
+    {
+        try
+        {
+            return ComputeDevice.Open(DeviceKind.OpenCL, plan);
+        }
+        catch (DeviceUnavailableException e)
+        {
+            OpenCLAbsence = e.Message;
+            return null;
+        }
+    }
+
+    /// <summary>The OpenCL device, or a skip (a failure where CI requires OpenCL).</summary>
+    public static ComputeDevice RequireOpenCL(ComputeDevice? device)
+    {
+        if (device is not null) return device;
+        string why = $"no usable OpenCL device ({OpenCLAbsence}); run the tests through tools/with-opencl.sh";
+        if (OpenCLRequired) Assert.Fail("GPUCNN_REQUIRE_OPENCL=1 but " + why);
+        Assert.Skip("skipped: " + why);
+        return null!;
+    }
 
     public void Dispose()
     {
         Cpu.Dispose();
         GpuPlan.Dispose();
         Generic.Dispose();
+        if (openCLGpu.IsValueCreated) openCLGpu.Value?.Dispose();
+        if (openCLCpu.IsValueCreated) openCLCpu.Value?.Dispose();
     }
 }
 

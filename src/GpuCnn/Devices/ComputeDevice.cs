@@ -57,6 +57,9 @@ public sealed class ComputeDevice : IDisposable
         {
             var device = Pick(context, kind);
             var info = DeviceInfo.From(device);
+            if (MissingCapability(device) is { } missing)
+                throw new DeviceUnavailableException(
+                    $"ILGPU found {info} but GpuCnn cannot use it: the device lacks {missing}. {FoundList(context)}");
             Accelerator accelerator;
             try
             {
@@ -68,9 +71,7 @@ public sealed class ComputeDevice : IDisposable
                 throw new DeviceUnavailableException(
                     $"ILGPU found {info} but cannot use it: {e.Message}. {FoundList(context)}");
             }
-            var plan = planOverride ?? (accelerator is CPUAccelerator cpu
-                ? LaunchPlan.ForCpu(cpu.NumThreads)
-                : LaunchPlan.ForGpu());
+            var plan = planOverride ?? PlanFor(accelerator, device);
             return new ComputeDevice(context, accelerator, info, plan);
         }
         catch
@@ -91,6 +92,34 @@ public sealed class ComputeDevice : IDisposable
         return new ComputeDevice(context, device.CreateAccelerator(context), DeviceInfo.From(device), plan);
     }
 
+    /// <summary>The launch plan a device gets unless a test or the bench asks for another.</summary>
+    static LaunchPlan PlanFor(Accelerator accelerator, Device device) => accelerator switch
+    {
+        CPUAccelerator cpu => LaunchPlan.ForCpu(cpu.NumThreads),
+        _ when IsOpenCLCpu(device) => LaunchPlan.ForOpenCLCpu(),
+        _ => LaunchPlan.ForGpu(),
+    };
+
+    static bool IsOpenCLCpu(Device device) => device is CLDevice { DeviceType: CLDeviceType.CL_DEVICE_TYPE_CPU };
+
+    /// <summary>
+    /// What GpuCnn needs that an OpenCL device lacks, or null. ILGPU's OpenCL backend needs the
+    /// generic address space (OpenCL C 2.0; PoCL 4 and later have it, PoCL 3 does not), and the
+    /// metric totals and dropout's generator use doubles (cl_khr_fp64).
+    /// </summary>
+    internal static string? MissingCapability(Device device) =>
+        device is CLDevice cl ? MissingOpenCLCapability(cl.Capabilities.GenericAddressSpace, cl.Capabilities.Float64) : null;
+
+    internal static string? MissingOpenCLCapability(bool genericAddressSpace, bool float64) =>
+        !genericAddressSpace ? "the OpenCL generic address space that ILGPU needs (OpenCL C 2.0; for a CPU, PoCL 4 or later)"
+        : !float64 ? "double precision (the cl_khr_fp64 extension), which GpuCnn's metric and dropout kernels use"
+        : null;
+
+    /// <summary>
+    /// The device --device picks. auto: CUDA, then an OpenCL GPU, then an OpenCL CPU device
+    /// (PoCL runs GpuCnn's kernels vectorised, faster than ILGPU's scalar CPU accelerator:
+    /// README, Performance), then the CPU accelerator; devices GpuCnn cannot use are passed over.
+    /// </summary>
     static Device Pick(Context context, DeviceKind kind)
     {
         Device? Find(AcceleratorType type) => context.Devices.FirstOrDefault(d => d.AcceleratorType == type);
@@ -99,11 +128,19 @@ public sealed class ComputeDevice : IDisposable
             DeviceKind.Cuda => Find(AcceleratorType.Cuda),
             DeviceKind.OpenCL => Find(AcceleratorType.OpenCL),
             DeviceKind.Cpu => Find(AcceleratorType.CPU),
-            _ => Find(AcceleratorType.Cuda) ?? Find(AcceleratorType.OpenCL) ?? Find(AcceleratorType.CPU),
+            _ => context.Devices.Where(d => MissingCapability(d) is null).OrderBy(AutoRank).FirstOrDefault(),
         };
         return found ?? throw new DeviceUnavailableException(
             $"No {KindName(kind)} device found. {FoundList(context)}");
     }
+
+    static int AutoRank(Device device) => device switch
+    {
+        CudaDevice => 0,
+        CLDevice when !IsOpenCLCpu(device) => 1,
+        CLDevice => 2,
+        _ => 3,
+    };
 
     static string KindName(DeviceKind kind) => kind switch
     {

@@ -5,7 +5,7 @@ namespace GpuCnn.Devices;
 /// <summary>How the GEMM behind dense and convolution layers runs.</summary>
 public enum GemmVariant
 {
-    /// <summary>4×16 register tiles per thread, few threads: the CPU accelerator's plan.</summary>
+    /// <summary>4×16 register tiles per work-item, no barriers: the CPU accelerator's and PoCL's plan.</summary>
     RegisterTiled,
     /// <summary>16×16 shared-memory tiles, one thread per output: the GPU plan.</summary>
     SharedTiled,
@@ -14,19 +14,31 @@ public enum GemmVariant
 }
 
 /// <summary>
-/// How kernels are launched on one kind of device. On ILGPU's CPU accelerator each logical
-/// thread costs microseconds to schedule, so work goes to a few threads with large contiguous
-/// shares; on a GPU, to one thread per item. Chosen when the device opens; tests and benchmarks
-/// build other plans to run every variant on the CPU.
+/// How kernels are launched on one kind of device, chosen when the device opens; tests and
+/// benchmarks build other plans to run every variant.
+/// - cpu (ILGPU's CPU accelerator): each logical thread costs microseconds to schedule, so work
+///   goes to a few threads with large contiguous shares, and reductions run whole, in one pass.
+/// - gpu (CUDA, OpenCL GPUs): one work-item per item, 16×16 shared-memory GEMM tiles, and every
+///   reduction split into chunks of <see cref="ReductionChunk"/> with a second, ordered pass.
+/// - opencl-cpu (PoCL and other OpenCL CPU devices): as gpu, but barrier-free register-tiled
+///   GEMMs, one work-item per tile; PoCL vectorises neighbouring work-items across SIMD lanes,
+///   and barriers break that (README, Performance).
 /// </summary>
-public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThreads, int ThreadsPerItem, int SharedTile)
+public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThreads, int ThreadsPerItem, int SharedTile,
+    int ReductionChunk)
 {
+    /// <summary>The longest serial loop a work-item may run on a GPU-shaped plan (checked by the launch-shape test).</summary>
+    public const int MaxSerialLoop = 4096;
+
     /// <summary>Few threads, each owning a contiguous block: a few blocks per OS thread balance the load.</summary>
     public static LaunchPlan ForCpu(int osThreads) =>
-        new("cpu", GemmVariant.RegisterTiled, osThreads, 0, 0);
+        new("cpu", GemmVariant.RegisterTiled, osThreads, 0, 0, 0);
 
-    /// <summary>One thread per item and shared-memory GEMM tiles of 16×16.</summary>
-    public static LaunchPlan ForGpu() => new("gpu", GemmVariant.SharedTiled, 0, 1, 16);
+    /// <summary>One work-item per item, shared-memory GEMM tiles of 16×16, reductions in chunks of 1,024.</summary>
+    public static LaunchPlan ForGpu() => new("gpu", GemmVariant.SharedTiled, 0, 1, 16, 1024);
+
+    /// <summary>One work-item per item or per 4×16 register tile, reductions in chunks of 1,024.</summary>
+    public static LaunchPlan ForOpenCLCpu() => new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, 1024);
 
     public bool IsCpu => ThreadsPerItem == 0;
 
@@ -38,6 +50,12 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
         return new WorkSplit(count, (count + blocks - 1) / blocks);
     }
 
-    /// <summary>Threads for GemmRegisterTiled: enough to fill the CPU, or one per tile on a GPU.</summary>
+    /// <summary>Threads for register-tiled kernels: enough to fill the CPU, or one per tile.</summary>
     public int RegisterTileThreads(int tiles) => IsCpu ? Math.Min(tiles, ParallelThreads * 8) : tiles;
+
+    /// <summary>Rows (or K terms) one work-item reduces: all of them on the CPU plan, else at most ReductionChunk.</summary>
+    public int ChunkLength(int length) => ReductionChunk <= 0 || length <= ReductionChunk ? Math.Max(length, 1) : ReductionChunk;
+
+    /// <summary>Chunks a reduction over length rows is cut into.</summary>
+    public int Chunks(int length) => (length + ChunkLength(length) - 1) / ChunkLength(length);
 }

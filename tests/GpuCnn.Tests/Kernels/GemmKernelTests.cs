@@ -9,7 +9,7 @@ public sealed class GemmKernelTests(TestDevices devices)
     public static TheoryData<string, int, int, int, bool, bool> Shapes()
     {
         var data = new TheoryData<string, int, int, int, bool, bool>();
-        foreach (var plan in new[] { "cpu", "gpu", "generic" })
+        foreach (var plan in TestDevices.Plans)
         {
             // Tiled shapes (N a multiple of 16), odd M and K, and shapes that only the generic path takes.
             data.Add(plan, 5, 16, 3, false, false);
@@ -19,6 +19,9 @@ public sealed class GemmKernelTests(TestDevices devices)
             data.Add(plan, 33, 64, 10, false, true);
             data.Add(plan, 7, 10, 13, false, false);
             data.Add(plan, 13, 24, 5, true, true);
+            // K longer than a reduction chunk: split-K on every GPU-shaped plan.
+            data.Add(plan, 6, 32, 1100, true, false);
+            data.Add(plan, 7, 10, 1030, false, false);
         }
         return data;
     }
@@ -52,6 +55,9 @@ public sealed class GemmKernelTests(TestDevices devices)
     [InlineData("cpu", 37, 19)]
     [InlineData("gpu", 5, 3)]
     [InlineData("generic", 64, 129)]
+    [InlineData("gpu", 1030, 24)]
+    [InlineData(TestDevices.OpenCLGpu, 2100, 16)]
+    [InlineData(TestDevices.OpenCLCpu, 37, 19)]
     public void TransposeAndColumnSumMatchReference(string plan, int rows, int cols)
     {
         var device = devices[plan];

@@ -8,7 +8,7 @@ public sealed class LayerGradientTests(TestDevices devices)
     public static TheoryData<string, int, int, int, int, int, int, bool> ConvCases()
     {
         var data = new TheoryData<string, int, int, int, int, int, int, bool>();
-        foreach (var plan in new[] { "cpu", "gpu", "generic" })
+        foreach (var plan in TestDevices.Plans)
         {
             // plan, height, width, in channels, filters, kernel, stride, same padding
             data.Add(plan, 7, 6, 1, 16, 3, 1, false);
@@ -39,6 +39,8 @@ public sealed class LayerGradientTests(TestDevices devices)
     [InlineData("cpu", 20, 10, false)]
     [InlineData("gpu", 9, 32, true)]
     [InlineData("generic", 33, 10, false)]
+    [InlineData(TestDevices.OpenCLGpu, 9, 32, true)]
+    [InlineData(TestDevices.OpenCLCpu, 20, 16, false)]
     public void DenseMatchesReferenceAndFiniteDifferences(string plan, int inputs, int units, bool relu)
     {
         const int Batch = 5;
@@ -52,6 +54,8 @@ public sealed class LayerGradientTests(TestDevices devices)
     [InlineData("cpu", 5, 7, 3)]
     [InlineData("gpu", 7, 5, 16)]
     [InlineData("generic", 4, 4, 1)]
+    [InlineData(TestDevices.OpenCLGpu, 7, 5, 16)]
+    [InlineData(TestDevices.OpenCLCpu, 5, 7, 3)]
     public void MaxPool2DMatchesReferenceAndFiniteDifferences(string plan, int h, int w, int c)
     {
         const int Batch = 2;

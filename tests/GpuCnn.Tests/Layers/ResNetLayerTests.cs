@@ -14,6 +14,8 @@ public sealed class ResNetLayerTests(TestDevices devices)
     [InlineData("cpu", new[] { 5, 4, 8 }, 3)]
     [InlineData("gpu", new[] { 16 }, 6)]
     [InlineData("generic", new[] { 3, 3, 24 }, 2)]
+    [InlineData(TestDevices.OpenCLGpu, new[] { 5, 4, 8 }, 3)]
+    [InlineData(TestDevices.OpenCLCpu, new[] { 16 }, 6)]
     public void BatchNormTrainingMatchesReferenceAndFiniteDifferences(string plan, int[] shape, int batch)
     {
         int channels = shape[^1];
@@ -65,6 +67,7 @@ public sealed class ResNetLayerTests(TestDevices devices)
     [Theory]
     [InlineData("cpu")]
     [InlineData("gpu")]
+    [InlineData(TestDevices.OpenCLGpu)]
     public void GlobalAveragePoolingMatchesReferenceAndFiniteDifferences(string plan) =>
         LayerCheck.Run(devices[plan], new GlobalAvgPool2D(), [3, 5, 8], 2, (x, _) => Reference.GlobalAvgPool(x, 2, 15, 8));
 
@@ -72,6 +75,9 @@ public sealed class ResNetLayerTests(TestDevices devices)
     [InlineData("cpu", 8, 8, 1)]
     [InlineData("cpu", 8, 16, 2)]
     [InlineData("generic", 8, 16, 1)]
+    [InlineData("gpu", 8, 16, 2)]
+    [InlineData(TestDevices.OpenCLGpu, 8, 16, 2)]
+    [InlineData(TestDevices.OpenCLCpu, 8, 8, 1)]
     public void ResidualBlockMatchesReferenceAndFiniteDifferences(string plan, int inChannels, int filters, int stride)
     {
         const int Batch = 2, Side = 6;

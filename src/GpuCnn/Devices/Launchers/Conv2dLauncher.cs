@@ -1,0 +1,58 @@
+using GpuCnn.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace GpuCnn.Devices;
+
+/// <summary>Launchers of Conv2dKernels: im2col and col2im, and the direct kernels of the first layer.</summary>
+public sealed partial class KernelLauncher
+{
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ConvGeometry, WorkSplit>? im2col, col2im;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>? convForwardDirect;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int>? convWeightGradDirect;
+
+    public void Im2Col(ArrayView<float> input, ArrayView<float> columns, ConvGeometry g)
+    {
+        var split = Plan.Split(g.ColumnRows);
+        if (Launching(nameof(Conv2dKernels.Conv2dIm2Col), split.Threads, (long)split.Chunk * g.KernelHeight * g.KernelWidth * g.ChannelGroups))
+            Load(ref im2col, Conv2dKernels.Conv2dIm2Col)(split.Threads, input, columns, g, split);
+    }
+
+    public void Col2Im(ArrayView<float> columnGrad, ArrayView<float> inputGrad, ConvGeometry g)
+    {
+        var split = Plan.Split(g.InputPixels);
+        if (Launching(nameof(Conv2dKernels.Conv2dCol2Im), split.Threads, (long)split.Chunk * g.KernelHeight * g.KernelWidth * g.ChannelGroups))
+            Load(ref col2im, Conv2dKernels.Conv2dCol2Im)(split.Threads, columnGrad, inputGrad, g, split);
+    }
+
+    /// <summary>Whether a convolution takes the direct kernels (no im2col): unpadded, Cin not a multiple of 8, filters of 16.</summary>
+    public static bool UsesDirectConvolution(ConvGeometry g, int filters) =>
+        g.Padding == 0 && g.InChannels % 8 != 0 && filters % GemmKernels.TileCols == 0;
+
+    public void Conv2dForwardDirect(ArrayView<float> input, ArrayView<float> kernel, ArrayView<float> output,
+        ArrayView<float>? bias, ConvGeometry g, GemmArgs epilogue)
+    {
+        // Threads own blocks of pixel tiles (each covering every filter).
+        int tiles = (g.ColumnRows + GemmKernels.TileRows - 1) / GemmKernels.TileRows;
+        int threads = Plan.RegisterTileThreads(tiles);
+        long serial = Ceiling(tiles, threads) * (epilogue.N / GemmKernels.TileCols) * g.ColumnWidth;
+        if (Launching(nameof(Conv2dKernels.Conv2dForwardDirect), threads, serial))
+            Load(ref convForwardDirect, Conv2dKernels.Conv2dForwardDirect)
+                (threads, input, kernel, output, bias ?? noBias.View, g, epilogue, threads);
+    }
+
+    /// <summary>The weight gradient over every output pixel: in one pass on the CPU plan, else in chunks of pixels added by GemmSplitKReduce.</summary>
+    public void Conv2dWeightGradDirect(ArrayView<float> input, ArrayView<float> outputGrad, ArrayView<float> kernelGrad,
+        ConvGeometry g, int filters)
+    {
+        int chunks = Plan.Chunks(g.ColumnRows), rowChunk = Plan.ChunkLength(g.ColumnRows);
+        var sum = GemmArgs.RowMajor(g.ColumnWidth, filters, g.ColumnRows) with { KChunk = rowChunk, PartialStride = g.ColumnWidth * filters };
+        var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
+        int tiles = (g.ColumnWidth + GemmKernels.TileRows - 1) / GemmKernels.TileRows * (filters / GemmKernels.TileCols);
+        int threads = Plan.RegisterTileThreads(tiles * chunks);
+        if (Launching(nameof(Conv2dKernels.Conv2dWeightGradDirect), threads, Ceiling(tiles * chunks, threads) * rowChunk))
+            Load(ref convWeightGradDirect, Conv2dKernels.Conv2dWeightGradDirect)
+                (threads, input, outputGrad, target, g, filters, rowChunk, sum.PartialStride, threads);
+        if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
+    }
+}

@@ -1,0 +1,25 @@
+using GpuCnn.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace GpuCnn.Devices;
+
+/// <summary>Launchers of DropoutKernels.</summary>
+public sealed partial class KernelLauncher
+{
+    Action<Index1D, ArrayView<float>, ArrayView<float>, float, uint, WorkSplit>? dropoutForward, dropoutBackward;
+
+    public void DropoutForward(ArrayView<float> input, ArrayView<float> output, float rate, uint seed)
+    {
+        var split = Plan.Split((int)input.Length);
+        if (Launching(nameof(DropoutKernels.DropoutForward), split.Threads, split.Chunk))
+            Load(ref dropoutForward, DropoutKernels.DropoutForward)(split.Threads, input, output, rate, seed, split);
+    }
+
+    public void DropoutBackward(ArrayView<float> outputGrad, ArrayView<float> inputGrad, float rate, uint seed)
+    {
+        var split = Plan.Split((int)outputGrad.Length);
+        if (Launching(nameof(DropoutKernels.DropoutBackward), split.Threads, split.Chunk))
+            Load(ref dropoutBackward, DropoutKernels.DropoutBackward)(split.Threads, outputGrad, inputGrad, rate, seed, split);
+    }
+}

@@ -1,0 +1,90 @@
+using System.Reflection;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace GpuCnn.Devices;
+
+/// <summary>One kernel launch as the launcher made it, for the launch-shape test and the bench.</summary>
+/// <param name="WorkItems">Work-items launched.</param>
+/// <param name="GroupSize">Work-items per group, or 0 where ILGPU picks it (auto-grouped kernels).</param>
+/// <param name="SerialLoop">The most output or reduction elements one work-item loops over.</param>
+public sealed record LaunchRecord(string Kernel, long WorkItems, int GroupSize, long SerialLoop);
+
+/// <summary>
+/// Typed entry points for every kernel: each is compiled on first use, cached, and launched with
+/// the thread counts of the device's <see cref="LaunchPlan"/>. Layers call these, never ILGPU.
+/// One file per kernel family (Launchers/*.cs), as kernels/ has one file per family; each
+/// kernel's signature is written once, in the type of its cached launcher.
+/// </summary>
+public sealed partial class KernelLauncher : IDisposable
+{
+    readonly Accelerator accelerator;
+    readonly MemoryBuffer1D<float, Stride1D.Dense> noBias;
+    MemoryBuffer1D<float, Stride1D.Dense>? workspace;
+
+    public LaunchPlan Plan { get; }
+
+    /// <summary>Sees every launch (tests, bench). Null in training.</summary>
+    public Action<LaunchRecord>? Observer { get; set; }
+
+    /// <summary>Record launches without running them: the launch-shape test's dry run.</summary>
+    public bool DryRun { get; set; }
+
+    public KernelLauncher(Accelerator accelerator, LaunchPlan plan)
+    {
+        this.accelerator = accelerator;
+        Plan = plan;
+        noBias = accelerator.Allocate1D<float>(16);
+    }
+
+    public void Dispose()
+    {
+        noBias.Dispose();
+        workspace?.Dispose();
+    }
+
+    /// <summary>
+    /// The kernel's launcher on the default stream, compiled on first use. ILGPU's typed loaders
+    /// are generic in every kernel parameter; they are called with the cache's own type
+    /// arguments, so each kernel's signature is written once, in its cache field.
+    /// </summary>
+    T Load<T>(ref T? cache, T kernel) where T : Delegate =>
+        cache ??= (T)TypedLoader(nameof(KernelLoaders.LoadAutoGroupedStreamKernel), typeof(T)).Invoke(null, [accelerator, kernel])!;
+
+    /// <summary>The same for explicitly grouped kernels (shared memory, barriers): the launcher takes a KernelConfig first.</summary>
+    T LoadGrouped<T>(ref T? cache, Delegate kernel) where T : Delegate =>
+        cache ??= (T)TypedLoader(nameof(KernelLoaders.LoadStreamKernel), kernel.GetType()).Invoke(null, [accelerator, kernel])!;
+
+    static MethodInfo TypedLoader(string name, Type kernelType)
+    {
+        var arguments = kernelType.GenericTypeArguments;
+        return typeof(KernelLoaders).GetMethods().First(m => m.Name == name && m.GetGenericArguments().Length == arguments.Length
+                && m.GetParameters().Length == 2 && m.GetParameters()[1].ParameterType.Name.StartsWith("Action"))
+            .MakeGenericMethod(arguments);
+    }
+
+    /// <summary>Reports a launch; false when it must not run (dry run).</summary>
+    bool Launching(string kernel, long workItems, long serialLoop, int groupSize = 0)
+    {
+        Observer?.Invoke(new LaunchRecord(kernel, workItems, groupSize, serialLoop));
+        return !DryRun && workItems > 0;
+    }
+
+    /// <summary>
+    /// Scratch memory for the partial results of split reductions. It grows on first need (the
+    /// first training step) and is then reused, so no batch after the first allocates; one
+    /// operation at a time uses it, in stream order.
+    /// </summary>
+    ArrayView<float> Workspace(long floats)
+    {
+        if (workspace is null || workspace.Length < floats)
+        {
+            accelerator.Synchronize(); // queued kernels may still read the old buffer
+            workspace?.Dispose();
+            workspace = accelerator.Allocate1D<float>(Math.Max(floats, 1024));
+        }
+        return workspace.View.SubView(0, floats);
+    }
+
+    static long Ceiling(long count, long per) => per <= 0 ? count : (count + per - 1) / per;
+}
