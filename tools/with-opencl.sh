@@ -6,8 +6,8 @@
 # If this machine's own PoCL is 4 or later, the command runs here as it is. Otherwise (Debian 12
 # ships PoCL 3.1, which ILGPU refuses) it runs inside a minimal Debian 13 root holding PoCL 6,
 # built once with debootstrap (about a minute, needs root) and cached in $GPUCNN_POCL_ROOT
-# (default ~/.cache/gpucnn/pocl-root). The host's .NET SDK, NuGet cache, data cache and this
-# checkout are bind-mounted at their own paths, so the command sees the same files; every mount
+# (default ~/.cache/gpucnn/pocl-root). The host's .NET SDK, NuGet cache, data cache, ptxas (if
+# fetched) and this checkout are bind-mounted at their own paths, so the command sees the same files; every mount
 # is undone when the command ends, however it ends.
 set -euo pipefail
 
@@ -79,9 +79,11 @@ bind() { # bind SOURCE [ro]: mount SOURCE at the same path inside the root
 mount -t proc proc "$root/proc"; mounted+=("$root/proc")
 mount -t sysfs sys "$root/sys"; mounted+=("$root/sys") # PoCL's hwloc reads the topology here
 bind /dev
+bind /etc/ssl/certs ro # this machine's trusted certificates, for NuGet restores inside the root
 bind "$dotnet_dir" ro
 bind "$nuget"
 bind "$cache/fashion-mnist"
+[ -d "$cache/ptxas" ] && bind "$cache/ptxas" ro # tools/fetch-ptxas.sh's assembler, for the PTX tests
 bind "$checkout"
 mkdir -p "$root$HOME"
 

@@ -9,63 +9,83 @@ namespace GpuCnn.Bench;
 /// <summary>
 /// Times every kernel pass of a model on its real shapes and buffers: each GEMM layer's forward,
 /// weight-gradient and input-gradient passes (im2col/col2im included for convolutions) in
-/// GFLOP/s, and the memory-bound layers in GB/s, each against the device's ceiling.
+/// GFLOP/s, and the memory-bound layers in GB/s, each against the device's ceiling. Each pass is
+/// first checked against the same pass on the reference device (<see cref="PassCheck"/>).
 /// </summary>
-public sealed class LayerBenchmarks(ComputeDevice device, Ceiling ceiling, double seconds)
+public sealed class LayerBenchmarks(ComputeDevice device, ComputeDevice reference, Ceiling ceiling, double seconds)
 {
     public IEnumerable<BenchResult> Run(string modelName, int batch)
     {
         using var model = ModelZoo.Create(modelName).Build(device, batch, 1);
+        using var referenceModel = ModelZoo.Create(modelName).Build(reference, batch, 1);
         using var input = Tensor.Zeros(device, [batch, .. model.InputShape]);
-        input.CopyFrom(RandomValues(input.Length));
-        var pass = new Layers.PassContext(true, 7);
-        var inputs = new List<Tensor>();
-        var x = input;
-        foreach (var layer in model.Layers)
+        using var referenceInput = Tensor.Zeros(reference, [batch, .. model.InputShape]);
+        var values = RandomValues(input.Length);
+        input.CopyFrom(values);
+        referenceInput.CopyFrom(values);
+        var pass = new PassContext(true, 7);
+        var inputs = new List<(Tensor Measured, Tensor Reference)>();
+        Tensor x = input, rx = referenceInput;
+        foreach (var (layer, referenceLayer) in model.Layers.Zip(referenceModel.Layers))
         {
-            inputs.Add(x);
+            inputs.Add((x, rx));
             x = layer.Forward(x, pass);
+            rx = referenceLayer.Forward(rx, pass);
         }
         for (int i = 0; i < model.Layers.Count; i++)
         {
-            var layer = model.Layers[i];
-            var layerInput = inputs[i];
+            var (layer, referenceLayer) = (model.Layers[i], referenceModel.Layers[i]);
+            var (layerInput, referenceLayerInput) = inputs[i];
             var y = layer.Forward(layerInput, pass);
+            var ry = referenceLayer.Forward(referenceLayerInput, pass);
             using var outputGrad = Tensor.Zeros(device, y.Shape);
-            outputGrad.CopyFrom(RandomValues(outputGrad.Length));
+            using var referenceOutputGrad = Tensor.Zeros(reference, y.Shape);
+            var gradValues = RandomValues(outputGrad.Length);
+            outputGrad.CopyFrom(gradValues);
+            referenceOutputGrad.CopyFrom(gradValues);
             string shape = $"{ShapeOf(layerInput)} -> {ShapeOf(y)}";
             string name = $"{modelName} {layer.Name}";
-            if (layer is IGemmLayer gemm)
+            double forwardError = PassCheck.Compare($"{name} forward", [("output", y, ry)]);
+            if (layer is IGemmLayer gemm && referenceLayer is IGemmLayer referenceGemm)
             {
                 double gflop = gemm.GemmFlops / 1e9;
-                yield return Compute($"{name} forward", shape, Time(() => layer.Forward(layerInput, pass)), gflop);
+                yield return Compute($"{name} forward", shape, Time(() => layer.Forward(layerInput, pass)), gflop, forwardError);
                 var grad = gemm.ActivationGradient(outputGrad);
-                yield return Compute($"{name} weight grad", shape, Time(() => gemm.BackwardWeights(grad)), gflop);
+                var referenceGrad = referenceGemm.ActivationGradient(referenceOutputGrad);
+                gemm.BackwardWeights(grad);
+                referenceGemm.BackwardWeights(referenceGrad);
+                double error = PassCheck.Compare($"{name} weight grad", PassCheck.Gradients(layer, referenceLayer));
+                yield return Compute($"{name} weight grad", shape, Time(() => gemm.BackwardWeights(grad)), gflop, error);
                 if (layer.NeedsInputGradient)
-                    yield return Compute($"{name} input grad", shape, Time(() => gemm.BackwardInput(grad)), gflop);
+                {
+                    error = PassCheck.Compare($"{name} input grad", [("input gradient", gemm.BackwardInput(grad), referenceGemm.BackwardInput(referenceGrad))]);
+                    yield return Compute($"{name} input grad", shape, Time(() => gemm.BackwardInput(grad)), gflop, error);
+                }
             }
-            else if (layer is ResidualBlock)
+            else if (layer is ResidualBlock or MaxPool2D or Dropout or BatchNormalization or ReLU or GlobalAvgPool2D)
             {
-                // A composite: its convolutions are inside; report its total time per pass.
-                double forward = Time(() => layer.Forward(layerInput, pass));
-                yield return new BenchResult($"{name} forward", shape, forward, "-", 0, null);
-                yield return new BenchResult($"{name} backward", shape, Time(() => layer.Backward(outputGrad)), "-", 0, null);
-            }
-            else if (layer is MaxPool2D or Dropout or BatchNormalization or ReLU or GlobalAvgPool2D)
-            {
+                // A residual block is a composite (its convolutions are inside): its total time per pass.
+                bool memoryBound = layer is not ResidualBlock;
                 double bytes = 4.0 * (layerInput.Length + y.Length);
-                yield return Memory($"{name} forward", shape, Time(() => layer.Forward(layerInput, pass)), bytes);
+                yield return Pass($"{name} forward", shape, Time(() => layer.Forward(layerInput, pass)), bytes, memoryBound, forwardError);
                 if (layer.NeedsInputGradient)
-                    yield return Memory($"{name} backward", shape, Time(() => layer.Backward(outputGrad)), bytes);
+                {
+                    var measured = layer.Backward(outputGrad)!;
+                    double error = PassCheck.Compare($"{name} backward",
+                        [("input gradient", measured, referenceLayer.Backward(referenceOutputGrad)!), .. PassCheck.Gradients(layer, referenceLayer)]);
+                    yield return Pass($"{name} backward", shape, Time(() => layer.Backward(outputGrad)), bytes, memoryBound, error);
+                }
             }
         }
     }
 
-    BenchResult Compute(string name, string shape, double ms, double gflop) =>
-        new(name, shape, ms, "GFLOP/s", gflop / (ms / 1e3), gflop / (ms / 1e3) / ceiling.Gflops);
+    BenchResult Compute(string name, string shape, double ms, double gflop, double checkError) =>
+        new(name, shape, ms, "GFLOP/s", gflop / (ms / 1e3), gflop / (ms / 1e3) / ceiling.Gflops, checkError);
 
-    BenchResult Memory(string name, string shape, double ms, double bytes) =>
-        new(name, shape, ms, "GB/s", bytes / 1e9 / (ms / 1e3), bytes / 1e9 / (ms / 1e3) / ceiling.GBytesPerSecond);
+    BenchResult Pass(string name, string shape, double ms, double bytes, bool memoryBound, double checkError) =>
+        memoryBound
+            ? new(name, shape, ms, "GB/s", bytes / 1e9 / (ms / 1e3), bytes / 1e9 / (ms / 1e3) / ceiling.GBytesPerSecond, checkError)
+            : new(name, shape, ms, "-", 0, null, checkError);
 
     /// <summary>Milliseconds per call: one warm-up (JIT), then repeated for at least the given time.</summary>
     double Time(Action action)

@@ -9,7 +9,7 @@ namespace GpuCnn.Bench;
 /// <summary>End to end: training images per second of a model, through the trainer's own batch step.</summary>
 public static class TrainingThroughput
 {
-    public static BenchResult Measure(ComputeDevice device, string modelName, int batchSize, int batches)
+    public static BenchResult Measure(ComputeDevice device, string modelName, int batchSize, int batches, bool profile = false)
     {
         var random = new Random(3);
         int count = batchSize * batches;
@@ -29,6 +29,12 @@ public static class TrainingThroughput
         for (int b = 1; b < batches; b++) trainer.TrainBatch(b);
         loss.ReadTotals();
         double seconds = clock.Elapsed.TotalSeconds;
+        if (profile)
+        {
+            var kernels = new KernelProfile(device);
+            kernels.Run(() => trainer.TrainBatch(0));
+            kernels.Print($"one {modelName} training step, batch {batchSize}");
+        }
         int images = (batches - 1) * batchSize;
         return new BenchResult($"{modelName} training step (end to end)", $"batch {batchSize}, {batches - 1} batches",
             seconds * 1e3 / (batches - 1), "images/s", images / seconds, null);

@@ -25,6 +25,11 @@ public struct GemmArgs
     /// the slabs in order. 0: one pass over all of K.
     /// </summary>
     public int KChunk, PartialStride;
+    /// <summary>
+    /// The partial product a register-tiled or generic launch computes (one launch per part, so
+    /// its K range is the same for every work-item); the shared-memory kernel takes it from grid Z.
+    /// </summary>
+    public int Part;
 
     public static GemmArgs RowMajor(int m, int n, int k, bool transposeA = false, bool transposeB = false) => new()
     {
@@ -72,53 +77,63 @@ public static class GemmKernels
 
     /// <summary>
     /// Each thread owns whole 4×16 tiles of C (tile t, t+threadCount, ...) and keeps them in
-    /// registers over its K range; rows of B are read eight floats at a time. Needs
-    /// <see cref="GemmArgs.FitsRegisterTiles"/>. With split-K the items are (split, tile) pairs.
-    /// Each sum runs in K order, so results do not depend on the thread count.
+    /// registers over the K range of partial product g.Part; rows of B are read eight floats at
+    /// a time. Needs <see cref="GemmArgs.FitsRegisterTiles"/>. The CPU accelerator's plan: few
+    /// threads, many tiles each. Each sum runs in K order, so results do not depend on the
+    /// thread count.
     /// </summary>
     public static void GemmRegisterTiled(Index1D thread, ArrayView<float> a, ArrayView<float> b,
         ArrayView<float> c, ArrayView<float> bias, GemmArgs g, int threadCount)
     {
+        int tiles = g.RegisterTileCount;
+        for (int tile = thread; tile < tiles; tile += threadCount) RegisterTile(tile, a, b, c, bias, g);
+    }
+
+    /// <summary>
+    /// The same tiles, one per work-item, with no loop around the tile: the OpenCL-CPU plan.
+    /// PoCL runs neighbouring work-items in SIMD lanes when their control flow is the same; a
+    /// per-work-item loop count (as in GemmRegisterTiled) makes it fall back to scalar code.
+    /// </summary>
+    public static void GemmRegisterTilePerItem(Index1D tile, ArrayView<float> a, ArrayView<float> b,
+        ArrayView<float> c, ArrayView<float> bias, GemmArgs g) => RegisterTile(tile, a, b, c, bias, g);
+
+    static void RegisterTile(int tile, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
+        ArrayView<float> bias, GemmArgs g)
+    {
         var b8 = b.Cast<Float8>();
         var c8 = c.Cast<Float8>();
         int tileColumns = g.N / TileCols;
-        int tiles = (g.M + TileRows - 1) / TileRows * tileColumns;
-        int items = tiles * g.Splits;
         int bStride8 = g.BRowStride / 8, cStride8 = g.CRowStride / 8;
-        for (int item = thread; item < items; item += threadCount)
+        int kStart = g.KStart(g.Part), kEnd = g.KEnd(g.Part);
+        int row0 = tile / tileColumns * TileRows;
+        int col8 = tile % tileColumns * 2;
+        // Rows past M re-read the last row (harmless) and are never stored.
+        int last = g.M - 1;
+        int aStart = kStart * g.AColStride;
+        int a0 = row0 * g.ARowStride + aStart;
+        int a1 = XMath.Min(row0 + 1, last) * g.ARowStride + aStart;
+        int a2 = XMath.Min(row0 + 2, last) * g.ARowStride + aStart;
+        int a3 = XMath.Min(row0 + 3, last) * g.ARowStride + aStart;
+        Float8 c0L = default, c0R = default, c1L = default, c1R = default;
+        Float8 c2L = default, c2R = default, c3L = default, c3R = default;
+        int bOffset = col8 + kStart * bStride8;
+        for (int p = kStart; p < kEnd; p++)
         {
-            int split = item / tiles, tile = item % tiles;
-            int kStart = g.KStart(split), kEnd = g.KEnd(split);
-            int row0 = tile / tileColumns * TileRows;
-            int col8 = tile % tileColumns * 2;
-            // Rows past M re-read the last row (harmless) and are never stored.
-            int last = g.M - 1;
-            int aStart = kStart * g.AColStride;
-            int a0 = row0 * g.ARowStride + aStart;
-            int a1 = XMath.Min(row0 + 1, last) * g.ARowStride + aStart;
-            int a2 = XMath.Min(row0 + 2, last) * g.ARowStride + aStart;
-            int a3 = XMath.Min(row0 + 3, last) * g.ARowStride + aStart;
-            Float8 c0L = default, c0R = default, c1L = default, c1R = default;
-            Float8 c2L = default, c2R = default, c3L = default, c3R = default;
-            int bOffset = col8 + kStart * bStride8;
-            for (int p = kStart; p < kEnd; p++)
-            {
-                Float8 bL = b8[bOffset];
-                Float8 bR = b8[bOffset + 1];
-                bOffset += bStride8;
-                float x0 = a[a0], x1 = a[a1], x2 = a[a2], x3 = a[a3];
-                a0 += g.AColStride; a1 += g.AColStride; a2 += g.AColStride; a3 += g.AColStride;
-                c0L.MultiplyAdd(x0, bL); c0R.MultiplyAdd(x0, bR);
-                c1L.MultiplyAdd(x1, bL); c1R.MultiplyAdd(x1, bR);
-                c2L.MultiplyAdd(x2, bL); c2R.MultiplyAdd(x2, bR);
-                c3L.MultiplyAdd(x3, bL); c3R.MultiplyAdd(x3, bR);
-            }
-            int cOffset = split * (g.PartialStride / 8) + row0 * cStride8 + col8;
-            StoreTileRow(c8, bias, g, cOffset, col8, c0L, c0R);
-            if (row0 + 1 < g.M) StoreTileRow(c8, bias, g, cOffset + cStride8, col8, c1L, c1R);
-            if (row0 + 2 < g.M) StoreTileRow(c8, bias, g, cOffset + 2 * cStride8, col8, c2L, c2R);
-            if (row0 + 3 < g.M) StoreTileRow(c8, bias, g, cOffset + 3 * cStride8, col8, c3L, c3R);
+            Float8 bL = b8[bOffset];
+            Float8 bR = b8[bOffset + 1];
+            bOffset += bStride8;
+            float x0 = a[a0], x1 = a[a1], x2 = a[a2], x3 = a[a3];
+            a0 += g.AColStride; a1 += g.AColStride; a2 += g.AColStride; a3 += g.AColStride;
+            c0L.MultiplyAdd(x0, bL); c0R.MultiplyAdd(x0, bR);
+            c1L.MultiplyAdd(x1, bL); c1R.MultiplyAdd(x1, bR);
+            c2L.MultiplyAdd(x2, bL); c2R.MultiplyAdd(x2, bR);
+            c3L.MultiplyAdd(x3, bL); c3R.MultiplyAdd(x3, bR);
         }
+        int cOffset = g.Part * (g.PartialStride / 8) + row0 * cStride8 + col8;
+        StoreTileRow(c8, bias, g, cOffset, col8, c0L, c0R);
+        if (row0 + 1 < g.M) StoreTileRow(c8, bias, g, cOffset + cStride8, col8, c1L, c1R);
+        if (row0 + 2 < g.M) StoreTileRow(c8, bias, g, cOffset + 2 * cStride8, col8, c2L, c2R);
+        if (row0 + 3 < g.M) StoreTileRow(c8, bias, g, cOffset + 3 * cStride8, col8, c3L, c3R);
     }
 
     /// <summary>Applies the epilogue to one row of a 4×16 tile and stores it. Shared with the direct convolutions.</summary>
@@ -142,26 +157,31 @@ public static class GemmKernels
 
 
     /// <summary>
-    /// Any shape and any strides: each thread computes a contiguous run of C's elements (split).
-    /// Used for the odd shapes (a 10-class output layer) and as the plan of last resort. Items
-    /// are the M·N elements of each partial product (split-K).
+    /// Any shape and any strides: each thread computes a contiguous run of C's elements (split)
+    /// of partial product g.Part. Used for the odd shapes (a 10-class output layer) and as the
+    /// plan of last resort.
     /// </summary>
     public static void GemmGeneric(Index1D thread, ArrayView<float> a, ArrayView<float> b,
         ArrayView<float> c, ArrayView<float> bias, GemmArgs g, WorkSplit split)
     {
         int end = split.End(thread);
-        int elements = g.M * g.N;
-        for (int index = split.Start(thread); index < end; index++)
-        {
-            int part = index / elements, element = index % elements;
-            int i = element / g.N, j = element % g.N;
-            int kEnd = g.KEnd(part);
-            float sum = 0f;
-            int ai = i * g.ARowStride, bj = j * g.BColStride;
-            for (int p = g.KStart(part); p < kEnd; p++)
-                sum += a[ai + p * g.AColStride] * b[p * g.BRowStride + bj];
-            c[part * g.PartialStride + i * g.CRowStride + j] = Epilogue(sum, bias, g, j);
-        }
+        for (int index = split.Start(thread); index < end; index++) GenericElement(index, a, b, c, bias, g);
+    }
+
+    /// <summary>The same, one element per work-item and no loop around it (GPU-shaped plans; see GemmRegisterTilePerItem).</summary>
+    public static void GemmGenericPerItem(Index1D index, ArrayView<float> a, ArrayView<float> b,
+        ArrayView<float> c, ArrayView<float> bias, GemmArgs g) => GenericElement(index, a, b, c, bias, g);
+
+    static void GenericElement(int index, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
+        ArrayView<float> bias, GemmArgs g)
+    {
+        int i = index / g.N, j = index % g.N;
+        int kEnd = g.KEnd(g.Part);
+        float sum = 0f;
+        int ai = i * g.ARowStride, bj = j * g.BColStride;
+        for (int p = g.KStart(g.Part); p < kEnd; p++)
+            sum += a[ai + p * g.AColStride] * b[p * g.BRowStride + bj];
+        c[g.Part * g.PartialStride + i * g.CRowStride + j] = Epilogue(sum, bias, g, j);
     }
 
     /// <summary>

@@ -37,8 +37,11 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// <summary>One work-item per item, shared-memory GEMM tiles of 16×16, reductions in chunks of 1,024.</summary>
     public static LaunchPlan ForGpu() => new("gpu", GemmVariant.SharedTiled, 0, 1, 16, 1024);
 
-    /// <summary>One work-item per item or per 4×16 register tile, reductions in chunks of 1,024.</summary>
-    public static LaunchPlan ForOpenCLCpu() => new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, 1024);
+    /// <summary>
+    /// One work-item per item or per 4×16 register tile. Reductions in chunks of 4,096: two
+    /// cores need little parallelism, and each chunk of a split GEMM is a launch of its own.
+    /// </summary>
+    public static LaunchPlan ForOpenCLCpu() => new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, MaxSerialLoop);
 
     public bool IsCpu => ThreadsPerItem == 0;
 

@@ -14,7 +14,8 @@ namespace GpuCnn.Tests.Kernels;
 /// <summary>
 /// Every kernel compiles for CUDA (PTX for several SM targets) and OpenCL C with ILGPU's own
 /// backends, with no GPU present: proof that the CUDA and OpenCL paths use nothing those
-/// targets cannot express. (There is no ptxas here, so ILGPU's compiler is the judge.)
+/// targets cannot express. Where NVIDIA's ptxas is found (tools/fetch-ptxas.sh; CI), each PTX
+/// is also assembled for its SM target and must assemble with no spills.
 /// </summary>
 public sealed class GpuCompilationTests
 {
@@ -49,26 +50,52 @@ public sealed class GpuCompilationTests
             Assert.Contains(expected, names);
     }
 
+    static readonly (CudaArchitecture Architecture, CudaInstructionSet Isa, string Sm)[] PtxTargets =
+    [
+        (CudaArchitecture.SM_60, CudaInstructionSet.ISA_60, "sm_60"),
+        (CudaArchitecture.SM_75, CudaInstructionSet.ISA_64, "sm_75"),
+        (CudaArchitecture.SM_80, CudaInstructionSet.ISA_70, "sm_80"),
+        (CudaArchitecture.SM_90, CudaInstructionSet.ISA_78, "sm_90"),
+    ];
+
+    static string CompilePtx(MethodInfo kernel, CudaArchitecture architecture, CudaInstructionSet isa)
+    {
+        using var context = Context.Create(b => b.CPU().EnableAlgorithms());
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, isa, null!);
+        return ((PTXCompiledKernel)backend.Compile(Describe(kernel), new KernelSpecialization())).PTXAssembly;
+    }
+
     [Theory]
     [MemberData(nameof(KernelNames))]
     public void CompilesToPtxForEverySmTarget(string name)
     {
-        var kernel = Find(name);
-        using var context = Context.Create(b => b.CPU().EnableAlgorithms());
-        var targets = new[]
+        foreach (var (architecture, isa, _) in PtxTargets)
         {
-            (CudaArchitecture.SM_60, CudaInstructionSet.ISA_60),
-            (CudaArchitecture.SM_75, CudaInstructionSet.ISA_64),
-            (CudaArchitecture.SM_80, CudaInstructionSet.ISA_70),
-            (CudaArchitecture.SM_90, CudaInstructionSet.ISA_78),
-        };
-        foreach (var (architecture, isa) in targets)
-        {
-            using var backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, isa, null!);
-            var compiled = (PTXCompiledKernel)backend.Compile(Describe(kernel), new KernelSpecialization());
-            Assert.Contains(".entry", compiled.PTXAssembly);
-            Assert.Contains(".version", compiled.PTXAssembly);
+            string ptx = CompilePtx(Find(name), architecture, isa);
+            Assert.Contains(".entry", ptx);
+            Assert.Contains(".version", ptx);
         }
+    }
+
+    /// <summary>
+    /// NVIDIA's assembler takes every kernel's PTX for sm_60, sm_75, sm_80 and sm_90 with no
+    /// error and no spill. Skips (saying so) without ptxas; GPUCNN_REQUIRE_PTXAS=1 (CI) makes
+    /// that a failure. With GPUCNN_PTXAS_REPORT=FILE it also writes each kernel's registers.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KernelNames))]
+    public void PtxAssemblesWithNoSpills(string name)
+    {
+        string ptxas = Ptxas.Find();
+        var registers = new List<string>();
+        foreach (var (architecture, isa, sm) in PtxTargets)
+        {
+            var result = Ptxas.Assemble(ptxas, CompilePtx(Find(name), architecture, isa), sm);
+            Assert.True(result.ExitCode == 0, $"ptxas -arch={sm} failed for {name}:\n{result.Output}");
+            Assert.True(result.SpillBytes == 0, $"{name} spills {result.SpillBytes} bytes on {sm}:\n{result.Output}");
+            registers.Add(result.Registers.ToString());
+        }
+        Ptxas.Report(name, registers);
     }
 
     [Theory]

@@ -8,6 +8,7 @@ namespace GpuCnn.Devices;
 public sealed partial class KernelLauncher
 {
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int>? gemmRegisterTiled;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>? gemmRegisterTilePerItem, gemmGenericPerItem;
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, WorkSplit>? gemmGeneric;
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, WorkSplit>? gemmSplitKReduce;
     Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int>? gemmSharedTiled;
@@ -43,27 +44,42 @@ public sealed partial class KernelLauncher
         ArrayView<float> bias, GemmArgs g)
     {
         long kLength = g.Splits == 1 ? g.K : g.KChunk;
-        if (variant == GemmVariant.RegisterTiled && g.FitsRegisterTiles)
+        if (variant == GemmVariant.SharedTiled && Plan.SharedTile > 0)
         {
-            int items = g.RegisterTileCount * g.Splits;
-            int threads = Plan.RegisterTileThreads(items);
-            if (Launching(nameof(GemmKernels.GemmRegisterTiled), threads, Ceiling(items, threads) * kLength))
-                Load(ref gemmRegisterTiled, GemmKernels.GemmRegisterTiled)(threads, a, b, c, bias, g, threads);
-        }
-        else if (variant == GemmVariant.SharedTiled && Plan.SharedTile > 0)
-        {
+            // All partial products in one launch, on grid Z.
             int tile = Plan.SharedTile;
             var grid = new Index3D((g.M + tile - 1) / tile, (g.N + tile - 1) / tile, g.Splits);
             var config = new KernelConfig(grid, new Index3D(tile, tile, 1),
                 SharedMemoryConfig.RequestDynamic<float>(2 * tile * tile));
             if (Launching(nameof(GemmKernels.GemmSharedTiled), grid.Size * tile * tile, kLength, tile * tile))
                 LoadGrouped(ref gemmSharedTiled, GemmKernels.GemmSharedTiled)(config, a, b, c, bias, g, tile);
+            return;
         }
-        else
+        // One launch per partial product, so every work-item of a launch loops over the same K range.
+        for (int part = 0; part < g.Splits; part++)
         {
-            var split = Plan.Split(g.M * g.N * g.Splits);
-            if (Launching(nameof(GemmKernels.GemmGeneric), split.Threads, split.Chunk * kLength))
-                Load(ref gemmGeneric, GemmKernels.GemmGeneric)(split.Threads, a, b, c, bias, g, split);
+            var p = g with { Part = part };
+            if (variant == GemmVariant.RegisterTiled && g.FitsRegisterTiles && Plan.IsCpu)
+            {
+                int tiles = g.RegisterTileCount, threads = Plan.RegisterTileThreads(tiles);
+                if (Launching(nameof(GemmKernels.GemmRegisterTiled), threads, Ceiling(tiles, threads) * kLength))
+                    Load(ref gemmRegisterTiled, GemmKernels.GemmRegisterTiled)(threads, a, b, c, bias, p, threads);
+            }
+            else if (variant == GemmVariant.RegisterTiled && g.FitsRegisterTiles)
+            {
+                if (Launching(nameof(GemmKernels.GemmRegisterTilePerItem), g.RegisterTileCount, kLength))
+                    Load(ref gemmRegisterTilePerItem, GemmKernels.GemmRegisterTilePerItem)(g.RegisterTileCount, a, b, c, bias, p);
+            }
+            else if (Plan.IsCpu)
+            {
+                var split = Plan.Split(g.M * g.N);
+                if (Launching(nameof(GemmKernels.GemmGeneric), split.Threads, split.Chunk * kLength))
+                    Load(ref gemmGeneric, GemmKernels.GemmGeneric)(split.Threads, a, b, c, bias, p, split);
+            }
+            else if (Launching(nameof(GemmKernels.GemmGenericPerItem), g.M * g.N, kLength))
+            {
+                Load(ref gemmGenericPerItem, GemmKernels.GemmGenericPerItem)(g.M * g.N, a, b, c, bias, p);
+            }
         }
     }
 

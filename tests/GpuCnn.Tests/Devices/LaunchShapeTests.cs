@@ -1,0 +1,101 @@
+using GpuCnn.Devices;
+using GpuCnn.Layers;
+using GpuCnn.Models;
+using GpuCnn.Tensors;
+using GpuCnn.Training;
+using ILGPU;
+using ILGPU.Runtime.CPU;
+
+namespace GpuCnn.Tests.Devices;
+
+/// <summary>
+/// No kernel starves a GPU: one training step and one evaluation batch of each model at the
+/// default batch (128) and at a large one, on the GPU plan as a GPU gets it (16×16 tiles, chunks
+/// of 1,024), recorded launch by launch without running (a dry run: shapes do not depend on
+/// values). Every work-item must loop over at most LaunchPlan.MaxSerialLoop output or reduction
+/// elements, and every launch must fit CUDA's grid limits.
+/// </summary>
+public sealed class LaunchShapeTests
+{
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string, int), List<LaunchRecord>> recorded = new();
+
+    /// <summary>The launches of one training step and one inference batch (recorded once per case).</summary>
+    static List<LaunchRecord> RecordStep(string modelName, LaunchPlan plan, int batch) =>
+        recorded.GetOrAdd((modelName, plan.Name, batch), _ => Record(modelName, plan, batch));
+
+    static List<LaunchRecord> Record(string modelName, LaunchPlan plan, int batch)
+    {
+        using var device = ComputeDevice.OpenCpu(new CPUDevice(2, 1, 1), plan);
+        var records = new List<LaunchRecord>();
+        using var model = ModelZoo.Create(modelName).Build(device, batch, 1);
+        using var optimizer = Optimizer.Create("adam", device, model.ParameterBuffer, model.GradientBuffer, 1e-3f);
+        using var loss = new SoftmaxCrossEntropy(device, batch, ModelZoo.Classes);
+        using var input = Tensor.Zeros(device, [batch, .. model.InputShape]);
+        using var labels = device.Accelerator.Allocate1D<int>(batch);
+        device.Kernels.Observer = records.Add;
+        device.Kernels.DryRun = true;
+        var logits = model.Forward(input, new PassContext(true, 1));
+        loss.Compute(logits, labels.View, training: true);
+        model.Backward(loss.LogitGradFor(batch));
+        optimizer.Step();
+        loss.Compute(model.Forward(input, new PassContext(false, 1)), labels.View, training: false);
+        return records;
+    }
+
+    public static TheoryData<string, int> Cases()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var model in ModelZoo.Names)
+        {
+            data.Add(model, 128);
+            data.Add(model, 1536); // past 1,338, where the ResNet stem once overflowed grid Y
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void NoWorkItemLoopsOverMoreThanTheLimit(string model, int batch)
+    {
+        var records = RecordStep(model, LaunchPlan.ForGpu(), batch);
+        Assert.Contains(records, r => r.Kernel == "GemmSharedTiled");
+        var starved = records.Where(r => r.SerialLoop > LaunchPlan.MaxSerialLoop)
+            .Select(r => $"{r.Kernel}: {r.WorkItems} work-items, {r.SerialLoop} elements each").ToList();
+        Assert.True(starved.Count == 0, "launches that loop too long per work-item:\n" + string.Join("\n", starved));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void EveryLaunchFitsCudaGridLimits(string model, int batch)
+    {
+        const long MaxGridX = int.MaxValue;
+        foreach (var r in RecordStep(model, LaunchPlan.ForGpu(), batch))
+        {
+            long groups = r.GroupSize > 0 ? (r.WorkItems + r.GroupSize - 1) / r.GroupSize : (r.WorkItems + 31) / 32;
+            Assert.True(groups <= MaxGridX, $"{r.Kernel}: {groups} groups");
+            Assert.True(r.GroupSize <= 1024, $"{r.Kernel}: groups of {r.GroupSize}");
+        }
+    }
+
+    /// <summary>The same step on the CPU plan records the CPU's long loops: the test can tell the plans apart.</summary>
+    [Fact]
+    public void TheCpuPlanIsFlaggedAsSerial()
+    {
+        var records = RecordStep("seed", LaunchPlan.ForCpu(2), 128);
+        Assert.Contains(records, r => r.SerialLoop > LaunchPlan.MaxSerialLoop);
+    }
+
+    /// <summary>The shared-memory GEMM's grid puts M on X: a batch whose M tiles pass 65,535 (CUDA's Y limit) still launches.</summary>
+    [Fact]
+    public void SharedTiledGemmPutsTheLongSideOnGridX()
+    {
+        using var device = ComputeDevice.OpenCpu(new CPUDevice(2, 1, 1), LaunchPlan.ForGpu());
+        var records = new List<LaunchRecord>();
+        device.Kernels.Observer = records.Add;
+        device.Kernels.DryRun = true;
+        int m = 16 * 70_000;
+        device.Kernels.Gemm(default, default, default, null, GpuCnn.Kernels.GemmArgs.RowMajor(m, 16, 9));
+        var launch = Assert.Single(records);
+        Assert.Equal((long)m * 16, launch.WorkItems);
+    }
+}
