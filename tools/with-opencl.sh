@@ -88,14 +88,16 @@ bind "$checkout"
 mkdir -p "$root$HOME"
 
 # Pass GpuCnn's settings and CI's flag through a clean environment.
+# No build servers: a compiler server left running inside the root would keep its mounts busy.
 envs=(PATH="$dotnet_dir:/usr/bin:/bin" HOME="$HOME" DOTNET_ROOT="$dotnet_dir" DOTNET_NOLOGO=1
+      MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 UseSharedCompilation=false
       DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 DOTNET_CLI_WORKLOAD_UPDATE_NOTIFY_DISABLE=1 NUGET_PACKAGES="$nuget")
 while IFS='=' read -r name value; do
   case "$name" in GPUCNN_*|CI|TERM) envs+=("$name=$value") ;; esac
 done < <(env)
 
 set +e
-chroot "$root" /usr/bin/env -i "${envs[@]}" /bin/sh -c 'cd "$0" && exec "$@"' "$checkout" "$@"
+chroot "$root" /usr/bin/env -i "${envs[@]}" /bin/sh -c 'cd "$0" && exec "$@"' "$checkout" "$@" 9>&-
 status=$?
 set -e
 exit $status

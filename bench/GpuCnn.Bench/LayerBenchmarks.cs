@@ -87,7 +87,11 @@ public sealed class LayerBenchmarks(ComputeDevice device, ComputeDevice referenc
             ? new(name, shape, ms, "GB/s", bytes / 1e9 / (ms / 1e3), bytes / 1e9 / (ms / 1e3) / ceiling.GBytesPerSecond, checkError)
             : new(name, shape, ms, "-", 0, null, checkError);
 
-    /// <summary>Milliseconds per call: one warm-up (JIT), then repeated for at least the given time.</summary>
+    /// <summary>
+    /// Milliseconds per call: one warm-up (JIT), then repeated for at least the given time. The
+    /// device is waited for after every call: launches are asynchronous on OpenCL and CUDA, and a
+    /// loop that only enqueued them would queue far more work than the time allows.
+    /// </summary>
     double Time(Action action)
     {
         action();
@@ -97,9 +101,9 @@ public sealed class LayerBenchmarks(ComputeDevice device, ComputeDevice referenc
         while (clock.Elapsed.TotalSeconds < seconds || runs < 3)
         {
             action();
+            device.Synchronize();
             runs++;
         }
-        device.Synchronize();
         return clock.Elapsed.TotalMilliseconds / runs;
     }
 
