@@ -6,6 +6,7 @@ using GpuCnn.Models;
 // Usage: dotnet run -c Release --project bench/GpuCnn.Bench -- [--device cpu|cuda|opencl|auto]
 //        [--gemm register|shared|generic] [--models seed,...] [--seconds S] [--batches N] [--json FILE]
 //        [--profile true] (time per kernel of one training step) [--layers false] (end to end only)
+//        [--fashion-mnist true] (end to end on the cached Fashion-MNIST training images, not random ones)
 var options = Arguments.Parse(args);
 LaunchPlan? plan = null;
 using (var probe = ComputeDevice.Open(options.Device))
@@ -26,8 +27,9 @@ void Print(BenchResult r)
 }
 Console.WriteLine($"{"pass",-38} {"shape",-34} {"time",12} {"rate",19} {"of ceiling",6} {"check",9}");
 // End to end first: on the CPU accelerator it runs on the same cores as everything else.
+var images = options.FashionMnist ? new GpuCnn.Data.FashionMnistStore(new GpuCnn.Data.DataOptions()).Load().Train : null;
 foreach (var model in options.Models)
-    Print(TrainingThroughput.Measure(device, model, options.BatchSize, options.Batches, options.Profile));
+    Print(TrainingThroughput.Measure(device, model, options.BatchSize, options.Batches, options.Profile, images));
 if (options.Layers)
 {
     // Each pass is checked against the CPU accelerator before it is timed (its generic GEMM when the CPU plan is timed).
@@ -50,7 +52,7 @@ if (options.Json is { } json)
     Console.WriteLine($"\nwrote {json}");
 }
 
-sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true)
+sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false)
 {
     public static Arguments Parse(string[] args)
     {
@@ -69,6 +71,7 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, string[] Models, d
                 "--json" => a with { Json = value },
                 "--profile" => a with { Profile = bool.Parse(value) },
                 "--layers" => a with { Layers = bool.Parse(value) },
+                "--fashion-mnist" => a with { FashionMnist = bool.Parse(value) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

@@ -16,8 +16,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 tools/with-opencl.sh sh -c "
   dotnet bench/peer/TorchSharpSeed/bin/Release/net10.0/TorchSharpSeed.dll '$data' --batches $batches &&
-  dotnet bench/GpuCnn.Bench/bin/Release/net10.0/GpuCnn.Bench.dll --device opencl --models seed --layers false --batches $((batches + 1)) &&
-  dotnet bench/GpuCnn.Bench/bin/Release/net10.0/GpuCnn.Bench.dll --device cpu --models seed --layers false --batches $((batches / 3 + 1))
+  dotnet bench/GpuCnn.Bench/bin/Release/net10.0/GpuCnn.Bench.dll --device opencl --models seed --layers false --fashion-mnist true --batches $((batches + 1)) &&
+  dotnet bench/GpuCnn.Bench/bin/Release/net10.0/GpuCnn.Bench.dll --device cpu --models seed --layers false --fashion-mnist true --batches $((batches / 3 + 1))
 " | tee "$log"
 torch=$(sed -n 's/.* \([0-9.]*\) images\/s over.*/\1/p' "$log")
 rates=$(sed -n 's/^seed training step (end to end).* \([0-9.]*\) images\/s.*/\1/p' "$log")

@@ -59,11 +59,11 @@ public sealed class TestDevices : IDisposable
         }
     }
 
-    /// <summary>The OpenCL device, or a skip (a failure where CI requires OpenCL).</summary>
-    public static ComputeDevice RequireOpenCL(ComputeDevice? device)
+    /// <summary>The OpenCL device, or a skip (a failure where CI requires OpenCL), saying why there is none.</summary>
+    public static ComputeDevice RequireOpenCL(ComputeDevice? device, string? absence = null)
     {
         if (device is not null) return device;
-        string why = $"no usable OpenCL device ({OpenCLAbsence}); run the tests through tools/with-opencl.sh";
+        string why = $"no usable OpenCL device ({absence ?? OpenCLAbsence}); run the tests through tools/with-opencl.sh";
         if (OpenCLRequired) Assert.Fail("GPUCNN_REQUIRE_OPENCL=1 but " + why);
         Assert.Skip("skipped: " + why);
         return null!;

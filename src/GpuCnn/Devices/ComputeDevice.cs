@@ -40,7 +40,7 @@ public sealed class ComputeDevice : IDisposable
     }
 
     static Context CreateContext(CPUDevice cpu) =>
-        Context.Create(builder => builder.CPU(cpu).Cuda().OpenCL().EnableAlgorithms());
+        Context.Create(builder => builder.CPU(cpu).Cuda().OpenCL(_ => true).EnableAlgorithms());
 
     /// <summary>Every device ILGPU finds on this machine.</summary>
     public static IReadOnlyList<DeviceInfo> ListDevices()

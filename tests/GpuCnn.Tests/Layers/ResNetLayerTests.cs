@@ -147,9 +147,9 @@ public sealed class ResNetLayerTests(TestDevices devices)
         {
             return open();
         }
-        catch (DeviceUnavailableException)
+        catch (DeviceUnavailableException e)
         {
-            return TestDevices.RequireOpenCL(null);
+            return TestDevices.RequireOpenCL(null, e.Message);
         }
     }
 }
