@@ -30,7 +30,10 @@ root="${GPUCNN_POCL_ROOT:-$cache/pocl-root}"
 dotnet_dir=$(dirname "$(readlink -f "$(command -v dotnet)")")
 checkout=$(pwd -P)
 nuget="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
-mkdir -p "$cache" "$nuget" "$cache/fashion-mnist"
+# GpuCnn's data cache, where the command inside will look for it (DataOptions.DefaultCacheDir).
+data="${GPUCNN_CACHE:+$GPUCNN_CACHE/fashion-mnist}"
+data="${data:-$cache/fashion-mnist}"
+mkdir -p "$cache" "$nuget" "$data"
 
 # Debian's own mirror, read from this machine's apt setup rather than written here.
 mirror() {
@@ -82,7 +85,7 @@ bind /dev
 bind /etc/ssl/certs ro # this machine's trusted certificates, for NuGet restores inside the root
 bind "$dotnet_dir" ro
 bind "$nuget"
-bind "$cache/fashion-mnist"
+bind "$data"
 [ -d "$cache/ptxas" ] && bind "$cache/ptxas" ro # tools/fetch-ptxas.sh's assembler, for the PTX tests
 bind "$checkout"
 mkdir -p "$root$HOME"
@@ -93,7 +96,7 @@ envs=(PATH="$dotnet_dir:/usr/bin:/bin" HOME="$HOME" DOTNET_ROOT="$dotnet_dir" DO
       MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 UseSharedCompilation=false
       DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 DOTNET_CLI_WORKLOAD_UPDATE_NOTIFY_DISABLE=1 NUGET_PACKAGES="$nuget")
 while IFS='=' read -r name value; do
-  case "$name" in GPUCNN_*|CI|TERM) envs+=("$name=$value") ;; esac
+  case "$name" in GPUCNN_*|CI|TERM|XDG_CACHE_HOME) envs+=("$name=$value") ;; esac
 done < <(env)
 
 set +e
