@@ -39,6 +39,7 @@ public sealed class ComputeDevice : IDisposable
         return new CPUDevice(threads, 1, 1);
     }
 
+    /// <summary>Every OpenCL device is listed, also those ILGPU cannot use, so that GpuCnn can say what they lack.</summary>
     static Context CreateContext(CPUDevice cpu) =>
         Context.Create(builder => builder.CPU(cpu).Cuda().OpenCL(_ => true).EnableAlgorithms());
 
@@ -100,6 +101,10 @@ public sealed class ComputeDevice : IDisposable
         _ => LaunchPlan.ForGpu(),
     };
 
+    /// <summary>The name of the plan <see cref="PlanFor"/> gives the device.</summary>
+    internal static string PlanName(Device device) =>
+        device.AcceleratorType == AcceleratorType.CPU ? "cpu" : IsOpenCLCpu(device) ? "opencl-cpu" : "gpu";
+
     static bool IsOpenCLCpu(Device device) => device is CLDevice { DeviceType: CLDeviceType.CL_DEVICE_TYPE_CPU };
 
     /// <summary>
@@ -126,7 +131,8 @@ public sealed class ComputeDevice : IDisposable
         Device? found = kind switch
         {
             DeviceKind.Cuda => Find(AcceleratorType.Cuda),
-            DeviceKind.OpenCL => Find(AcceleratorType.OpenCL),
+            DeviceKind.OpenCL => context.Devices.Where(d => d.AcceleratorType == AcceleratorType.OpenCL)
+                .OrderBy(d => MissingCapability(d) is null ? 0 : 1).FirstOrDefault(),
             DeviceKind.Cpu => Find(AcceleratorType.CPU),
             _ => context.Devices.Where(d => MissingCapability(d) is null).OrderBy(AutoRank).FirstOrDefault(),
         };

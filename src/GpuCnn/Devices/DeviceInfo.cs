@@ -7,6 +7,12 @@ namespace GpuCnn.Devices;
 public sealed record DeviceInfo(DeviceKind Kind, string Name, long MemoryBytes, int WarpSize,
     int MaxThreadsPerGroup, int Multiprocessors, string ComputeCapability)
 {
+    /// <summary>The launch plan GpuCnn runs on it (LaunchPlan's names).</summary>
+    public string Plan { get; init; } = "";
+
+    /// <summary>What GpuCnn needs that the device lacks; null when it can be used.</summary>
+    public string? Missing { get; init; }
+
     internal static DeviceInfo From(Device device) => new(
         device.AcceleratorType switch
         {
@@ -17,7 +23,11 @@ public sealed record DeviceInfo(DeviceKind Kind, string Name, long MemoryBytes, 
         device.Name,
         // The CPU accelerator reports an address-space size; the usable figure is the host's memory.
         device.AcceleratorType == AcceleratorType.CPU ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes : device.MemorySize, device.WarpSize, device.MaxNumThreadsPerGroup, device.NumMultiprocessors,
-        device is CudaDevice cuda && cuda.Architecture is { } arch ? $"{arch.Major}.{arch.Minor}" : "-");
+        device is CudaDevice cuda && cuda.Architecture is { } arch ? $"{arch.Major}.{arch.Minor}" : "-")
+    {
+        Plan = ComputeDevice.PlanName(device),
+        Missing = ComputeDevice.MissingCapability(device),
+    };
 
     public string KindName => Kind switch
     {

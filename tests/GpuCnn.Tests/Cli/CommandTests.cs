@@ -18,11 +18,11 @@ public sealed class CommandTests
     }
 
     [Fact]
-    public void DevicesListsTheCpuAccelerator()
+    public void DevicesListsTheCpuAcceleratorWithItsLaunchPlan()
     {
         var r = CliRunner.Run("devices");
         Assert.Equal(0, r.ExitCode);
-        Messages.Says(r.Output, "cpu");
+        Assert.Matches(@"(?m)^cpu +CPUAccelerator .* cpu$", r.Output);
     }
 
     [Fact]
