@@ -7,12 +7,15 @@ using GpuCnn.Models;
 //        [--gemm register|shared|generic] [--models seed,...] [--seconds S] [--batches N] [--json FILE]
 //        [--profile true] (time per kernel of one training step) [--layers false] (end to end only)
 //        [--fashion-mnist true] (end to end on the cached Fashion-MNIST training images, not random ones)
+//        [--group-size N] (work-items per group of the implicitly grouped kernels; 0: ILGPU's choice)
 var options = Arguments.Parse(args);
-LaunchPlan? plan = null;
+LaunchPlan plan;
 using (var probe = ComputeDevice.Open(options.Device))
-    if (options.Gemm is { } gemm) plan = probe.Plan with { Gemm = gemm, SharedTile = gemm == GemmVariant.SharedTiled ? Math.Max(probe.Plan.SharedTile, 4) : probe.Plan.SharedTile };
+    plan = probe.Plan;
+if (options.Gemm is { } gemm) plan = plan with { Gemm = gemm, SharedTile = gemm == GemmVariant.SharedTiled ? Math.Max(plan.SharedTile, 4) : plan.SharedTile };
+if (options.GroupSize is { } groupSize) plan = plan with { GroupSize = groupSize };
 using var device = ComputeDevice.Open(options.Device, plan);
-Console.WriteLine($"Device: {device.Info}; launch plan {device.Plan.Name}, GEMM {device.Plan.Gemm}; {Environment.ProcessorCount} cores");
+Console.WriteLine($"Device: {device.Info}; launch plan {device.Plan.Name}, GEMM {device.Plan.Gemm}, groups of {(device.Plan.GroupSize > 0 ? device.Plan.GroupSize : "ILGPU's choice")}; {Environment.ProcessorCount} cores");
 var ceiling = Ceilings.For(device, options.Seconds);
 Console.WriteLine($"Ceiling: {ceiling.Gflops:F2} GFLOP/s, {ceiling.GBytesPerSecond:F2} GB/s ({ceiling.Source})");
 Console.WriteLine();
@@ -52,7 +55,7 @@ if (options.Json is { } json)
     Console.WriteLine($"\nwrote {json}");
 }
 
-sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false)
+sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null)
 {
     public static Arguments Parse(string[] args)
     {
@@ -72,6 +75,7 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, string[] Models, d
                 "--profile" => a with { Profile = bool.Parse(value) },
                 "--layers" => a with { Layers = bool.Parse(value) },
                 "--fashion-mnist" => a with { FashionMnist = bool.Parse(value) },
+                "--group-size" => a with { GroupSize = int.Parse(value) },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }

@@ -49,17 +49,19 @@ public sealed partial class KernelLauncher : IDisposable
     /// arguments, so each kernel's signature is written once, in its cache field.
     /// </summary>
     T Load<T>(ref T? cache, T kernel) where T : Delegate =>
-        cache ??= (T)TypedLoader(nameof(KernelLoaders.LoadAutoGroupedStreamKernel), typeof(T)).Invoke(null, [accelerator, kernel])!;
+        cache ??= Plan.GroupSize > 0
+            ? (T)TypedLoader(nameof(KernelLoaders.LoadImplicitlyGroupedStreamKernel), typeof(T), 3).Invoke(null, [accelerator, kernel, Plan.GroupSize])!
+            : (T)TypedLoader(nameof(KernelLoaders.LoadAutoGroupedStreamKernel), typeof(T)).Invoke(null, [accelerator, kernel])!;
 
     /// <summary>The same for explicitly grouped kernels (shared memory, barriers): the launcher takes a KernelConfig first.</summary>
     T LoadGrouped<T>(ref T? cache, Delegate kernel) where T : Delegate =>
         cache ??= (T)TypedLoader(nameof(KernelLoaders.LoadStreamKernel), kernel.GetType()).Invoke(null, [accelerator, kernel])!;
 
-    static MethodInfo TypedLoader(string name, Type kernelType)
+    static MethodInfo TypedLoader(string name, Type kernelType, int parameters = 2)
     {
         var arguments = kernelType.GenericTypeArguments;
         return typeof(KernelLoaders).GetMethods().First(m => m.Name == name && m.GetGenericArguments().Length == arguments.Length
-                && m.GetParameters().Length == 2 && m.GetParameters()[1].ParameterType.Name.StartsWith("Action"))
+                && m.GetParameters().Length == parameters && m.GetParameters()[1].ParameterType.Name.StartsWith("Action"))
             .MakeGenericMethod(arguments);
     }
 
