@@ -12,7 +12,9 @@ namespace GpuCnn.Bench;
 /// GFLOP/s, and the memory-bound layers in GB/s, each against the device's ceiling. Each pass is
 /// first checked against the same pass on the reference device (<see cref="PassCheck"/>).
 /// </summary>
-public sealed class LayerBenchmarks(ComputeDevice device, ComputeDevice reference, Ceiling ceiling, double seconds)
+/// <param name="only">With `--layer`: only the layers whose "model layer" name contains it (the workbench: one layer's
+/// passes at the model's shapes, checked then timed, under the plan and variants the options chose).</param>
+public sealed class LayerBenchmarks(ComputeDevice device, ComputeDevice reference, Ceiling ceiling, double seconds, string? only = null)
 {
     public IEnumerable<BenchResult> Run(string modelName, int batch)
     {
@@ -35,6 +37,7 @@ public sealed class LayerBenchmarks(ComputeDevice device, ComputeDevice referenc
         for (int i = 0; i < model.Layers.Count; i++)
         {
             var (layer, referenceLayer) = (model.Layers[i], referenceModel.Layers[i]);
+            if (only is not null && !$"{modelName} {layer.Name}".Contains(only, StringComparison.Ordinal)) continue;
             var (layerInput, referenceLayerInput) = inputs[i];
             var y = layer.Forward(layerInput, pass);
             var ry = referenceLayer.Forward(referenceLayerInput, pass);

@@ -8,6 +8,7 @@ using GpuCnn.Models;
 //        [--profile true] (time per kernel of one training step) [--layers false] (end to end only)
 //        [--fashion-mnist true] (end to end on the cached Fashion-MNIST training images, not random ones)
 //        [--group-size N] (work-items per group of the implicitly grouped kernels; 0: ILGPU's choice)
+//        [--layer "seed conv2d_1"] (the workbench: only that layer's passes, checked then timed; --batches 0 skips end to end)
 var options = Arguments.Parse(args);
 LaunchPlan plan;
 using (var probe = ComputeDevice.Open(options.Device))
@@ -31,7 +32,7 @@ void Print(BenchResult r)
 Console.WriteLine($"{"pass",-38} {"shape",-34} {"time",12} {"rate",19} {"of ceiling",6} {"check",9}");
 // End to end first: on the CPU accelerator it runs on the same cores as everything else.
 var images = options.FashionMnist ? new GpuCnn.Data.FashionMnistStore(new GpuCnn.Data.DataOptions()).Load().Train : null;
-foreach (var model in options.Models)
+foreach (var model in options.Models.Where(_ => options.Batches > 1))
     Print(TrainingThroughput.Measure(device, model, options.BatchSize, options.Batches, options.Profile, images));
 if (options.Layers)
 {
@@ -41,7 +42,7 @@ if (options.Layers)
         : ComputeDevice.Open(DeviceKind.Cpu);
     Console.WriteLine($"(check: relative L2 error against {reference.Info.KindName} plan {reference.Plan.Name}, at most {PassCheck.Tolerance:E0})");
     foreach (var model in options.Models)
-        foreach (var r in new LayerBenchmarks(device, reference, ceiling, options.Seconds).Run(model, options.BatchSize)) Print(r);
+        foreach (var r in new LayerBenchmarks(device, reference, ceiling, options.Seconds, options.Layer).Run(model, options.BatchSize)) Print(r);
 }
 
 if (options.Json is { } json)
@@ -55,7 +56,7 @@ if (options.Json is { } json)
     Console.WriteLine($"\nwrote {json}");
 }
 
-sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null)
+sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null, string? Layer = null)
 {
     public static Arguments Parse(string[] args)
     {
@@ -76,6 +77,7 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, string[] Models, d
                 "--layers" => a with { Layers = bool.Parse(value) },
                 "--fashion-mnist" => a with { FashionMnist = bool.Parse(value) },
                 "--group-size" => a with { GroupSize = int.Parse(value) },
+                "--layer" => a with { Layer = value },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
         }
