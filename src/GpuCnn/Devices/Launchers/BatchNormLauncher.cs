@@ -68,8 +68,9 @@ public sealed partial class KernelLauncher
     {
         int chunks = Plan.Chunks(shape.Rows), rowChunk = Plan.ChunkLength(shape.Rows);
         long slab = (long)chunks * shape.Channels;
-        var gammaSums = chunks == 1 ? gammaGrad : Workspace(2 * slab).SubView(0, slab);
-        var betaSums = chunks == 1 ? betaGrad : Workspace(2 * slab).SubView(slab, slab);
+        var partials = chunks == 1 ? default : Workspace(2 * slab);
+        var gammaSums = chunks == 1 ? gammaGrad : partials.SubView(0, slab);
+        var betaSums = chunks == 1 ? betaGrad : partials.SubView(slab, slab);
         var groups = Plan.Split(chunks * shape.Groups);
         if (Launching(nameof(BatchNormKernels.BatchNormBackwardReduce), groups.Threads, (long)groups.Chunk * rowChunk))
             Load(ref batchNormBackwardReduce, BatchNormKernels.BatchNormBackwardReduce)
