@@ -62,6 +62,12 @@ exec 9>"$cache/pocl-root.lock"
 flock 9 # one user of the root's mounts at a time
 [ -e "$root/.gpucnn-pocl-ready" ] || build_root
 
+# Mounts left by a run that was killed outright (no trap ran): nobody else holds the lock, so
+# nothing uses them; take them down before mounting again.
+awk -v r="$root/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r | while read -r stale; do
+  umount -l "$stale" 2>/dev/null || true
+done
+
 mounted=()
 cleanup() {
   local i
