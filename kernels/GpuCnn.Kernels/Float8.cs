@@ -90,25 +90,35 @@ public static class Lanes
         if (v.X7 > best.X7) { best.X7 = v.X7; taps.X7 = tap; }
     }
 
-    /// <summary>Lane i is grad's where taps[i] == tap, else 0.</summary>
+    /// <summary>Lane i is grad's where taps[i] == tap, else 0; without a comparison, as in WherePositive.</summary>
     public static Float8 WhereTap(in Int8 taps, int tap, in Float8 grad)
     {
         Float8 r;
-        r.X0 = taps.X0 == tap ? grad.X0 : 0f; r.X1 = taps.X1 == tap ? grad.X1 : 0f;
-        r.X2 = taps.X2 == tap ? grad.X2 : 0f; r.X3 = taps.X3 == tap ? grad.X3 : 0f;
-        r.X4 = taps.X4 == tap ? grad.X4 : 0f; r.X5 = taps.X5 == tap ? grad.X5 : 0f;
-        r.X6 = taps.X6 == tap ? grad.X6 : 0f; r.X7 = taps.X7 == tap ? grad.X7 : 0f;
+        r.X0 = grad.X0 * Same(taps.X0, tap); r.X1 = grad.X1 * Same(taps.X1, tap);
+        r.X2 = grad.X2 * Same(taps.X2, tap); r.X3 = grad.X3 * Same(taps.X3, tap);
+        r.X4 = grad.X4 * Same(taps.X4, tap); r.X5 = grad.X5 * Same(taps.X5, tap);
+        r.X6 = grad.X6 * Same(taps.X6, tap); r.X7 = grad.X7 * Same(taps.X7, tap);
         return r;
     }
 
-    /// <summary>Lane i is grad's where output[i] &gt; 0, else 0: ReLU's backward pass.</summary>
+    /// <summary>1 where a == b, else 0, exactly (small ints convert to floats exactly).</summary>
+    static float Same(int a, int b) => 1f - XMath.Min(XMath.Abs((float)(a - b)), 1f);
+
+    /// <summary>
+    /// Lane i is grad's where output[i] &gt; 0, else 0: ReLU's backward pass. Written without a
+    /// comparison: ILGPU turns each `?:` into a branch, which stops PoCL from vectorising. The
+    /// mask min(max(output·float.MaxValue, 0), 1) is exactly 1 for every positive normal float and
+    /// 0 for output ≤ 0 (a ReLU output is 0 or a value of normal size).
+    /// </summary>
     public static Float8 WherePositive(in Float8 output, in Float8 grad)
     {
         Float8 r;
-        r.X0 = output.X0 > 0f ? grad.X0 : 0f; r.X1 = output.X1 > 0f ? grad.X1 : 0f;
-        r.X2 = output.X2 > 0f ? grad.X2 : 0f; r.X3 = output.X3 > 0f ? grad.X3 : 0f;
-        r.X4 = output.X4 > 0f ? grad.X4 : 0f; r.X5 = output.X5 > 0f ? grad.X5 : 0f;
-        r.X6 = output.X6 > 0f ? grad.X6 : 0f; r.X7 = output.X7 > 0f ? grad.X7 : 0f;
+        r.X0 = grad.X0 * Step(output.X0); r.X1 = grad.X1 * Step(output.X1);
+        r.X2 = grad.X2 * Step(output.X2); r.X3 = grad.X3 * Step(output.X3);
+        r.X4 = grad.X4 * Step(output.X4); r.X5 = grad.X5 * Step(output.X5);
+        r.X6 = grad.X6 * Step(output.X6); r.X7 = grad.X7 * Step(output.X7);
         return r;
     }
+
+    static float Step(float x) => XMath.Min(XMath.Max(x * float.MaxValue, 0f), 1f);
 }
