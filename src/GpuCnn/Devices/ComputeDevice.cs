@@ -39,9 +39,17 @@ public sealed class ComputeDevice : IDisposable
         return new CPUDevice(threads, 1, 1);
     }
 
-    /// <summary>Every OpenCL device is listed, also those ILGPU cannot use, so that GpuCnn can say what they lack.</summary>
-    static Context CreateContext(CPUDevice cpu) =>
-        Context.Create(builder => builder.CPU(cpu).Cuda().OpenCL(_ => true).EnableAlgorithms());
+    /// <summary>
+    /// A context with the CPU accelerator and, unless only the CPU is wanted, every CUDA and
+    /// OpenCL device: also those ILGPU cannot use, so that GpuCnn can say what they lack. A
+    /// CPU-only context does not touch the GPU drivers or PoCL at all.
+    /// </summary>
+    static Context CreateContext(CPUDevice cpu, bool cpuOnly = false) =>
+        Context.Create(builder =>
+        {
+            builder.CPU(cpu).EnableAlgorithms();
+            if (!cpuOnly) builder.Cuda().OpenCL(_ => true);
+        });
 
     /// <summary>Every device ILGPU finds on this machine.</summary>
     public static IReadOnlyList<DeviceInfo> ListDevices()
@@ -53,7 +61,7 @@ public sealed class ComputeDevice : IDisposable
     /// <summary>Opens the asked-for kind; fails with the list of devices found when it is absent.</summary>
     public static ComputeDevice Open(DeviceKind kind, LaunchPlan? planOverride = null)
     {
-        var context = CreateContext(CpuDeviceForThisMachine());
+        var context = CreateContext(CpuDeviceForThisMachine(), cpuOnly: kind == DeviceKind.Cpu);
         try
         {
             var device = Pick(context, kind);
@@ -88,7 +96,7 @@ public sealed class ComputeDevice : IDisposable
     /// </summary>
     public static ComputeDevice OpenCpu(CPUDevice cpu, LaunchPlan plan)
     {
-        var context = CreateContext(cpu);
+        var context = CreateContext(cpu, cpuOnly: true);
         var device = context.Devices.First(d => d.AcceleratorType == AcceleratorType.CPU);
         return new ComputeDevice(context, device.CreateAccelerator(context), DeviceInfo.From(device), plan);
     }

@@ -2,7 +2,12 @@ using GpuCnn.Devices;
 
 namespace GpuCnn.Tests.Devices;
 
-/// <summary>Which devices GpuCnn takes, and with which launch plan.</summary>
+/// <summary>
+/// Which devices GpuCnn takes, and with which launch plan. In the "devices" collection, so that
+/// no other test opens an OpenCL context at the same moment: once, with contexts opened from
+/// several test threads at once, PoCL's device was passed over by auto (CI, this session).
+/// </summary>
+[Collection("devices")]
 public sealed class DeviceChoiceTests
 {
     /// <summary>OpenCL devices without fp64 (many Intel and ARM GPUs) or without the generic address space (PoCL 3) are refused, naming what is missing.</summary>
