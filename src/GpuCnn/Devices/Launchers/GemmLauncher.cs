@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 
 namespace GpuCnn.Devices;
 
-/// <summary>Launchers of GemmKernels: the three GEMM plans with split-K, transpose, column sums.</summary>
+/// <summary>Launchers of GemmKernels: register-tiled (a loop per thread, or a tile per work-item), shared-memory and generic GEMMs with split-K; transpose; column sums.</summary>
 public sealed partial class KernelLauncher
 {
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int>? gemmRegisterTiled;

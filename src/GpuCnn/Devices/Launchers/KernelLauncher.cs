@@ -6,7 +6,7 @@ namespace GpuCnn.Devices;
 
 /// <summary>One kernel launch as the launcher made it, for the launch-shape test and the bench.</summary>
 /// <param name="WorkItems">Work-items launched.</param>
-/// <param name="GroupSize">Work-items per group, or 0 where ILGPU picks it (auto-grouped kernels).</param>
+/// <param name="GroupSize">Work-items per group, or 0 where ILGPU picks it (auto-grouped kernels on plans without a group size).</param>
 /// <param name="SerialLoop">The most output or reduction elements one work-item loops over.</param>
 public sealed record LaunchRecord(string Kernel, long WorkItems, int GroupSize, long SerialLoop);
 
@@ -65,10 +65,10 @@ public sealed partial class KernelLauncher : IDisposable
             .MakeGenericMethod(arguments);
     }
 
-    /// <summary>Reports a launch; false when it must not run (dry run).</summary>
+    /// <summary>Reports a launch (implicitly grouped ones with the plan's group size); false when it must not run (dry run).</summary>
     bool Launching(string kernel, long workItems, long serialLoop, int groupSize = 0)
     {
-        Observer?.Invoke(new LaunchRecord(kernel, workItems, groupSize, serialLoop));
+        Observer?.Invoke(new LaunchRecord(kernel, workItems, groupSize > 0 ? groupSize : Plan.GroupSize, serialLoop));
         return !DryRun && workItems > 0;
     }
 
