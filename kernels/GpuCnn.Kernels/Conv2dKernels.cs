@@ -158,7 +158,7 @@ public static class Conv2dKernels
     /// contiguous block of pixel tiles and steps the pixel position instead of dividing for it.
     /// Needs filters % 16 == 0 and no padding; the epilogue (bias, ReLU) is the GEMM's.
     /// </summary>
-    public static void Conv2dForwardDirect(Index1D thread, ArrayView<float> input, ArrayView<float> kernel,
+    public static void Conv2dForwardImplicit(Index1D thread, ArrayView<float> input, ArrayView<float> kernel,
         ArrayView<float> output, ArrayView<float> bias, ConvGeometry g, GemmArgs epilogue, int threadCount)
     {
         var kernel8 = kernel.Cast<Float8>();
@@ -222,14 +222,14 @@ public static class Conv2dKernels
     }
 
     /// <summary>
-    /// Weight gradient without im2col, for the same layers as Conv2dForwardDirect:
+    /// Weight gradient without im2col, for the same layers as Conv2dForwardImplicit:
     /// dW[(kh,kw,c), f] = Σ over output pixels r of x[corner(r) + offset(kh,kw,c)] · dZ[r, f].
     /// Items are (chunk, tile) pairs: 4 kernel rows × 16 filters summed over the output pixels of
     /// one chunk of rowChunk pixels, in order, into the chunk's own slab (partialStride floats
     /// apart); with more than one chunk GemmSplitKReduce adds the slabs. One chunk of all pixels
     /// writes dW directly. Results do not depend on the thread count.
     /// </summary>
-    public static void Conv2dWeightGradDirect(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
+    public static void Conv2dWeightGradImplicit(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
         ArrayView<float> kernelGrad, ConvGeometry g, int filters, int rowChunk, int partialStride, int threadCount)
     {
         var outputGrad8 = outputGrad.Cast<Float8>();

@@ -41,6 +41,30 @@ public sealed class TestDevices : IDisposable
         _ => Generic,
     };
 
+    readonly Dictionary<(string, ConvVariant), ComputeDevice?> convVariants = [];
+
+    /// <summary>The plan's device with its convolutions forced to one variant (opened once, then shared).</summary>
+    public ComputeDevice WithConv(string plan, ConvVariant conv)
+    {
+        if (conv == ConvVariant.Auto) return this[plan];
+        lock (convVariants)
+        {
+            if (!convVariants.TryGetValue((plan, conv), out var device))
+            {
+                var basePlan = this[plan].Plan with { Conv = conv };
+                device = plan switch
+                {
+                    "cpu" => ComputeDevice.Open(DeviceKind.Cpu, basePlan),
+                    "gpu" => ComputeDevice.OpenCpu(new CPUDevice(4, 4, 1), basePlan),
+                    OpenCLGpu or OpenCLCpu => OpenOpenCL(basePlan),
+                    _ => ComputeDevice.OpenCpu(new CPUDevice(2, 1, 1), basePlan),
+                };
+                convVariants[(plan, conv)] = device;
+            }
+            return RequireOpenCL(device);
+        }
+    }
+
     /// <summary>Why no OpenCL device could be opened, or null when one was.</summary>
     public static string? OpenCLAbsence { get; private set; }
 
@@ -76,6 +100,7 @@ public sealed class TestDevices : IDisposable
         Generic.Dispose();
         if (openCLGpu.IsValueCreated) openCLGpu.Value?.Dispose();
         if (openCLCpu.IsValueCreated) openCLCpu.Value?.Dispose();
+        foreach (var device in convVariants.Values) device?.Dispose();
     }
 }
 

@@ -7,10 +7,28 @@ public enum GemmVariant
 {
     /// <summary>4×16 register tiles per work-item, no barriers: the CPU accelerator's and PoCL's plan.</summary>
     RegisterTiled,
-    /// <summary>16×16 shared-memory tiles, one thread per output: the GPU plan.</summary>
+    /// <summary>Shared-memory tiles of 4T×4T, each of T×T threads a 4×4 block of outputs: the GPU plan.</summary>
+    RegisterBlocked,
+    /// <summary>T×T shared-memory tiles, one thread per output: the textbook GPU GEMM, kept as the baseline.</summary>
     SharedTiled,
     /// <summary>One plain loop per output element: any shape, slowest.</summary>
     Generic,
+}
+
+/// <summary>
+/// How a convolution layer runs. A variant that does not fit a layer falls back to im2col + GEMM
+/// for that layer (<see cref="KernelLauncher.ConvVariantFor"/>).
+/// </summary>
+public enum ConvVariant
+{
+    /// <summary>The plan's own choice per layer, measured by the bench (README, Performance).</summary>
+    Auto,
+    /// <summary>im2col, then the plan's GEMM; col2im for the input gradient. Fits every layer.</summary>
+    Im2Col,
+    /// <summary>An implicit GEMM that reads the image in place of the column matrix (forward and weight gradient): unpadded layers with filters in multiples of 16.</summary>
+    Implicit,
+    /// <summary>Winograd F(2×2, 3×3) for the forward and input-gradient passes: 3×3 stride-1 layers.</summary>
+    Winograd,
 }
 
 /// <summary>
@@ -18,7 +36,7 @@ public enum GemmVariant
 /// benchmarks build other plans to run every variant.
 /// - cpu (ILGPU's CPU accelerator): each logical thread costs microseconds to schedule, so work
 ///   goes to a few threads with large contiguous shares, and reductions run whole, in one pass.
-/// - gpu (CUDA, OpenCL GPUs): one work-item per item, 16×16 shared-memory GEMM tiles, and every
+/// - gpu (CUDA, OpenCL GPUs): one work-item per item, register-blocked GEMMs on 64×64 shared-memory tiles, and every
 ///   reduction split into chunks of <see cref="ReductionChunk"/> with a second, ordered pass.
 /// - opencl-cpu (PoCL and other OpenCL CPU devices): as gpu, but barrier-free register-tiled
 ///   GEMMs, one work-item per tile; PoCL vectorises neighbouring work-items across SIMD lanes,
@@ -27,6 +45,9 @@ public enum GemmVariant
 public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThreads, int ThreadsPerItem, int SharedTile,
     int ReductionChunk)
 {
+    /// <summary>How convolutions run; Auto: the plan's measured choice per layer.</summary>
+    public ConvVariant Conv { get; init; }
+
     /// <summary>Work-items per group of the implicitly grouped kernels; 0 lets ILGPU choose.</summary>
     public int GroupSize { get; init; }
 
@@ -37,8 +58,8 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     public static LaunchPlan ForCpu(int osThreads) =>
         new("cpu", GemmVariant.RegisterTiled, osThreads, 0, 0, 0);
 
-    /// <summary>One work-item per item, shared-memory GEMM tiles of 16×16, reductions in chunks of 1,024.</summary>
-    public static LaunchPlan ForGpu() => new("gpu", GemmVariant.SharedTiled, 0, 1, 16, 1024);
+    /// <summary>One work-item per item, register-blocked GEMMs in groups of 16×16 threads (64×64 tiles), reductions in chunks of 1,024.</summary>
+    public static LaunchPlan ForGpu() => new("gpu", GemmVariant.RegisterBlocked, 0, 1, 16, 1024);
 
     /// <summary>
     /// One work-item per item or per 4×16 register tile, in groups of 16 (PoCL runs a group's

@@ -1,3 +1,4 @@
+using GpuCnn.Devices;
 using GpuCnn.Kernels;
 using GpuCnn.Tensors;
 
@@ -11,9 +12,10 @@ public enum Padding
 }
 
 /// <summary>
-/// 2-D convolution over NHWC input with a KH×KW×Cin×Cout kernel (Keras's layout), as im2col plus
-/// GEMM; unpadded layers whose input channels are not a multiple of 8 (the first layer) use direct
-/// kernels that read the image instead. Bias and activation are fused into the GEMM's epilogue.
+/// 2-D convolution over NHWC input with a KH×KW×Cin×Cout kernel (Keras's layout), in the variant
+/// the launch plan picks for its shape (<see cref="ConvVariant"/>): im2col plus GEMM, an implicit
+/// GEMM that reads the image in place of the columns, or Winograd F(2×2, 3×3). Bias and
+/// activation are fused into the last kernel of the forward pass.
 /// </summary>
 public sealed class Conv2D(int filters, int kernelSize, Activation activation = Activation.None,
     Padding padding = Padding.Valid, int stride = 1, bool useBias = true) : Layer, IGemmLayer
@@ -27,9 +29,13 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     ConvGeometry geometry;
     int batch;
     Tensor? input;
-    bool direct;
+    ConvVariant variant;
+    bool implicitWeightGrad;
 
     public int Filters => filters;
+
+    /// <summary>How this layer runs on its device (set when it is built).</summary>
+    public ConvVariant Variant => variant;
     public override string Kind => "Conv2D";
     public override IReadOnlyList<Parameter> Parameters => bias is null ? [kernel] : [kernel, bias];
     public override string Details =>
@@ -47,14 +53,17 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         int fanIn = geometry.ColumnWidth, fanOut = kernelSize * kernelSize * filters;
         kernel = new Parameter($"{Name}/kernel", [kernelSize, kernelSize, inputShape[2], filters], Initializer.GlorotUniform, fanIn, fanOut);
         bias = useBias ? new Parameter($"{Name}/bias", [filters], Initializer.Zeros, fanIn, fanOut) : null;
-        direct = Devices.KernelLauncher.UsesDirectConvolution(geometry, filters);
+        variant = Kernels.ConvVariantFor(geometry, filters);
+        // The weight gradient needs no columns where the implicit kernel fits, so Winograd layers use it too.
+        implicitWeightGrad = variant != ConvVariant.Im2Col && KernelLauncher.ImplicitFits(geometry, filters);
         return [geometry.OutHeight, geometry.OutWidth, filters];
     }
 
     public override void Allocate()
     {
         // The column matrix: im2col's output, and the scratch of the input gradient's dCol.
-        if (!direct || NeedsInputGradient) columns = Own(Tensor.Zeros(Device, geometry.ColumnRows, geometry.ColumnWidth));
+        bool columnsUsed = variant == ConvVariant.Im2Col || !implicitWeightGrad || (NeedsInputGradient && variant != ConvVariant.Winograd);
+        if (columnsUsed) columns = Own(Tensor.Zeros(Device, geometry.ColumnRows, geometry.ColumnWidth));
         output = BatchTensor(OutputShape);
         kernelTransposed = Own(Tensor.Zeros(Device, filters, geometry.ColumnWidth));
         fused.Allocate(() => BatchTensor(OutputShape));
@@ -72,9 +81,14 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         var gemm = GemmArgs.RowMajor(g.ColumnRows, filters, g.ColumnWidth)
             .WithEpilogue(bias is not null, fused.Relu);
         var result = output.FirstRows(batch);
-        if (direct)
+        if (variant == ConvVariant.Implicit)
         {
-            Kernels.Conv2dForwardDirect(input.View, kernel.Value.View, result.View, bias?.Value.View, g, gemm);
+            Kernels.Conv2dForwardImplicit(input.View, kernel.Value.View, result.View, bias?.Value.View, g, gemm);
+            return result;
+        }
+        if (variant == ConvVariant.Winograd)
+        {
+            Kernels.Conv2dWinograd(input.View, kernel.Value.View, result.View, bias?.Value.View, g, gemm, flip: 0);
             return result;
         }
         Kernels.Im2Col(input.View, columns!.View, g);
@@ -92,23 +106,38 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     /// <summary>dL/dZ before the fused activation: dY masked where the ReLU was off.</summary>
     public Tensor ActivationGradient(Tensor outputGrad) => fused.Gradient(Kernels, output, outputGrad, batch);
 
-    /// <summary>dW = colᵀ · dZ and db = Σ rows of dZ.</summary>
+    /// <summary>dW = colᵀ · dZ (the implicit kernel, or a GEMM over the columns) and db = Σ rows of dZ.</summary>
     public void BackwardWeights(Tensor grad)
     {
         var g = GeometryFor(batch);
-        if (direct)
-            Kernels.Conv2dWeightGradDirect(input!.View, grad.View, kernel.Gradient.View, g, filters);
+        if (implicitWeightGrad)
+            Kernels.Conv2dWeightGradImplicit(input!.View, grad.View, kernel.Gradient.View, g, filters);
         else
+        {
+            // Only im2col's forward pass leaves the columns behind.
+            if (variant != ConvVariant.Im2Col) Kernels.Im2Col(input!.View, columns!.View, g);
             Kernels.Gemm(columns!.View, grad.View, kernel.Gradient.View, null,
                 GemmArgs.RowMajor(g.ColumnWidth, filters, g.ColumnRows, transposeA: true));
+        }
         if (bias is not null) Kernels.ColumnSum(grad.View, bias.Gradient.View, g.ColumnRows, filters);
     }
 
-    /// <summary>dCol = dZ · Wᵀ (into the column buffer, whose forward content BackwardWeights has used), folded back onto the input.</summary>
+    /// <summary>
+    /// dX: with Winograd, the convolution of dZ (padded by 2 - p) with the kernel turned 180°;
+    /// else dCol = dZ · Wᵀ (into the column buffer, whose forward content BackwardWeights has
+    /// used), folded back onto the input.
+    /// </summary>
     public Tensor BackwardInput(Tensor grad)
     {
         var result = (inputGrad ?? throw new InvalidOperationException($"{Name} computes no input gradient.")).FirstRows(batch);
         var g = GeometryFor(batch);
+        if (variant == ConvVariant.Winograd)
+        {
+            var transposed = new ConvGeometry(batch, g.OutHeight, g.OutWidth, filters, 3, 3, 1, 2 - g.Padding);
+            Kernels.Conv2dWinograd(grad.View, kernel.Value.View, result.View, null, transposed,
+                GemmArgs.RowMajor(transposed.ColumnRows, g.InChannels, 1), flip: 1);
+            return result;
+        }
         Kernels.Transpose(kernel.Value.View, kernelTransposed.View, g.ColumnWidth, filters);
         Kernels.Gemm(grad.View, kernelTransposed.View, columns!.View, null, GemmArgs.RowMajor(g.ColumnRows, g.ColumnWidth, filters));
         Kernels.Col2Im(columns.View, result.View, g);

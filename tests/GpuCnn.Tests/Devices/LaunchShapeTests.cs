@@ -58,7 +58,7 @@ public sealed class LaunchShapeTests
     public void NoWorkItemLoopsOverMoreThanTheLimit(string model, int batch)
     {
         var records = RecordStep(model, LaunchPlan.ForGpu(), batch);
-        Assert.Contains(records, r => r.Kernel == "GemmSharedTiled");
+        Assert.Contains(records, r => r.Kernel == "GemmRegisterBlocked");
         var starved = records.Where(r => r.SerialLoop > LaunchPlan.MaxSerialLoop)
             .Select(r => $"{r.Kernel}: {r.WorkItems} work-items, {r.SerialLoop} elements each").ToList();
         Assert.True(starved.Count == 0, "launches that loop too long per work-item:\n" + string.Join("\n", starved));
@@ -85,17 +85,20 @@ public sealed class LaunchShapeTests
         Assert.Contains(records, r => r.SerialLoop > LaunchPlan.MaxSerialLoop);
     }
 
-    /// <summary>The shared-memory GEMM's grid puts M on X: a batch whose M tiles pass 65,535 (CUDA's Y limit) still launches.</summary>
-    [Fact]
-    public void SharedTiledGemmPutsTheLongSideOnGridX()
+    /// <summary>The grouped GEMMs' grids put M on X: a batch whose M tiles pass 65,535 (CUDA's Y limit) still launches.</summary>
+    [Theory]
+    [InlineData(GemmVariant.RegisterBlocked)]
+    [InlineData(GemmVariant.SharedTiled)]
+    public void GroupedGemmsPutTheLongSideOnGridX(GemmVariant variant)
     {
-        using var device = ComputeDevice.OpenCpu(new CPUDevice(2, 1, 1), LaunchPlan.ForGpu());
+        using var device = ComputeDevice.OpenCpu(new CPUDevice(2, 1, 1), LaunchPlan.ForGpu() with { Gemm = variant });
         var records = new List<LaunchRecord>();
         device.Kernels.Observer = records.Add;
         device.Kernels.DryRun = true;
         int m = 16 * 70_000;
         device.Kernels.Gemm(default, default, default, null, GpuCnn.Kernels.GemmArgs.RowMajor(m, 16, 9));
         var launch = Assert.Single(records);
-        Assert.Equal((long)m * 16, launch.WorkItems);
+        int rowsPerGroup = variant == GemmVariant.RegisterBlocked ? 64 : 16;
+        Assert.Equal((long)m / rowsPerGroup * 256, launch.WorkItems);
     }
 }

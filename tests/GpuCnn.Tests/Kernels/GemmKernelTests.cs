@@ -1,3 +1,4 @@
+using GpuCnn.Devices;
 using GpuCnn.Kernels;
 using GpuCnn.Tensors;
 
@@ -6,31 +7,46 @@ namespace GpuCnn.Tests.Kernels;
 [Collection("devices")]
 public sealed class GemmKernelTests(TestDevices devices)
 {
-    public static TheoryData<string, int, int, int, bool, bool> Shapes()
+    /// <summary>Each plan's own GEMM, and on the GPU-shaped plans the textbook shared-memory GEMM too.</summary>
+    static IEnumerable<(string Plan, GemmVariant? Variant)> PlanVariants()
     {
-        var data = new TheoryData<string, int, int, int, bool, bool>();
-        foreach (var plan in TestDevices.Plans)
+        foreach (string plan in TestDevices.Plans)
         {
+            yield return (plan, null);
+            if (plan is "gpu" or TestDevices.OpenCLGpu) yield return (plan, GemmVariant.SharedTiled);
+        }
+    }
+
+    public static TheoryData<string, GemmVariant?, int, int, int, bool, bool> Shapes()
+    {
+        var data = new TheoryData<string, GemmVariant?, int, int, int, bool, bool>();
+        foreach (var (plan, variant) in PlanVariants())
+        {
+            void Add(int m, int n, int k, bool ta, bool tb) => data.Add(plan, variant, m, n, k, ta, tb);
             // Tiled shapes (N a multiple of 16), odd M and K, and shapes that only the generic path takes.
-            data.Add(plan, 5, 16, 3, false, false);
-            data.Add(plan, 37, 32, 19, false, false);
-            data.Add(plan, 1, 48, 7, false, false);
-            data.Add(plan, 9, 32, 130, true, false);
-            data.Add(plan, 33, 64, 10, false, true);
-            data.Add(plan, 7, 10, 13, false, false);
-            data.Add(plan, 13, 24, 5, true, true);
+            Add(5, 16, 3, false, false);
+            Add(37, 32, 19, false, false);
+            Add(1, 48, 7, false, false);
+            Add(9, 32, 130, true, false);
+            Add(33, 64, 10, false, true);
+            Add(7, 10, 13, false, false);
+            Add(13, 24, 5, true, true);
             // K longer than a reduction chunk: split-K on every GPU-shaped plan.
-            data.Add(plan, 6, 32, 1100, true, false);
-            data.Add(plan, 7, 10, 1030, false, false);
+            Add(6, 32, 1100, true, false);
+            Add(7, 10, 1030, false, false);
+            // Several 64×64 blocks of the register-blocked GEMM, with ragged edges.
+            Add(150, 80, 70, false, false);
+            Add(70, 130, 40, true, true);
         }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void GemmMatchesReference(string plan, int m, int n, int k, bool transposeA, bool transposeB)
+    public void GemmMatchesReference(string plan, GemmVariant? variant, int m, int n, int k, bool transposeA, bool transposeB)
     {
         var device = devices[plan];
+        var gemm = variant ?? device.Plan.Gemm;
         var a = TestData.Uniform(m * k, 1);
         var b = TestData.Uniform(k * n, 2);
         var bias = TestData.Uniform(n, 3);
@@ -43,10 +59,10 @@ public sealed class GemmKernelTests(TestDevices devices)
         dbias.CopyFrom(bias);
         var product = Reference.Gemm(a.ToDouble(), b.ToDouble(), m, n, k, transposeA, transposeB);
 
-        device.Kernels.Gemm(da.View, db.View, dc.View, null, GemmArgs.RowMajor(m, n, k, transposeA, transposeB));
+        device.Kernels.Gemm(gemm, da.View, db.View, dc.View, null, GemmArgs.RowMajor(m, n, k, transposeA, transposeB));
         TestData.AssertClose(dc.ToArray(), product);
 
-        device.Kernels.Gemm(da.View, db.View, dc.View, dbias.View, GemmArgs.RowMajor(m, n, k, transposeA, transposeB).WithEpilogue(true, true));
+        device.Kernels.Gemm(gemm, da.View, db.View, dc.View, dbias.View, GemmArgs.RowMajor(m, n, k, transposeA, transposeB).WithEpilogue(true, true));
         var withEpilogue = product.Select((v, i) => Math.Max(0, v + bias[i % n])).ToArray();
         TestData.AssertClose(dc.ToArray(), withEpilogue);
     }

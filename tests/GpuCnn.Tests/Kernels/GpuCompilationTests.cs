@@ -19,11 +19,12 @@ namespace GpuCnn.Tests.Kernels;
 /// </summary>
 public sealed class GpuCompilationTests
 {
-    /// <summary>Every kernel entry point: a public static method of a *Kernels class.</summary>
+    /// <summary>Every kernel entry point: a public static void method of a *Kernels class.</summary>
     public static IEnumerable<MethodInfo> AllKernels() =>
         typeof(GemmKernels).Assembly.GetTypes()
             .Where(t => t.IsClass && t.IsAbstract && t.IsSealed && t.Name.EndsWith("Kernels"))
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
+            .Where(m => m.ReturnType == typeof(void))
             .OrderBy(m => m.DeclaringType!.Name + "." + m.Name);
 
     public static TheoryData<string> KernelNames()

@@ -1,3 +1,4 @@
+using GpuCnn.Devices;
 using GpuCnn.Layers;
 
 namespace GpuCnn.Tests.Layers;
@@ -5,33 +6,46 @@ namespace GpuCnn.Tests.Layers;
 [Collection("devices")]
 public sealed class LayerGradientTests(TestDevices devices)
 {
-    public static TheoryData<string, int, int, int, int, int, int, bool> ConvCases()
+    public static TheoryData<string, ConvVariant, int, int, int, int, int, int, bool> ConvCases()
     {
-        var data = new TheoryData<string, int, int, int, int, int, int, bool>();
+        var data = new TheoryData<string, ConvVariant, int, int, int, int, int, int, bool>();
         foreach (var plan in TestDevices.Plans)
         {
-            // plan, height, width, in channels, filters, kernel, stride, same padding
-            data.Add(plan, 7, 6, 1, 16, 3, 1, false);
-            data.Add(plan, 6, 5, 8, 16, 3, 1, false);
-            data.Add(plan, 7, 7, 3, 10, 3, 2, true);
-            data.Add(plan, 5, 5, 16, 32, 3, 1, true);
-            data.Add(plan, 6, 6, 8, 16, 1, 2, false);
-            // Unpadded with input channels not a multiple of 8: the direct (im2col-free) kernels.
-            data.Add(plan, 8, 7, 3, 32, 3, 2, false);
+            // plan, variant, height, width, in channels, filters, kernel, stride, same padding; Auto: the plan's own choice.
+            void Add(ConvVariant variant, int h, int w, int cin, int filters, int kernel, int stride, bool same) =>
+                data.Add(plan, variant, h, w, cin, filters, kernel, stride, same);
+            Add(ConvVariant.Auto, 7, 6, 1, 16, 3, 1, false);
+            Add(ConvVariant.Auto, 6, 5, 8, 16, 3, 1, false);
+            Add(ConvVariant.Auto, 7, 7, 3, 10, 3, 2, true);
+            Add(ConvVariant.Auto, 5, 5, 16, 32, 3, 1, true);
+            Add(ConvVariant.Auto, 6, 6, 8, 16, 1, 2, false);
+            // Unpadded with input channels not a multiple of 8: the implicit GEMM.
+            Add(ConvVariant.Auto, 8, 7, 3, 32, 3, 2, false);
+            // Each variant forced where it fits: im2col on the first layer's shape, the implicit GEMM on 8 channels.
+            Add(ConvVariant.Im2Col, 7, 6, 1, 16, 3, 1, false);
+            Add(ConvVariant.Implicit, 6, 5, 8, 16, 3, 1, false);
+            Add(ConvVariant.Implicit, 6, 6, 8, 16, 1, 2, false);
+            // Winograd: odd outputs (ragged tiles), same and valid padding, filters that only the generic GEMM takes.
+            Add(ConvVariant.Winograd, 7, 6, 1, 16, 3, 1, false);
+            Add(ConvVariant.Winograd, 6, 5, 8, 16, 3, 1, false);
+            Add(ConvVariant.Winograd, 5, 5, 16, 32, 3, 1, true);
+            Add(ConvVariant.Winograd, 7, 7, 3, 10, 3, 1, true);
         }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(ConvCases))]
-    public void Conv2DMatchesReferenceAndFiniteDifferences(string plan, int h, int w, int cin, int filters, int kernel,
-        int stride, bool same)
+    public void Conv2DMatchesReferenceAndFiniteDifferences(string plan, ConvVariant variant, int h, int w, int cin, int filters,
+        int kernel, int stride, bool same)
     {
         const int Batch = 3;
         int pad = same ? kernel / 2 : 0;
         var layer = new Conv2D(filters, kernel, Activation.Relu, same ? Padding.Same : Padding.Valid, stride);
-        LayerCheck.Run(devices[plan], layer, [h, w, cin], Batch,
+        var device = devices.WithConv(plan, variant);
+        LayerCheck.Run(device, layer, [h, w, cin], Batch,
             (x, p) => Reference.Conv2d(x, p[0], p[1], Batch, h, w, cin, filters, kernel, stride, pad, relu: true));
+        if (variant != ConvVariant.Auto) Assert.Equal(variant, layer.Variant);
     }
 
     [Theory]

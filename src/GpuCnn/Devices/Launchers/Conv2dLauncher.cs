@@ -4,12 +4,12 @@ using ILGPU.Runtime;
 
 namespace GpuCnn.Devices;
 
-/// <summary>Launchers of Conv2dKernels: im2col and col2im, and the direct kernels of the first layer.</summary>
+/// <summary>Launchers of Conv2dKernels: im2col and col2im, the implicit-GEMM kernels, and the choice of a layer's variant.</summary>
 public sealed partial class KernelLauncher
 {
     Action<Index1D, ArrayView<float>, ArrayView<float>, ConvGeometry, WorkSplit>? im2col, col2im;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>? convForwardDirect;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int>? convWeightGradDirect;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>? convForwardImplicit;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int>? convWeightGradImplicit;
 
     public void Im2Col(ArrayView<float> input, ArrayView<float> columns, ConvGeometry g)
     {
@@ -25,24 +25,40 @@ public sealed partial class KernelLauncher
             Load(ref col2im, Conv2dKernels.Conv2dCol2Im)(split.Threads, columnGrad, inputGrad, g, split);
     }
 
-    /// <summary>Whether a convolution takes the direct kernels (no im2col): unpadded, Cin not a multiple of 8, filters of 16.</summary>
-    public static bool UsesDirectConvolution(ConvGeometry g, int filters) =>
-        g.Padding == 0 && g.InChannels % 8 != 0 && filters % GemmKernels.TileCols == 0;
+    /// <summary>Whether the implicit-GEMM kernels run a convolution: unpadded, filters in multiples of 16.</summary>
+    public static bool ImplicitFits(ConvGeometry g, int filters) => g.Padding == 0 && filters % GemmKernels.TileCols == 0;
 
-    public void Conv2dForwardDirect(ArrayView<float> input, ArrayView<float> kernel, ArrayView<float> output,
+    /// <summary>The variant that runs a convolution layer: the plan's, where it fits the layer, else im2col + GEMM.</summary>
+    public ConvVariant ConvVariantFor(ConvGeometry g, int filters) => Plan.Conv switch
+    {
+        ConvVariant.Im2Col => ConvVariant.Im2Col,
+        ConvVariant.Implicit => ImplicitFits(g, filters) ? ConvVariant.Implicit : ConvVariant.Im2Col,
+        ConvVariant.Winograd => WinogradFits(g) ? ConvVariant.Winograd : ConvVariant.Im2Col,
+        _ => AutoConvVariant(g, filters),
+    };
+
+    /// <summary>
+    /// The measured choice (README, Performance: the convolution variants): the implicit GEMM
+    /// where the input channels are too few for im2col's eight-float copies (the first layer),
+    /// im2col + GEMM elsewhere.
+    /// </summary>
+    static ConvVariant AutoConvVariant(ConvGeometry g, int filters) =>
+        ImplicitFits(g, filters) && !g.Vectorized ? ConvVariant.Implicit : ConvVariant.Im2Col;
+
+    public void Conv2dForwardImplicit(ArrayView<float> input, ArrayView<float> kernel, ArrayView<float> output,
         ArrayView<float>? bias, ConvGeometry g, GemmArgs epilogue)
     {
         // Threads own blocks of pixel tiles (each covering every filter).
         int tiles = (g.ColumnRows + GemmKernels.TileRows - 1) / GemmKernels.TileRows;
         int threads = Plan.RegisterTileThreads(tiles);
         long serial = Ceiling(tiles, threads) * (epilogue.N / GemmKernels.TileCols) * g.ColumnWidth;
-        if (Launching(nameof(Conv2dKernels.Conv2dForwardDirect), threads, serial))
-            Load(ref convForwardDirect, Conv2dKernels.Conv2dForwardDirect)
+        if (Launching(nameof(Conv2dKernels.Conv2dForwardImplicit), threads, serial))
+            Load(ref convForwardImplicit, Conv2dKernels.Conv2dForwardImplicit)
                 (threads, input, kernel, output, bias ?? noBias.View, g, epilogue, threads);
     }
 
     /// <summary>The weight gradient over every output pixel: in one pass on the CPU plan, else in chunks of pixels added by GemmSplitKReduce.</summary>
-    public void Conv2dWeightGradDirect(ArrayView<float> input, ArrayView<float> outputGrad, ArrayView<float> kernelGrad,
+    public void Conv2dWeightGradImplicit(ArrayView<float> input, ArrayView<float> outputGrad, ArrayView<float> kernelGrad,
         ConvGeometry g, int filters)
     {
         int chunks = Plan.Chunks(g.ColumnRows), rowChunk = Plan.ChunkLength(g.ColumnRows);
@@ -50,8 +66,8 @@ public sealed partial class KernelLauncher
         var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
         int tiles = (g.ColumnWidth + GemmKernels.TileRows - 1) / GemmKernels.TileRows * (filters / GemmKernels.TileCols);
         int threads = Plan.RegisterTileThreads(tiles * chunks);
-        if (Launching(nameof(Conv2dKernels.Conv2dWeightGradDirect), threads, Ceiling(tiles * chunks, threads) * rowChunk))
-            Load(ref convWeightGradDirect, Conv2dKernels.Conv2dWeightGradDirect)
+        if (Launching(nameof(Conv2dKernels.Conv2dWeightGradImplicit), threads, Ceiling(tiles * chunks, threads) * rowChunk))
+            Load(ref convWeightGradImplicit, Conv2dKernels.Conv2dWeightGradImplicit)
                 (threads, input, outputGrad, target, g, filters, rowChunk, sum.PartialStride, threads);
         if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
     }

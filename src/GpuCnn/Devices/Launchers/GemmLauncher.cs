@@ -4,14 +4,14 @@ using ILGPU.Runtime;
 
 namespace GpuCnn.Devices;
 
-/// <summary>Launchers of GemmKernels: register-tiled (a loop per thread, or a tile per work-item), shared-memory and generic GEMMs with split-K; transpose; column sums.</summary>
+/// <summary>Launchers of GemmKernels: register-tiled (a loop per thread, or a tile per work-item), register-blocked and shared-memory (groups with barriers) and generic GEMMs with split-K; transpose; column sums.</summary>
 public sealed partial class KernelLauncher
 {
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int>? gemmRegisterTiled;
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>? gemmRegisterTilePerItem, gemmGenericPerItem;
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, WorkSplit>? gemmGeneric;
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, WorkSplit>? gemmSplitKReduce;
-    Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int>? gemmSharedTiled;
+    Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int>? gemmSharedTiled, gemmRegisterBlocked;
     Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, WorkSplit>? transpose;
     Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, WorkSplit>? columnSum;
 
@@ -44,6 +44,18 @@ public sealed partial class KernelLauncher
         ArrayView<float> bias, GemmArgs g)
     {
         long kLength = g.Splits == 1 ? g.K : g.KChunk;
+        if (variant == GemmVariant.RegisterBlocked && Plan.SharedTile > 0)
+        {
+            // Groups of T×T threads, each a 4×4 block of outputs; all partial products in one launch, on grid Z.
+            int t = Plan.SharedTile, block = GemmKernels.BlockPerThread * t;
+            var grid = new Index3D((g.M + block - 1) / block, (g.N + block - 1) / block, g.Splits);
+            var config = new KernelConfig(grid, new Index3D(t, t, 1),
+                SharedMemoryConfig.RequestDynamic<float>(GemmKernels.RegisterBlockedSharedFloats(t)));
+            if (Launching(nameof(GemmKernels.GemmRegisterBlocked), grid.Size * t * t,
+                    kLength * GemmKernels.BlockPerThread * GemmKernels.BlockPerThread / t, t * t))
+                LoadGrouped(ref gemmRegisterBlocked, GemmKernels.GemmRegisterBlocked)(config, a, b, c, bias, g, t);
+            return;
+        }
         if (variant == GemmVariant.SharedTiled && Plan.SharedTile > 0)
         {
             // All partial products in one launch, on grid Z.

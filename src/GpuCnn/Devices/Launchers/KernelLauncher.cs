@@ -20,7 +20,7 @@ public sealed partial class KernelLauncher : IDisposable
 {
     readonly Accelerator accelerator;
     readonly MemoryBuffer1D<float, Stride1D.Dense> noBias;
-    MemoryBuffer1D<float, Stride1D.Dense>? workspace;
+    readonly MemoryBuffer1D<float, Stride1D.Dense>?[] workspaces = new MemoryBuffer1D<float, Stride1D.Dense>?[Enum.GetValues<Scratch>().Length];
 
     public LaunchPlan Plan { get; }
 
@@ -40,7 +40,7 @@ public sealed partial class KernelLauncher : IDisposable
     public void Dispose()
     {
         noBias.Dispose();
-        workspace?.Dispose();
+        foreach (var buffer in workspaces) buffer?.Dispose();
     }
 
     /// <summary>
@@ -72,13 +72,17 @@ public sealed partial class KernelLauncher : IDisposable
         return !DryRun && workItems > 0;
     }
 
+    /// <summary>What a workspace holds: each user has its own, so a split GEMM inside a Winograd convolution keeps its inputs.</summary>
+    enum Scratch { Reduction, WinogradFilter, WinogradInput, WinogradProduct }
+
     /// <summary>
-    /// Scratch memory for the partial results of split reductions. It grows on first need (the
-    /// first training step) and is then reused, so no batch after the first allocates; one
-    /// operation at a time uses it, in stream order.
+    /// Scratch memory: the partial results of split reductions, and the transforms of Winograd
+    /// convolutions. Each grows on first need (the first training step) and is then reused, so
+    /// no batch after the first allocates; one operation at a time uses it, in stream order.
     /// </summary>
-    ArrayView<float> Workspace(long floats)
+    ArrayView<float> Workspace(long floats, Scratch use = Scratch.Reduction)
     {
+        ref var workspace = ref workspaces[(int)use];
         if (workspace is null || workspace.Length < floats)
         {
             accelerator.Synchronize(); // queued kernels may still read the old buffer
