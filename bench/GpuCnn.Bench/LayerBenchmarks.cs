@@ -47,7 +47,7 @@ public sealed class LayerBenchmarks(ComputeDevice device, ComputeDevice referenc
             outputGrad.CopyFrom(gradValues);
             referenceOutputGrad.CopyFrom(gradValues);
             string shape = $"{ShapeOf(layerInput)} -> {ShapeOf(y)}";
-            string name = $"{modelName} {layer.Name}";
+            string name = $"{modelName} {layer.Name}" + (layer is Conv2D conv ? $" [{conv.Variant.ToString().ToLowerInvariant()}]" : "");
             double forwardError = PassCheck.Compare($"{name} forward", [("output", y, ry)]);
             if (layer is IGemmLayer gemm && referenceLayer is IGemmLayer referenceGemm)
             {

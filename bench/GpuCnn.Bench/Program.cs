@@ -4,19 +4,22 @@ using GpuCnn.Devices;
 using GpuCnn.Models;
 
 // Usage: dotnet run -c Release --project bench/GpuCnn.Bench -- [--device cpu|cuda|opencl|auto]
-//        [--gemm register|shared|generic] [--models seed,...] [--seconds S] [--batches N] [--json FILE]
+//        [--gemm register|blocked|shared|generic] [--conv auto|im2col|implicit|winograd] [--models seed,...] [--seconds S] [--batches N] [--json FILE]
 //        [--profile true] (time per kernel of one training step) [--layers false] (end to end only)
 //        [--fashion-mnist true] (end to end on the cached Fashion-MNIST training images, not random ones)
 //        [--group-size N] (work-items per group of the implicitly grouped kernels; 0: ILGPU's choice)
-//        [--layer "seed conv2d_1"] (the workbench: only that layer's passes, checked then timed; --batches 0 skips end to end)
+//        [--kernel "seed conv2d_1"] (the workbench: only that layer's passes, checked then timed; --batches 0 skips end to end)
+//        [--variant V] (with --kernel: a --gemm or --conv value, whichever names it)
 var options = Arguments.Parse(args);
 LaunchPlan plan;
 using (var probe = ComputeDevice.Open(options.Device))
     plan = probe.Plan;
-if (options.Gemm is { } gemm) plan = plan with { Gemm = gemm, SharedTile = gemm == GemmVariant.SharedTiled ? Math.Max(plan.SharedTile, 4) : plan.SharedTile };
+if (options.Gemm is { } gemm)
+    plan = plan with { Gemm = gemm, SharedTile = gemm is GemmVariant.SharedTiled or GemmVariant.RegisterBlocked ? Math.Max(plan.SharedTile, 4) : plan.SharedTile };
+if (options.Conv is { } conv) plan = plan with { Conv = conv };
 if (options.GroupSize is { } groupSize) plan = plan with { GroupSize = groupSize };
 using var device = ComputeDevice.Open(options.Device, plan);
-Console.WriteLine($"Device: {device.Info}; launch plan {device.Plan.Name}, GEMM {device.Plan.Gemm}, groups of {(device.Plan.GroupSize > 0 ? device.Plan.GroupSize : "ILGPU's choice")}; {Environment.ProcessorCount} cores");
+Console.WriteLine($"Device: {device.Info}; launch plan {device.Plan.Name}, GEMM {device.Plan.Gemm}, convolutions {device.Plan.Conv}, groups of {(device.Plan.GroupSize > 0 ? device.Plan.GroupSize : "ILGPU's choice")}; {Environment.ProcessorCount} cores");
 var ceiling = Ceilings.For(device, options.Seconds);
 Console.WriteLine($"Ceiling: {ceiling.Gflops:F2} GFLOP/s, {ceiling.GBytesPerSecond:F2} GB/s ({ceiling.Source})");
 Console.WriteLine();
@@ -56,18 +59,22 @@ if (options.Json is { } json)
     Console.WriteLine($"\nwrote {json}");
 }
 
-sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null, string? Layer = null)
+sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null, string? Layer = null)
 {
     public static Arguments Parse(string[] args)
     {
-        var a = new Arguments(DeviceKind.Cpu, null, [.. ModelZoo.Names], 1.0, 20, 128, null);
+        var a = new Arguments(DeviceKind.Cpu, null, null, [.. ModelZoo.Names], 1.0, 20, 128, null);
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             string value = args[i + 1];
             a = args[i] switch
             {
                 "--device" => a with { Device = Enum.Parse<DeviceKind>(value, ignoreCase: true) },
-                "--gemm" => a with { Gemm = value switch { "register" => GemmVariant.RegisterTiled, "shared" => GemmVariant.SharedTiled, _ => GemmVariant.Generic } },
+                "--gemm" => a with { Gemm = GemmNamed(value) ?? throw Unknown(args[i], value) },
+                "--conv" => a with { Conv = ConvNamed(value) ?? throw Unknown(args[i], value) },
+                "--variant" => GemmNamed(value) is { } gemm ? a with { Gemm = gemm }
+                    : ConvNamed(value) is { } conv ? a with { Conv = conv } : throw Unknown(args[i], value),
+                "--kernel" => a with { Layer = value },
                 "--models" => a with { Models = value.Split(',') },
                 "--seconds" => a with { Seconds = double.Parse(value) },
                 "--batches" => a with { Batches = int.Parse(value) },
@@ -84,4 +91,18 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, string[] Models, d
         foreach (var m in a.Models) ModelZoo.Create(m);
         return a;
     }
+
+    static GemmVariant? GemmNamed(string name) => name switch
+    {
+        "register" => GemmVariant.RegisterTiled,
+        "blocked" => GemmVariant.RegisterBlocked,
+        "shared" => GemmVariant.SharedTiled,
+        "generic" => GemmVariant.Generic,
+        _ => null,
+    };
+
+    static ConvVariant? ConvNamed(string name) => Enum.TryParse<ConvVariant>(name, ignoreCase: true, out var v) ? v : null;
+
+    static ArgumentException Unknown(string option, string value) =>
+        new($"{option} {value}: not a variant (GEMM: register, blocked, shared, generic; convolution: auto, im2col, implicit, winograd)");
 }

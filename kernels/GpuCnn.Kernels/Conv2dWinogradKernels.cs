@@ -73,24 +73,29 @@ public static class Conv2dWinogradKernels
         ConvGeometry g, WorkSplit split)
     {
         int end = split.End(thread);
-        int c = g.InChannels, tiles = Tiles(g);
-        int stride = tiles * c;
-        for (int item = split.Start(thread); item < end; item++)
-        {
-            int tile = item / c, channel = item % c;
-            var at = new PixelIndex(tile, TileRows(g), TileColumns(g));
-            int y0 = 2 * at.Y - g.Padding, x0 = 2 * at.X - g.Padding;
-            int image = at.Image * g.InHeight;
-            // Rows of Bᵀ d: t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3 (d_i: row i of the tile).
-            InputRows(input, g, image, y0, x0, channel,
-                out float d00, out float d01, out float d02, out float d03, out float d10, out float d11, out float d12, out float d13,
-                out float d20, out float d21, out float d22, out float d23, out float d30, out float d31, out float d32, out float d33);
-            int target = tile * c + channel;
-            InputRow(transformed, target, stride, 0, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
-            InputRow(transformed, target, stride, 1, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
-            InputRow(transformed, target, stride, 2, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
-            InputRow(transformed, target, stride, 3, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
-        }
+        for (int item = split.Start(thread); item < end; item++) InputTile(item, input, transformed, g);
+    }
+
+    /// <summary>The same, one item per work-item with no loop around it (GPU-shaped plans: PoCL vectorises only work-items whose control flow is the same).</summary>
+    public static void Conv2dWinogradInputPerItem(Index1D item, ArrayView<float> input, ArrayView<float> transformed,
+        ConvGeometry g) => InputTile(item, input, transformed, g);
+
+    static void InputTile(int item, ArrayView<float> input, ArrayView<float> transformed, ConvGeometry g)
+    {
+        int c = g.InChannels;
+        int stride = Tiles(g) * c;
+        int tile = item / c, channel = item % c;
+        var at = new PixelIndex(tile, TileRows(g), TileColumns(g));
+        int y0 = 2 * at.Y - g.Padding, x0 = 2 * at.X - g.Padding;
+        int image = at.Image * g.InHeight;
+        // Rows of Bᵀ d: t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3 (d_i: row i of the tile).
+        InputRows(input, g, image, y0, x0, channel,
+            out float d00, out float d01, out float d02, out float d03, out float d10, out float d11, out float d12, out float d13,
+            out float d20, out float d21, out float d22, out float d23, out float d30, out float d31, out float d32, out float d33);
+        InputRow(transformed, item, stride, 0, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
+        InputRow(transformed, item, stride, 1, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
+        InputRow(transformed, item, stride, 2, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
+        InputRow(transformed, item, stride, 3, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
     }
 
     static void InputRows(ArrayView<float> input, ConvGeometry g, int image, int y0, int x0, int channel,
@@ -149,29 +154,36 @@ public static class Conv2dWinogradKernels
         ArrayView<float> bias, ConvGeometry g, GemmArgs epilogue, WorkSplit split)
     {
         int end = split.End(thread);
-        int filters = epilogue.N, tiles = Tiles(g);
-        int stride = tiles * filters;
-        for (int item = split.Start(thread); item < end; item++)
+        for (int item = split.Start(thread); item < end; item++) OutputTile(item, product, output, bias, g, epilogue);
+    }
+
+    /// <summary>The same, one item per work-item with no loop around it (GPU-shaped plans).</summary>
+    public static void Conv2dWinogradOutputPerItem(Index1D item, ArrayView<float> product, ArrayView<float> output,
+        ArrayView<float> bias, ConvGeometry g, GemmArgs epilogue) => OutputTile(item, product, output, bias, g, epilogue);
+
+    static void OutputTile(int item, ArrayView<float> product, ArrayView<float> output, ArrayView<float> bias,
+        ConvGeometry g, GemmArgs epilogue)
+    {
+        int filters = epilogue.N;
+        int stride = Tiles(g) * filters;
+        int tile = item / filters, f = item % filters;
+        ProductRow(product, item, stride, 0, out float m00, out float m01, out float m02, out float m03);
+        ProductRow(product, item, stride, 1, out float m10, out float m11, out float m12, out float m13);
+        ProductRow(product, item, stride, 2, out float m20, out float m21, out float m22, out float m23);
+        ProductRow(product, item, stride, 3, out float m30, out float m31, out float m32, out float m33);
+        // Rows of Aᵀ m: s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 (m_r: row r of the 4×4 product); then the same on columns.
+        float s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23;
+        float s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33;
+        var at = new PixelIndex(tile, TileRows(g), TileColumns(g));
+        int oy = 2 * at.Y, ox = 2 * at.X;
+        int pixel = (at.Image * g.OutHeight + oy) * g.OutWidth + ox;
+        output[pixel * filters + f] = GemmKernels.Epilogue(s00 + s01 + s02, bias, epilogue, f);
+        if (ox + 1 < g.OutWidth) output[(pixel + 1) * filters + f] = GemmKernels.Epilogue(s01 - s02 - s03, bias, epilogue, f);
+        if (oy + 1 < g.OutHeight)
         {
-            int tile = item / filters, f = item % filters;
-            ProductRow(product, item, stride, 0, out float m00, out float m01, out float m02, out float m03);
-            ProductRow(product, item, stride, 1, out float m10, out float m11, out float m12, out float m13);
-            ProductRow(product, item, stride, 2, out float m20, out float m21, out float m22, out float m23);
-            ProductRow(product, item, stride, 3, out float m30, out float m31, out float m32, out float m33);
-            // Rows of Aᵀ m: s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 (m_r: row r of the 4×4 product); then the same on columns.
-            float s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23;
-            float s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33;
-            var at = new PixelIndex(tile, TileRows(g), TileColumns(g));
-            int oy = 2 * at.Y, ox = 2 * at.X;
-            int pixel = (at.Image * g.OutHeight + oy) * g.OutWidth + ox;
-            output[pixel * filters + f] = GemmKernels.Epilogue(s00 + s01 + s02, bias, epilogue, f);
-            if (ox + 1 < g.OutWidth) output[(pixel + 1) * filters + f] = GemmKernels.Epilogue(s01 - s02 - s03, bias, epilogue, f);
-            if (oy + 1 < g.OutHeight)
-            {
-                int below = pixel + g.OutWidth;
-                output[below * filters + f] = GemmKernels.Epilogue(s10 + s11 + s12, bias, epilogue, f);
-                if (ox + 1 < g.OutWidth) output[(below + 1) * filters + f] = GemmKernels.Epilogue(s11 - s12 - s13, bias, epilogue, f);
-            }
+            int below = pixel + g.OutWidth;
+            output[below * filters + f] = GemmKernels.Epilogue(s10 + s11 + s12, bias, epilogue, f);
+            if (ox + 1 < g.OutWidth) output[(below + 1) * filters + f] = GemmKernels.Epilogue(s11 - s12 - s13, bias, epilogue, f);
         }
     }
 }

@@ -9,7 +9,9 @@ public sealed partial class KernelLauncher
 {
     Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, WorkSplit>? winogradFilter;
     Action<Index1D, ArrayView<float>, ArrayView<float>, ConvGeometry, WorkSplit>? winogradInput;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ConvGeometry>? winogradInputPerItem;
     Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, WorkSplit>? winogradOutput;
+    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs>? winogradOutputPerItem;
 
     /// <summary>Whether Winograd F(2×2, 3×3) runs a convolution's forward and input-gradient passes: 3×3, stride 1, padding 0-2.</summary>
     public static bool WinogradFits(ConvGeometry g) =>
@@ -33,17 +35,28 @@ public sealed partial class KernelLauncher
         if (Launching(nameof(Conv2dWinogradKernels.Conv2dWinogradFilter), split.Threads, split.Chunk))
             Load(ref winogradFilter, Conv2dWinogradKernels.Conv2dWinogradFilter)
                 (split.Threads, kernel, transformedKernel, flip == 0 ? g.InChannels : filters, flip == 0 ? filters : g.InChannels, flip, split);
-        split = Plan.Split((int)inputStride);
-        if (Launching(nameof(Conv2dWinogradKernels.Conv2dWinogradInput), split.Threads, split.Chunk))
-            Load(ref winogradInput, Conv2dWinogradKernels.Conv2dWinogradInput)(split.Threads, input, transformedInput, g, split);
+        if (Plan.IsCpu)
+        {
+            split = Plan.Split((int)inputStride);
+            if (Launching(nameof(Conv2dWinogradKernels.Conv2dWinogradInput), split.Threads, split.Chunk))
+                Load(ref winogradInput, Conv2dWinogradKernels.Conv2dWinogradInput)(split.Threads, input, transformedInput, g, split);
+        }
+        else if (Launching(nameof(Conv2dWinogradKernels.Conv2dWinogradInputPerItem), inputStride, 1))
+            Load(ref winogradInputPerItem, Conv2dWinogradKernels.Conv2dWinogradInputPerItem)((int)inputStride, input, transformedInput, g);
         // M_e = V_e · U_e: tiles × Cin times Cin × filters, for each of the 16 elements of a tile.
         var perElement = GemmArgs.RowMajor(tiles, filters, g.InChannels);
         for (int e = 0; e < 16; e++)
             Gemm(transformedInput.SubView(e * inputStride, inputStride), transformedKernel.SubView(e * pairs, pairs),
                 product.SubView(e * productStride, productStride), null, perElement);
-        split = Plan.Split((int)productStride);
-        if (Launching(nameof(Conv2dWinogradKernels.Conv2dWinogradOutput), split.Threads, split.Chunk))
-            Load(ref winogradOutput, Conv2dWinogradKernels.Conv2dWinogradOutput)
-                (split.Threads, product, output, bias ?? noBias.View, g, epilogue, split);
+        if (Plan.IsCpu)
+        {
+            split = Plan.Split((int)productStride);
+            if (Launching(nameof(Conv2dWinogradKernels.Conv2dWinogradOutput), split.Threads, split.Chunk))
+                Load(ref winogradOutput, Conv2dWinogradKernels.Conv2dWinogradOutput)
+                    (split.Threads, product, output, bias ?? noBias.View, g, epilogue, split);
+        }
+        else if (Launching(nameof(Conv2dWinogradKernels.Conv2dWinogradOutputPerItem), productStride, 1))
+            Load(ref winogradOutputPerItem, Conv2dWinogradKernels.Conv2dWinogradOutputPerItem)
+                ((int)productStride, product, output, bias ?? noBias.View, g, epilogue);
     }
 }
