@@ -66,9 +66,12 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// work-items in SIMD lanes; 16 floats fill an AVX-512 register, and small groups spread even
     /// a 288-tile launch over the cores: +30 % on the seed step against ILGPU's own choice, in
     /// alternating runs of `bench --group-size`). Reductions in chunks of 4,096: two cores need
-    /// little parallelism, and each chunk of a split GEMM is a launch of its own.
+    /// little parallelism, and each chunk of a split GEMM is a launch of its own. Convolutions
+    /// take the implicit GEMM wherever it fits: the seed step ran 10-16 % faster than with
+    /// im2col in two alternating rounds of bench/variants.sh (docs/results/conv-variants-opencl.txt).
     /// </summary>
-    public static LaunchPlan ForOpenCLCpu() => new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, MaxSerialLoop) { GroupSize = 16 };
+    public static LaunchPlan ForOpenCLCpu() =>
+        new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, MaxSerialLoop) { GroupSize = 16, Conv = ConvVariant.Implicit };
 
     public bool IsCpu => ThreadsPerItem == 0;
 
