@@ -106,7 +106,7 @@ public sealed class ComputeDevice : IDisposable
     {
         CPUAccelerator cpu => LaunchPlan.ForCpu(cpu.NumThreads),
         _ when IsOpenCLCpu(device) => LaunchPlan.ForOpenCLCpu(),
-        _ => LaunchPlan.ForGpu(),
+        _ => LaunchPlan.ForGpu(accelerator.MaxNumThreadsPerGroup, accelerator.MaxSharedMemoryPerGroup),
     };
 
     /// <summary>The name of the plan <see cref="PlanFor"/> gives the device.</summary>

@@ -58,8 +58,17 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     public static LaunchPlan ForCpu(int osThreads) =>
         new("cpu", GemmVariant.RegisterTiled, osThreads, 0, 0, 0);
 
-    /// <summary>One work-item per item, register-blocked GEMMs in groups of 16×16 threads (64×64 tiles), reductions in chunks of 1,024.</summary>
-    public static LaunchPlan ForGpu() => new("gpu", GemmVariant.RegisterBlocked, 0, 1, 16, 1024);
+    /// <summary>
+    /// One work-item per item, register-blocked GEMMs in groups of T×T threads (4T×4T tiles),
+    /// reductions in chunks of 1,024. T is 16 where the device takes 256-thread groups and the
+    /// 8.4 KB of shared memory they stage, else the largest power of two that fits (at least 4).
+    /// </summary>
+    public static LaunchPlan ForGpu(int maxGroupSize = 1024, long sharedBytesPerGroup = 48 * 1024)
+    {
+        int t = 16;
+        while (t > 4 && (t * t > maxGroupSize || GemmKernels.RegisterBlockedSharedFloats(t) * sizeof(float) > sharedBytesPerGroup)) t /= 2;
+        return new("gpu", GemmVariant.RegisterBlocked, 0, 1, t, 1024);
+    }
 
     /// <summary>
     /// One work-item per item or per 4×16 register tile, in groups of 16 (PoCL runs a group's

@@ -101,4 +101,18 @@ public sealed class LaunchShapeTests
         int rowsPerGroup = variant == GemmVariant.RegisterBlocked ? 64 : 16;
         Assert.Equal((long)m / rowsPerGroup * 256, launch.WorkItems);
     }
+
+    /// <summary>The GPU plan's register-blocked tiles shrink to what the device's groups and shared memory take.</summary>
+    [Theory]
+    [InlineData(1024, 48 * 1024, 16)]
+    [InlineData(128, 48 * 1024, 8)]
+    [InlineData(1024, 4096, 8)]
+    [InlineData(16, 48 * 1024, 4)]
+    public void GpuPlanTilesFitTheDevice(int maxGroupSize, long sharedBytes, int expectedThreadsPerSide)
+    {
+        var plan = LaunchPlan.ForGpu(maxGroupSize, sharedBytes);
+        Assert.Equal(expectedThreadsPerSide, plan.SharedTile);
+        Assert.True(plan.SharedTile * plan.SharedTile <= maxGroupSize);
+        Assert.True(GpuCnn.Kernels.GemmKernels.RegisterBlockedSharedFloats(plan.SharedTile) * 4 <= sharedBytes);
+    }
 }
