@@ -19,7 +19,9 @@ public static class DataKernels
 {
     /// <summary>
     /// Builds a mini-batch on the device: image order[OrderOffset + b] of the uint8 data set, scaled
-    /// to [0,1], optionally shifted (zero fill) and flipped with CounterRng(seed, b), and its label.
+    /// to [0,1], optionally shifted by (dy, dx) with zero fill, then mirrored, as drawn from
+    /// bits = CounterRng.Hash(seed, OrderOffset + b): dy = bits mod (2s+1) - s, dx = bits / (2s+1)
+    /// mod (2s+1) - s for a maximum shift s, a flip when the top bit is set; and its label.
     /// Items are images of the batch.
     /// </summary>
     public static void GatherBatch(Index1D thread, ArrayView<byte> images, ArrayView<byte> labels,

@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 
 namespace GpuCnn.Kernels;
 
@@ -15,11 +16,22 @@ public static class DropoutKernels
     public static void DropoutBackward(Index1D thread, ArrayView<float> outputGrad, ArrayView<float> inputGrad,
         float rate, uint seed, WorkSplit split) => ApplyMask(thread, outputGrad, inputGrad, rate, seed, split);
 
+    /// <summary>
+    /// Keeps element i when CounterRng.Uniform(seed, i) ≥ rate, i.e. when the hash's top 24 bits
+    /// k satisfy k ≥ ⌈rate·2²⁴⌉ (exact: both sides are k/2²⁴ and rate scaled by a power of two).
+    /// The choice is a bit mask, not a branch: PoCL vectorises only branch-free work-items, and
+    /// the `?:` this replaces ran at 1.7 GB/s there. Dropped elements are +0, as before.
+    /// </summary>
     static void ApplyMask(Index1D thread, ArrayView<float> source, ArrayView<float> target, float rate, uint seed, WorkSplit split)
     {
         int end = split.End(thread);
         float scale = 1f / (1f - rate);
+        int threshold = (int)XMath.Ceiling(rate * 16777216f);
         for (int i = split.Start(thread); i < end; i++)
-            target[i] = CounterRng.Uniform(seed, (uint)i) >= rate ? source[i] * scale : 0f;
+        {
+            int k = (int)(CounterRng.Hash(seed, (uint)i) >> 8);
+            uint keep = (uint)~((k - threshold) >> 31); // all ones when k >= threshold, else 0
+            target[i] = Interop.IntAsFloat(Interop.FloatAsInt(source[i] * scale) & keep);
+        }
     }
 }

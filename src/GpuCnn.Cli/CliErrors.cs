@@ -17,7 +17,8 @@ public static class CliErrors
             return action();
         }
         catch (Exception e) when (e is DataFileException or DeviceUnavailableException or DeviceOutOfMemoryException
-                                      or TrainingDivergedException or ArgumentException or Persistence.CheckpointException)
+                                      or TrainingDivergedException or ArgumentException or Persistence.CheckpointException
+                                      or Persistence.FileWriteException)
         {
             Console.Out.Flush();
             Console.Error.WriteLine($"error: {e.Message}");

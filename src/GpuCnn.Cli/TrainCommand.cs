@@ -81,9 +81,10 @@ public static class TrainCommand
             if (parse.GetValue(resume) is { } from)
             {
                 var header = Checkpoint.Load(Path.Combine(from, RunFiles.Checkpoint)).Header;
-                if (header.History.Count >= header.Options.Epochs)
+                // Training may be complete while the final phase (test evaluation, model, reports) is not: then only that runs.
+                if (Trainer.IsTrainingComplete(header.History, header.Options) && RunFolder.IsFinished(from))
                 {
-                    Console.WriteLine($"{from} already finished its {header.Options.Epochs} epochs; nothing to resume.");
+                    Console.WriteLine($"{from} already finished after {header.History.Count} epochs; nothing to resume.");
                     return 0;
                 }
                 var folder = RunFolder.Open(from, header.Command, header.History);

@@ -15,6 +15,9 @@ public static class IdxFile
 {
     const int UnsignedByteType = 0x08;
 
+    /// <summary>Four times the largest Fashion-MNIST file (47 MB of training images).</summary>
+    const long MaxDecompressedBytes = 200L << 20;
+
     public static IdxArray Read(string path)
     {
         if (!File.Exists(path)) throw new DataFileException(path, "file not found");
@@ -38,10 +41,17 @@ public static class IdxFile
         {
             using var gzip = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
             using var output = new MemoryStream();
-            gzip.CopyTo(output);
+            // Copied in blocks with a ceiling, so corrupt data that inflates without end stops with an error, not out of memory.
+            var block = new byte[1 << 16];
+            for (int read; (read = gzip.Read(block)) > 0;)
+            {
+                output.Write(block, 0, read);
+                if (output.Length > MaxDecompressedBytes)
+                    throw new DataFileException(path, $"gzip data inflates past {MaxDecompressedBytes >> 20} MiB; not an IDX file of this data set");
+            }
             // GZipStream returns what it could decode from a cut-off file without complaint; the
             // trailer's last word (uncompressed length mod 2³²) tells a complete file from a cut one.
-            uint declared = BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(raw.Length - 4));
+            uint declared = raw.Length < 18 ? 0 : BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(raw.Length - 4));
             if (raw.Length < 18 || declared != (uint)output.Length)
                 throw new DataFileException(path,
                     $"corrupt or truncated gzip data (decompressed {output.Length} bytes, the gzip trailer says {declared})");

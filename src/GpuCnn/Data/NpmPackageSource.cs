@@ -1,3 +1,4 @@
+using GpuCnn.Randomness;
 using System.Diagnostics;
 using System.Formats.Tar;
 using System.IO.Compression;
@@ -126,7 +127,7 @@ public static class NpmPackageSource
             for (int i = first; i < first + perClass; i++)
                 items.Add((classes[label][i], (byte)label));
         var order = Enumerable.Range(0, items.Count).ToArray();
-        new Random(InterleaveSeed).Shuffle(order);
+        new SeededRandom(InterleaveSeed).Shuffle(order);
         var pixels = new byte[items.Count * Pixels];
         var labels = new byte[items.Count];
         for (int i = 0; i < order.Length; i++)

@@ -1,3 +1,4 @@
+using GpuCnn.Randomness;
 using GpuCnn.Tensors;
 
 namespace GpuCnn.Layers;
@@ -40,7 +41,7 @@ public sealed class Parameter(string name, int[] shape, Initializer initializer,
     }
 
     /// <summary>Initial values, drawn from <paramref name="random"/> (seeded by the model).</summary>
-    public float[] InitialValues(Random random)
+    public float[] InitialValues(SeededRandom random)
     {
         var values = new float[Length];
         switch (Initializer)

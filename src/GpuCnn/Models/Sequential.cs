@@ -1,3 +1,4 @@
+using GpuCnn.Randomness;
 using GpuCnn.Devices;
 using GpuCnn.Layers;
 using GpuCnn.Tensors;
@@ -87,7 +88,7 @@ public sealed class Sequential : IDisposable
         gradientBuffer = Tensor.Zeros(Device, SlotsLength(trainable));
         stateBuffer = Tensor.Zeros(Device, SlotsLength(tracked));
         // Initial values are drawn layer by layer in declaration order, so a seed means the same weights everywhere.
-        var random = new Random(seed);
+        var random = new SeededRandom(seed);
         var initial = new float[parameterBuffer.Length];
         var state = new float[stateBuffer.Length];
         int trainableOffset = 0, trackedOffset = 0;

@@ -20,9 +20,32 @@ public static class AtomicFile
             }
             File.Move(temporary, path, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             TryDelete(temporary);
+            if (e is IOException or UnauthorizedAccessException) throw new FileWriteException(path, e);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The same for a writer that takes a path (a plot library's SavePng): it writes the temporary
+    /// file, which is then renamed over the target.
+    /// </summary>
+    public static void Write(string path, Action<string> writeTo)
+    {
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        string temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp{Path.GetExtension(path)}");
+        try
+        {
+            Directory.CreateDirectory(directory);
+            writeTo(temporary);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e)
+        {
+            TryDelete(temporary);
+            if (e is IOException or UnauthorizedAccessException) throw new FileWriteException(path, e);
             throw;
         }
     }

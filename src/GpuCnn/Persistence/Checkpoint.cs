@@ -81,6 +81,9 @@ public static class Checkpoint
         if (!expected.AsSpan().SequenceEqual(content.AsSpan(content.Length - 32)))
             throw new CheckpointException(path, "checkpoint is truncated or corrupt (checksum mismatch)");
         int headerLength = BinaryPrimitives.ReadInt32LittleEndian(content.AsSpan(12));
+        int end = content.Length - 32;
+        if (headerLength < 0 || headerLength > end - 16)
+            throw new CheckpointException(path, $"checkpoint header length {headerLength} does not fit the file");
         HeaderWithArrays parsed;
         try
         {
@@ -91,16 +94,27 @@ public static class Checkpoint
         {
             throw new CheckpointException(path, $"checkpoint header is unreadable ({e.Message})", e);
         }
+        if (parsed.Header is not { Model: not null, InputShape: not null, Options: not null, Optimizer: not null, History: not null, Command: not null }
+            || parsed.Arrays is null || parsed.Arrays.Any(a => a?.Name is null || a.Shape is null) || parsed.Header.History.Any(m => m is null))
+            throw new CheckpointException(path, "checkpoint header lacks part of its model description or its array list");
+        if (parsed.Arrays.Select(a => a.Name).Distinct().Count() != parsed.Arrays.Count)
+            throw new CheckpointException(path, "checkpoint names an array twice");
         int offset = 16 + headerLength;
         var arrays = new List<NamedArray>();
         foreach (var entry in parsed.Arrays)
         {
-            int length = entry.Shape.Aggregate(1, (a, b) => a * b);
-            if (offset + 4L * length > content.Length - 32)
+            // A shape's size is checked against the bytes left before anything is allocated.
+            long length = 1;
+            foreach (int dimension in entry.Shape)
+            {
+                if (dimension < 0) throw new CheckpointException(path, $"array {entry.Name} has a negative dimension ({dimension})");
+                length = Math.Min(length * dimension, int.MaxValue);
+            }
+            if (offset + 4L * length > end)
                 throw new CheckpointException(path, $"array {entry.Name} runs past the end of the file");
-            var values = new float[length];
-            for (int i = 0; i < length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(content.AsSpan(offset + 4 * i));
-            offset += 4 * length;
+            var values = new float[(int)length];
+            for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(content.AsSpan(offset + 4 * i));
+            offset += 4 * values.Length;
             arrays.Add(new NamedArray(entry.Name, entry.Shape, values));
         }
         return (parsed.Header, arrays);

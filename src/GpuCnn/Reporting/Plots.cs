@@ -1,3 +1,4 @@
+using GpuCnn.Persistence;
 using GpuCnn.Training;
 using ScottPlot;
 
@@ -15,7 +16,7 @@ public static class Plots
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
         Curves(multiplot.GetPlot(0), epochs, history.Select(m => m.Accuracy), history.Select(m => m.ValAccuracy), "Accuracy", title);
         Curves(multiplot.GetPlot(1), epochs, history.Select(m => m.Loss), history.Select(m => m.ValLoss), "Loss", title);
-        SaveAtomically(path, file => multiplot.SavePng(file, 1200, 450));
+        AtomicFile.Write(path, file => multiplot.SavePng(file, 1200, 450));
     }
 
     static void Curves(Plot plot, double[] epochs, IEnumerable<double> train, IEnumerable<double> validation, string what, string title)
@@ -54,7 +55,7 @@ public static class Plots
             plot.YLabel(what);
             plot.ShowLegend(Alignment.MiddleRight);
         }
-        SaveAtomically(path, file => multiplot.SavePng(file, 1200, 450));
+        AtomicFile.Write(path, file => multiplot.SavePng(file, 1200, 450));
     }
 
     /// <summary>A heatmap of counts, true class down, predicted class across, each cell labelled.</summary>
@@ -88,13 +89,6 @@ public static class Plots
         plot.Title(title);
         plot.XLabel("Predicted class");
         plot.YLabel("True class");
-        SaveAtomically(path, file => plot.SavePng(file, 900, 800));
-    }
-
-    static void SaveAtomically(string path, Action<string> save)
-    {
-        string temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.tmp.png");
-        save(temporary);
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.Write(path, file => plot.SavePng(file, 900, 800));
     }
 }

@@ -86,7 +86,10 @@ public sealed class RunFolder : ITrainingObserver
             new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
     }
 
-    /// <summary>Writes the final model and the test reports.</summary>
+    /// <summary>Whether a run's final phase is complete: test_results.json is the last file it writes.</summary>
+    public static bool IsFinished(string folder) => System.IO.File.Exists(System.IO.Path.Combine(folder, RunFiles.TestResults));
+
+    /// <summary>Writes the final model and the test reports; test_results.json last, as the mark that the run is finished.</summary>
     public ClassificationMetrics Finish(Evaluation test)
     {
         TrainingState.Save(File(RunFiles.Model), model!, optimizer!, options!, history, command);

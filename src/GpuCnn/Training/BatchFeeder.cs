@@ -1,3 +1,4 @@
+using GpuCnn.Randomness;
 using GpuCnn.Data;
 using GpuCnn.Devices;
 using GpuCnn.Kernels;
@@ -48,7 +49,7 @@ public sealed class BatchFeeder : IDisposable
     public void Shuffle(int seed)
     {
         var shuffled = (int[])subset.Clone();
-        new Random(seed).Shuffle(shuffled);
+        new SeededRandom(seed).Shuffle(shuffled);
         order.View.SubView(0, shuffled.Length).CopyFromCPU(shuffled);
     }
 

@@ -23,9 +23,13 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
         return this;
     }
 
-    /// <summary>Trains from epoch <c>History.Count</c> up to options.Epochs (or an early stop).</summary>
+    /// <summary>
+    /// Trains from epoch <c>History.Count</c> up to options.Epochs (or an early stop). A resumed
+    /// history that is already complete, or already met the early-stopping rule, trains nothing.
+    /// </summary>
     public void Run()
     {
+        if (IsComplete) return;
         for (int epoch = History.Count; epoch < options.Epochs; epoch++)
         {
             var metrics = RunEpoch(epoch);
@@ -36,6 +40,13 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
     }
 
     public bool StoppedEarly => History.Count < options.Epochs && ShouldStopEarly();
+
+    /// <summary>Whether no epoch is left to train: all of them ran, or early stopping ended the run.</summary>
+    public bool IsComplete => IsTrainingComplete(History, options);
+
+    /// <summary>The same for a checkpoint's history and options.</summary>
+    public static bool IsTrainingComplete(IReadOnlyList<EpochMetrics> history, TrainingOptions options) =>
+        history.Count >= options.Epochs || options.EarlyStoppingPatience is { } patience && NoImprovementFor(history, patience);
 
     bool ShouldStopEarly() => options.EarlyStoppingPatience is { } patience && NoImprovementFor(History, patience);
 

@@ -48,7 +48,8 @@ public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, 
         {
             var header = TrainingState.Restore(resumeFrom, model, optimizer);
             trainer.History.AddRange(header.History);
-            output.WriteLine($"Resumed from {resumeFrom} after epoch {header.History.Count}.");
+            output.WriteLine($"Resumed from {resumeFrom} after epoch {header.History.Count}." +
+                             (trainer.IsComplete ? " Training is complete; writing the test evaluation, model and reports." : ""));
         }
         folder.Start(model, optimizer, options);
         trainer.Observe(new ConsoleProgress(output, options.Epochs, liveProgress)).Observe(folder);

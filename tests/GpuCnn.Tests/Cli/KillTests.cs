@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GpuCnn.Persistence;
+using GpuCnn.Reporting;
 
 namespace GpuCnn.Tests.Cli;
 
@@ -42,6 +43,53 @@ public sealed class KillTests
         last.WaitForExit();
         Assert.True(Checkpoint.Load(checkpoint).Header.History.Count > before, "the resumed run did not add an epoch");
     }
+
+    /// <summary>
+    /// Killed after its last checkpoint (during the test evaluation or the final writes), a run
+    /// used to be left without its model and reports, and `--resume` said it had finished. Now
+    /// `--resume` completes it, and the run then holds the same test results, report and final
+    /// weights as one that was never interrupted.
+    /// </summary>
+    [Fact]
+    public void KilledAfterItsLastCheckpointTheRunIsFinishedByResume()
+    {
+        string data = SyntheticData.WriteFolder(96, 32);
+        string[] Train(string folder) => ["train", "--data-dir", data, "--epochs", "2", "--batch-size", "32", "--run-dir", folder];
+        string reference = Path.Combine(SyntheticData.TempFolder(), "reference");
+        Assert.Equal(0, CliRunner.Run(Train(reference)).ExitCode);
+        var random = new Random(2);
+        int finalPhaseKills = 0;
+        for (int attempt = 0; attempt < 6 && finalPhaseKills < 2; attempt++)
+        {
+            string run = Path.Combine(SyntheticData.TempFolder(), "run");
+            string checkpoint = Path.Combine(run, RunFiles.Checkpoint);
+            using (var process = Start(Train(run)))
+            {
+                var clock = Stopwatch.StartNew();
+                while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2) && EpochsIn(checkpoint) < 2) Thread.Sleep(5);
+                Thread.Sleep(random.Next(0, 300));
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                    process.WaitForExit();
+                    if (!RunFolder.IsFinished(run)) finalPhaseKills++;
+                }
+            }
+            var resumed = CliRunner.Run("train", "--resume", run);
+            Assert.True(resumed.ExitCode == 0, resumed.Error);
+            Assert.True(RunFolder.IsFinished(run));
+            foreach (var file in new[] { RunFiles.TestResults, RunFiles.Report })
+                Assert.Equal(File.ReadAllText(Path.Combine(reference, file)), File.ReadAllText(Path.Combine(run, file)));
+            Assert.Equal(Weights(Path.Combine(reference, RunFiles.Model)), Weights(Path.Combine(run, RunFiles.Model)));
+            // Asked again, it has nothing left to do.
+            Messages.Says(CliRunner.Run("train", "--resume", run).Output, "already finished after 2 epochs");
+        }
+        Assert.True(finalPhaseKills >= 1, "no kill landed between the last checkpoint and the end of the run");
+    }
+
+    static int EpochsIn(string checkpoint) => File.Exists(checkpoint) ? Checkpoint.Load(checkpoint).Header.History.Count : 0;
+
+    static float[] Weights(string modelFile) => [.. Checkpoint.Load(modelFile).Arrays.SelectMany(a => a.Values)];
 
     static Process Start(string[] args)
     {

@@ -167,14 +167,50 @@ public sealed class ElementwiseKernelTests(TestDevices devices)
         feeder.Labels.SubView(0, 3).CopyToCPU(gathered);
         Assert.Equal(new[] { 1, 4, 7 }, gathered);
 
-        // Shifted and flipped images hold the same pixels moved: every output pixel is 0 or a source pixel.
-        var augmented = feeder.Gather(0, new Augmentation(2, true), 99).ToArray();
-        Assert.NotEqual(x, augmented);
-        for (int b = 0; b < 3; b++)
+    }
+
+    /// <summary>
+    /// Shift and flip, pixel for pixel: each augmented image equals its source moved by (dy, dx)
+    /// with zero fill, then mirrored when the draw says so, where the draw is the documented one,
+    /// CounterRng.Hash(seed, position in the order): dy = bits mod 5 - 2, dx = bits / 5 mod 5 - 2,
+    /// flip = the top bit. The reference moves whole rows and columns of a 2-D array, not the
+    /// kernel's index arithmetic. Over 256 images every shift and both flips occur.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
+    public void GatherBatchShiftsAndFlipsExactlyAsDrawn(string plan)
+    {
+        const int Images = 256, Side = 28, MaxShift = 2;
+        const uint Seed = 99;
+        var device = devices[plan];
+        var random = new Random(5);
+        var pixels = new byte[Images * Side * Side];
+        random.NextBytes(pixels);
+        var order = Enumerable.Range(0, Images).Reverse().ToArray();
+        using var data = new DeviceDataset(device, new ImageSet(pixels, new byte[Images], Side, Side));
+        using var feeder = new BatchFeeder(device, data, order, Images);
+        var augmented = feeder.Gather(0, new Augmentation(MaxShift, true), Seed).ToArray();
+        var shifts = new HashSet<(int, int)>();
+        var flips = new HashSet<bool>();
+        for (int b = 0; b < Images; b++)
         {
-            int image = new[] { 2, 0, 1 }[b];
-            var source = pixels.Skip(image * 784).Take(784).Select(v => v * (1f / 255f)).ToHashSet();
-            Assert.All(augmented.Skip(b * 784).Take(784), v => Assert.True(v == 0 || source.Contains(v)));
+            uint bits = CounterRng.Hash(Seed, (uint)b);
+            int dy = (int)(bits % 5) - MaxShift, dx = (int)(bits / 5 % 5) - MaxShift;
+            bool flip = bits >> 31 != 0;
+            shifts.Add((dy, dx));
+            flips.Add(flip);
+            // Moved by (dy, dx) with zero fill, then mirrored.
+            var shifted = new float[Side, Side];
+            for (int y = 0; y < Side; y++)
+                for (int x = 0; x < Side; x++)
+                    if (y - dy is >= 0 and < Side && x - dx is >= 0 and < Side)
+                        shifted[y, x] = pixels[(order[b] * Side + y - dy) * Side + x - dx] * (1f / 255f);
+            var expected = new float[Side * Side];
+            for (int y = 0; y < Side; y++)
+                for (int x = 0; x < Side; x++) expected[y * Side + x] = shifted[y, flip ? Side - 1 - x : x];
+            Assert.Equal(expected, augmented.Skip(b * Side * Side).Take(Side * Side).ToArray());
         }
+        Assert.Equal(25, shifts.Count);
+        Assert.Equal(2, flips.Count);
     }
 }

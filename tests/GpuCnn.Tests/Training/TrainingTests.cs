@@ -176,4 +176,24 @@ public sealed class TrainingTests(TestDevices devices)
         Assert.Single(header.History);
         Assert.True(double.IsFinite(header.History[0].Loss));
     }
+
+    /// <summary>A resumed history that already met early stopping trains no further epoch (it used to train one more).</summary>
+    [Fact]
+    public void AResumedEarlyStoppedRunTrainsNoFurtherEpoch()
+    {
+        var device = devices.Cpu;
+        var options = new TrainingOptions { Epochs = 10, BatchSize = 32, EarlyStoppingPatience = 1 };
+        using var data = new DeviceDataset(device, SyntheticData.Images(64, 5));
+        using var model = ModelZoo.Create("seed").Build(device, options.BatchSize, options.Seed);
+        using var optimizer = Optimizer.Create("adam", device, model.ParameterBuffer, model.GradientBuffer, options.LearningRate);
+        using var loss = new SoftmaxCrossEntropy(device, options.BatchSize, ModelZoo.Classes);
+        using var train = new BatchFeeder(device, data, Enumerable.Range(0, 64).ToArray(), options.BatchSize);
+        var trainer = new Trainer(model, optimizer, loss, train, null, options);
+        // Validation loss rose in epoch 2: with patience 1 the run ended there.
+        trainer.History.AddRange([new EpochMetrics(1, 0.9, 0.6, 0.5, 0.8, 1, 1, 1e-3), new EpochMetrics(2, 0.8, 0.7, 0.6, 0.8, 1, 1, 1e-3)]);
+        trainer.Run();
+        Assert.Equal(2, trainer.History.Count);
+        Assert.Equal(0, optimizer.Steps);
+        Assert.True(trainer.StoppedEarly);
+    }
 }
