@@ -42,9 +42,12 @@ public static class DataKernels
             }
             uint bits = CounterRng.Hash(args.Seed, (uint)(args.OrderOffset + b));
             int span = 2 * args.MaxShift + 1;
-            int dy = (int)(bits % (uint)span) - args.MaxShift;
-            int dx = (int)(bits / (uint)span % (uint)span) - args.MaxShift;
-            bool flip = args.Flip != 0 && (bits >> 31) != 0;
+            // Through a zero-extended long: on OpenCL the uint arithmetic on values of 2³¹ and more
+            // gave other shifts and flips than on the CPU (found by the exact augmentation test).
+            long word = bits;
+            int dy = (int)(word % span) - args.MaxShift;
+            int dx = (int)(word / span % span) - args.MaxShift;
+            bool flip = ((int)(word >> 31) & args.Flip) != 0;
             for (int y = 0; y < args.Height; y++)
                 for (int x = 0; x < args.Width; x++)
                 {

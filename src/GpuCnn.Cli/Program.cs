@@ -7,6 +7,7 @@ root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(SummaryCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 return root.Parse(args).Invoke();

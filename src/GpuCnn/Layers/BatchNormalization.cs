@@ -15,6 +15,7 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
     Tensor? inputGrad, input;
     int channels;
 
+    public float Epsilon => epsilon;
     public override string Kind => "BatchNormalization";
     public override IReadOnlyList<Parameter> Parameters => [gamma, beta, movingMean, movingVariance];
 

@@ -33,6 +33,10 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     bool implicitWeightGrad;
 
     public int Filters => filters;
+    public int KernelSize => kernelSize;
+    public int Stride => stride;
+    public Padding PaddingMode => padding;
+    public Activation ActivationKind => activation;
 
     /// <summary>How this layer runs on its device (set when it is built).</summary>
     public ConvVariant Variant => variant;

@@ -13,6 +13,7 @@ public sealed class Dense(int units, Activation activation = Activation.None) : 
     int inputs;
 
     public int Units => units;
+    public Activation ActivationKind => activation;
     public override string Kind => "Dense";
     public override IReadOnlyList<Parameter> Parameters => [kernel, bias];
     public override string Details => activation == Activation.Relu ? "relu" : "";

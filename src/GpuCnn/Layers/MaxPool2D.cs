@@ -13,6 +13,7 @@ public sealed class MaxPool2D(int size = 2) : Layer
     int batch;
 
     public override string Kind => "MaxPooling2D";
+    public int Size => size;
     public override string Details => $"{size}x{size}";
 
     protected override int[] Configure(int[] inputShape)

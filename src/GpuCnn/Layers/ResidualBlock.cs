@@ -20,6 +20,12 @@ public sealed class ResidualBlock(int filters, int stride = 1) : Layer
                                       (stride > 1 ? $", stride {stride}" : "");
     public bool HasProjection => shortcut.Length > 0;
 
+    /// <summary>conv_a, bn_a, relu_a, conv_b, bn_b.</summary>
+    public IReadOnlyList<Layer> MainPath => main;
+
+    /// <summary>Empty (the identity), or the projection's convolution and batch norm.</summary>
+    public IReadOnlyList<Layer> Shortcut => shortcut;
+
     protected override int[] Configure(int[] inputShape)
     {
         main =

@@ -1,0 +1,86 @@
+using GpuCnn.Data;
+using GpuCnn.Export;
+using GpuCnn.Layers;
+using GpuCnn.Models;
+using GpuCnn.Tensors;
+using Microsoft.ML.OnnxRuntime;
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+
+namespace GpuCnn.Tests.Export;
+
+/// <summary>
+/// The exported ONNX file, run by ONNX Runtime, gives GpuCnn's own logits on 512 test images
+/// (Fashion-MNIST's, where the data cache holds them, as in CI; else synthetic images) within
+/// 1e-4, and the same predicted class for every image.
+/// </summary>
+[Collection("devices")]
+public sealed class OnnxExportTests(TestDevices devices)
+{
+    const int Images = 512, Batch = 128;
+
+    [Theory]
+    [InlineData("seed")]
+    [InlineData("seed-bn")]
+    [InlineData("resnet")]
+    public void OnnxRuntimeGivesGpuCnnsLogits(string name)
+    {
+        var device = devices.Cpu;
+        using var model = ModelZoo.Create(name).Build(device, Batch, 42);
+        Perturb(model);
+        var pixels = TestImages();
+        string file = Path.Combine(SyntheticData.TempFolder(), name + ".onnx");
+        OnnxExport.Save(model, file);
+
+        var expected = new float[Images * ModelZoo.Classes];
+        using var input = Tensor.Zeros(device, Batch, 28, 28, 1);
+        for (int b = 0; b < Images / Batch; b++)
+        {
+            input.CopyFrom(pixels.AsSpan(b * Batch * 784, Batch * 784).ToArray());
+            model.Forward(input, PassContext.Inference).ToArray().CopyTo(expected, b * Batch * ModelZoo.Classes);
+        }
+
+        using var session = new InferenceSession(file);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor(pixels, [Images, 28, 28, 1]))]);
+        var actual = results.Single(r => r.Name == "logits").AsEnumerable<float>().ToArray();
+
+        Assert.Equal(expected.Length, actual.Length);
+        double worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+        Assert.True(worst <= 1e-4, $"{name}: ONNX Runtime's logits differ from GpuCnn's by up to {worst:E2}");
+        for (int i = 0; i < Images; i++)
+            Assert.Equal(ArgMax(expected, i), ArgMax(actual, i));
+    }
+
+    /// <summary>Batch norm's γ, β and moving statistics away from their initial 1, 0, 0 and 1, so the inference form is really checked.</summary>
+    static void Perturb(Sequential model)
+    {
+        var random = new Random(3);
+        float[] Values(int n, double low, double high) => [.. Enumerable.Range(0, n).Select(_ => (float)(low + random.NextDouble() * (high - low)))];
+        foreach (var bn in Flatten(model.Layers).OfType<BatchNormalization>())
+        {
+            var p = bn.Parameters;
+            int c = p[0].Length;
+            p[0].Value.CopyFrom(Values(c, 0.5, 1.5));
+            p[1].Value.CopyFrom(Values(c, -0.2, 0.2));
+            p[2].Value.CopyFrom(Values(c, -0.3, 0.3));
+            p[3].Value.CopyFrom(Values(c, 0.05, 0.5));
+        }
+    }
+
+    static IEnumerable<Layer> Flatten(IEnumerable<Layer> layers) =>
+        layers.SelectMany(l => l is ResidualBlock block ? Flatten(block.MainPath.Concat(block.Shortcut)) : [l]);
+
+    static float[] TestImages()
+    {
+        var store = new FashionMnistStore(new DataOptions());
+        var images = store.IsCached ? store.Load().Test.Take(Images) : SyntheticData.Images(Images, 5);
+        return [.. images.Pixels.Take(Images * 784).Select(v => v / 255f)];
+    }
+
+    static int ArgMax(float[] logits, int row)
+    {
+        int best = 0;
+        for (int j = 1; j < ModelZoo.Classes; j++)
+            if (logits[row * ModelZoo.Classes + j] > logits[row * ModelZoo.Classes + best]) best = j;
+        return best;
+    }
+}
