@@ -50,6 +50,24 @@ public sealed class OnnxExportTests(TestDevices devices)
             Assert.Equal(ArgMax(expected, i), ArgMax(actual, i));
     }
 
+    /// <summary>`gpucnn export RUN --onnx FILE` on a trained run writes a file ONNX Runtime loads and runs; a bad path is one line.</summary>
+    [Fact]
+    public void TheExportCommandWritesAFileOnnxRuntimeRuns()
+    {
+        string data = SyntheticData.WriteFolder(96, 32);
+        string run = Path.Combine(SyntheticData.TempFolder(), "run"), file = Path.Combine(SyntheticData.TempFolder(), "seed.onnx");
+        Assert.Equal(0, Cli.CliRunner.Run("train", "--data-dir", data, "--epochs", "1", "--batch-size", "32", "--run-dir", run).ExitCode);
+        var r = Cli.CliRunner.Run("export", run, "--onnx", file);
+        Assert.True(r.ExitCode == 0, r.Error);
+        Messages.Says(r.Output, "model 'seed', ONNX opset 17");
+        using var session = new InferenceSession(file);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor(new float[3 * 784], [3, 28, 28, 1]))]);
+        Assert.Equal(30, results.Single().AsEnumerable<float>().Count());
+        var missing = Cli.CliRunner.Run("export", Path.Combine(run, "nothing.gpucnn"), "--onnx", file);
+        Assert.Equal(2, missing.ExitCode);
+        Messages.Says(missing.Error, "nothing.gpucnn: file not found");
+    }
+
     /// <summary>Batch norm's γ, β and moving statistics away from their initial 1, 0, 0 and 1, so the inference form is really checked.</summary>
     static void Perturb(Sequential model)
     {
