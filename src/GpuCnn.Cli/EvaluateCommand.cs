@@ -1,3 +1,4 @@
+using GpuCnn.Persistence;
 using System.CommandLine;
 using GpuCnn.Data;
 using GpuCnn.Devices;

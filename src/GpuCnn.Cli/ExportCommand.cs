@@ -1,3 +1,4 @@
+using GpuCnn.Persistence;
 using System.CommandLine;
 using GpuCnn.Devices;
 using GpuCnn.Export;

@@ -1,3 +1,4 @@
+using GpuCnn.Persistence;
 using System.CommandLine;
 using System.Text.Json;
 using GpuCnn.Data;

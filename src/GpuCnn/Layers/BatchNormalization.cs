@@ -16,6 +16,8 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
     int channels;
 
     public float Epsilon => epsilon;
+
+    protected override IEnumerable<(string, System.Text.Json.Nodes.JsonNode?)> Options() => [("momentum", momentum), ("epsilon", epsilon)];
     public override string Kind => "BatchNormalization";
     public override IReadOnlyList<Parameter> Parameters => [gamma, beta, movingMean, movingVariance];
 

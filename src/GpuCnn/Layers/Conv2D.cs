@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GpuCnn.Devices;
 using GpuCnn.Kernels;
 using GpuCnn.Tensors;
@@ -37,6 +38,12 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     public int Stride => stride;
     public Padding PaddingMode => padding;
     public Activation ActivationKind => activation;
+
+    protected override IEnumerable<(string, JsonNode?)> Options() =>
+    [
+        ("filters", filters), ("kernel_size", kernelSize), ("activation", LayerConfig.Name(activation)),
+        ("padding", LayerConfig.Name(padding)), ("stride", stride), ("use_bias", useBias),
+    ];
 
     /// <summary>How this layer runs on its device (set when it is built).</summary>
     public ConvVariant Variant => variant;

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GpuCnn.Kernels;
 using GpuCnn.Tensors;
 
@@ -14,6 +15,8 @@ public sealed class Dense(int units, Activation activation = Activation.None) : 
 
     public int Units => units;
     public Activation ActivationKind => activation;
+
+    protected override IEnumerable<(string, JsonNode?)> Options() => [("units", units), ("activation", LayerConfig.Name(activation))];
     public override string Kind => "Dense";
     public override IReadOnlyList<Parameter> Parameters => [kernel, bias];
     public override string Details => activation == Activation.Relu ? "relu" : "";

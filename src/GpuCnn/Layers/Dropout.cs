@@ -12,6 +12,8 @@ public sealed class Dropout(float rate) : Layer
     uint layerSeed;
 
     public float Rate => rate;
+
+    protected override IEnumerable<(string, System.Text.Json.Nodes.JsonNode?)> Options() => [("rate", rate)];
     public override string Kind => "Dropout";
     public override string Details => $"rate {rate}";
 

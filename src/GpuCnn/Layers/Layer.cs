@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GpuCnn.Devices;
 using GpuCnn.Tensors;
 
@@ -27,6 +28,20 @@ public abstract class Layer : IDisposable
 
     public abstract string Kind { get; }
     public virtual IReadOnlyList<Parameter> Parameters => [];
+
+    /// <summary>
+    /// The layer's configuration, as Keras's get_config: its kind, its name and its options, enough
+    /// for <see cref="LayerConfig.Create"/> to build the same layer again. Model files store it.
+    /// </summary>
+    public JsonObject Config()
+    {
+        var config = new JsonObject { ["kind"] = Kind, ["name"] = Name };
+        foreach (var (option, value) in Options()) config[option] = value;
+        return config;
+    }
+
+    /// <summary>The constructor's options, by the names <see cref="LayerConfig.Create"/> reads.</summary>
+    protected virtual IEnumerable<(string Option, JsonNode? Value)> Options() => [];
 
     protected ComputeDevice Device { get; private set; } = null!;
     protected KernelLauncher Kernels => Device.Kernels;

@@ -14,6 +14,8 @@ public sealed class MaxPool2D(int size = 2) : Layer
 
     public override string Kind => "MaxPooling2D";
     public int Size => size;
+
+    protected override IEnumerable<(string, System.Text.Json.Nodes.JsonNode?)> Options() => [("size", size)];
     public override string Details => $"{size}x{size}";
 
     protected override int[] Configure(int[] inputShape)

@@ -20,6 +20,8 @@ public sealed class ResidualBlock(int filters, int stride = 1) : Layer
                                       (stride > 1 ? $", stride {stride}" : "");
     public bool HasProjection => shortcut.Length > 0;
 
+    protected override IEnumerable<(string, System.Text.Json.Nodes.JsonNode?)> Options() => [("filters", filters), ("stride", stride)];
+
     /// <summary>conv_a, bn_a, relu_a, conv_b, bn_b.</summary>
     public IReadOnlyList<Layer> MainPath => main;
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GpuCnn.Randomness;
 using GpuCnn.Devices;
 using GpuCnn.Layers;
@@ -27,6 +28,30 @@ public sealed class Sequential : IDisposable
         Name = name;
         InputShape = inputShape;
         this.layers = layers.ToList();
+    }
+
+    /// <summary>The whole architecture: name, input shape and every layer's config. Model files store it (format version 2).</summary>
+    public JsonObject Architecture() => new()
+    {
+        ["name"] = Name,
+        ["input_shape"] = new JsonArray([.. InputShape.Select(d => (JsonNode?)d)]),
+        ["layers"] = new JsonArray([.. layers.Select(l => (JsonNode?)l.Config())]),
+    };
+
+    /// <summary>An unbuilt model from an <see cref="Architecture"/>; ArgumentException names what it cannot read.</summary>
+    public static Sequential FromArchitecture(JsonObject architecture)
+    {
+        try
+        {
+            string name = architecture["name"]!.GetValue<string>();
+            int[] inputShape = [.. architecture["input_shape"]!.AsArray().Select(d => d!.GetValue<int>())];
+            var layers = architecture["layers"]!.AsArray().Select(l => LayerConfig.Create(l!.AsObject())).ToList();
+            return new Sequential(name, inputShape, layers);
+        }
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
+        {
+            throw new ArgumentException($"the model's architecture is incomplete or malformed ({e.Message})");
+        }
     }
 
     public IEnumerable<Parameter> AllParameters => layers.SelectMany(l => l.Parameters);

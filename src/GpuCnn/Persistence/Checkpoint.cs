@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using GpuCnn.Models;
 using GpuCnn.Training;
 
@@ -19,15 +20,18 @@ public sealed record CheckpointHeader(
     string Optimizer,
     long OptimizerSteps,
     List<EpochMetrics> History,
-    string Command);
+    string Command,
+    JsonObject? Architecture = null);
 
 /// <summary>
-/// The checkpoint and model file format (.gpucnn), version 1, little-endian:
+/// The checkpoint and model file format (.gpucnn), version 2, little-endian:
 /// <code>
 ///   8 bytes   magic "GPUCNNCK"
-///   int32     format version (1)
+///   int32     format version (2; version 1 files still load)
 ///   int32     header length H, then H bytes of UTF-8 JSON: CheckpointHeader plus an "arrays"
-///             list of {name, shape} in payload order
+///             list of {name, shape} in payload order. Version 2 adds the model's whole
+///             architecture (Sequential.Architecture), so any model of GpuCnn's layers loads
+///             without a zoo name; version 1 models are zoo models, built by their name.
 ///   float32[] every array's values, back to back
 ///   32 bytes  SHA-256 of everything above (detects truncation and corruption)
 /// </code>
@@ -36,14 +40,21 @@ public sealed record CheckpointHeader(
 /// </summary>
 public static class Checkpoint
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
+
+    /// <summary>The oldest version this GpuCnn still reads (zoo models, without an architecture).</summary>
+    public const int OldestReadableVersion = 1;
     static readonly byte[] Magic = "GPUCNNCK"u8.ToArray();
     static readonly JsonSerializerOptions Json = new() { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     sealed record HeaderWithArrays(CheckpointHeader Header, List<ArrayEntry> Arrays);
     sealed record ArrayEntry(string Name, int[] Shape);
 
-    public static void Save(string path, CheckpointHeader header, IReadOnlyList<NamedArray> arrays)
+    public static void Save(string path, CheckpointHeader header, IReadOnlyList<NamedArray> arrays) =>
+        Save(path, header, arrays, FormatVersion);
+
+    /// <summary>Writes a file of a given format version (the tests write version 1 files with it).</summary>
+    internal static void Save(string path, CheckpointHeader header, IReadOnlyList<NamedArray> arrays, int version)
     {
         var headerBytes = JsonSerializer.SerializeToUtf8Bytes(
             new HeaderWithArrays(header, arrays.Select(a => new ArrayEntry(a.Name, a.Shape)).ToList()), Json);
@@ -51,7 +62,7 @@ public static class Checkpoint
         var content = new byte[Magic.Length + 8 + headerBytes.Length + 4L * floats + 32];
         var span = content.AsSpan();
         Magic.CopyTo(span);
-        BinaryPrimitives.WriteInt32LittleEndian(span[8..], FormatVersion);
+        BinaryPrimitives.WriteInt32LittleEndian(span[8..], version);
         BinaryPrimitives.WriteInt32LittleEndian(span[12..], headerBytes.Length);
         headerBytes.CopyTo(span[16..]);
         int offset = 16 + headerBytes.Length;
@@ -75,8 +86,9 @@ public static class Checkpoint
         if (content.Length < 16 + 32 || !content.AsSpan(0, 8).SequenceEqual(Magic))
             throw new CheckpointException(path, "not a GpuCnn checkpoint (bad magic bytes)");
         int version = BinaryPrimitives.ReadInt32LittleEndian(content.AsSpan(8));
-        if (version != FormatVersion)
-            throw new CheckpointException(path, $"checkpoint format version {version}; this GpuCnn reads version {FormatVersion}");
+        if (version is < OldestReadableVersion or > FormatVersion)
+            throw new CheckpointException(path,
+                $"checkpoint format version {version}; this GpuCnn reads versions {OldestReadableVersion} to {FormatVersion}");
         var expected = SHA256.HashData(content.AsSpan(0, content.Length - 32));
         if (!expected.AsSpan().SequenceEqual(content.AsSpan(content.Length - 32)))
             throw new CheckpointException(path, "checkpoint is truncated or corrupt (checksum mismatch)");

@@ -10,7 +10,7 @@ public static class TrainingState
         IReadOnlyList<EpochMetrics> history, string command)
     {
         var header = new CheckpointHeader(model.Name, model.InputShape, model.OutputShape[^1], options, optimizer.Name,
-            optimizer.Steps, history.ToList(), command);
+            optimizer.Steps, history.ToList(), command, model.Architecture());
         var arrays = Checkpoint.ModelArrays(model);
         arrays.AddRange(optimizer.State.Select(s => new NamedArray(s.Name, s.Value.Shape, s.Value.ToArray())));
         Checkpoint.Save(path, header, arrays);
