@@ -1,0 +1,174 @@
+using GpuCnn.Data;
+using GpuCnn.Devices;
+using GpuCnn.Export;
+using GpuCnn.Layers;
+using GpuCnn.Models;
+using GpuCnn.Persistence;
+using GpuCnn.Training;
+
+namespace GpuCnn;
+
+/// <summary>
+/// A network compiled onto a device for training, as a Keras model after compile(): Fit,
+/// Evaluate, Predict, Save, Load and ONNX export. The same trainer, kernels and checkpoints as
+/// `gpucnn train`.
+/// <code>
+/// using var device = ComputeDevice.Open(DeviceKind.Auto);
+/// using var model = Model.Compile(new Sequential("mine", [28, 28, 1], [new Conv2D(16, 3, Activation.Relu), ...]), device);
+/// model.Fit(train, epochs: 5);
+/// var test = model.Evaluate(testSet);
+/// model.Save("mine.gpucnn");
+/// </code>
+/// </summary>
+public sealed class Model : IDisposable
+{
+    readonly Optimizer optimizer;
+    readonly SoftmaxCrossEntropy loss;
+
+    /// <summary>The layers, built on <see cref="Device"/>.</summary>
+    public Sequential Network { get; }
+    public ComputeDevice Device { get; }
+    /// <summary>Batch size, optimizer, learning rate, seed, schedule, augmentation, early stopping.</summary>
+    public TrainingOptions Options { get; }
+    /// <summary>One entry per epoch trained so far (also after <see cref="Load"/>).</summary>
+    public List<EpochMetrics> History { get; } = [];
+    public int Classes => Network.OutputShape[^1];
+
+    Model(Sequential network, ComputeDevice device, TrainingOptions options)
+    {
+        Network = network;
+        Device = device;
+        Options = options;
+        optimizer = Optimizer.Create(options.Optimizer, device, network.ParameterBuffer, network.GradientBuffer, options.LearningRate);
+        loss = new SoftmaxCrossEntropy(device, options.BatchSize, Classes);
+    }
+
+    /// <summary>Builds the network on the device for batches of options.BatchSize, with weights drawn from options.Seed.</summary>
+    public static Model Compile(Sequential network, ComputeDevice device, TrainingOptions? options = null)
+    {
+        options ??= new TrainingOptions();
+        network.Build(device, options.BatchSize, options.Seed);
+        return new Model(network, device, options);
+    }
+
+    /// <summary>
+    /// Trains for <paramref name="epochs"/> more epochs (Keras's fit). Without a validation set,
+    /// the last options.ValidationSplit of the training images validate, as Keras's
+    /// validation_split. Observers see every epoch (progress, plots, checkpoints: see
+    /// <see cref="CheckpointEachEpoch"/>); options.EarlyStoppingPatience stops early.
+    /// </summary>
+    public IReadOnlyList<EpochMetrics> Fit(ImageSet train, int epochs, ImageSet? validation = null, params ITrainingObserver[] observers)
+    {
+        CheckShape(train, nameof(train));
+        int validationCount = validation is null ? (int)Math.Floor(train.Count * Options.ValidationSplit) : 0;
+        int trainCount = train.Count - validationCount;
+        if (Options.BatchSize > trainCount)
+            throw new ArgumentException($"batch size {Options.BatchSize} is larger than the {trainCount} training images.");
+        using var trainData = new DeviceDataset(Device, train);
+        using var validationData = validation is null ? null : new DeviceDataset(Device, validation);
+        using var trainFeeder = new BatchFeeder(Device, trainData, Enumerable.Range(0, trainCount).ToArray(), Options.BatchSize);
+        using var validationFeeder = validation is not null
+            ? new BatchFeeder(Device, validationData!, Enumerable.Range(0, validation.Count).ToArray(), Options.BatchSize)
+            : validationCount > 0 ? new BatchFeeder(Device, trainData, Enumerable.Range(trainCount, validationCount).ToArray(), Options.BatchSize) : null;
+        var trainer = new Trainer(Network, optimizer, loss, trainFeeder, validationFeeder, Options with { Epochs = History.Count + epochs });
+        trainer.History.AddRange(History);
+        // History grows as each epoch ends, before the caller's observers (a checkpoint) see it.
+        trainer.Observe(new EpochRecorder(History));
+        foreach (var observer in observers) trainer.Observe(observer);
+        trainer.Run();
+        return History;
+    }
+
+    /// <summary>Loss, accuracy and every prediction on a labelled set (inference mode).</summary>
+    public Evaluation Evaluate(ImageSet images)
+    {
+        CheckShape(images, nameof(images));
+        using var data = new DeviceDataset(Device, images);
+        using var feeder = new BatchFeeder(Device, data, Enumerable.Range(0, images.Count).ToArray(), Options.BatchSize);
+        return Evaluator.Evaluate(Network, feeder, loss);
+    }
+
+    /// <summary>Class probabilities (softmax of the logits), images × classes, row after row.</summary>
+    public float[] Predict(ImageSet images)
+    {
+        CheckShape(images, nameof(images));
+        var probabilities = new float[images.Count * Classes];
+        using var data = new DeviceDataset(Device, images);
+        using var feeder = new BatchFeeder(Device, data, Enumerable.Range(0, images.Count).ToArray(), Options.BatchSize);
+        for (int batch = 0; batch < feeder.Batches; batch++)
+        {
+            var logits = Network.Forward(feeder.Gather(batch, Augmentation.None, 0), PassContext.Inference).ToArray();
+            for (int row = 0; row < feeder.RowsOf(batch); row++)
+                Softmax(logits.AsSpan(row * Classes, Classes), probabilities.AsSpan((batch * Options.BatchSize + row) * Classes, Classes));
+        }
+        return probabilities;
+    }
+
+    /// <summary>The most probable class of each image.</summary>
+    public int[] PredictClasses(ImageSet images)
+    {
+        var probabilities = Predict(images);
+        return [.. Enumerable.Range(0, images.Count).Select(i => ArgMax(probabilities.AsSpan(i * Classes, Classes)))];
+    }
+
+    /// <summary>Weights, optimizer state, options, history and architecture in one .gpucnn file (written atomically).</summary>
+    public void Save(string path) => TrainingState.Save(path, Network, optimizer, Options, History, "GpuCnn library");
+
+    /// <summary>A model saved by <see cref="Save"/> or by `gpucnn train` (a file or a run folder), ready to predict or to train further.</summary>
+    public static Model Load(string path, ComputeDevice device)
+    {
+        string file = ModelFile.Resolve(path);
+        var options = Checkpoint.Load(file).Header.Options;
+        var (network, header) = ModelFile.Load(file, device, options.BatchSize);
+        var model = new Model(network, device, header.Options);
+        TrainingState.Restore(file, network, model.optimizer);
+        model.History.AddRange(header.History);
+        return model;
+    }
+
+    /// <summary>The model as an ONNX file (see <see cref="OnnxExport"/>).</summary>
+    public void ExportOnnx(string path) => OnnxExport.Save(Network, path);
+
+    /// <summary>An observer that saves the model after every epoch, as Keras's ModelCheckpoint.</summary>
+    public ITrainingObserver CheckpointEachEpoch(string path) => new EpochCheckpoint(this, path);
+
+    sealed class EpochCheckpoint(Model model, string path) : ITrainingObserver
+    {
+        public void OnEpochEnd(EpochMetrics metrics) => model.Save(path);
+    }
+
+    sealed class EpochRecorder(List<EpochMetrics> history) : ITrainingObserver
+    {
+        public void OnEpochEnd(EpochMetrics metrics) => history.Add(metrics);
+    }
+
+    void CheckShape(ImageSet images, string what)
+    {
+        int[] expected = Network.InputShape;
+        if (images.Height != expected[0] || images.Width != expected[1] || expected[2] != 1)
+            throw new ArgumentException($"{what}: images of {images.Height}x{images.Width}x1, but model '{Network.Name}' takes {string.Join("x", expected)}.");
+    }
+
+    static void Softmax(ReadOnlySpan<float> logits, Span<float> probabilities)
+    {
+        float max = float.NegativeInfinity;
+        foreach (float v in logits) max = Math.Max(max, v);
+        double sum = 0;
+        for (int i = 0; i < logits.Length; i++) sum += probabilities[i] = MathF.Exp(logits[i] - max);
+        for (int i = 0; i < logits.Length; i++) probabilities[i] = (float)(probabilities[i] / sum);
+    }
+
+    static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = 0;
+        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
+        return best;
+    }
+
+    public void Dispose()
+    {
+        loss.Dispose();
+        optimizer.Dispose();
+        Network.Dispose();
+    }
+}
