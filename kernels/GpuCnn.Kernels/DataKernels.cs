@@ -5,7 +5,8 @@ namespace GpuCnn.Kernels;
 /// <summary>How GatherBatch reads and optionally augments the images of one mini-batch.</summary>
 public struct GatherArgs
 {
-    public int Height, Width;
+    /// <summary>Image size; pixels are HWC, Channels values each (1: grey, 3: RGB).</summary>
+    public int Height, Width, Channels;
     /// <summary>Position in the shuffled order of the batch's first image.</summary>
     public int OrderOffset;
     /// <summary>Random shift of up to this many pixels in each direction (0: none).</summary>
@@ -28,7 +29,7 @@ public static class DataKernels
         ArrayView<int> order, ArrayView<float> batch, ArrayView<int> batchLabels, GatherArgs args, WorkSplit split)
     {
         int end = split.End(thread);
-        int pixels = args.Height * args.Width;
+        int channels = args.Channels, pixels = args.Height * args.Width * channels;
         const float Scale = 1f / 255f;
         for (int b = split.Start(thread); b < end; b++)
         {
@@ -54,7 +55,8 @@ public static class DataKernels
                     int sy = y - dy;
                     int sx = (flip ? args.Width - 1 - x : x) - dx;
                     bool inside = sy >= 0 && sy < args.Height && sx >= 0 && sx < args.Width;
-                    batch[dst + y * args.Width + x] = inside ? images[src + sy * args.Width + sx] * Scale : 0f;
+                    int to = dst + (y * args.Width + x) * channels, from = src + (sy * args.Width + sx) * channels;
+                    for (int c = 0; c < channels; c++) batch[to + c] = inside ? images[from + c] * Scale : 0f;
                 }
         }
     }

@@ -20,13 +20,19 @@ public static class PredictCommand
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var paths = parse.GetValue(images)!;
+            // A model trained on your own pictures reads them as training did (resized, grey or RGB) and names
+            // its own classes; a Fashion-MNIST model fits each picture into a light-on-dark 28×28 frame.
+            var header = Checkpoint.Load(ModelFile.Resolve(parse.GetValue(model)!)).Header;
+            int[] shape = header.InputShape;
+            var classNames = header.TrainedClassNames;
+            Func<string, byte[]> read = header.ClassNames is null ? PictureConverter.Load : path => PictureReader.Read(path, shape[0], shape[1], shape[2]);
             var decoded = new List<(string Path, byte[] Pixels)>();
             int failures = 0;
             foreach (var path in paths)
             {
                 try
                 {
-                    decoded.Add((path, PictureConverter.Load(path)));
+                    decoded.Add((path, read(path)));
                 }
                 catch (DataFileException e)
                 {
@@ -41,19 +47,19 @@ public static class PredictCommand
                 var (network, _) = ModelFile.Load(parse.GetValue(model)!, accelerator, decoded.Count);
                 using var _network = network;
                 var pixels = decoded.SelectMany(d => d.Pixels).ToArray();
-                using var data = new DeviceDataset(accelerator, new ImageSet(pixels, new byte[decoded.Count], 28, 28));
+                using var data = new DeviceDataset(accelerator, new ImageSet(pixels, new byte[decoded.Count], shape[0], shape[1], shape[2]));
                 using var feeder = new Training.BatchFeeder(accelerator, data, Enumerable.Range(0, decoded.Count).ToArray(), decoded.Count);
                 var logits = network.Forward(feeder.Gather(0, Training.Augmentation.None, 0), PassContext.Inference).ToArray();
                 for (int i = 0; i < decoded.Count; i++)
                 {
-                    var probabilities = Softmax(logits.AsSpan(i * FashionMnist.Classes, FashionMnist.Classes));
+                    var probabilities = Softmax(logits.AsSpan(i * classNames.Count, classNames.Count));
                     var top = probabilities.Select((p, c) => (Class: c, P: p)).OrderByDescending(t => t.P).Take(3).ToList();
                     if (!parse.GetValue(json))
-                        Console.WriteLine($"{decoded[i].Path}: " + string.Join(", ", top.Select(t => $"{FashionMnist.ClassNames[t.Class]} {t.P:P1}")));
+                        Console.WriteLine($"{decoded[i].Path}: " + string.Join(", ", top.Select(t => $"{classNames[t.Class]} {t.P:P1}")));
                     results.Add(new
                     {
                         file = decoded[i].Path,
-                        top = top.Select(t => new { @class = t.Class, name = FashionMnist.ClassNames[t.Class], probability = Math.Round(t.P, 6) }),
+                        top = top.Select(t => new { @class = t.Class, name = classNames[t.Class], probability = Math.Round(t.P, 6) }),
                     });
                 }
             }

@@ -59,11 +59,19 @@ public static class TrainCommand
             if (r.GetValueOrDefault<int>() is < 0 or > 4) r.AddError($"--augment-shift must be between 0 and 4, got {r.GetValueOrDefault<int>()}.");
         });
         var flip = new Option<bool>("--augment-flip") { Description = "Flip training images horizontally at random." };
+        var imageSize = CommonOptions.ImageSize();
+        imageSize.Validators.Add(r =>
+        {
+            if (CommonOptions.ParseImageSize(r.GetValueOrDefault<string>()!) is null)
+                r.AddError($"--image-size must be HxW with sides from 1 to 1024, got '{r.GetValueOrDefault<string>()}'.");
+        });
+        var channels = CommonOptions.Channels();
+        var skipBad = new Option<bool>("--skip-bad-images") { Description = "With a folder of pictures: skip (and report) pictures that cannot be decoded instead of stopping." };
 
-        var command = new Command("train", "Train a model on Fashion-MNIST and report test accuracy.")
+        var command = new Command("train", "Train a model on Fashion-MNIST, or on a folder of your own pictures, and report test accuracy.")
         {
             device, model, epochs, batchSize, learningRate, optimizer, seed, validationSplit, trainLimit, dataDir, cacheDir,
-            runDir, resume, patience, schedule, shift, flip,
+            runDir, resume, patience, schedule, shift, flip, imageSize, channels, skipBad,
         };
         command.Validators.Add(r =>
         {
@@ -93,7 +101,7 @@ public static class TrainCommand
                     DataDir = parse.GetValue(dataDir) ?? header.Options.DataDir,
                     CacheDir = parse.GetValue(cacheDir) ?? header.Options.CacheDir,
                 };
-                new TrainingRun(resumed, kind, CommonOptions.Data(resumed.DataDir, resumed.CacheDir), Console.Out, live, folder, from).Execute();
+                new TrainingRun(resumed, kind, CommonOptions.Data(resumed.DataDir, resumed.CacheDir, resumed), Console.Out, live, folder, from).Execute();
                 return 0;
             }
             var options = new TrainingOptions
@@ -111,9 +119,13 @@ public static class TrainCommand
                 Augmentation = new Augmentation(parse.GetValue(shift), parse.GetValue(flip)),
                 DataDir = FullPath(parse.GetValue(dataDir)),
                 CacheDir = FullPath(parse.GetValue(cacheDir)),
+                ImageHeight = CommonOptions.ParseImageSize(parse.GetValue(imageSize)!)!.Value.Height,
+                ImageWidth = CommonOptions.ParseImageSize(parse.GetValue(imageSize)!)!.Value.Width,
+                Channels = parse.GetValue(channels),
+                SkipBadImages = parse.GetValue(skipBad),
             };
             var runFolder = RunFolder.Create(parse.GetValue(runDir) ?? RunFolder.DefaultPath(options.Model), commandLine);
-            new TrainingRun(options, kind, CommonOptions.Data(options.DataDir, options.CacheDir), Console.Out, live, runFolder).Execute();
+            new TrainingRun(options, kind, CommonOptions.Data(options.DataDir, options.CacheDir, options), Console.Out, live, runFolder).Execute();
             return 0;
         }));
         return command;

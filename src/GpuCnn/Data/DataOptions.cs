@@ -3,8 +3,14 @@ namespace GpuCnn.Data;
 /// <summary>Where the data comes from and where it is cached.</summary>
 public sealed record DataOptions
 {
-    /// <summary>A user's own copy: a folder with the four IDX files (gzip or not). Nothing is downloaded.</summary>
+    /// <summary>
+    /// A user's own data: a folder with the four Fashion-MNIST IDX files (gzip or not), or a
+    /// folder of pictures with a subfolder per class (<see cref="ImageFolder"/>). Nothing is downloaded.
+    /// </summary>
     public string? DataDir { get; init; }
+
+    /// <summary>How a folder of pictures is read.</summary>
+    public ImageFolderOptions Pictures { get; init; } = new();
 
     /// <summary>The cache folder; by default $GPUCNN_CACHE, else the user's cache folder.</summary>
     public string CacheDir { get; init; } = DefaultCacheDir();

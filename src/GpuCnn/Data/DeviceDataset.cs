@@ -16,6 +16,7 @@ public sealed class DeviceDataset : IDisposable
     public int Count { get; }
     public int Height { get; }
     public int Width { get; }
+    public int Channels { get; }
     public byte[] HostLabels { get; }
     public ArrayView<byte> Pixels => pixels.View;
     public ArrayView<byte> Labels => labels.View;
@@ -25,6 +26,7 @@ public sealed class DeviceDataset : IDisposable
         Count = set.Count;
         Height = set.Height;
         Width = set.Width;
+        Channels = set.Channels;
         HostLabels = set.Labels;
         pixels = DeviceMemory.Allocate<byte>(device, set.Pixels.Length, "the image set");
         pixels.View.CopyFromCPU(set.Pixels);

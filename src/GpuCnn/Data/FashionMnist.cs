@@ -1,7 +1,7 @@
 namespace GpuCnn.Data;
 
 /// <summary>The Fashion-MNIST data set: 60,000 training and 10,000 test images of 28×28, 10 classes.</summary>
-public sealed record FashionMnist(ImageSet Train, ImageSet Test, string Source)
+public static class FashionMnist
 {
     public const int Classes = 10;
 
@@ -18,7 +18,7 @@ public sealed record FashionMnist(ImageSet Train, ImageSet Test, string Source)
     ];
 
     /// <summary>Reads the four IDX files from a folder (each may be gzip-compressed or not).</summary>
-    public static FashionMnist ReadFolder(string folder, string source)
+    public static ImageDataset ReadFolder(string folder, string source)
     {
         if (!Directory.Exists(folder)) throw new DataFileException(folder, "data folder not found");
         string Find(string gzName)
@@ -30,6 +30,6 @@ public sealed record FashionMnist(ImageSet Train, ImageSet Test, string Source)
         var arrays = paths.Select(IdxFile.Read).ToArray();
         var train = ImageSet.FromIdx(paths[0], arrays[0], paths[1], arrays[1], Classes);
         var test = ImageSet.FromIdx(paths[2], arrays[2], paths[3], arrays[3], Classes);
-        return new FashionMnist(train, test, source);
+        return new ImageDataset(train, test, ClassNames, source);
     }
 }

@@ -21,9 +21,10 @@ public sealed class FashionMnistStore(DataOptions options, Action<string>? log =
     /// <summary>Called after each step of a cache replacement with its name: the fault-injection seam of the tests.</summary>
     internal Action<string>? AfterStep { get; init; }
 
-    public FashionMnist Load()
+    public ImageDataset Load()
     {
-        if (options.DataDir is { } own) return FashionMnist.ReadFolder(own, $"folder {own}");
+        if (options.DataDir is { } own)
+            return ImageFolder.IsImageFolder(own) ? ImageFolder.Read(own, options.Pictures, log) : FashionMnist.ReadFolder(own, $"folder {own}");
         FinishInterruptedReplacement();
         if (IsCached) return ReadCache();
         Fetch();
@@ -33,7 +34,7 @@ public sealed class FashionMnistStore(DataOptions options, Action<string>? log =
     public bool IsCached => FashionMnist.OfficialFiles.All(f => File.Exists(Path.Combine(options.CacheDir, f.File)))
                             && File.Exists(Path.Combine(options.CacheDir, SourceFile));
 
-    FashionMnist ReadCache()
+    ImageDataset ReadCache()
     {
         string source = "cache";
         try

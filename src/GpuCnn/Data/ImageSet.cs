@@ -1,14 +1,20 @@
 namespace GpuCnn.Data;
 
-/// <summary>Grey images of one size as uint8 pixels (row-major, image after image) with their labels.</summary>
-public sealed record ImageSet(byte[] Pixels, byte[] Labels, int Height, int Width)
+/// <summary>
+/// Images of one size as uint8 values (row-major, channels last: HWC, image after image) with
+/// their labels. One channel for grey images, three for RGB.
+/// </summary>
+public sealed record ImageSet(byte[] Pixels, byte[] Labels, int Height, int Width, int Channels = 1)
 {
     public int Count => Labels.Length;
-    public int PixelsPerImage => Height * Width;
+    public int PixelsPerImage => Height * Width * Channels;
+
+    /// <summary>The per-image shape a model takes: height, width, channels.</summary>
+    public int[] Shape => [Height, Width, Channels];
 
     /// <summary>The first <paramref name="count"/> images.</summary>
     public ImageSet Take(int count) => count >= Count ? this
-        : new ImageSet(Pixels[..(count * PixelsPerImage)], Labels[..count], Height, Width);
+        : new ImageSet(Pixels[..(count * PixelsPerImage)], Labels[..count], Height, Width, Channels);
 
     /// <summary>Pairs an images file with a labels file, checking that they fit together.</summary>
     public static ImageSet FromIdx(string imagesPath, IdxArray images, string labelsPath, IdxArray labels, int classes)

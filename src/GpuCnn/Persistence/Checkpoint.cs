@@ -21,7 +21,12 @@ public sealed record CheckpointHeader(
     long OptimizerSteps,
     List<EpochMetrics> History,
     string Command,
-    JsonObject? Architecture = null);
+    JsonObject? Architecture = null,
+    string[]? ClassNames = null)
+{
+    /// <summary>The names of the classes the model was trained on; Fashion-MNIST's for files that do not say.</summary>
+    public IReadOnlyList<string> TrainedClassNames => ClassNames ?? Data.FashionMnist.ClassNames;
+}
 
 /// <summary>
 /// The checkpoint and model file format (.gpucnn), version 2, little-endian:

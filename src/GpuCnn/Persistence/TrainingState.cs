@@ -7,10 +7,10 @@ namespace GpuCnn.Persistence;
 public static class TrainingState
 {
     public static void Save(string path, Sequential model, Optimizer optimizer, TrainingOptions options,
-        IReadOnlyList<EpochMetrics> history, string command)
+        IReadOnlyList<EpochMetrics> history, string command, IReadOnlyList<string>? classNames = null)
     {
         var header = new CheckpointHeader(model.Name, model.InputShape, model.OutputShape[^1], options, optimizer.Name,
-            optimizer.Steps, history.ToList(), command, model.Architecture());
+            optimizer.Steps, history.ToList(), command, model.Architecture(), classNames?.ToArray());
         var arrays = Checkpoint.ModelArrays(model);
         arrays.AddRange(optimizer.State.Select(s => new NamedArray(s.Name, s.Value.Shape, s.Value.ToArray())));
         Checkpoint.Save(path, header, arrays);

@@ -15,6 +15,8 @@ namespace GpuCnn.Reporting;
 /// </summary>
 public sealed class RunFolder : ITrainingObserver
 {
+    IReadOnlyList<string> classNames = FashionMnist.ClassNames;
+
     public string Path { get; }
     readonly string command;
     Sequential? model;
@@ -57,8 +59,10 @@ public sealed class RunFolder : ITrainingObserver
 
     string File(string name) => System.IO.Path.Combine(Path, name);
 
-    public void Start(Sequential model, Optimizer optimizer, TrainingOptions options)
+    /// <param name="classNames">The data's class names (Fashion-MNIST's when not given): reports and model files use them.</param>
+    public void Start(Sequential model, Optimizer optimizer, TrainingOptions options, IReadOnlyList<string>? classNames = null)
     {
+        this.classNames = classNames ?? FashionMnist.ClassNames;
         this.model = model;
         this.optimizer = optimizer;
         this.options = options;
@@ -72,7 +76,7 @@ public sealed class RunFolder : ITrainingObserver
         history.Add(metrics);
         WriteMetrics();
         Plots.TrainingCurves(history, File(RunFiles.TrainingPlot), model!.Name);
-        TrainingState.Save(File(RunFiles.Checkpoint), model, optimizer!, options!, history, command);
+        TrainingState.Save(File(RunFiles.Checkpoint), model, optimizer!, options!, history, command, classNames);
     }
 
     void WriteMetrics()
@@ -92,22 +96,22 @@ public sealed class RunFolder : ITrainingObserver
     /// <summary>Writes the final model and the test reports; test_results.json last, as the mark that the run is finished.</summary>
     public ClassificationMetrics Finish(Evaluation test)
     {
-        TrainingState.Save(File(RunFiles.Model), model!, optimizer!, options!, history, command);
-        return WriteEvaluation(Path, model!.Name, test);
+        TrainingState.Save(File(RunFiles.Model), model!, optimizer!, options!, history, command, classNames);
+        return WriteEvaluation(Path, model!.Name, test, classNames);
     }
 
     /// <summary>Confusion matrix, classification report and test results of an evaluation, into folder.</summary>
-    public static ClassificationMetrics WriteEvaluation(string folder, string modelName, Evaluation test)
+    public static ClassificationMetrics WriteEvaluation(string folder, string modelName, Evaluation test, IReadOnlyList<string> classNames)
     {
-        var metrics = new ClassificationMetrics(test.Predictions, test.Labels, FashionMnist.ClassNames);
+        var metrics = new ClassificationMetrics(test.Predictions, test.Labels, classNames);
         Directory.CreateDirectory(folder);
-        Plots.ConfusionMatrix(metrics.Confusion, FashionMnist.ClassNames, System.IO.Path.Combine(folder, RunFiles.ConfusionPlot),
+        Plots.ConfusionMatrix(metrics.Confusion, classNames, System.IO.Path.Combine(folder, RunFiles.ConfusionPlot),
             $"{modelName}: test accuracy {test.Accuracy:P2}");
         AtomicFile.WriteText(System.IO.Path.Combine(folder, RunFiles.Report), metrics.Report());
         AtomicFile.WriteText(System.IO.Path.Combine(folder, RunFiles.TestResults), JsonSerializer.Serialize(new
         {
             model = modelName, test_loss = test.Loss, test_accuracy = test.Accuracy, images = test.Labels.Length,
-            confusion = Enumerable.Range(0, FashionMnist.Classes).Select(r => Enumerable.Range(0, FashionMnist.Classes).Select(c => metrics.Confusion[r, c]).ToArray()).ToArray(),
+            confusion = Enumerable.Range(0, classNames.Count).Select(r => Enumerable.Range(0, classNames.Count).Select(c => metrics.Confusion[r, c]).ToArray()).ToArray(),
         }, new JsonSerializerOptions { WriteIndented = true }));
         return metrics;
     }

@@ -42,7 +42,7 @@ public sealed class BatchFeeder : IDisposable
         order = DeviceMemory.Allocate<int>(device, Math.Max(1, subset.Length), "batch order");
         order.View.SubView(0, subset.Length).CopyFromCPU(subset);
         labels = DeviceMemory.Allocate<int>(device, batchSize, "batch labels");
-        input = Tensor.Zeros(device, batchSize, data.Height, data.Width, 1);
+        input = Tensor.Zeros(device, batchSize, data.Height, data.Width, data.Channels);
     }
 
     /// <summary>Shuffles the order for an epoch; the permutation depends only on the seed.</summary>
@@ -61,7 +61,7 @@ public sealed class BatchFeeder : IDisposable
         int rows = RowsOf(batch);
         var args = new GatherArgs
         {
-            Height = data.Height, Width = data.Width, OrderOffset = batch * BatchSize,
+            Height = data.Height, Width = data.Width, Channels = data.Channels, OrderOffset = batch * BatchSize,
             MaxShift = augmentation.MaxShift, Flip = augmentation.Flip ? 1 : 0, Seed = seed,
         };
         var x = input.FirstRows(rows);

@@ -31,6 +31,12 @@ public sealed record TrainingOptions
     /// <summary>The data the run was started on (--data-dir, --cache-dir), so that --resume trains on the same images.</summary>
     public string? DataDir { get; init; }
     public string? CacheDir { get; init; }
+    /// <summary>For a folder of your own pictures: the size they are resized to, and 1 (grey) or 3 (RGB) channels.</summary>
+    public int ImageHeight { get; init; } = 28;
+    public int ImageWidth { get; init; } = 28;
+    public int Channels { get; init; } = 1;
+    /// <summary>Count and report pictures that cannot be decoded instead of stopping.</summary>
+    public bool SkipBadImages { get; init; }
     public float StepGamma { get; init; } = 0.5f;
 
     public float LearningRateAt(int epoch) => Schedule switch

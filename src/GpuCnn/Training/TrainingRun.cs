@@ -26,6 +26,8 @@ public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, 
         var data = new FashionMnistStore(dataOptions, line => output.WriteLine("data: " + line)).Load();
         output.WriteLine($"Data: {data.Source}");
         var trainSet = options.TrainLimit is { } limit ? data.Train.Take(limit) : data.Train;
+        if (data.ClassNames != FashionMnist.ClassNames)
+            output.WriteLine($"Classes: {string.Join(", ", data.ClassNames)}; pictures {string.Join("x", trainSet.Shape)}.");
         int validationCount = (int)Math.Floor(trainSet.Count * options.ValidationSplit);
         int trainCount = trainSet.Count - validationCount;
         if (options.BatchSize > trainCount)
@@ -34,9 +36,9 @@ public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, 
 
         using var trainData = new DeviceDataset(device, trainSet);
         using var testData = new DeviceDataset(device, data.Test);
-        using var model = ModelZoo.Create(options.Model).Build(device, options.BatchSize, options.Seed);
+        using var model = BuildModel(device, trainSet.Shape, data.Classes);
         using var optimizer = Optimizer.Create(options.Optimizer, device, model.ParameterBuffer, model.GradientBuffer, options.LearningRate);
-        using var loss = new SoftmaxCrossEntropy(device, options.BatchSize, ModelZoo.Classes);
+        using var loss = new SoftmaxCrossEntropy(device, options.BatchSize, data.Classes);
         using var trainFeeder = new BatchFeeder(device, trainData, Enumerable.Range(0, trainCount).ToArray(), options.BatchSize);
         using var validationFeeder = validationCount > 0
             ? new BatchFeeder(device, trainData, Enumerable.Range(trainCount, validationCount).ToArray(), options.BatchSize)
@@ -51,7 +53,7 @@ public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, 
             output.WriteLine($"Resumed from {resumeFrom} after epoch {header.History.Count}." +
                              (trainer.IsComplete ? " Training is complete; writing the test evaluation, model and reports." : ""));
         }
-        folder.Start(model, optimizer, options);
+        folder.Start(model, optimizer, options, data.ClassNames);
         trainer.Observe(new ConsoleProgress(output, options.Epochs, liveProgress)).Observe(folder);
         foreach (var observer in extraObservers) trainer.Observe(observer);
         trainer.Run();
@@ -64,5 +66,20 @@ public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, 
         output.WriteLine($"Run folder: {folder.Path}");
         return new TrainingResult(model.Name, model.TrainableCount + model.NonTrainableCount, trainer.History, test,
             trainer.StoppedEarly, metrics, folder.Path);
+    }
+
+    /// <summary>The zoo model for the data's picture shape and class count; a shape it cannot take is one clear line.</summary>
+    Sequential BuildModel(ComputeDevice device, int[] shape, int classes)
+    {
+        var model = ModelZoo.Create(options.Model, shape, classes);
+        try
+        {
+            return model.Build(device, options.BatchSize, options.Seed);
+        }
+        catch (ArgumentException e)
+        {
+            model.Dispose();
+            throw new ArgumentException($"model '{options.Model}' cannot take {string.Join("x", shape)} pictures: {e.Message} Choose a larger --image-size or another --model.");
+        }
     }
 }

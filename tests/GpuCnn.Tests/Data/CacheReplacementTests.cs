@@ -31,7 +31,7 @@ public sealed class CacheReplacementTests
             return source;
         });
 
-    static void AssertHolds(FashionMnist data, (ImageSet Train, ImageSet Test) set)
+    static void AssertHolds(ImageDataset data, (ImageSet Train, ImageSet Test) set)
     {
         Assert.Equal(set.Train.Pixels, data.Train.Pixels);
         Assert.Equal(set.Train.Labels, data.Train.Labels);

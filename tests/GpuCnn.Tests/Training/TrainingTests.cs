@@ -16,7 +16,7 @@ public sealed class TrainingTests(TestDevices devices)
     {
         var options = new TrainingOptions { BatchSize = batchSize, Seed = seed, Epochs = 1 };
         using var data = new DeviceDataset(device, SyntheticData.Images(images, 5));
-        using var model = (architecture ?? ModelZoo.Seed)().Build(device, options.BatchSize, options.Seed);
+        using var model = (architecture ?? (() => ModelZoo.Seed()))().Build(device, options.BatchSize, options.Seed);
         using var optimizer = Optimizer.Create("adam", device, model.ParameterBuffer, model.GradientBuffer, options.LearningRate);
         using var loss = new SoftmaxCrossEntropy(device, options.BatchSize, ModelZoo.Classes);
         using var train = new BatchFeeder(device, data, Enumerable.Range(0, images - batchSize).ToArray(), options.BatchSize);

@@ -13,7 +13,7 @@ public sealed partial class KernelLauncher
         ArrayView<float> batch, ArrayView<int> batchLabels, int count, GatherArgs args)
     {
         var split = Plan.Split(count);
-        if (Launching(nameof(DataKernels.GatherBatch), split.Threads, (long)split.Chunk * args.Height * args.Width))
+        if (Launching(nameof(DataKernels.GatherBatch), split.Threads, (long)split.Chunk * args.Height * args.Width * args.Channels))
             Load(ref gatherBatch, DataKernels.GatherBatch)(split.Threads, images, labels, order, batch, batchLabels, args, split);
     }
 }
