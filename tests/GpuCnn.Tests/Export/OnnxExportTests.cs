@@ -22,10 +22,11 @@ public sealed class OnnxExportTests(TestDevices devices)
     [InlineData("seed")]
     [InlineData("seed-bn")]
     [InlineData("resnet")]
+    [InlineData("sample-net")]
     public void OnnxRuntimeGivesGpuCnnsLogits(string name)
     {
         var device = devices.Cpu;
-        using var model = ModelZoo.Create(name).Build(device, Batch, 42);
+        using var model = (name == "sample-net" ? SampleNet() : ModelZoo.Create(name)).Build(device, Batch, 42);
         Perturb(model);
         var pixels = TestImages();
         string file = Path.Combine(SyntheticData.TempFolder(), name + ".onnx");
@@ -67,6 +68,18 @@ public sealed class OnnxExportTests(TestDevices devices)
         Assert.Equal(2, missing.ExitCode);
         Messages.Says(missing.Error, "nothing.gpucnn: file not found");
     }
+
+    /// <summary>The custom model of samples/GpuCnn.Sample (same layers, same options).</summary>
+    static Sequential SampleNet() => new("sample-net", [28, 28, 1],
+    [
+        new Conv2D(24, 3, Activation.Relu, Padding.Same),
+        new BatchNormalization(),
+        new MaxPool2D(2),
+        new ResidualBlock(48, stride: 2),
+        new GlobalAvgPool2D(),
+        new Dropout(0.2f),
+        new Dense(10),
+    ]);
 
     /// <summary>Batch norm's γ, β and moving statistics away from their initial 1, 0, 0 and 1, so the inference form is really checked.</summary>
     static void Perturb(Sequential model)
