@@ -30,6 +30,8 @@ public static class FashionMnist
         var arrays = paths.Select(IdxFile.Read).ToArray();
         var train = ImageSet.FromIdx(paths[0], arrays[0], paths[1], arrays[1], Classes);
         var test = ImageSet.FromIdx(paths[2], arrays[2], paths[3], arrays[3], Classes);
+        if (test.Height != train.Height || test.Width != train.Width)
+            throw new DataFileException(paths[2], $"images are {test.Height}x{test.Width} but the training images are {train.Height}x{train.Width}");
         return new ImageDataset(train, test, ClassNames, source);
     }
 }

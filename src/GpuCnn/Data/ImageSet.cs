@@ -23,8 +23,8 @@ public sealed record ImageSet(byte[] Pixels, byte[] Labels, int Height, int Widt
             throw new DataFileException(imagesPath, $"expected images (count x height x width), found {images.Dimensions.Length} dimensions");
         if (labels.Dimensions.Length != 1)
             throw new DataFileException(labelsPath, $"expected labels (one dimension), found {labels.Dimensions.Length} dimensions");
-        if (images.Dimensions[1] != 28 || images.Dimensions[2] != 28)
-            throw new DataFileException(imagesPath, $"images are {images.Dimensions[1]}x{images.Dimensions[2]}, expected 28x28");
+        if (images.Dimensions[1] < 1 || images.Dimensions[2] < 1)
+            throw new DataFileException(imagesPath, $"images are {images.Dimensions[1]}x{images.Dimensions[2]}");
         if (images.Dimensions[0] != labels.Dimensions[0])
             throw new DataFileException(labelsPath,
                 $"holds {labels.Dimensions[0]} labels but {Path.GetFileName(imagesPath)} holds {images.Dimensions[0]} images");

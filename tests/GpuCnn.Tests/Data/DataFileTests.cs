@@ -92,14 +92,17 @@ public sealed class DataFileTests
         Messages.Says(e.Message, "holds 29 labels but train-images-idx3-ubyte.gz holds 30 images");
     }
 
+    /// <summary>IDX data sets of another size (MNIST-format, such as 32×32 digits) read; train and test must agree.</summary>
     [Fact]
-    public void ImagesThatAreNot28By28()
+    public void ImagesOfAnotherSizeReadAndTrainAndTestMustAgree()
     {
         string folder = SyntheticData.WriteFolder(30, 10);
-        IdxFile.WriteGzip(Path.Combine(folder, "t10k-images-idx3-ubyte.gz"), [10, 32, 32], new byte[10 * 32 * 32]);
+        IdxFile.WriteGzip(Path.Combine(folder, "train-images-idx3-ubyte.gz"), [30, 32, 32], new byte[30 * 32 * 32]);
         var e = Assert.Throws<DataFileException>(() => FashionMnist.ReadFolder(folder, "test"));
-        Messages.Says(e.Message, "t10k-images-idx3-ubyte.gz");
-        Messages.Says(e.Message, "32x32, expected 28x28");
+        Messages.Says(e.Message, "t10k-images-idx3-ubyte.gz: images are 28x28 but the training images are 32x32");
+        IdxFile.WriteGzip(Path.Combine(folder, "t10k-images-idx3-ubyte.gz"), [10, 32, 32], new byte[10 * 32 * 32]);
+        var data = FashionMnist.ReadFolder(folder, "test");
+        Assert.Equal([32, 32, 1], data.Train.Shape);
     }
 
     [Fact]

@@ -51,6 +51,69 @@ public sealed class OnnxExportTests(TestDevices devices)
             Assert.Equal(ArgMax(expected, i), ArgMax(actual, i));
     }
 
+    /// <summary>
+    /// A runtime that is not .NET reads the file with no extra step and agrees: ONNX Runtime Web
+    /// (WebAssembly) under Node, from tests/onnx-node (`npm ci` there). Without node or that
+    /// package the test says it skipped; CI installs both and sets GPUCNN_REQUIRE_NODE_ONNX=1.
+    /// </summary>
+    [Theory]
+    [InlineData("seed")]
+    [InlineData("resnet")]
+    public void OnnxRuntimeWebUnderNodeAgrees(string name)
+    {
+        string folder = Path.Combine(RepositoryRoot(), "tests", "onnx-node");
+        string? absence = !Directory.Exists(Path.Combine(folder, "node_modules", "onnxruntime-web")) ? "tests/onnx-node has no node_modules (run npm ci there)"
+            : Which("node") is null ? "node is not on PATH" : null;
+        if (absence is not null)
+        {
+            if (Environment.GetEnvironmentVariable("GPUCNN_REQUIRE_NODE_ONNX") == "1") Assert.Fail("GPUCNN_REQUIRE_NODE_ONNX=1 but " + absence);
+            Assert.Skip("skipped: " + absence);
+        }
+        const int Count = 256;
+        var device = devices.Cpu;
+        using var model = ModelZoo.Create(name).Build(device, Batch, 42);
+        Perturb(model);
+        var pixels = TestImages()[..(Count * 784)];
+        string file = Path.Combine(SyntheticData.TempFolder(), name + ".onnx"), input = Path.ChangeExtension(file, ".f32");
+        OnnxExport.Save(model, file);
+        var bytes = new byte[pixels.Length * 4];
+        Buffer.BlockCopy(pixels, 0, bytes, 0, bytes.Length);
+        File.WriteAllBytes(input, bytes);
+
+        var start = new System.Diagnostics.ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
+        foreach (var a in new[] { "run.mjs", file, input, $"{Count}", "28", "28", "1" }) start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        string error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, error);
+        using var json = System.Text.Json.JsonDocument.Parse(output.Result);
+        var actual = json.RootElement.GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+
+        var expected = new float[Count * ModelZoo.Classes];
+        using var x = Tensor.Zeros(device, Batch, 28, 28, 1);
+        for (int b = 0; b < Count / Batch; b++)
+        {
+            x.CopyFrom(pixels.AsSpan(b * Batch * 784, Batch * 784).ToArray());
+            model.Forward(x, PassContext.Inference).ToArray().CopyTo(expected, b * Batch * ModelZoo.Classes);
+        }
+        Assert.Equal("logits", json.RootElement.GetProperty("name").GetString());
+        double worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+        Assert.True(worst <= 1e-4, $"{name}: ONNX Runtime Web's logits differ from GpuCnn's by up to {worst:E2}");
+        for (int i = 0; i < Count; i++) Assert.Equal(ArgMax(expected, i), ArgMax(actual, i));
+    }
+
+    static string RepositoryRoot()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "GpuCnn.sln"))) folder = folder.Parent;
+        return folder?.FullName ?? throw new InvalidOperationException("GpuCnn.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    static string? Which(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+        .Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
+
     /// <summary>`gpucnn export RUN --onnx FILE` on a trained run writes a file ONNX Runtime loads and runs; a bad path is one line.</summary>
     [Fact]
     public void TheExportCommandWritesAFileOnnxRuntimeRuns()
