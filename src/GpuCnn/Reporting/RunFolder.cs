@@ -16,6 +16,7 @@ namespace GpuCnn.Reporting;
 public sealed class RunFolder : ITrainingObserver
 {
     IReadOnlyList<string> classNames = FashionMnist.ClassNames;
+    IReadOnlyList<string>? savedClassNames;
 
     public string Path { get; }
     readonly string command;
@@ -63,6 +64,7 @@ public sealed class RunFolder : ITrainingObserver
     public void Start(Sequential model, Optimizer optimizer, TrainingOptions options, IReadOnlyList<string>? classNames = null)
     {
         this.classNames = classNames ?? FashionMnist.ClassNames;
+        savedClassNames = classNames;
         this.model = model;
         this.optimizer = optimizer;
         this.options = options;
@@ -76,7 +78,7 @@ public sealed class RunFolder : ITrainingObserver
         history.Add(metrics);
         WriteMetrics();
         Plots.TrainingCurves(history, File(RunFiles.TrainingPlot), model!.Name);
-        TrainingState.Save(File(RunFiles.Checkpoint), model, optimizer!, options!, history, command, classNames);
+        TrainingState.Save(File(RunFiles.Checkpoint), model, optimizer!, options!, history, command, savedClassNames);
     }
 
     void WriteMetrics()
@@ -96,7 +98,7 @@ public sealed class RunFolder : ITrainingObserver
     /// <summary>Writes the final model and the test reports; test_results.json last, as the mark that the run is finished.</summary>
     public ClassificationMetrics Finish(Evaluation test)
     {
-        TrainingState.Save(File(RunFiles.Model), model!, optimizer!, options!, history, command, classNames);
+        TrainingState.Save(File(RunFiles.Model), model!, optimizer!, options!, history, command, savedClassNames);
         return WriteEvaluation(Path, model!.Name, test, classNames);
     }
 

@@ -26,7 +26,7 @@ public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, 
         var data = new FashionMnistStore(dataOptions, line => output.WriteLine("data: " + line)).Load();
         output.WriteLine($"Data: {data.Source}");
         var trainSet = options.TrainLimit is { } limit ? data.Train.Take(limit) : data.Train;
-        if (data.ClassNames != FashionMnist.ClassNames)
+        if (!data.IsFashionMnist)
             output.WriteLine($"Classes: {string.Join(", ", data.ClassNames)}; pictures {string.Join("x", trainSet.Shape)}.");
         int validationCount = (int)Math.Floor(trainSet.Count * options.ValidationSplit);
         int trainCount = trainSet.Count - validationCount;
@@ -53,7 +53,8 @@ public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, 
             output.WriteLine($"Resumed from {resumeFrom} after epoch {header.History.Count}." +
                              (trainer.IsComplete ? " Training is complete; writing the test evaluation, model and reports." : ""));
         }
-        folder.Start(model, optimizer, options, data.ClassNames);
+        // Model files name their classes only for your own pictures: predict then reads pictures as training did.
+        folder.Start(model, optimizer, options, data.IsFashionMnist ? null : data.ClassNames);
         trainer.Observe(new ConsoleProgress(output, options.Epochs, liveProgress)).Observe(folder);
         foreach (var observer in extraObservers) trainer.Observe(observer);
         trainer.Run();
