@@ -4,6 +4,7 @@ using GpuCnn.Export;
 using GpuCnn.Layers;
 using GpuCnn.Models;
 using GpuCnn.Persistence;
+using GpuCnn.Tensors;
 using GpuCnn.Training;
 
 namespace GpuCnn;
@@ -51,6 +52,22 @@ public sealed class Model : IDisposable
     }
 
     /// <summary>Builds the network on the device for batches of options.BatchSize, with weights drawn from options.Seed.</summary>
+    /// <summary>
+    /// Keras's way round: the layers first, the input shape and class names from the data. The
+    /// last layer must give one output per class of the data.
+    /// </summary>
+    public static Model Compile(string name, IEnumerable<Layer> layers, ImageDataset data, ComputeDevice device, TrainingOptions? options = null)
+    {
+        var network = new Sequential(name, data.Train.Shape, layers);
+        var model = Compile(network, device, options, data.IsFashionMnist ? null : data.ClassNames);
+        if (model.Classes != data.Classes)
+        {
+            model.Dispose();
+            throw new ArgumentException($"model '{name}' gives {model.Classes} outputs but {data.Source} has {data.Classes} classes; end with Dense({data.Classes}).");
+        }
+        return model;
+    }
+
     /// <param name="classNames">The data's class names (an <see cref="ImageDataset"/>'s); Fashion-MNIST's for 10 classes when not given.</param>
     public static Model Compile(Sequential network, ComputeDevice device, TrainingOptions? options = null, IReadOnlyList<string>? classNames = null)
     {
@@ -110,6 +127,28 @@ public sealed class Model : IDisposable
                 Softmax(logits.AsSpan(row * Classes, Classes), probabilities.AsSpan((batch * Options.BatchSize + row) * Classes, Classes));
         }
         return probabilities;
+    }
+
+    /// <summary>
+    /// Logits for inputs that are already tensors: float pixels (as the model trains on them,
+    /// uint8 / 255), NHWC, image after image. Returns images × classes.
+    /// </summary>
+    public float[] PredictLogits(float[] inputs)
+    {
+        int perImage = Network.InputShape.Aggregate(1, (a, d) => a * d);
+        if (inputs.Length == 0 || inputs.Length % perImage != 0)
+            throw new ArgumentException($"inputs hold {inputs.Length} floats, not a whole number of {string.Join("x", Network.InputShape)} images.");
+        int count = inputs.Length / perImage;
+        var logits = new float[count * Classes];
+        using var x = Tensor.Zeros(Device, [Options.BatchSize, .. Network.InputShape]);
+        for (int first = 0; first < count; first += Options.BatchSize)
+        {
+            int rows = Math.Min(Options.BatchSize, count - first);
+            var batch = x.FirstRows(rows);
+            batch.CopyFrom(inputs.AsSpan(first * perImage, rows * perImage));
+            Network.Forward(batch, PassContext.Inference).ToArray().CopyTo(logits, first * Classes);
+        }
+        return logits;
     }
 
     /// <summary>The most probable class of each image.</summary>

@@ -19,17 +19,16 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
 
     protected override IEnumerable<(string, System.Text.Json.Nodes.JsonNode?)> Options() => [("momentum", momentum), ("epsilon", epsilon)];
     public override string Kind => "BatchNormalization";
-    public override IReadOnlyList<Parameter> Parameters => [gamma, beta, movingMean, movingVariance];
 
     protected override int[] Configure(int[] inputShape)
     {
         channels = inputShape[^1];
         if (channels % 8 != 0)
             throw new ArgumentException($"{Name}: BatchNormalization needs a multiple of 8 channels (it works on groups of 8), got {channels}.");
-        gamma = new Parameter($"{Name}/gamma", [channels], Initializer.Ones, channels, channels);
-        beta = new Parameter($"{Name}/beta", [channels], Initializer.Zeros, channels, channels);
-        movingMean = new Parameter($"{Name}/moving_mean", [channels], Initializer.Zeros, channels, channels, trainable: false);
-        movingVariance = new Parameter($"{Name}/moving_variance", [channels], Initializer.Ones, channels, channels, trainable: false);
+        gamma = AddWeight("gamma", [channels], Initializer.Ones, channels, channels);
+        beta = AddWeight("beta", [channels], Initializer.Zeros, channels, channels);
+        movingMean = AddWeight("moving_mean", [channels], Initializer.Zeros, channels, channels, trainable: false);
+        movingVariance = AddWeight("moving_variance", [channels], Initializer.Ones, channels, channels, trainable: false);
         return inputShape;
     }
 

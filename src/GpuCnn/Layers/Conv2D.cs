@@ -48,7 +48,6 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     /// <summary>How this layer runs on its device (set when it is built).</summary>
     public ConvVariant Variant => variant;
     public override string Kind => "Conv2D";
-    public override IReadOnlyList<Parameter> Parameters => bias is null ? [kernel] : [kernel, bias];
     public override string Details =>
         $"{kernelSize}x{kernelSize}" + (stride > 1 ? $"/{stride}" : "") + (padding == Padding.Same ? " same" : "") +
         (activation == Activation.Relu ? ", relu" : "");
@@ -62,8 +61,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         if (geometry.OutHeight < 1 || geometry.OutWidth < 1)
             throw new ArgumentException($"{Name}: a {kernelSize}x{kernelSize} kernel does not fit input {ShapeText(inputShape)}.");
         int fanIn = geometry.ColumnWidth, fanOut = kernelSize * kernelSize * filters;
-        kernel = new Parameter($"{Name}/kernel", [kernelSize, kernelSize, inputShape[2], filters], Initializer.GlorotUniform, fanIn, fanOut);
-        bias = useBias ? new Parameter($"{Name}/bias", [filters], Initializer.Zeros, fanIn, fanOut) : null;
+        kernel = AddWeight("kernel", [kernelSize, kernelSize, inputShape[2], filters], Initializer.GlorotUniform, fanIn, fanOut);
+        bias = useBias ? AddWeight("bias", [filters], Initializer.Zeros, fanIn, fanOut) : null;
         variant = Kernels.ConvVariantFor(geometry, filters);
         // The weight gradient needs no columns where the implicit kernel fits, so Winograd layers use it too.
         implicitWeightGrad = variant != ConvVariant.Im2Col && KernelLauncher.ImplicitFits(geometry, filters);

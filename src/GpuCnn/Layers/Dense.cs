@@ -18,7 +18,6 @@ public sealed class Dense(int units, Activation activation = Activation.None) : 
 
     protected override IEnumerable<(string, JsonNode?)> Options() => [("units", units), ("activation", LayerConfig.Name(activation))];
     public override string Kind => "Dense";
-    public override IReadOnlyList<Parameter> Parameters => [kernel, bias];
     public override string Details => activation == Activation.Relu ? "relu" : "";
 
     protected override int[] Configure(int[] inputShape)
@@ -26,8 +25,8 @@ public sealed class Dense(int units, Activation activation = Activation.None) : 
         if (inputShape.Length != 1)
             throw new ArgumentException($"{Name}: Dense needs flat input, got {ShapeText(inputShape)}; add a Flatten layer.");
         inputs = inputShape[0];
-        kernel = new Parameter($"{Name}/kernel", [inputs, units], Initializer.GlorotUniform, inputs, units);
-        bias = new Parameter($"{Name}/bias", [units], Initializer.Zeros, inputs, units);
+        kernel = AddWeight("kernel", [inputs, units], Initializer.GlorotUniform, inputs, units);
+        bias = AddWeight("bias", [units], Initializer.Zeros, inputs, units);
         return [units];
     }
 

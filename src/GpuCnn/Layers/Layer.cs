@@ -27,7 +27,22 @@ public abstract class Layer : IDisposable
     public bool NeedsInputGradient { get; set; } = true;
 
     public abstract string Kind { get; }
-    public virtual IReadOnlyList<Parameter> Parameters => [];
+    readonly List<Parameter> weights = [];
+
+    /// <summary>The weights and tracked statistics this layer registered with <see cref="AddWeight"/>, in that order.</summary>
+    public virtual IReadOnlyList<Parameter> Parameters => weights;
+
+    /// <summary>
+    /// Declares and registers a weight in one call, as Keras's add_weight: named "layer/name",
+    /// bound to the model's flat buffers and initialised when the model is built, saved in
+    /// checkpoints, and (when trainable) updated by the optimizer.
+    /// </summary>
+    protected Parameter AddWeight(string name, int[] shape, Initializer initializer, int fanIn, int fanOut, bool trainable = true)
+    {
+        var weight = new Parameter($"{Name}/{name}", shape, initializer, fanIn, fanOut, trainable);
+        weights.Add(weight);
+        return weight;
+    }
 
     /// <summary>
     /// The layer's configuration, as Keras's get_config: its kind, its name and its options, enough

@@ -54,4 +54,30 @@ public sealed class ModelApiTests(TestDevices devices)
         var e = Assert.Throws<ArgumentException>(() => model.Predict(new GpuCnn.Data.ImageSet(new byte[2 * 400], new byte[2], 20, 20)));
         Messages.Says(e.Message, "images of 20x20x1, but model 'small' takes 28x28x1");
     }
+
+    /// <summary>Keras's order: layers first, the input shape and class names from the data; tensors in, logits out.</summary>
+    [Fact]
+    public void ShapeAndClassesComeFromTheDataAndTensorsPredictToo()
+    {
+        var pictures = new GpuCnn.Data.ImageSet(TestData.Uniform(40 * 300, 2).Select(v => (byte)((v + 1) * 127)).ToArray(),
+            [.. Enumerable.Range(0, 40).Select(i => (byte)(i % 3))], 10, 10, 3);
+        var data = new GpuCnn.Data.ImageDataset(pictures, pictures.Take(9), ["a", "b", "c"], "test pictures");
+        Layer[] Layers(int outputs) => [new Conv2D(8, 3, Activation.Relu), new Flatten(), new Dense(outputs)];
+        using var model = GpuCnn.Model.Compile("colour", Layers(3), data, devices.Cpu, new TrainingOptions { BatchSize = 8 });
+        Assert.Equal([10, 10, 3], model.Network.InputShape);
+        Assert.Equal(["a", "b", "c"], model.ClassNames);
+        model.Fit(data.Train, epochs: 1);
+
+        var floats = data.Test.Pixels.Select(v => v * (1f / 255f)).ToArray();
+        var logits = model.PredictLogits(floats);
+        var probabilities = model.Predict(data.Test);
+        for (int i = 0; i < 9; i++)
+        {
+            var row = logits.AsSpan(i * 3, 3).ToArray();
+            double sum = row.Sum(v => Math.Exp(v - row.Max()));
+            for (int c = 0; c < 3; c++) Assert.Equal(Math.Exp(row[c] - row.Max()) / sum, probabilities[i * 3 + c], 5);
+        }
+        var e = Assert.Throws<ArgumentException>(() => GpuCnn.Model.Compile("wrong", Layers(10), data, devices.Cpu));
+        Messages.Says(e.Message, "model 'wrong' gives 10 outputs but test pictures has 3 classes; end with Dense(3).");
+    }
 }

@@ -100,6 +100,12 @@ public sealed class ImageFolderTests
         Messages.Says(evaluated.Output, "test accuracy");
         Messages.Says(evaluated.Output, "(6 images)");
 
+        var grey = Cli.CliRunner.Run("train", "--data-dir", folder, "--image-size", "28x28", "--channels", "1", "--epochs", "1",
+            "--batch-size", "8", "--run-dir", Path.Combine(SyntheticData.TempFolder(), "grey"));
+        Assert.True(grey.ExitCode == 0, grey.Error);
+        Messages.Says(grey.Output, "Classes: bird, cat, dog; pictures 28x28x1.");
+        Messages.Says(grey.Output, "bird");
+
         var tooSmall = Cli.CliRunner.Run("train", "--data-dir", folder, "--image-size", "6x6", "--epochs", "1", "--batch-size", "8",
             "--run-dir", Path.Combine(SyntheticData.TempFolder(), "small"));
         Assert.Equal(2, tooSmall.ExitCode);

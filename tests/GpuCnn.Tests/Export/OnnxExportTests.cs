@@ -58,6 +58,7 @@ public sealed class OnnxExportTests(TestDevices devices)
     /// </summary>
     [Theory]
     [InlineData("seed")]
+    [InlineData("seed-bn")]
     [InlineData("resnet")]
     public void OnnxRuntimeWebUnderNodeAgrees(string name)
     {
