@@ -53,21 +53,22 @@ public sealed class KillTests
     [Fact]
     public void KilledAfterItsLastCheckpointTheRunIsFinishedByResume()
     {
-        string data = SyntheticData.WriteFolder(96, 32);
+        // 1,500 test images: the final phase (test evaluation, model, plot, reports) lasts long enough for kills to land in it.
+        string data = SyntheticData.WriteFolder(96, 1500);
         string[] Train(string folder) => ["train", "--data-dir", data, "--epochs", "2", "--batch-size", "32", "--run-dir", folder];
         string reference = Path.Combine(SyntheticData.TempFolder(), "reference");
         Assert.Equal(0, CliRunner.Run(Train(reference)).ExitCode);
         var random = new Random(2);
         int finalPhaseKills = 0;
-        for (int attempt = 0; attempt < 6 && finalPhaseKills < 2; attempt++)
+        for (int attempt = 0; attempt < 8 && finalPhaseKills < 2; attempt++)
         {
             string run = Path.Combine(SyntheticData.TempFolder(), "run");
             string checkpoint = Path.Combine(run, RunFiles.Checkpoint);
             using (var process = Start(Train(run)))
             {
                 var clock = Stopwatch.StartNew();
-                while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2) && EpochsIn(checkpoint) < 2) Thread.Sleep(5);
-                Thread.Sleep(random.Next(0, 300));
+                while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(2) && EpochsIn(checkpoint) < 2) Thread.Sleep(2);
+                Thread.Sleep(attempt == 0 ? 0 : random.Next(0, 150)); // the first kill lands as soon as the last checkpoint is there
                 if (!process.HasExited)
                 {
                     process.Kill(entireProcessTree: true);
