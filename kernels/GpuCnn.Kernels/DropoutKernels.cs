@@ -25,13 +25,23 @@ public static class DropoutKernels
     static void ApplyMask(Index1D thread, ArrayView<float> source, ArrayView<float> target, float rate, uint seed, WorkSplit split)
     {
         int end = split.End(thread);
+        for (int i = split.Start(thread); i < end; i++) MaskElement(i, source, target, rate, seed);
+    }
+
+    /// <summary>
+    /// Either pass, one element per work-item with no loop around it (GPU-shaped plans: PoCL
+    /// vectorises only work-items whose control flow is the same; the forward and backward passes
+    /// apply the same mask).
+    /// </summary>
+    public static void DropoutMaskPerItem(Index1D i, ArrayView<float> source, ArrayView<float> target, float rate, uint seed) =>
+        MaskElement(i, source, target, rate, seed);
+
+    static void MaskElement(int i, ArrayView<float> source, ArrayView<float> target, float rate, uint seed)
+    {
         float scale = 1f / (1f - rate);
         int threshold = (int)XMath.Ceiling(rate * 16777216f);
-        for (int i = split.Start(thread); i < end; i++)
-        {
-            int k = (int)(CounterRng.Hash(seed, (uint)i) >> 8);
-            uint keep = (uint)~((k - threshold) >> 31); // all ones when k >= threshold, else 0
-            target[i] = Interop.IntAsFloat(Interop.FloatAsInt(source[i] * scale) & keep);
-        }
+        int k = (int)(CounterRng.Hash(seed, (uint)i) >> 8);
+        uint keep = (uint)~((k - threshold) >> 31); // all ones when k >= threshold, else 0
+        target[i] = Interop.IntAsFloat(Interop.FloatAsInt(source[i] * scale) & keep);
     }
 }
