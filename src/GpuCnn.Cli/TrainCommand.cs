@@ -66,12 +66,16 @@ public static class TrainCommand
                 r.AddError($"--image-size must be HxW with sides from 1 to 1024, got '{r.GetValueOrDefault<string>()}'.");
         });
         var channels = CommonOptions.Channels();
+        var architecture = new Option<string?>("--architecture")
+        {
+            Description = "Train a model of your own: a JSON architecture (name, input_shape, layers with their configs), as Sequential.Architecture() writes it. Replaces --model.",
+        };
         var skipBad = new Option<bool>("--skip-bad-images") { Description = "With a folder of pictures: skip (and report) pictures that cannot be decoded instead of stopping." };
 
         var command = new Command("train", "Train a model on Fashion-MNIST, or on a folder of your own pictures, and report test accuracy.")
         {
             device, model, epochs, batchSize, learningRate, optimizer, seed, validationSplit, trainLimit, dataDir, cacheDir,
-            runDir, resume, patience, schedule, shift, flip, imageSize, channels, skipBad,
+            runDir, resume, patience, schedule, shift, flip, imageSize, channels, skipBad, architecture,
         };
         command.Validators.Add(r =>
         {
@@ -104,9 +108,11 @@ public static class TrainCommand
                 new TrainingRun(resumed, kind, CommonOptions.Data(resumed.DataDir, resumed.CacheDir, resumed), Console.Out, live, folder, from).Execute();
                 return 0;
             }
+            var custom = parse.GetValue(architecture) is { } file ? ReadArchitecture(file) : null;
             var options = new TrainingOptions
             {
-                Model = parse.GetValue(model)!,
+                Model = custom?["name"]?.GetValue<string>() ?? parse.GetValue(model)!,
+                Architecture = custom,
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batchSize),
                 LearningRate = parse.GetValue(learningRate),
@@ -129,6 +135,22 @@ public static class TrainCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>An architecture file, checked by building its layers' configs; one line naming the file otherwise.</summary>
+    static System.Text.Json.Nodes.JsonObject ReadArchitecture(string file)
+    {
+        try
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file))?.AsObject()
+                       ?? throw new ArgumentException("empty");
+            GpuCnn.Models.Sequential.FromArchitecture(json).Dispose();
+            return json;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
+        {
+            throw new GpuCnn.Data.DataFileException(file, $"not a model architecture ({e.Message})");
+        }
     }
 
     static string? FullPath(string? path) => path is null ? null : Path.GetFullPath(path);

@@ -14,6 +14,11 @@ public enum LearningRateSchedule
 public sealed record TrainingOptions
 {
     public string Model { get; init; } = "seed";
+    /// <summary>
+    /// A model of your own instead of a zoo one: an architecture as <see cref="Models.Sequential.Architecture"/>
+    /// writes it (`train --architecture FILE`). Kept in checkpoints, so --resume rebuilds it.
+    /// </summary>
+    public System.Text.Json.Nodes.JsonObject? Architecture { get; init; }
     public int Epochs { get; init; } = 15;
     public int BatchSize { get; init; } = 128;
     public float LearningRate { get; init; } = 1e-3f;

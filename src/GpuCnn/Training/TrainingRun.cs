@@ -69,18 +69,28 @@ public sealed class TrainingRun(TrainingOptions options, DeviceKind deviceKind, 
             trainer.StoppedEarly, metrics, folder.Path);
     }
 
-    /// <summary>The zoo model for the data's picture shape and class count; a shape it cannot take is one clear line.</summary>
+    /// <summary>
+    /// The zoo model for the data's picture shape and class count, or the architecture given
+    /// (which must take that shape and give one output per class); a mismatch is one clear line.
+    /// </summary>
     Sequential BuildModel(ComputeDevice device, int[] shape, int classes)
     {
-        var model = ModelZoo.Create(options.Model, shape, classes);
+        var model = options.Architecture is { } architecture ? Sequential.FromArchitecture(architecture) : ModelZoo.Create(options.Model, shape, classes);
         try
         {
-            return model.Build(device, options.BatchSize, options.Seed);
+            if (!model.InputShape.SequenceEqual(shape))
+                throw new ArgumentException($"the architecture takes {string.Join("x", model.InputShape)} pictures but the data's are {string.Join("x", shape)}.");
+            model.Build(device, options.BatchSize, options.Seed);
+            if (model.OutputShape[^1] != classes)
+                throw new ArgumentException($"it gives {model.OutputShape[^1]} outputs but the data has {classes} classes; end with Dense({classes}).");
+            return model;
         }
         catch (ArgumentException e)
         {
             model.Dispose();
-            throw new ArgumentException($"model '{options.Model}' cannot take {string.Join("x", shape)} pictures: {e.Message} Choose a larger --image-size or another --model.");
+            throw new ArgumentException(options.Architecture is null
+                ? $"model '{options.Model}' cannot take {string.Join("x", shape)} pictures: {e.Message} Choose a larger --image-size or another --model."
+                : $"model '{model.Name}': {e.Message}");
         }
     }
 }

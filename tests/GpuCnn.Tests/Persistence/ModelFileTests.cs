@@ -83,4 +83,29 @@ public sealed class ModelFileTests(TestDevices devices)
         var e = Assert.Throws<CheckpointException>(() => ModelFile.Load(path, device, 4));
         Messages.Says(e.Message, $"{path}: layer batch_normalization: unknown layer kind 'Attention'");
     }
+
+    /// <summary>`train --architecture FILE` trains a model of your own through the command line; evaluate and export take its run.</summary>
+    [Fact]
+    public void TheCommandLineTrainsAnArchitectureFromAFile()
+    {
+        var device = devices.Cpu;
+        using var custom = new Sequential("tiny-custom", [28, 28, 1],
+            [new Conv2D(8, 3, Activation.Relu, Padding.Same, stride: 2), new BatchNormalization(), new GlobalAvgPool2D(), new Dense(10)]).Build(device, 1, 0);
+        string file = Path.Combine(SyntheticData.TempFolder(), "tiny.json");
+        File.WriteAllText(file, custom.Architecture().ToJsonString());
+        string data = SyntheticData.WriteFolder(96, 32);
+        string run = Path.Combine(SyntheticData.TempFolder(), "run");
+
+        var trained = Cli.CliRunner.Run("train", "--architecture", file, "--data-dir", data, "--epochs", "2", "--batch-size", "32", "--run-dir", run);
+        Assert.True(trained.ExitCode == 0, trained.Error);
+        Messages.Says(File.ReadAllText(Path.Combine(run, "model_summary.txt")), "tiny-custom");
+        Assert.Equal(0, Cli.CliRunner.Run("evaluate", run).ExitCode);
+        Assert.Equal(0, Cli.CliRunner.Run("export", run, "--onnx", Path.Combine(run, "tiny.onnx")).ExitCode);
+        Messages.Says(Cli.CliRunner.Run("train", "--resume", run).Output, "already finished after 2 epochs");
+
+        File.WriteAllText(file, "{ \"name\": \"broken\" }");
+        var bad = Cli.CliRunner.Run("train", "--architecture", file, "--data-dir", data, "--epochs", "1");
+        Assert.Equal(2, bad.ExitCode);
+        Messages.Says(bad.Error, $"{file}: not a model architecture");
+    }
 }
