@@ -10,7 +10,20 @@ using GpuCnn.Models;
 //        [--group-size N] (work-items per group of the implicitly grouped kernels; 0: ILGPU's choice)
 //        [--kernel "seed conv2d_1"] (the workbench: only that layer's passes, checked then timed; --batches 0 skips end to end)
 //        [--variant V] (with --kernel: a --gemm or --conv value, whichever names it)
+//        [--allreduce true] [--step-ms seed=37.6,...] (under mpiexec -n N: MPI Allreduce times and efficiency on paper)
 var options = Arguments.Parse(args);
+if (options.Allreduce)
+{
+    try
+    {
+        return AllreduceBench.Run(options.StepMilliseconds);
+    }
+    catch (GpuCnn.Distributed.MpiUnavailableException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 2;
+    }
+}
 LaunchPlan plan;
 using (var probe = ComputeDevice.Open(options.Device))
     plan = probe.Plan;
@@ -58,9 +71,13 @@ if (options.Json is { } json)
     GpuCnn.Persistence.AtomicFile.WriteText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } }));
     Console.WriteLine($"\nwrote {json}");
 }
+return 0;
 
-sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null, string? Layer = null)
+sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null, string? Layer = null, bool Allreduce = false)
 {
+    /// <summary>--step-ms seed=37.6,resnet=173.8: training step times for the allreduce efficiency estimate.</summary>
+    public Dictionary<string, double> StepMilliseconds { get; init; } = [];
+
     public static Arguments Parse(string[] args)
     {
         var a = new Arguments(DeviceKind.Cpu, null, null, [.. ModelZoo.Names], 1.0, 20, 128, null);
@@ -75,6 +92,8 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv,
                 "--variant" => GemmNamed(value) is { } gemm ? a with { Gemm = gemm }
                     : ConvNamed(value) is { } conv ? a with { Conv = conv } : throw Unknown(args[i], value),
                 "--kernel" => a with { Layer = value },
+                "--allreduce" => a with { Allreduce = bool.Parse(value) },
+                "--step-ms" => a with { StepMilliseconds = value.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => double.Parse(p[1])) },
                 "--models" => a with { Models = value.Split(',') },
                 "--seconds" => a with { Seconds = double.Parse(value) },
                 "--batches" => a with { Batches = int.Parse(value) },
