@@ -10,14 +10,8 @@ namespace GpuCnn.Tests.Distributed;
 /// </summary>
 public sealed class MpiTests
 {
-    static string Bench()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "GpuCnn.sln"))) folder = folder.Parent;
-        string dll = Path.Combine(folder!.FullName, "bench", "GpuCnn.Bench", "bin", "Release", "net10.0", "GpuCnn.Bench.dll");
-        Assert.True(File.Exists(dll), $"{dll} is not built (dotnet build -c Release builds it)");
-        return dll;
-    }
+    /// <summary>The bench's dll, copied beside the tests by the project reference.</summary>
+    static string Bench() => Path.Combine(AppContext.BaseDirectory, "GpuCnn.Bench.dll");
 
     static (int ExitCode, string Output, string Error) Run(string program, IEnumerable<string> args, IDictionary<string, string>? environment = null)
     {
