@@ -16,11 +16,12 @@ public static class AllreduceBench
     {
         using var mpi = MpiSession.Join() ?? throw new ArgumentException("--allreduce true needs mpiexec -n N with N of 2 or more");
         var sizes = new List<(string Name, int Floats)> { ("1 MiB", 1 << 18), ("2 MiB", 1 << 19), ("4 MiB", 1 << 20), ("8 MiB", 1 << 21) };
-        foreach (var name in ModelZoo.Names)
-        {
-            using var model = ModelZoo.Create(name);
-            sizes.Add(($"{name} gradient", ParameterCount(model)));
-        }
+        using (var device = Devices.ComputeDevice.Open(Devices.DeviceKind.Cpu))
+            foreach (var name in ModelZoo.Names)
+            {
+                using var model = ModelZoo.Create(name).Build(device, 1, 0);
+                sizes.Add(($"{name} gradient", model.TrainableCount));
+            }
         if (mpi.Rank == 0) Console.WriteLine($"MPI Allreduce (sum of floats) across {mpi.Size} ranks, mean of 20 after 3 warm-ups:");
         foreach (var (name, floats) in sizes)
         {
@@ -44,12 +45,5 @@ public static class AllreduceBench
             Console.WriteLine($"  {name,-18} {floats * 4.0 / (1 << 20),6:F2} MiB {ms,8:F2} ms (sum exact){efficiency}");
         }
         return 0;
-    }
-
-    static int ParameterCount(Sequential model)
-    {
-        using var device = Devices.ComputeDevice.Open(Devices.DeviceKind.Cpu);
-        model.Build(device, 1, 0);
-        return model.TrainableCount;
     }
 }

@@ -21,10 +21,16 @@ public sealed class TestDevices : IDisposable
     public static TheoryData<string> Plans => new() { "cpu", "gpu", "generic", OpenCLGpu, OpenCLCpu };
 
     public ComputeDevice Cpu { get; } = ComputeDevice.Open(DeviceKind.Cpu);
-    public ComputeDevice GpuPlan { get; } = ComputeDevice.OpenCpu(new CPUDevice(4, 4, 1),
-        LaunchPlan.ForGpu() with { SharedTile = 4, ReductionChunk = 8 });
-    public ComputeDevice Generic { get; } = ComputeDevice.OpenCpu(new CPUDevice(2, 1, 1),
-        LaunchPlan.ForCpu(2) with { Name = "generic", Gemm = GemmVariant.Generic });
+    public ComputeDevice GpuPlan { get; } = Open("gpu", LaunchPlan.ForGpu() with { SharedTile = 4, ReductionChunk = 8 });
+    public ComputeDevice Generic { get; } = Open("generic", LaunchPlan.ForCpu(2) with { Name = "generic", Gemm = GemmVariant.Generic });
+
+    /// <summary>A device on the CPU accelerator for a plan: the GPU plan needs groups of 16 threads (4×4 tiles).</summary>
+    static ComputeDevice Open(string plan, LaunchPlan launchPlan) => plan switch
+    {
+        "cpu" => ComputeDevice.Open(DeviceKind.Cpu, launchPlan),
+        "gpu" => ComputeDevice.OpenCpu(new CPUDevice(4, 4, 1), launchPlan),
+        _ => ComputeDevice.OpenCpu(new CPUDevice(2, 1, 1), launchPlan),
+    };
 
     readonly Lazy<ComputeDevice?> openCLGpu = new(() => OpenOpenCL(LaunchPlan.ForGpu()));
     readonly Lazy<ComputeDevice?> openCLCpu = new(() => OpenOpenCL(LaunchPlan.ForOpenCLCpu() with { ReductionChunk = 8 }));
@@ -52,13 +58,7 @@ public sealed class TestDevices : IDisposable
             if (!convVariants.TryGetValue((plan, conv), out var device))
             {
                 var basePlan = this[plan].Plan with { Conv = conv };
-                device = plan switch
-                {
-                    "cpu" => ComputeDevice.Open(DeviceKind.Cpu, basePlan),
-                    "gpu" => ComputeDevice.OpenCpu(new CPUDevice(4, 4, 1), basePlan),
-                    OpenCLGpu or OpenCLCpu => OpenOpenCL(basePlan),
-                    _ => ComputeDevice.OpenCpu(new CPUDevice(2, 1, 1), basePlan),
-                };
+                device = plan is OpenCLGpu or OpenCLCpu ? OpenOpenCL(basePlan) : Open(plan, basePlan);
                 convVariants[(plan, conv)] = device;
             }
             return RequireOpenCL(device);
@@ -67,8 +67,6 @@ public sealed class TestDevices : IDisposable
 
     /// <summary>Why no OpenCL device could be opened, or null when one was.</summary>
     public static string? OpenCLAbsence { get; private set; }
-
-    public static bool OpenCLRequired => Environment.GetEnvironmentVariable("GPUCNN_REQUIRE_OPENCL") == "1";
 
     static ComputeDevice? OpenOpenCL(LaunchPlan plan)
     {
@@ -87,9 +85,7 @@ public sealed class TestDevices : IDisposable
     public static ComputeDevice RequireOpenCL(ComputeDevice? device, string? absence = null)
     {
         if (device is not null) return device;
-        string why = $"no usable OpenCL device ({absence ?? OpenCLAbsence}); run the tests through tools/with-opencl.sh";
-        if (OpenCLRequired) Assert.Fail("GPUCNN_REQUIRE_OPENCL=1 but " + why);
-        Assert.Skip("skipped: " + why);
+        OptionalRuntime.Require("OPENCL", $"no usable OpenCL device ({absence ?? OpenCLAbsence}); run the tests through tools/with-opencl.sh");
         return null!;
     }
 

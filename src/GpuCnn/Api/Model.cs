@@ -166,10 +166,10 @@ public sealed class Model : IDisposable
     public static Model Load(string path, ComputeDevice device)
     {
         string file = ModelFile.Resolve(path);
-        var options = Checkpoint.Load(file).Header.Options;
-        var (network, header) = ModelFile.Load(file, device, options.BatchSize);
+        var (header, arrays) = Checkpoint.Load(file);
+        var network = ModelFile.Build(file, header, arrays, device, header.Options.BatchSize);
         var model = new Model(network, device, header.Options, header.ClassNames);
-        TrainingState.Restore(file, network, model.optimizer);
+        TrainingState.Restore(file, header, arrays, network, model.optimizer);
         model.History.AddRange(header.History);
         return model;
     }

@@ -144,8 +144,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         if (variant == ConvVariant.Winograd)
         {
             var transposed = new ConvGeometry(batch, g.OutHeight, g.OutWidth, filters, 3, 3, 1, 2 - g.Padding);
-            Kernels.Conv2dWinograd(grad.View, kernel.Value.View, result.View, null, transposed,
-                GemmArgs.RowMajor(transposed.ColumnRows, g.InChannels, 1), flip: 1);
+            // Its outputs are the layer's input channels; no bias or activation.
+            Kernels.Conv2dWinograd(grad.View, kernel.Value.View, result.View, null, transposed, new GemmArgs { N = g.InChannels }, flip: 1);
             return result;
         }
         Kernels.Transpose(kernel.Value.View, kernelTransposed.View, g.ColumnWidth, filters);

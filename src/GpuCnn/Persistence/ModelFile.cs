@@ -22,6 +22,12 @@ public static class ModelFile
     {
         string file = Resolve(path);
         var (header, arrays) = Checkpoint.Load(file);
+        return (Build(file, header, arrays, device, maxBatch), header);
+    }
+
+    /// <summary>The same from a checkpoint already read from <paramref name="file"/> (named in errors): no second read.</summary>
+    public static Sequential Build(string file, CheckpointHeader header, IReadOnlyList<NamedArray> arrays, ComputeDevice device, int maxBatch)
+    {
         Sequential model;
         try
         {
@@ -41,6 +47,6 @@ public static class ModelFile
             throw new CheckpointException(file, $"its architecture does not build: {e.Message}");
         }
         TrainingState.Restore(file, header, arrays, model, null);
-        return (model, header);
+        return model;
     }
 }

@@ -15,8 +15,10 @@ namespace GpuCnn.Reporting;
 /// </summary>
 public sealed class RunFolder : ITrainingObserver
 {
-    IReadOnlyList<string> classNames = FashionMnist.ClassNames;
+    /// <summary>The data's class names when they are its own (saved in model files), null for Fashion-MNIST.</summary>
     IReadOnlyList<string>? savedClassNames;
+
+    IReadOnlyList<string> ClassNames => savedClassNames ?? FashionMnist.ClassNames;
 
     public string Path { get; }
     readonly string command;
@@ -63,7 +65,6 @@ public sealed class RunFolder : ITrainingObserver
     /// <param name="classNames">The data's class names (Fashion-MNIST's when not given): reports and model files use them.</param>
     public void Start(Sequential model, Optimizer optimizer, TrainingOptions options, IReadOnlyList<string>? classNames = null)
     {
-        this.classNames = classNames ?? FashionMnist.ClassNames;
         savedClassNames = classNames;
         this.model = model;
         this.optimizer = optimizer;
@@ -99,7 +100,7 @@ public sealed class RunFolder : ITrainingObserver
     public ClassificationMetrics Finish(Evaluation test)
     {
         TrainingState.Save(File(RunFiles.Model), model!, optimizer!, options!, history, command, savedClassNames);
-        return WriteEvaluation(Path, model!.Name, test, classNames);
+        return WriteEvaluation(Path, model!.Name, test, ClassNames);
     }
 
     /// <summary>Confusion matrix, classification report and test results of an evaluation, into folder.</summary>

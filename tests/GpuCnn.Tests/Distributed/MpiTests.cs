@@ -25,18 +25,11 @@ public sealed class MpiTests
         return (process.ExitCode, output.Result, error);
     }
 
-    static string? MpiExec() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Select(d => Path.Combine(d, "mpiexec")).FirstOrDefault(File.Exists);
-
     [Fact]
     public void TwoRanksAllreduceExactly()
     {
-        string? mpiexec = MpiExec();
-        if (mpiexec is null)
-        {
-            if (Environment.GetEnvironmentVariable("GPUCNN_REQUIRE_MPI") == "1") Assert.Fail("GPUCNN_REQUIRE_MPI=1 but mpiexec is not on PATH");
-            Assert.Skip("skipped: no mpiexec (install MPICH: apt-get install mpich)");
-        }
+        string? mpiexec = OptionalRuntime.OnPath("mpiexec");
+        OptionalRuntime.Require("MPI", mpiexec is null ? "no mpiexec on PATH (install MPICH: apt-get install mpich)" : null);
         var r = Run(mpiexec!, ["-n", "2", "dotnet", Bench(), "--allreduce", "true", "--step-ms", "seed=40"]);
         Assert.True(r.ExitCode == 0, r.Error);
         Messages.Says(r.Output, "across 2 ranks");

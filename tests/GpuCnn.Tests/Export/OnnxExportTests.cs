@@ -62,14 +62,10 @@ public sealed class OnnxExportTests(TestDevices devices)
     [InlineData("resnet")]
     public void OnnxRuntimeWebUnderNodeAgrees(string name)
     {
-        string folder = Path.Combine(RepositoryRoot(), "tests", "onnx-node");
-        string? absence = !Directory.Exists(Path.Combine(folder, "node_modules", "onnxruntime-web")) ? "tests/onnx-node has no node_modules (run npm ci there)"
-            : Which("node") is null ? "node is not on PATH" : null;
-        if (absence is not null)
-        {
-            if (Environment.GetEnvironmentVariable("GPUCNN_REQUIRE_NODE_ONNX") == "1") Assert.Fail("GPUCNN_REQUIRE_NODE_ONNX=1 but " + absence);
-            Assert.Skip("skipped: " + absence);
-        }
+        string folder = Path.Combine(OptionalRuntime.RepositoryRoot(), "tests", "onnx-node");
+        OptionalRuntime.Require("NODE_ONNX", !Directory.Exists(Path.Combine(folder, "node_modules", "onnxruntime-web"))
+            ? "tests/onnx-node has no node_modules (run npm ci there)"
+            : OptionalRuntime.OnPath("node") is null ? "node is not on PATH" : null);
         const int Count = 256;
         var device = devices.Cpu;
         using var model = ModelZoo.Create(name).Build(device, Batch, 42);
@@ -103,17 +99,6 @@ public sealed class OnnxExportTests(TestDevices devices)
         Assert.True(worst <= 1e-4, $"{name}: ONNX Runtime Web's logits differ from GpuCnn's by up to {worst:E2}");
         for (int i = 0; i < Count; i++) Assert.Equal(ArgMax(expected, i), ArgMax(actual, i));
     }
-
-    static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "GpuCnn.sln"))) folder = folder.Parent;
-        return folder?.FullName ?? throw new InvalidOperationException("GpuCnn.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    static string? Which(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-        .Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
 
     /// <summary>`gpucnn export RUN --onnx FILE` on a trained run writes a file ONNX Runtime loads and runs; a bad path is one line.</summary>
     [Fact]

@@ -44,27 +44,21 @@ public sealed partial class KernelLauncher
         ArrayView<float> bias, GemmArgs g)
     {
         long kLength = g.Splits == 1 ? g.K : g.KChunk;
-        if (variant == GemmVariant.RegisterBlocked && Plan.SharedTile > 0)
+        if (Plan.SharedTile > 0 && variant is GemmVariant.RegisterBlocked or GemmVariant.SharedTiled)
         {
-            // Groups of T×T threads, each a 4×4 block of outputs; all partial products in one launch, on grid Z.
-            int t = Plan.SharedTile, block = GemmKernels.BlockPerThread * t;
+            // Groups of T×T threads, all partial products in one launch, on grid Z. Register-blocked:
+            // each thread a 4×4 block of outputs (4T×4T per group); shared-tiled: one output (T×T).
+            int t = Plan.SharedTile;
+            bool blocked = variant == GemmVariant.RegisterBlocked;
+            int block = blocked ? GemmKernels.BlockPerThread * t : t;
             var grid = new Index3D((g.M + block - 1) / block, (g.N + block - 1) / block, g.Splits);
             var config = new KernelConfig(grid, new Index3D(t, t, 1),
-                SharedMemoryConfig.RequestDynamic<float>(GemmKernels.RegisterBlockedSharedFloats(t)));
-            if (Launching(nameof(GemmKernels.GemmRegisterBlocked), grid.Size * t * t,
-                    kLength * GemmKernels.BlockPerThread * GemmKernels.BlockPerThread / t, t * t))
-                LoadGrouped(ref gemmRegisterBlocked, GemmKernels.GemmRegisterBlocked)(config, a, b, c, bias, g, t);
-            return;
-        }
-        if (variant == GemmVariant.SharedTiled && Plan.SharedTile > 0)
-        {
-            // All partial products in one launch, on grid Z.
-            int tile = Plan.SharedTile;
-            var grid = new Index3D((g.M + tile - 1) / tile, (g.N + tile - 1) / tile, g.Splits);
-            var config = new KernelConfig(grid, new Index3D(tile, tile, 1),
-                SharedMemoryConfig.RequestDynamic<float>(2 * tile * tile));
-            if (Launching(nameof(GemmKernels.GemmSharedTiled), grid.Size * tile * tile, kLength, tile * tile))
-                LoadGrouped(ref gemmSharedTiled, GemmKernels.GemmSharedTiled)(config, a, b, c, bias, g, tile);
+                SharedMemoryConfig.RequestDynamic<float>(blocked ? GemmKernels.RegisterBlockedSharedFloats(t) : 2 * t * t));
+            long serial = blocked ? kLength * GemmKernels.BlockPerThread * GemmKernels.BlockPerThread / t : kLength;
+            if (!Launching(blocked ? nameof(GemmKernels.GemmRegisterBlocked) : nameof(GemmKernels.GemmSharedTiled), grid.Size * t * t, serial, t * t))
+                return;
+            if (blocked) LoadGrouped(ref gemmRegisterBlocked, GemmKernels.GemmRegisterBlocked)(config, a, b, c, bias, g, t);
+            else LoadGrouped(ref gemmSharedTiled, GemmKernels.GemmSharedTiled)(config, a, b, c, bias, g, t);
             return;
         }
         // One launch per partial product, so every work-item of a launch loops over the same K range.
