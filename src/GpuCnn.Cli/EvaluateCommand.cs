@@ -32,7 +32,7 @@ public static class EvaluateCommand
                                             $"but model {loaded.Network.Name} takes {string.Join("x", loaded.Network.InputShape)} and {loaded.Classes} classes.");
             var test = loaded.Evaluate(data.Test);
             string folder = parse.GetValue(output) ?? Path.GetDirectoryName(Path.GetFullPath(ModelFile.Resolve(parse.GetValue(model)!)))!;
-            var metrics = RunFolder.WriteEvaluation(folder, loaded.Network.Name, test, loaded.ClassNames);
+            var metrics = RunFolder.WriteEvaluation(folder, loaded.Network, test, loaded.ClassNames);
             Console.WriteLine($"Model {loaded.Network.Name} after {loaded.History.Count} epochs: test accuracy {test.Accuracy:P2}, test loss {test.Loss:F4} ({data.Test.Count} images)");
             Console.WriteLine();
             Console.Write(metrics.Report());

@@ -13,52 +13,12 @@ public static class TrainCommand
         var defaults = new TrainingOptions();
         var device = CommonOptions.Device();
         var model = CommonOptions.Model();
-        var epochs = CommonOptions.AtLeast("--epochs", "Passes over the training images.", defaults.Epochs, 1);
-        var batchSize = CommonOptions.AtLeast("--batch-size", "Images per mini-batch.", defaults.BatchSize, 1);
-        var learningRate = new Option<float>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
-        learningRate.Validators.Add(r =>
-        {
-            float v = r.GetValueOrDefault<float>();
-            if (!(v > 0) || !float.IsFinite(v)) r.AddError($"--lr must be a positive number, got {v}.");
-        });
-        var optimizer = new Option<string>("--optimizer") { Description = "adam or sgd (momentum 0.9).", DefaultValueFactory = _ => defaults.Optimizer }
-            .AcceptOnlyFromAmong("adam", "sgd");
+        var shared = new TrainingOptionSet(defaults);
         var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and dropout.", DefaultValueFactory = _ => defaults.Seed };
-        var validationSplit = new Option<double>("--validation-split")
-        {
-            Description = "Fraction of the training images (the last ones) held out for validation.",
-            DefaultValueFactory = _ => defaults.ValidationSplit,
-        };
-        validationSplit.Validators.Add(r =>
-        {
-            double v = r.GetValueOrDefault<double>();
-            if (v is < 0 or >= 1 || double.IsNaN(v)) r.AddError($"--validation-split must be in [0, 1), got {v}.");
-        });
-        var trainLimit = new Option<int?>("--train-limit") { Description = "Use only the first N training images." };
-        trainLimit.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is { } v && v < 2) r.AddError($"--train-limit must be at least 2, got {v}.");
-        });
         var dataDir = CommonOptions.DataDir();
         var cacheDir = CommonOptions.CacheDir();
         var runDir = new Option<string?>("--run-dir") { Description = "Folder for this run's metrics, plots, checkpoints and model (default runs/<time>-<model>)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last complete checkpoint." };
-        var patience = new Option<int?>("--early-stopping") { Description = "Stop when validation loss has not improved for this many epochs." };
-        patience.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is { } v && v < 1) r.AddError($"--early-stopping must be at least 1, got {v}.");
-        });
-        var schedule = new Option<string>("--lr-schedule")
-        {
-            Description = "constant, step (halve every 5 epochs) or cosine (decay to 0 over the epochs).",
-            DefaultValueFactory = _ => "constant",
-        }.AcceptOnlyFromAmong("constant", "step", "cosine");
-        var shift = new Option<int>("--augment-shift") { Description = "Shift each training image randomly by up to N pixels (0-4).", DefaultValueFactory = _ => 0 };
-        shift.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 0 or > 4) r.AddError($"--augment-shift must be between 0 and 4, got {r.GetValueOrDefault<int>()}.");
-        });
-        var flip = new Option<bool>("--augment-flip") { Description = "Flip training images horizontally at random." };
         var imageSize = CommonOptions.ImageSize();
         imageSize.Validators.Add(r =>
         {
@@ -74,9 +34,9 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a model on Fashion-MNIST, or on a folder of your own pictures, and report test accuracy.")
         {
-            device, model, epochs, batchSize, learningRate, optimizer, seed, validationSplit, trainLimit, dataDir, cacheDir,
-            runDir, resume, patience, schedule, shift, flip, imageSize, channels, skipBad, architecture,
+            device, model, seed, dataDir, cacheDir, runDir, resume, imageSize, channels, skipBad, architecture,
         };
+        foreach (var option in shared.All) command.Options.Add(option);
         command.Validators.Add(r =>
         {
             if (r.GetResult(resume) is not null && r.GetResult(runDir) is not null)
@@ -109,20 +69,11 @@ public static class TrainCommand
                 return 0;
             }
             var custom = parse.GetValue(architecture) is { } file ? ReadArchitecture(file) : null;
-            var options = new TrainingOptions
+            var options = shared.Read(parse, defaults) with
             {
                 Model = custom?["name"]?.GetValue<string>() ?? parse.GetValue(model)!,
                 Architecture = custom,
-                Epochs = parse.GetValue(epochs),
-                BatchSize = parse.GetValue(batchSize),
-                LearningRate = parse.GetValue(learningRate),
-                Optimizer = parse.GetValue(optimizer)!,
                 Seed = parse.GetValue(seed),
-                ValidationSplit = parse.GetValue(validationSplit),
-                TrainLimit = parse.GetValue(trainLimit),
-                EarlyStoppingPatience = parse.GetValue(patience),
-                Schedule = Enum.Parse<LearningRateSchedule>(parse.GetValue(schedule)!, ignoreCase: true),
-                Augmentation = new Augmentation(parse.GetValue(shift), parse.GetValue(flip)),
                 DataDir = FullPath(parse.GetValue(dataDir)),
                 CacheDir = FullPath(parse.GetValue(cacheDir)),
                 ImageHeight = CommonOptions.ParseImageSize(parse.GetValue(imageSize)!)!.Value.Height,

@@ -39,16 +39,17 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
         if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
     }
 
-    BatchNormShape ShapeFor(Tensor x) => new()
+    BatchNormShape ShapeFor(Tensor x, float movingMomentum) => new()
     {
-        Rows = x.Length / channels, Channels = channels, Momentum = momentum, Epsilon = epsilon,
+        Rows = x.Length / channels, Channels = channels, Momentum = movingMomentum, Epsilon = epsilon,
     };
 
     public override Tensor Forward(Tensor x, PassContext pass)
     {
         input = x;
-        var shape = ShapeFor(x);
-        if (pass.Training)
+        // A recalibration pass replaces Keras's momentum: moving = (1-w)·moving + w·batch.
+        var shape = ShapeFor(x, pass.Training ? momentum : 1f - pass.RecalibrationWeight);
+        if (pass.UsesBatchStatistics)
             Kernels.BatchNormStatistics(x.View, statistics.View, movingMean.Value.View, movingVariance.Value.View, shape);
         else
             Kernels.BatchNormRunningStatistics(statistics.View, movingMean.Value.View, movingVariance.Value.View, shape);
@@ -62,7 +63,7 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
         var x = input ?? throw new InvalidOperationException($"{Name}: Backward before Forward.");
         var result = inputGrad?.FirstRows(x.Shape[0]);
         Kernels.BatchNormBackward(x.View, outputGrad.View, result?.View ?? default, gamma.Value.View, statistics.View,
-            gamma.Gradient.View, beta.Gradient.View, ShapeFor(x), result is not null);
+            gamma.Gradient.View, beta.Gradient.View, ShapeFor(x, momentum), result is not null);
         return result;
     }
 }

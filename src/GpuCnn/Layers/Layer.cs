@@ -4,10 +4,21 @@ using GpuCnn.Tensors;
 
 namespace GpuCnn.Layers;
 
-/// <summary>What a forward pass needs beyond its input: training or inference, and this step's random seed.</summary>
-public readonly record struct PassContext(bool Training, uint Seed)
+/// <summary>
+/// What a forward pass needs beyond its input: training or inference, and this step's random seed.
+/// <paramref name="RecalibrationWeight"/> &gt; 0 marks a batch-norm recalibration pass (PreciseBN):
+/// an inference pass (no dropout) in which batch norm normalises with the batch's statistics and
+/// moves its moving averages that far towards them.
+/// </summary>
+public readonly record struct PassContext(bool Training, uint Seed, float RecalibrationWeight = 0f)
 {
     public static PassContext Inference => new(false, 0);
+
+    /// <summary>Pass number <paramref name="batch"/> (from 0) of a recalibration: weight 1/(batch+1) makes the moving averages the equal-weight mean over the passes so far.</summary>
+    public static PassContext Recalibration(int batch) => new(false, 0, 1f / (batch + 1));
+
+    /// <summary>Whether batch norm uses (and tracks) the batch's own statistics.</summary>
+    public bool UsesBatchStatistics => Training || RecalibrationWeight > 0f;
 }
 
 /// <summary>

@@ -100,12 +100,13 @@ public sealed class RunFolder : ITrainingObserver
     public ClassificationMetrics Finish(Evaluation test)
     {
         TrainingState.Save(File(RunFiles.Model), model!, optimizer!, options!, history, command, savedClassNames);
-        return WriteEvaluation(Path, model!.Name, test, ClassNames);
+        return WriteEvaluation(Path, model!, test, ClassNames);
     }
 
     /// <summary>Confusion matrix, classification report and test results of an evaluation, into folder.</summary>
-    public static ClassificationMetrics WriteEvaluation(string folder, string modelName, Evaluation test, IReadOnlyList<string> classNames)
+    public static ClassificationMetrics WriteEvaluation(string folder, Sequential model, Evaluation test, IReadOnlyList<string> classNames)
     {
+        string modelName = model.Name;
         var metrics = new ClassificationMetrics(test.Predictions, test.Labels, classNames);
         Directory.CreateDirectory(folder);
         Plots.ConfusionMatrix(metrics.Confusion, classNames, System.IO.Path.Combine(folder, RunFiles.ConfusionPlot),
@@ -113,7 +114,7 @@ public sealed class RunFolder : ITrainingObserver
         AtomicFile.WriteText(System.IO.Path.Combine(folder, RunFiles.Report), metrics.Report());
         AtomicFile.WriteText(System.IO.Path.Combine(folder, RunFiles.TestResults), JsonSerializer.Serialize(new
         {
-            model = modelName, test_loss = test.Loss, test_accuracy = test.Accuracy, images = test.Labels.Length,
+            model = modelName, parameters = model.TrainableCount + model.NonTrainableCount, test_loss = test.Loss, test_accuracy = test.Accuracy, images = test.Labels.Length,
             confusion = Enumerable.Range(0, classNames.Count).Select(r => Enumerable.Range(0, classNames.Count).Select(c => metrics.Confusion[r, c]).ToArray()).ToArray(),
         }, new JsonSerializerOptions { WriteIndented = true }));
         return metrics;

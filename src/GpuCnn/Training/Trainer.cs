@@ -82,6 +82,8 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
         var (trainLoss, trainAccuracy, rows) = loss.ReadTotals();
         CheckFinite(trainLoss, epoch, train.Batches - 1);
         double seconds = clock.Elapsed.TotalSeconds;
+        if (options.BatchNormRecalibration > 0 && BatchNormRecalibration.Applies(model))
+            BatchNormRecalibration.Run(model, train, options.BatchNormRecalibration);
         double valLoss = double.NaN, valAccuracy = double.NaN;
         if (validation is not null)
             (valLoss, valAccuracy, _, _) = Evaluator.Evaluate(model, validation, loss);

@@ -43,6 +43,11 @@ public sealed record TrainingOptions
     /// <summary>Count and report pictures that cannot be decoded instead of stopping.</summary>
     public bool SkipBadImages { get; init; }
     public float StepGamma { get; init; } = 0.5f;
+    /// <summary>
+    /// PreciseBN: at each epoch's end, before validation and the checkpoint, recompute batch norm's
+    /// moving averages over this many training batches (0: keep Keras's momentum averages).
+    /// </summary>
+    public int BatchNormRecalibration { get; init; }
 
     public float LearningRateAt(int epoch) => Schedule switch
     {

@@ -1,0 +1,64 @@
+using System.Text.Json;
+using GpuCnn.Persistence;
+
+namespace GpuCnn.Tests.Cli;
+
+/// <summary>`gpucnn compare` over several seeds: the table, the run folders, and continuing an interrupted campaign.</summary>
+public sealed class CompareCommandTests
+{
+    static string[] Campaign(string data, params string[] more) =>
+        ["compare", "--device", "cpu", "--data-dir", data, "--models", "seed-bn", "--epochs", "1", "--batch-size", "32",
+         "--train-limit", "all", "--bn-recalibrate", "3", .. more];
+
+    static double TestAccuracy(string run) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunFiles.TestResults))).RootElement.GetProperty("test_accuracy").GetDouble();
+
+    [Fact]
+    public void ACampaignOverSeedsWritesMeanAndSdAndContinuesWithoutRedoingFinishedRuns()
+    {
+        string data = SyntheticData.WriteFolder(320, 64);
+        string dir = Path.Combine(SyntheticData.TempFolder(), "campaign");
+        var first = CliRunner.Run(Campaign(data, "--seeds", "1", "2", "3", "--run-dir", dir));
+        Assert.True(first.ExitCode == 0, first.Output + first.Error);
+
+        string[] runs = [.. new[] { 1, 2, 3 }.Select(s => Path.Combine(dir, "seed-bn", $"seed-{s}"))];
+        var accuracies = runs.Select(TestAccuracy).ToArray();
+        double mean = accuracies.Average();
+        double sd = Math.Sqrt(accuracies.Sum(a => (a - mean) * (a - mean)) / 2);
+        void AssertTable()
+        {
+            string table = File.ReadAllText(Path.Combine(dir, "comparison.md"));
+            Assert.Contains($"**{100 * mean:F2} ± {100 * sd:F2} %**", table);
+            Assert.Contains("PreciseBN over 3 batches", table);
+            foreach (var (seed, accuracy) in new[] { 1, 2, 3 }.Zip(accuracies)) Assert.Contains($"{seed}: {accuracy:P2}", table);
+        }
+        AssertTable();
+
+        // Interrupt it after the fact: run 2 lost its final phase, run 3 never started.
+        var untouched = File.GetLastWriteTimeUtc(Path.Combine(runs[0], RunFiles.Model));
+        File.Delete(Path.Combine(runs[1], RunFiles.TestResults));
+        Directory.Delete(runs[2], recursive: true);
+        var again = CliRunner.Run("compare", "--device", "cpu", "--resume", dir);
+        Assert.True(again.ExitCode == 0, again.Output + again.Error);
+        Assert.Contains("seed 1: finished before", again.Output);
+        Assert.Contains("seed 2: resuming after epoch 1", again.Output);
+        Assert.Equal(untouched, File.GetLastWriteTimeUtc(Path.Combine(runs[0], RunFiles.Model)));
+        // Same seeds, same budget: the redone runs give the same results, so the same table (timings aside).
+        Assert.Equal(accuracies, runs.Select(TestAccuracy).ToArray());
+        AssertTable();
+    }
+
+    [Fact]
+    public void AnExistingCampaignIsContinuedNotOverwritten()
+    {
+        string dir = SyntheticData.TempFolder();
+        File.WriteAllText(Path.Combine(dir, "note.txt"), "mine");
+        var r = CliRunner.Run("compare", "--run-dir", dir);
+        Assert.NotEqual(0, r.ExitCode);
+        Messages.Says(r.Error, $"gpucnn compare --resume {dir}");
+        var resume = CliRunner.Run("compare", "--resume", dir);
+        Assert.NotEqual(0, resume.ExitCode);
+        Messages.Says(resume.Error, "no campaign.json there to continue");
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(dir, "note.txt")));
+    }
+}
