@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Trains the README's full-budget results as `gpucnn compare` campaigns, one folder each under
+# docs/results/, every run in its own run folder:
+#
+#   tools/full-results.sh [CAMPAIGN...]      (default: all four, in this order)
+#
+#   compare-precisebn  the 5-epoch comparison of all three models (compare's defaults, PreciseBN on)
+#   full-resnet        resnet, 15 epochs on all images, cosine learning rate, shifts and flips, seed 42
+#   full-seed-bn       seed-bn, 15 epochs on all images, PreciseBN, seeds 42 43 44
+#   full-seed          seed, the Keras defaults (15 epochs), seeds 42 43 44
+#
+# Run again after an interruption, it continues each campaign where it stopped (compare --resume):
+# finished runs are kept, an interrupted run resumes from its last checkpoint. It trains through
+# OpenCL (tools/with-opencl.sh provides PoCL), or on GPUCNN_RESULTS_DEVICE. The program is
+# published once into artifacts/results-bin, so rebuilding the checkout meanwhile does not touch it.
+# Each campaign's console output is appended to docs/results/CAMPAIGN.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+device="${GPUCNN_RESULTS_DEVICE:-opencl}"
+bin=artifacts/results-bin
+dotnet publish src/GpuCnn.Cli -c Release -o "$bin" >/dev/null
+
+campaign() { # campaign NAME COMPARE-ARGS...
+  local name=$1 dir="docs/results/$1"; shift
+  if [ -f "$dir/campaign.json" ]; then set -- --resume "$dir"; else set -- "$@" --run-dir "$dir"; fi
+  echo "== $name: gpucnn compare --device $device $* ($(date -u '+%Y-%m-%d %H:%M UTC'))" | tee -a "$dir.log"
+  tools/with-opencl.sh dotnet "$bin/GpuCnn.Cli.dll" compare --device "$device" "$@" >>"$dir.log" 2>&1
+  tail -n 8 "$dir.log"
+}
+
+all=(compare-precisebn full-resnet full-seed-bn full-seed)
+for name in "${@:-${all[@]}}"; do
+  case "$name" in
+    compare-precisebn) campaign "$name" ;;
+    full-resnet) campaign "$name" --models resnet --seeds 42 --epochs 15 --train-limit all --lr-schedule cosine --augment-shift 2 --augment-flip ;;
+    full-seed-bn) campaign "$name" --models seed-bn --seeds 42 43 44 --epochs 15 --train-limit all ;;
+    full-seed) campaign "$name" --models seed --seeds 42 43 44 --epochs 15 --train-limit all ;;
+    *) echo "unknown campaign '$name'; known: ${all[*]}" >&2; exit 2 ;;
+  esac
+done
