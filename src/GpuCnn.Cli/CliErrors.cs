@@ -18,17 +18,20 @@ public static class CliErrors
         }
         catch (Exception e) when (e is DataFileException or DeviceUnavailableException or DeviceOutOfMemoryException
                                       or TrainingDivergedException or ArgumentException or Persistence.CheckpointException
-                                      or Persistence.FileWriteException)
+                                      or Persistence.FileWriteException or Distributed.MpiUnavailableException)
         {
             Console.Out.Flush();
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"{Label}: {e.Message}");
             return UserError;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("GPUCNN_DEBUG") is null)
         {
             Console.Out.Flush();
-            Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message} (set GPUCNN_DEBUG=1 for details)");
+            Console.Error.WriteLine($"{Label}: {e.GetType().Name}: {e.Message} (set GPUCNN_DEBUG=1 for details)");
             return Failure;
         }
     }
+
+    /// <summary>"error", or under mpiexec "error on rank R", so that a job's output says which rank failed.</summary>
+    static string Label => Distributed.MpiSession.LaunchedSize() > 1 ? $"error on rank {Distributed.MpiSession.LaunchedRank()}" : "error";
 }

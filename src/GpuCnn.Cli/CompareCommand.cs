@@ -43,6 +43,8 @@ public static class CompareCommand
         foreach (var option in shared.All) command.Options.Add(option);
         command.Validators.Add(r =>
         {
+            if (GpuCnn.Distributed.MpiSession.LaunchedSize() > 1)
+                r.AddError("compare runs in one process; under mpiexec, train each model with `gpucnn train` instead.");
             if (r.GetResult(resume) is not null && r.GetResult(runDir) is not null)
                 r.AddError("--resume continues the campaign in its own folder: do not pass --run-dir with it.");
             if (r.GetValue(runDir) is { } dir && RunFolder.RefuseExisting(dir, resumable: false) is { } problem)

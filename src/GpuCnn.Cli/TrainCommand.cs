@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GpuCnn.Distributed;
 using GpuCnn.Persistence;
 using GpuCnn.Reporting;
 using GpuCnn.Training;
@@ -41,31 +42,54 @@ public static class TrainCommand
         {
             if (r.GetResult(resume) is not null && r.GetResult(runDir) is not null)
                 r.AddError("--resume continues the run in its own folder: do not pass --run-dir with it.");
-            if (r.GetValue(runDir) is { } dir && RunFolder.RefuseExisting(dir) is { } problem) r.AddError(problem + ".");
+            // Under mpiexec only rank 0 writes the run folder; the others must not see it appear as they parse.
+            if (r.GetValue(runDir) is { } dir && MpiSession.LaunchedRank() == 0 && RunFolder.RefuseExisting(dir) is { } problem) r.AddError(problem + ".");
             if (r.GetValue(resume) is { } from && !File.Exists(Path.Combine(from, GpuCnn.Persistence.RunFiles.Checkpoint)))
                 r.AddError($"--resume {from}: no {GpuCnn.Persistence.RunFiles.Checkpoint} there to resume from.");
         });
-        command.SetAction(parse => CliErrors.Run(() =>
+        command.SetAction(parse =>
+        {
+            // Under mpiexec -n N (N > 1) every rank joins the job; rank 0 alone prints and writes.
+            DataParallel? parallel = null;
+            int code = CliErrors.Run(() =>
+            {
+                parallel = DataParallel.Join();
+                return Train(parse, parallel);
+            });
+            // A failed rank ends the job, rather than leave the others waiting in a collective.
+            if (code != 0) parallel?.Abort(code);
+            parallel?.Dispose();
+            return code;
+        });
+        return command;
+
+        int Train(ParseResult parse, DataParallel? parallel)
         {
             string commandLine = "gpucnn " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
             var kind = CommonOptions.ParseDevice(parse.GetValue(device)!);
-            bool live = !Console.IsOutputRedirected;
+            bool root = parallel?.IsRoot ?? true;
+            var output = root ? Console.Out : TextWriter.Null;
+            bool live = parallel is null && !Console.IsOutputRedirected;
             if (parse.GetValue(resume) is { } from)
             {
                 var header = Checkpoint.Load(Path.Combine(from, RunFiles.Checkpoint)).Header;
                 // Training may be complete while the final phase (test evaluation, model, reports) is not: then only that runs.
                 if (Trainer.IsTrainingComplete(header.History, header.Options) && RunFolder.IsFinished(from))
                 {
-                    Console.WriteLine($"{from} already finished after {header.History.Count} epochs; nothing to resume.");
+                    output.WriteLine($"{from} already finished after {header.History.Count} epochs; nothing to resume.");
                     return 0;
                 }
-                var folder = RunFolder.Open(from, header.Command, header.History);
+                int ranks = parallel?.Size ?? 1;
+                if (header.Options.Ranks != ranks)
+                    throw new ArgumentException($"--resume {from}: the run was trained by {header.Options.Ranks} rank(s) and this is {ranks}; " +
+                                                (header.Options.Ranks == 1 ? "resume it without mpiexec." : $"resume it with mpiexec -n {header.Options.Ranks}."));
+                var folder = root ? RunFolder.Open(from, header.Command, header.History) : null;
                 var resumed = header.Options with
                 {
                     DataDir = parse.GetValue(dataDir) ?? header.Options.DataDir,
                     CacheDir = parse.GetValue(cacheDir) ?? header.Options.CacheDir,
                 };
-                new TrainingRun(resumed, kind, CommonOptions.Data(resumed.DataDir, resumed.CacheDir, resumed), Console.Out, live, folder, from).Execute();
+                new TrainingRun(resumed, kind, CommonOptions.Data(resumed.DataDir, resumed.CacheDir, resumed), output, live, folder, from, parallel).Execute();
                 return 0;
             }
             var custom = parse.GetValue(architecture) is { } file ? ReadArchitecture(file) : null;
@@ -81,11 +105,10 @@ public static class TrainCommand
                 Channels = parse.GetValue(channels),
                 SkipBadImages = parse.GetValue(skipBad),
             };
-            var runFolder = RunFolder.Create(parse.GetValue(runDir) ?? RunFolder.DefaultPath(options.Model), commandLine);
-            new TrainingRun(options, kind, CommonOptions.Data(options.DataDir, options.CacheDir, options), Console.Out, live, runFolder).Execute();
+            var runFolder = root ? RunFolder.Create(parse.GetValue(runDir) ?? RunFolder.DefaultPath(options.Model), commandLine) : null;
+            new TrainingRun(options, kind, CommonOptions.Data(options.DataDir, options.CacheDir, options), output, live, runFolder, null, parallel).Execute();
             return 0;
-        }));
-        return command;
+        }
     }
 
     /// <summary>An architecture file, checked by building its layers' configs; one line naming the file otherwise.</summary>

@@ -59,12 +59,18 @@ public sealed class ComputeDevice : IDisposable
     }
 
     /// <summary>Opens the asked-for kind; fails with the list of devices found when it is absent.</summary>
-    public static ComputeDevice Open(DeviceKind kind, LaunchPlan? planOverride = null)
+    /// <param name="ordinal">Which of several usable devices of the picked type (modulo their count): a data-parallel rank passes its local rank, so the ranks of a node spread over its GPUs.</param>
+    public static ComputeDevice Open(DeviceKind kind, LaunchPlan? planOverride = null, int ordinal = 0)
     {
         var context = CreateContext(CpuDeviceForThisMachine(), cpuOnly: kind == DeviceKind.Cpu);
         try
         {
             var device = Pick(context, kind);
+            if (ordinal > 0)
+            {
+                var peers = context.Devices.Where(d => d.AcceleratorType == device.AcceleratorType && MissingCapability(d) is null).ToList();
+                if (peers.Count > 1) device = peers[ordinal % peers.Count];
+            }
             var info = DeviceInfo.From(device);
             if (MissingCapability(device) is { } missing)
                 throw new DeviceUnavailableException(

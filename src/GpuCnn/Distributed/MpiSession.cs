@@ -61,10 +61,25 @@ public sealed class MpiSession : IDisposable
         sum.CopyTo(values, 0);
     }
 
+    /// <summary>values ← the element-wise sum of every rank's values (in place).</summary>
+    public void AllreduceSum(double[] values) => MPI.Communicator.world.Allreduce(values, MPI.Operation<double>.Add).CopyTo(values, 0);
+
+    /// <summary>values ← the element-wise sum of every rank's values (in place).</summary>
+    public void AllreduceSum(int[] values) => MPI.Communicator.world.Allreduce(values, MPI.Operation<int>.Add).CopyTo(values, 0);
+
+    /// <summary>Every rank's value, in rank order, on every rank.</summary>
+    public long[] AllGather(long value) => MPI.Communicator.world.Allgather(value);
+
     /// <summary>values ← root's values on every rank.</summary>
     public void Broadcast(ref float[] values, int root) => MPI.Communicator.world.Broadcast(ref values, root);
 
     public void Barrier() => MPI.Communicator.world.Barrier();
+
+    public void Abort(int exitCode) => MPI.Communicator.world.Abort(exitCode);
+
+    /// <summary>This process's rank as the launcher set it (PMI_RANK, OMPI_COMM_WORLD_RANK), or 0; known before joining.</summary>
+    public static int LaunchedRank() =>
+        int.TryParse(Environment.GetEnvironmentVariable("PMI_RANK") ?? Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_RANK"), out int r) ? r : 0;
 
     public void Dispose() => environment.Dispose();
 }

@@ -33,12 +33,15 @@ public sealed class Dropout(float rate) : Layer
 
     uint StepSeed => CounterRng.Hash(lastPass.Seed, layerSeed);
 
+    /// <summary>The mask's counter offset: the element number of this slice's first element in the whole mini-batch.</summary>
+    int MaskOffset(Tensor x) => lastPass.RowOffset * (x.Length / x.Shape[0]);
+
     public override Tensor Forward(Tensor input, PassContext pass)
     {
         lastPass = pass;
         if (!pass.Training || rate == 0f) return input;
         var result = output.FirstRows(input.Shape[0]).Reshape(input.Shape);
-        Kernels.DropoutForward(input.View, result.View, rate, StepSeed);
+        Kernels.DropoutForward(input.View, result.View, rate, StepSeed, MaskOffset(input));
         return result;
     }
 
@@ -47,7 +50,7 @@ public sealed class Dropout(float rate) : Layer
         if (inputGrad is null) return null;
         if (rate == 0f) return outputGrad;
         var result = inputGrad.FirstRows(outputGrad.Shape[0]).Reshape(outputGrad.Shape);
-        Kernels.DropoutBackward(outputGrad.View, result.View, rate, StepSeed);
+        Kernels.DropoutBackward(outputGrad.View, result.View, rate, StepSeed, MaskOffset(outputGrad));
         return result;
     }
 }

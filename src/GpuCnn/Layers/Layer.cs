@@ -8,9 +8,11 @@ namespace GpuCnn.Layers;
 /// What a forward pass needs beyond its input: training or inference, and this step's random seed.
 /// <paramref name="RecalibrationWeight"/> &gt; 0 marks a batch-norm recalibration pass (PreciseBN):
 /// an inference pass (no dropout) in which batch norm normalises with the batch's statistics and
-/// moves its moving averages that far towards them.
+/// moves its moving averages that far towards them. <paramref name="RowOffset"/> is the position
+/// of the batch's first row in the whole mini-batch: a data-parallel rank holds a slice of it and
+/// keys its dropout masks by the global row, as one process would (0 otherwise).
 /// </summary>
-public readonly record struct PassContext(bool Training, uint Seed, float RecalibrationWeight = 0f)
+public readonly record struct PassContext(bool Training, uint Seed, float RecalibrationWeight = 0f, int RowOffset = 0)
 {
     public static PassContext Inference => new(false, 0);
 

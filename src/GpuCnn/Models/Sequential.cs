@@ -60,6 +60,8 @@ public sealed class Sequential : IDisposable
     /// <summary>All trainable parameters, back to back (8-float aligned): what the optimizer updates in one launch.</summary>
     public Tensor ParameterBuffer => parameterBuffer ?? throw new InvalidOperationException("Build the model first.");
     public Tensor GradientBuffer => gradientBuffer ?? throw new InvalidOperationException("Build the model first.");
+    /// <summary>The tracked, non-trainable values (batch norm's moving averages), back to back like the parameters.</summary>
+    public Tensor StateBuffer => stateBuffer ?? throw new InvalidOperationException("Build the model first.");
 
     public int TrainableCount => TrainableParameters.Sum(p => p.Length);
     public int NonTrainableCount => AllParameters.Where(p => !p.Trainable).Sum(p => p.Length);

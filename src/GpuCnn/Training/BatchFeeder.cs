@@ -18,6 +18,9 @@ public sealed record Augmentation(int MaxShift = 0, bool Flip = false)
 /// <summary>
 /// Feeds mini-batches of one subset of a device dataset: an order of image indices lives on the
 /// device (uploaded once per epoch, shuffled or not) and each batch is gathered from it there.
+/// In a data-parallel run each rank gathers only its share of every batch (a contiguous run of
+/// its rows); augmentation is keyed by the position in the whole order, so the shares together
+/// are exactly the batch one process would gather.
 /// </summary>
 public sealed class BatchFeeder : IDisposable
 {
@@ -26,6 +29,7 @@ public sealed class BatchFeeder : IDisposable
     readonly int[] subset;
     readonly MemoryBuffer1D<int, Stride1D.Dense> order, labels;
     readonly Tensor input;
+    readonly Distributed.DataParallel? parallel;
 
     public int Count => subset.Length;
     public int BatchSize { get; }
@@ -33,8 +37,10 @@ public sealed class BatchFeeder : IDisposable
     public ArrayView<int> Labels => labels.View;
 
     /// <param name="subset">Indices into data of the images this feeder serves.</param>
-    public BatchFeeder(ComputeDevice device, DeviceDataset data, int[] subset, int batchSize)
+    /// <param name="parallel">The data-parallel job whose share of each batch this rank takes (null: the whole batch).</param>
+    public BatchFeeder(ComputeDevice device, DeviceDataset data, int[] subset, int batchSize, Distributed.DataParallel? parallel = null)
     {
+        this.parallel = parallel;
         this.device = device;
         this.data = data;
         this.subset = subset;
@@ -53,15 +59,19 @@ public sealed class BatchFeeder : IDisposable
         order.View.SubView(0, shuffled.Length).CopyFromCPU(shuffled);
     }
 
+    /// <summary>Rows of batch number <paramref name="batch"/>, all ranks' shares together.</summary>
     public int RowsOf(int batch) => Math.Min(BatchSize, Count - batch * BatchSize);
 
-    /// <summary>Gathers batch number <paramref name="batch"/> into the input tensor and the label buffer.</summary>
+    /// <summary>This rank's rows of the batch: [Start, Start + Count) (the whole batch in a single process).</summary>
+    public (int Start, int Count) ShareOf(int batch) => parallel?.Share(RowsOf(batch)) ?? (0, RowsOf(batch));
+
+    /// <summary>Gathers this rank's share of batch number <paramref name="batch"/> into the input tensor and the label buffer.</summary>
     public Tensor Gather(int batch, Augmentation augmentation, uint seed)
     {
-        int rows = RowsOf(batch);
+        var (start, rows) = ShareOf(batch);
         var args = new GatherArgs
         {
-            Height = data.Height, Width = data.Width, Channels = data.Channels, OrderOffset = batch * BatchSize,
+            Height = data.Height, Width = data.Width, Channels = data.Channels, OrderOffset = batch * BatchSize + start,
             MaxShift = augmentation.MaxShift, Flip = augmentation.Flip ? 1 : 0, Seed = seed,
         };
         var x = input.FirstRows(rows);

@@ -1,3 +1,4 @@
+using ILGPU.Runtime;
 using System.Diagnostics;
 using GpuCnn.Kernels;
 using GpuCnn.Layers;
@@ -8,11 +9,16 @@ namespace GpuCnn.Training;
 /// <summary>
 /// The mini-batch loop, and nothing else: per batch it gathers, runs forward, loss, backward and
 /// the optimizer step, all on the device; per epoch it reads back the totals, validates and
-/// tells the observers (which print, plot and checkpoint).
+/// tells the observers (which print, plot and checkpoint). In a data-parallel run (feeders and
+/// loss built with the same <paramref name="parallel"/>) each rank does this on its share of the
+/// batch and the gradients are summed before the step.
 /// </summary>
 public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossEntropy loss, BatchFeeder train,
-    BatchFeeder? validation, TrainingOptions options)
+    BatchFeeder? validation, TrainingOptions options, Distributed.DataParallel? parallel = null)
 {
+    /// <summary>GPUCNN_MPI_VERIFY=1: check after every step that all ranks hold the same weights to the bit (slow; for tests).</summary>
+    readonly bool verifyRanks = parallel is not null && Environment.GetEnvironmentVariable("GPUCNN_MPI_VERIFY") == "1";
+
     readonly List<ITrainingObserver> observers = [];
 
     public List<EpochMetrics> History { get; } = [];
@@ -84,6 +90,7 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
         double seconds = clock.Elapsed.TotalSeconds;
         if (options.BatchNormRecalibration > 0 && BatchNormRecalibration.Applies(model))
             BatchNormRecalibration.Run(model, train, options.BatchNormRecalibration);
+        parallel?.AverageStatistics(model);
         double valLoss = double.NaN, valAccuracy = double.NaN;
         if (validation is not null)
             (valLoss, valAccuracy, _, _) = Evaluator.Evaluate(model, validation, loss);
@@ -95,11 +102,18 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
     public void TrainBatch(int batch)
     {
         uint stepSeed = CounterRng.Hash((uint)options.Seed, (uint)optimizer.Steps);
-        var x = train.Gather(batch, options.Augmentation, stepSeed);
-        var logits = model.Forward(x, new PassContext(true, stepSeed));
-        loss.Compute(logits, train.Labels, training: true);
-        model.Backward(loss.LogitGradFor(x.Shape[0]));
+        var (first, rows) = train.ShareOf(batch);
+        if (rows > 0)
+        {
+            var x = train.Gather(batch, options.Augmentation, stepSeed);
+            var logits = model.Forward(x, new PassContext(true, stepSeed, RowOffset: first));
+            loss.Compute(logits, train.Labels, training: true, meanOverRows: train.RowsOf(batch));
+            model.Backward(loss.LogitGradFor(rows));
+        }
+        else model.GradientBuffer.View.MemSetToZero(); // a share of a short last batch can be empty
+        parallel?.SumGradients(model);
         optimizer.Step();
+        if (verifyRanks) parallel!.VerifyIdentical(model, optimizer.Steps);
     }
 
     static void CheckFinite(double value, int epoch, int batch)

@@ -48,6 +48,8 @@ public sealed record TrainingOptions
     /// moving averages over this many training batches (0: keep Keras's momentum averages).
     /// </summary>
     public int BatchNormRecalibration { get; init; }
+    /// <summary>How many data-parallel MPI ranks trained the run (1: one process); --resume needs the same number.</summary>
+    public int Ranks { get; init; } = 1;
 
     public float LearningRateAt(int epoch) => Schedule switch
     {

@@ -74,6 +74,26 @@ public sealed class ElementwiseKernelTests(TestDevices devices)
         Assert.Equal(cpu, Mask(devices[plan]));
     }
 
+    /// <summary>A data-parallel rank that holds elements 600.. of a batch draws the same mask for them as one process does.</summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
+    public void DropoutOfASliceWithItsOffsetIsThatSliceOfTheWholeMask(string plan)
+    {
+        var device = devices[plan];
+        var x = TestData.Uniform(999, 8, 0.5f, 1.5f);
+        using var whole = Tensor.Zeros(device, 999);
+        using var wholeOut = Tensor.Zeros(device, 999);
+        using var slice = Tensor.Zeros(device, 399);
+        using var sliceOut = Tensor.Zeros(device, 399);
+        whole.CopyFrom(x);
+        slice.CopyFrom(x[600..]);
+        device.Kernels.DropoutForward(whole.View, wholeOut.View, 0.5f, 77);
+        device.Kernels.DropoutForward(slice.View, sliceOut.View, 0.5f, 77, offset: 600);
+        Assert.Equal(wholeOut.ToArray()[600..], sliceOut.ToArray());
+        device.Kernels.DropoutBackward(slice.View, sliceOut.View, 0.5f, 77, offset: 600);
+        Assert.Equal(wholeOut.ToArray()[600..], sliceOut.ToArray());
+    }
+
     [Theory]
     [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
     public void SoftmaxCrossEntropyMatchesReference(string plan)
