@@ -1,4 +1,3 @@
-using GpuCnn.Data;
 using GpuCnn.Layers;
 using GpuCnn.Models;
 using GpuCnn.Tensors;
@@ -64,14 +63,10 @@ public sealed class BatchNormRecalibrationTests(TestDevices devices)
     public void TheTrainerRecalibratesOnTheEpochsFirstBatchesBeforeValidating()
     {
         var device = devices.Cpu;
-        var options = new TrainingOptions { Epochs = 1, BatchSize = 32, BatchNormRecalibration = 2 };
-        using var data = new DeviceDataset(device, SyntheticData.Images(160, 5));
-        using var model = ModelZoo.Create("seed-bn").Build(device, options.BatchSize, options.Seed);
-        using var optimizer = Optimizer.Create("adam", device, model.ParameterBuffer, model.GradientBuffer, options.LearningRate);
-        using var loss = new SoftmaxCrossEntropy(device, options.BatchSize, ModelZoo.Classes);
-        using var train = new BatchFeeder(device, data, Enumerable.Range(0, 128).ToArray(), options.BatchSize);
-        using var validation = new BatchFeeder(device, data, Enumerable.Range(128, 32).ToArray(), options.BatchSize);
-        new Trainer(model, optimizer, loss, train, validation, options).Run();
+        var options = new TrainingOptions { Model = "seed-bn", Epochs = 1, BatchSize = 32, BatchNormRecalibration = 2 };
+        using var rig = new GpuCnn.Tests.Training.TrainerRig(device, options, 160, 128);
+        var (model, train) = (rig.Model, rig.Train);
+        rig.Trainer.Run();
         float[] Statistics() => model.AllParameters.Where(p => !p.Trainable).SelectMany(p => p.Value.ToArray()).ToArray();
         var afterTraining = Statistics();
 

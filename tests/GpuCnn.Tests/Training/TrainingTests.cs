@@ -15,15 +15,9 @@ public sealed class TrainingTests(TestDevices devices)
         Func<Sequential>? architecture = null, int batchSize = 64)
     {
         var options = new TrainingOptions { BatchSize = batchSize, Seed = seed, Epochs = 1 };
-        using var data = new DeviceDataset(device, SyntheticData.Images(images, 5));
-        using var model = (architecture ?? (() => ModelZoo.Seed()))().Build(device, options.BatchSize, options.Seed);
-        using var optimizer = Optimizer.Create("adam", device, model.ParameterBuffer, model.GradientBuffer, options.LearningRate);
-        using var loss = new SoftmaxCrossEntropy(device, options.BatchSize, ModelZoo.Classes);
-        using var train = new BatchFeeder(device, data, Enumerable.Range(0, images - batchSize).ToArray(), options.BatchSize);
-        using var validation = new BatchFeeder(device, data, Enumerable.Range(images - batchSize, batchSize).ToArray(), options.BatchSize);
-        var trainer = new Trainer(model, optimizer, loss, train, validation, options);
-        trainer.Run();
-        return (model.ParameterBuffer.ToArray(), trainer.History[0]);
+        using var rig = new TrainerRig(device, options, images, images - batchSize, architecture?.Invoke());
+        rig.Trainer.Run();
+        return (rig.Model.ParameterBuffer.ToArray(), rig.Trainer.History[0]);
     }
 
     [Fact]
@@ -159,17 +153,12 @@ public sealed class TrainingTests(TestDevices devices)
     {
         var device = devices.Cpu;
         var options = new TrainingOptions { Epochs = 3, BatchSize = 64 };
-        using var data = new DeviceDataset(device, SyntheticData.Images(256, 5));
-        using var model = ModelZoo.Create("seed").Build(device, options.BatchSize, options.Seed);
-        using var optimizer = Optimizer.Create("adam", device, model.ParameterBuffer, model.GradientBuffer, options.LearningRate);
-        using var loss = new SoftmaxCrossEntropy(device, options.BatchSize, ModelZoo.Classes);
-        using var train = new BatchFeeder(device, data, Enumerable.Range(0, 256).ToArray(), options.BatchSize);
+        using var rig = new TrainerRig(device, options, 256, 256);
         string run = Path.Combine(SyntheticData.TempFolder(), "nan");
         var folder = RunFolder.Create(run, "test");
-        folder.Start(model, optimizer, options);
+        folder.Start(rig.Model, rig.Optimizer, options);
         // Fault injection: once epoch 1 is checkpointed, every weight becomes NaN.
-        var trainer = new Trainer(model, optimizer, loss, train, null, options)
-            .Observe(folder).Observe(new PoisonWeights(model.ParameterBuffer));
+        var trainer = rig.Trainer.Observe(folder).Observe(new PoisonWeights(rig.Model.ParameterBuffer));
         var e = Assert.Throws<TrainingDivergedException>(trainer.Run);
         Messages.Says(e.Message, "NaN in epoch 2");
         var header = Checkpoint.Load(Path.Combine(run, RunFiles.Checkpoint)).Header;
@@ -183,12 +172,8 @@ public sealed class TrainingTests(TestDevices devices)
     {
         var device = devices.Cpu;
         var options = new TrainingOptions { Epochs = 10, BatchSize = 32, EarlyStoppingPatience = 1 };
-        using var data = new DeviceDataset(device, SyntheticData.Images(64, 5));
-        using var model = ModelZoo.Create("seed").Build(device, options.BatchSize, options.Seed);
-        using var optimizer = Optimizer.Create("adam", device, model.ParameterBuffer, model.GradientBuffer, options.LearningRate);
-        using var loss = new SoftmaxCrossEntropy(device, options.BatchSize, ModelZoo.Classes);
-        using var train = new BatchFeeder(device, data, Enumerable.Range(0, 64).ToArray(), options.BatchSize);
-        var trainer = new Trainer(model, optimizer, loss, train, null, options);
+        using var rig = new TrainerRig(device, options, 64, 64);
+        var (trainer, optimizer) = (rig.Trainer, rig.Optimizer);
         // Validation loss rose in epoch 2: with patience 1 the run ended there.
         trainer.History.AddRange([new EpochMetrics(1, 0.9, 0.6, 0.5, 0.8, 1, 1, 1e-3), new EpochMetrics(2, 0.8, 0.7, 0.6, 0.8, 1, 1, 1e-3)]);
         trainer.Run();

@@ -1,0 +1,44 @@
+using GpuCnn.Data;
+using GpuCnn.Devices;
+using GpuCnn.Models;
+using GpuCnn.Training;
+
+namespace GpuCnn.Tests.Training;
+
+/// <summary>
+/// What a Trainer needs, built the way TrainingRun builds it, on synthetic images: the first
+/// <c>trainCount</c> images train, the rest (if any) validate. Disposes all of it.
+/// </summary>
+public sealed class TrainerRig : IDisposable
+{
+    public DeviceDataset Data { get; }
+    public Sequential Model { get; }
+    public Optimizer Optimizer { get; }
+    public SoftmaxCrossEntropy Loss { get; }
+    public BatchFeeder Train { get; }
+    public BatchFeeder? Validation { get; }
+    public Trainer Trainer { get; }
+
+    public TrainerRig(ComputeDevice device, TrainingOptions options, int images, int trainCount, Sequential? model = null)
+    {
+        Data = new DeviceDataset(device, SyntheticData.Images(images, 5));
+        Model = (model ?? ModelZoo.Create(options.Model)).Build(device, options.BatchSize, options.Seed);
+        Optimizer = Optimizer.Create(options.Optimizer, device, Model.ParameterBuffer, Model.GradientBuffer, options.LearningRate);
+        Loss = new SoftmaxCrossEntropy(device, options.BatchSize, ModelZoo.Classes);
+        Train = new BatchFeeder(device, Data, Enumerable.Range(0, trainCount).ToArray(), options.BatchSize);
+        Validation = images > trainCount
+            ? new BatchFeeder(device, Data, Enumerable.Range(trainCount, images - trainCount).ToArray(), options.BatchSize)
+            : null;
+        Trainer = new Trainer(Model, Optimizer, Loss, Train, Validation, options);
+    }
+
+    public void Dispose()
+    {
+        Validation?.Dispose();
+        Train.Dispose();
+        Loss.Dispose();
+        Optimizer.Dispose();
+        Model.Dispose();
+        Data.Dispose();
+    }
+}
