@@ -10,4 +10,5 @@ root.Subcommands.Add(SummaryCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(DevicesCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(PlotCommand.Create());
 return root.Parse(args).Invoke();

@@ -7,9 +7,22 @@ namespace GpuCnn.Reporting;
 /// <summary>The training curves and the confusion-matrix heatmap, as PNG files (ScottPlot 5).</summary>
 public static class Plots
 {
+    static int fontsChecked;
+
+    /// <summary>
+    /// On a machine without fonts (a minimal container or chroot) Skia draws every plot without
+    /// text; say so once, on stderr, rather than leave textless pictures unexplained.
+    /// </summary>
+    static void CheckFonts()
+    {
+        if (Interlocked.Exchange(ref fontsChecked, 1) == 0 && SkiaSharp.SKTypeface.Default.GlyphCount == 0)
+            Console.Error.WriteLine("warning: no fonts found on this machine, so plots will have no text; install one (Debian: apt-get install fonts-dejavu-core), then redraw a run's plots with `gpucnn plot RUN_DIR`.");
+    }
+
     /// <summary>Accuracy and loss per epoch, train against validation, side by side.</summary>
     public static void TrainingCurves(IReadOnlyList<EpochMetrics> history, string path, string title)
     {
+        CheckFonts();
         double[] epochs = history.Select(m => (double)m.Epoch).ToArray();
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);
@@ -38,6 +51,7 @@ public static class Plots
     /// <summary>Validation accuracy and loss per epoch of several runs, one line per model, side by side.</summary>
     public static void ValidationCurves(IReadOnlyList<(string Model, IReadOnlyList<EpochMetrics> History)> runs, string path)
     {
+        CheckFonts();
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
@@ -61,6 +75,7 @@ public static class Plots
     /// <summary>A heatmap of counts, true class down, predicted class across, each cell labelled.</summary>
     public static void ConfusionMatrix(int[,] counts, IReadOnlyList<string> classNames, string path, string title)
     {
+        CheckFonts();
         int k = classNames.Count;
         double max = Math.Max(1, counts.Cast<int>().Max());
         var plot = new Plot();

@@ -93,6 +93,48 @@ public sealed class RunFolder : ITrainingObserver
             new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
     }
 
+    static readonly JsonSerializerOptions MetricsJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>The per-epoch metrics a run folder holds (metrics.json); a clear error naming the file otherwise.</summary>
+    public static IReadOnlyList<EpochMetrics> ReadHistory(string folder)
+    {
+        string file = System.IO.Path.Combine(folder, RunFiles.MetricsJson);
+        try
+        {
+            return JsonSerializer.Deserialize<List<EpochMetrics>>(System.IO.File.ReadAllText(file), MetricsJson)
+                   ?? throw new JsonException("empty");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new DataFileException(file, $"not a run's metrics ({e.Message})");
+        }
+    }
+
+    /// <summary>
+    /// Draws a run's pictures again from its files: the training curves from metrics.json and,
+    /// once the run is finished, the confusion matrix from test_results.json (with the class
+    /// names its model file stores). For runs drawn where no font was installed.
+    /// </summary>
+    public static void Redraw(string folder)
+    {
+        var history = ReadHistory(folder);
+        string settings = System.IO.Path.Combine(folder, RunFiles.Settings);
+        string model = System.IO.File.Exists(settings)
+            ? JsonDocument.Parse(System.IO.File.ReadAllText(settings)).RootElement.GetProperty("Model").GetString() ?? "model"
+            : "model";
+        Plots.TrainingCurves(history, System.IO.Path.Combine(folder, RunFiles.TrainingPlot), model);
+        if (!IsFinished(folder)) return;
+        var test = JsonDocument.Parse(System.IO.File.ReadAllText(System.IO.Path.Combine(folder, RunFiles.TestResults))).RootElement;
+        var rows = test.GetProperty("confusion").EnumerateArray().Select(r => r.EnumerateArray().Select(c => c.GetInt32()).ToArray()).ToArray();
+        var counts = new int[rows.Length, rows.Length];
+        for (int r = 0; r < rows.Length; r++)
+            for (int c = 0; c < rows.Length; c++) counts[r, c] = rows[r][c];
+        string modelFile = System.IO.Path.Combine(folder, RunFiles.Model);
+        var classNames = System.IO.File.Exists(modelFile) ? Checkpoint.Load(modelFile).Header.TrainedClassNames : FashionMnist.ClassNames;
+        Plots.ConfusionMatrix(counts, classNames, System.IO.Path.Combine(folder, RunFiles.ConfusionPlot),
+            $"{test.GetProperty("model").GetString()}: test accuracy {test.GetProperty("test_accuracy").GetDouble():P2}");
+    }
+
     /// <summary>Whether a run's final phase is complete: test_results.json is the last file it writes.</summary>
     public static bool IsFinished(string folder) => System.IO.File.Exists(System.IO.Path.Combine(folder, RunFiles.TestResults));
 

@@ -38,12 +38,10 @@ public sealed record CampaignPlan(IReadOnlyList<string> Models, IReadOnlyList<in
 public sealed record CampaignRun(string Model, int Seed, int Parameters, IReadOnlyList<EpochMetrics> History, double TestAccuracy,
     double TestLoss, string Folder)
 {
-    static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
-
     /// <summary>Reads metrics.json and test_results.json of a finished run folder.</summary>
     public static CampaignRun Read(string folder, string model, int seed)
     {
-        var history = JsonSerializer.Deserialize<List<EpochMetrics>>(File.ReadAllText(Path.Combine(folder, RunFiles.MetricsJson)), Json)!;
+        var history = RunFolder.ReadHistory(folder);
         using var test = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, RunFiles.TestResults)));
         var root = test.RootElement;
         int parameters = root.TryGetProperty("parameters", out var p) ? p.GetInt32() : 0;

@@ -110,6 +110,24 @@ public sealed class CommandTests
         return run;
     }
 
+    /// <summary>`plot` draws a run's pictures again from its files: the very pictures the run drew.</summary>
+    [Fact]
+    public void PlotRedrawsARunsPicturesFromItsFiles()
+    {
+        string run = TrainTinyRun();
+        string[] pictures = [RunFiles.TrainingPlot, RunFiles.ConfusionPlot];
+        var drawn = pictures.Select(p => File.ReadAllBytes(Path.Combine(run, p))).ToList();
+        foreach (var p in pictures) File.Delete(Path.Combine(run, p));
+        var r = CliRunner.Run("plot", run);
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Equal(drawn, pictures.Select(p => File.ReadAllBytes(Path.Combine(run, p))).ToList());
+
+        string empty = SyntheticData.TempFolder();
+        var refused = CliRunner.Run("plot", empty);
+        Assert.NotEqual(0, refused.ExitCode);
+        Messages.Says(refused.Error, $"{empty}: not a run folder: it has no metrics.json");
+    }
+
     [Fact]
     public void TrainThenEvaluateThenPredict()
     {
