@@ -2,12 +2,15 @@
 # Trains the README's full-budget results as `gpucnn compare` campaigns, one folder each under
 # docs/results/, every run in its own run folder:
 #
-#   tools/full-results.sh [CAMPAIGN...]      (default: all four, in this order)
+#   tools/full-results.sh [CAMPAIGN...]      (default: all seven, in this order)
 #
 #   compare-precisebn  the 5-epoch comparison of all three models (compare's defaults, PreciseBN on)
+#   compare-keras-bn   the same with Keras's momentum averages (--bn-recalibrate 0), to set beside it
 #   full-resnet        resnet, 15 epochs on all images, cosine learning rate, shifts and flips, seed 42
 #   full-seed-bn       seed-bn, 15 epochs on all images, PreciseBN, seeds 42 43 44
 #   full-seed          seed, the Keras defaults (15 epochs), seeds 42 43 44
+#   full-seed-bn-30    seed-bn as full-seed-bn, over 30 epochs, seed 42
+#   full-resnet-30     resnet as full-resnet, over 30 epochs
 #
 # Run again after an interruption, it continues each campaign where it stopped (compare --resume):
 # finished runs are kept, an interrupted run resumes from its last checkpoint. It trains through
@@ -29,12 +32,15 @@ campaign() { # campaign NAME COMPARE-ARGS...
   tail -n 8 "$dir.log"
 }
 
-all=(compare-precisebn full-resnet full-seed-bn full-seed)
+all=(compare-precisebn full-resnet full-seed-bn full-seed compare-keras-bn full-seed-bn-30 full-resnet-30)
 for name in "${@:-${all[@]}}"; do
   case "$name" in
     compare-precisebn) campaign "$name" ;;
+    compare-keras-bn) campaign "$name" --bn-recalibrate 0 ;;
     full-resnet) campaign "$name" --models resnet --seeds 42 --epochs 15 --train-limit all --lr-schedule cosine --augment-shift 2 --augment-flip ;;
     full-seed-bn) campaign "$name" --models seed-bn --seeds 42 43 44 --epochs 15 --train-limit all ;;
+    full-seed-bn-30) campaign "$name" --models seed-bn --seeds 42 --epochs 30 --train-limit all ;;
+    full-resnet-30) campaign "$name" --models resnet --seeds 42 --epochs 30 --train-limit all --lr-schedule cosine --augment-shift 2 --augment-flip ;;
     full-seed) campaign "$name" --models seed --seeds 42 43 44 --epochs 15 --train-limit all ;;
     *) echo "unknown campaign '$name'; known: ${all[*]}" >&2; exit 2 ;;
   esac
