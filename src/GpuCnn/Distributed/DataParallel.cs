@@ -1,7 +1,7 @@
-using ILGPU.Runtime;
 using GpuCnn.Models;
 using GpuCnn.Tensors;
 using GpuCnn.Training;
+using ILGPU.Runtime;
 
 namespace GpuCnn.Distributed;
 

@@ -1,8 +1,8 @@
-using ILGPU.Runtime;
 using System.Diagnostics;
 using GpuCnn.Kernels;
 using GpuCnn.Layers;
 using GpuCnn.Models;
+using ILGPU.Runtime;
 
 namespace GpuCnn.Training;
 
