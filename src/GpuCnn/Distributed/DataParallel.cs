@@ -78,9 +78,7 @@ public sealed class DataParallel : IDisposable
     }
 
     /// <summary>Sums (loss, correct, rows, ...) over the ranks.</summary>
-    public void Sum(double[] values) => mpi.AllreduceSum(values);
-
-    public void Sum(int[] values) => mpi.AllreduceSum(values);
+    public void Sum<T>(T[] values) where T : unmanaged => mpi.AllreduceSum(values);
 
     /// <summary>
     /// Checks that every rank holds the same parameters to the bit (a 64-bit hash of each rank's

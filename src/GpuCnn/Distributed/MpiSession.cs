@@ -54,18 +54,9 @@ public sealed class MpiSession : IDisposable
         }
     }
 
-    /// <summary>values ← the element-wise sum of every rank's values (in place).</summary>
-    public void AllreduceSum(float[] values)
-    {
-        var sum = MPI.Communicator.world.Allreduce(values, MPI.Operation<float>.Add);
-        sum.CopyTo(values, 0);
-    }
-
-    /// <summary>values ← the element-wise sum of every rank's values (in place).</summary>
-    public void AllreduceSum(double[] values) => MPI.Communicator.world.Allreduce(values, MPI.Operation<double>.Add).CopyTo(values, 0);
-
-    /// <summary>values ← the element-wise sum of every rank's values (in place).</summary>
-    public void AllreduceSum(int[] values) => MPI.Communicator.world.Allreduce(values, MPI.Operation<int>.Add).CopyTo(values, 0);
+    /// <summary>values ← the element-wise sum of every rank's values (in place; floats, doubles, ints).</summary>
+    public void AllreduceSum<T>(T[] values) where T : unmanaged =>
+        MPI.Communicator.world.Allreduce(values, MPI.Operation<T>.Add).CopyTo(values, 0);
 
     /// <summary>Every rank's value, in rank order, on every rank.</summary>
     public long[] AllGather(long value) => MPI.Communicator.world.Allgather(value);

@@ -132,8 +132,11 @@ public sealed class RunFolder : ITrainingObserver
         string modelFile = System.IO.Path.Combine(folder, RunFiles.Model);
         var classNames = System.IO.File.Exists(modelFile) ? Checkpoint.Load(modelFile).Header.TrainedClassNames : FashionMnist.ClassNames;
         Plots.ConfusionMatrix(counts, classNames, System.IO.Path.Combine(folder, RunFiles.ConfusionPlot),
-            $"{test.GetProperty("model").GetString()}: test accuracy {test.GetProperty("test_accuracy").GetDouble():P2}");
+            ConfusionTitle(test.GetProperty("model").GetString()!, test.GetProperty("test_accuracy").GetDouble()));
     }
+
+    /// <summary>The confusion matrix's title, the same whether a run draws it or `gpucnn plot` redraws it.</summary>
+    static string ConfusionTitle(string model, double accuracy) => $"{model}: test accuracy {accuracy:P2}";
 
     /// <summary>Whether a run's final phase is complete: test_results.json is the last file it writes.</summary>
     public static bool IsFinished(string folder) => System.IO.File.Exists(System.IO.Path.Combine(folder, RunFiles.TestResults));
@@ -152,7 +155,7 @@ public sealed class RunFolder : ITrainingObserver
         var metrics = new ClassificationMetrics(test.Predictions, test.Labels, classNames);
         Directory.CreateDirectory(folder);
         Plots.ConfusionMatrix(metrics.Confusion, classNames, System.IO.Path.Combine(folder, RunFiles.ConfusionPlot),
-            $"{modelName}: test accuracy {test.Accuracy:P2}");
+            ConfusionTitle(modelName, test.Accuracy));
         AtomicFile.WriteText(System.IO.Path.Combine(folder, RunFiles.Report), metrics.Report());
         AtomicFile.WriteText(System.IO.Path.Combine(folder, RunFiles.TestResults), JsonSerializer.Serialize(new
         {
