@@ -14,17 +14,17 @@ public static class TrainingThroughput
     {
         int count = batchSize * batches;
         using var data = new DeviceDataset(device, images?.Take(count) ?? RandomImages(count));
-        var options = new TrainingOptions { Model = modelName, BatchSize = batchSize };
+        var options = new Hyperparameters { BatchSize = batchSize };
         using var model = ModelZoo.Create(modelName).Build(device, batchSize, options.Seed);
         using var optimizer = Optimizer.Create("adam", device, model.ParameterBuffer, model.GradientBuffer, options.LearningRate);
         using var loss = new SoftmaxCrossEntropy(device, batchSize, ModelZoo.Classes);
         using var feeder = new BatchFeeder(device, data, Enumerable.Range(0, count).ToArray(), batchSize);
-        var trainer = new Trainer(model, optimizer, loss, feeder, null, options);
+        using var trainer = new Trainer(model, optimizer, loss, feeder, null, options);
         trainer.TrainBatch(0);
         device.Synchronize();
         var clock = Stopwatch.StartNew();
         for (int b = 1; b < batches; b++) trainer.TrainBatch(b);
-        loss.ReadTotals();
+        device.Synchronize();
         double seconds = clock.Elapsed.TotalSeconds;
         if (profile)
         {

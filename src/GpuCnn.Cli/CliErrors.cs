@@ -1,3 +1,4 @@
+using System.CommandLine;
 using GpuCnn.Data;
 using GpuCnn.Devices;
 using GpuCnn.Tensors;
@@ -5,10 +6,22 @@ using GpuCnn.Training;
 
 namespace GpuCnn.Cli;
 
-/// <summary>Turns the errors a user can cause into one clear line on stderr and an exit code; no stack traces.</summary>
+/// <summary>Turns the errors a user can cause into one clear line on stderr and an exit code; no help dump, no stack traces.</summary>
 public static class CliErrors
 {
     public const int UserError = 2, Failure = 1;
+
+    /// <summary>Parses and runs a command line: a parse or validation error is its first message on one line, exit code 2.</summary>
+    public static int Parse(Command root, string[] args)
+    {
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"error: {parse.Errors[0].Message}");
+            return UserError;
+        }
+        return parse.Invoke();
+    }
 
     public static int Run(Func<int> action)
     {
@@ -18,7 +31,7 @@ public static class CliErrors
         }
         catch (Exception e) when (e is DataFileException or DeviceUnavailableException or DeviceOutOfMemoryException
                                       or TrainingDivergedException or ArgumentException or Persistence.CheckpointException
-                                      or Persistence.FileWriteException or Distributed.MpiUnavailableException)
+                                      or Persistence.FileWriteException or Distributed.MpiUnavailableException or Runs.RunException)
         {
             Console.Out.Flush();
             Console.Error.WriteLine($"{Label}: {e.Message}");

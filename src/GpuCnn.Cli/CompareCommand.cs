@@ -1,6 +1,7 @@
 using System.CommandLine;
+using GpuCnn.Data;
 using GpuCnn.Models;
-using GpuCnn.Reporting;
+using GpuCnn.Runs;
 using GpuCnn.Training;
 
 namespace GpuCnn.Cli;
@@ -8,26 +9,31 @@ namespace GpuCnn.Cli;
 /// <summary>`gpucnn compare`: the models side by side under one training budget, over one or more seeds.</summary>
 public static class CompareCommand
 {
-    /// <summary>compare's budget: shorter than train's, with PreciseBN for the models that have batch norm.</summary>
-    public static readonly TrainingOptions Defaults = new() { Epochs = 5, TrainLimit = 20000, BatchNormRecalibration = 100 };
+    /// <summary>compare's budget: shorter than train's, with PreciseBN for the models that have batch norm, on the first 20,000 images.</summary>
+    public static readonly Hyperparameters Defaults = new() { Epochs = 5, BatchNormRecalibration = 100 };
+    public const int DefaultTrainLimit = 20000;
 
     public static Command Create()
     {
-        var models = new Option<string[]>("--models")
-        {
-            Description = "Models to compare.", DefaultValueFactory = _ => [.. ModelZoo.Names], AllowMultipleArgumentsPerToken = true,
-        }.AcceptOnlyFromAmong([.. ModelZoo.Names]);
-        var shared = new TrainingOptionSet(Defaults);
+        var models = CommonOptions.SomeOf("--models", "Models to compare.", ModelZoo.Names);
+        var shared = new TrainingOptionSet(Defaults, DefaultTrainLimit);
         var seeds = new Option<int[]>("--seeds")
         {
             Description = "Train every model once per seed; the table gives mean ± standard deviation and each seed's result.",
-            DefaultValueFactory = _ => [42], AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [42],
+            AllowMultipleArgumentsPerToken = true,
+            CustomParser = r =>
+            {
+                var values = new List<int>();
+                foreach (var token in r.Tokens)
+                {
+                    if (int.TryParse(token.Value, System.Globalization.CultureInfo.InvariantCulture, out int v)) values.Add(v);
+                    else r.AddError($"--seeds takes whole numbers, got '{token.Value}'.");
+                }
+                if (values.Count == 0 || values.Distinct().Count() != values.Count) r.AddError("--seeds takes one or more different seeds.");
+                return [.. values];
+            },
         };
-        seeds.Validators.Add(r =>
-        {
-            var values = r.GetValueOrDefault<int[]>() ?? [];
-            if (values.Length == 0 || values.Distinct().Count() != values.Length) r.AddError("--seeds takes one or more different seeds.");
-        });
         var device = CommonOptions.Device();
         var dataDir = CommonOptions.DataDir();
         var cacheDir = CommonOptions.CacheDir();
@@ -47,8 +53,8 @@ public static class CompareCommand
                 r.AddError("compare runs in one process; under mpiexec, train each model with `gpucnn train` instead.");
             if (r.GetResult(resume) is not null && r.GetResult(runDir) is not null)
                 r.AddError("--resume continues the campaign in its own folder: do not pass --run-dir with it.");
-            if (r.GetValue(runDir) is { } dir && RunFolder.RefuseExisting(dir, resumable: false) is { } problem)
-                r.AddError(problem + $" or continue it with: gpucnn compare --resume {dir}.");
+            if (r.GetValue(runDir) is { } dir && Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+                r.AddError($"--run-dir {dir} already exists; choose another folder or continue it with: gpucnn compare --resume {dir}.");
             if (r.GetValue(resume) is { } from && !File.Exists(Path.Combine(from, CampaignPlan.FileName)))
                 r.AddError($"--resume {from}: no {CampaignPlan.FileName} there to continue.");
         });
@@ -66,15 +72,15 @@ public static class CompareCommand
             else
             {
                 folder = parse.GetValue(runDir) ?? Path.Combine("runs", $"{DateTime.Now:yyyyMMdd-HHmmss}-compare");
-                var budget = shared.Read(parse, Defaults) with
+                var data = new DataSpec
                 {
-                    DataDir = parse.GetValue(dataDir) is { } d ? Path.GetFullPath(d) : null,
-                    CacheDir = parse.GetValue(cacheDir) is { } c ? Path.GetFullPath(c) : null,
+                    DataDir = CommonOptions.FullPath(parse.GetValue(dataDir)),
+                    CacheDir = CommonOptions.FullPath(parse.GetValue(cacheDir)),
+                    TrainLimit = shared.TrainLimit(parse),
                 };
-                plan = new CampaignPlan(parse.GetValue(models)!, parse.GetValue(seeds)!, budget,
-                    "gpucnn " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+                plan = new CampaignPlan(parse.GetValue(models)!, parse.GetValue(seeds)!, shared.Read(parse, Defaults.Seed), data, CommonOptions.CommandLine());
             }
-            new Comparison(plan, kind, CommonOptions.Data(plan.Budget.DataDir, plan.Budget.CacheDir), Console.Out, folder).Run();
+            new Comparison(plan, kind, Console.Out, folder).Run();
             return 0;
         }));
         return command;

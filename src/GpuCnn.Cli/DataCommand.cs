@@ -17,7 +17,7 @@ public static class DataCommand
         };
         fetch.SetAction(parse => CliErrors.Run(() =>
         {
-            var options = CommonOptions.Data(parse.GetValue(dataDir), parse.GetValue(cacheDir));
+            var options = new DataSpec { DataDir = parse.GetValue(dataDir), CacheDir = parse.GetValue(cacheDir) }.LoaderOptions(new Training.Hyperparameters().Seed);
             var store = new FashionMnistStore(options, line => Console.WriteLine(line));
             if (parse.GetValue(force) && options.DataDir is null) store.Fetch();
             var data = store.Load();

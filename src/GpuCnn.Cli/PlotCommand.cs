@@ -1,7 +1,7 @@
 using System.CommandLine;
 using GpuCnn.Data;
 using GpuCnn.Persistence;
-using GpuCnn.Reporting;
+using GpuCnn.Runs;
 
 namespace GpuCnn.Cli;
 

@@ -1,14 +1,20 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using GpuCnn.Cli;
 
-var root = new RootCommand("gpucnn: train and evaluate convolutional networks on ILGPU kernels (CUDA, OpenCL or CPU).");
-root.Subcommands.Add(TrainCommand.Create());
-root.Subcommands.Add(EvaluateCommand.Create());
-root.Subcommands.Add(CompareCommand.Create());
-root.Subcommands.Add(PredictCommand.Create());
-root.Subcommands.Add(SummaryCommand.Create());
-root.Subcommands.Add(ExportCommand.Create());
-root.Subcommands.Add(DevicesCommand.Create());
-root.Subcommands.Add(DataCommand.Create());
-root.Subcommands.Add(PlotCommand.Create());
-return root.Parse(args).Invoke();
+// The root is named gpucnn, whatever the program file is called (GpuCnn.Cli.dll under dotnet run).
+var root = new Command("gpucnn", "Train and evaluate convolutional networks on ILGPU kernels (CUDA, OpenCL or CPU).")
+{
+    new HelpOption(),
+    new VersionOption(),
+    TrainCommand.Create(),
+    EvaluateCommand.Create(),
+    CompareCommand.Create(),
+    PredictCommand.Create(),
+    SummaryCommand.Create(),
+    ExportCommand.Create(),
+    DevicesCommand.Create(),
+    DataCommand.Create(),
+    PlotCommand.Create(),
+};
+return CliErrors.Parse(root, args);

@@ -1,37 +1,37 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
+using GpuCnn.Data;
 using GpuCnn.Distributed;
 using GpuCnn.Persistence;
-using GpuCnn.Reporting;
+using GpuCnn.Runs;
 using GpuCnn.Training;
 
 namespace GpuCnn.Cli;
 
-/// <summary>`gpucnn train`: parse, then hand over to <see cref="TrainingRun"/>.</summary>
+/// <summary>`gpucnn train`: parse, then one <see cref="TrainingSession"/> call (start or resume).</summary>
 public static class TrainCommand
 {
     public static Command Create()
     {
-        var defaults = new TrainingOptions();
+        var defaults = new Hyperparameters();
         var device = CommonOptions.Device();
         var model = CommonOptions.Model();
         var shared = new TrainingOptionSet(defaults);
-        var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and dropout.", DefaultValueFactory = _ => defaults.Seed };
+        var seed = CommonOptions.Int("--seed", "Seed for initialisation, shuffling and dropout.", defaults.Seed, int.MinValue, int.MaxValue, accepted: "a whole number");
         var dataDir = CommonOptions.DataDir();
         var cacheDir = CommonOptions.CacheDir();
         var runDir = new Option<string?>("--run-dir") { Description = "Folder for this run's metrics, plots, checkpoints and model (default runs/<time>-<model>)." };
-        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last complete checkpoint." };
-        var imageSize = CommonOptions.ImageSize();
-        imageSize.Validators.Add(r =>
+        var resume = new Option<string?>("--resume")
         {
-            if (CommonOptions.ParseImageSize(r.GetValueOrDefault<string>()!) is null)
-                r.AddError($"--image-size must be HxW with sides from 1 to 1024, got '{r.GetValueOrDefault<string>()}'.");
-        });
+            Description = "Continue the run in this folder from its last complete checkpoint; with --epochs above the run's, train it further.",
+        };
+        var imageSize = CommonOptions.ImageSize();
         var channels = CommonOptions.Channels();
         var architecture = new Option<string?>("--architecture")
         {
             Description = "Train a model of your own: a JSON architecture (name, input_shape, layers with their configs), as Sequential.Architecture() writes it. Replaces --model.",
         };
-        var skipBad = new Option<bool>("--skip-bad-images") { Description = "With a folder of pictures: skip (and report) pictures that cannot be decoded instead of stopping." };
+        var skipBad = new Option<bool>("--skip-bad-images") { Description = "With a folder of pictures: skip (and list) pictures that cannot be decoded instead of stopping." };
 
         var command = new Command("train", "Train a model on Fashion-MNIST, or on a folder of your own pictures, and report test accuracy.")
         {
@@ -42,10 +42,10 @@ public static class TrainCommand
         {
             if (r.GetResult(resume) is not null && r.GetResult(runDir) is not null)
                 r.AddError("--resume continues the run in its own folder: do not pass --run-dir with it.");
-            // Under mpiexec only rank 0 writes the run folder; the others must not see it appear as they parse.
-            if (r.GetValue(runDir) is { } dir && MpiSession.LaunchedRank() == 0 && RunFolder.RefuseExisting(dir) is { } problem) r.AddError(problem + ".");
-            if (r.GetValue(resume) is { } from && !File.Exists(Path.Combine(from, GpuCnn.Persistence.RunFiles.Checkpoint)))
-                r.AddError($"--resume {from}: no {GpuCnn.Persistence.RunFiles.Checkpoint} there to resume from.");
+            if (r.GetResult(resume) is not null && r.GetResult(architecture) is not null)
+                r.AddError("--resume continues the run with its own architecture: do not pass --architecture with it.");
+            if (r.GetValue(resume) is { } from && !File.Exists(Path.Combine(from, RunFiles.Checkpoint)))
+                r.AddError($"--resume {from}: no {RunFiles.Checkpoint} there to resume from.");
         });
         command.SetAction(parse =>
         {
@@ -54,7 +54,11 @@ public static class TrainCommand
             int code = CliErrors.Run(() =>
             {
                 parallel = DataParallel.Join();
-                return Train(parse, parallel);
+                var output = parallel?.IsRoot ?? true ? Console.Out : TextWriter.Null;
+                var session = new TrainingSession(output, liveProgress: parallel is null && !Console.IsOutputRedirected, parallel);
+                if (parse.GetValue(resume) is { } from) Resume(parse, session, from);
+                else session.Start(Run(parse), shared.Read(parse, parse.GetValue(seed)), Data(parse));
+                return 0;
             });
             // A failed rank ends the job, rather than leave the others waiting in a collective.
             if (code != 0) parallel?.Abort(code);
@@ -63,69 +67,74 @@ public static class TrainCommand
         });
         return command;
 
-        int Train(ParseResult parse, DataParallel? parallel)
+        RunSpec Run(ParseResult parse) => new()
         {
-            string commandLine = "gpucnn " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
-            var kind = CommonOptions.ParseDevice(parse.GetValue(device)!);
-            bool root = parallel?.IsRoot ?? true;
-            var output = root ? Console.Out : TextWriter.Null;
-            bool live = parallel is null && !Console.IsOutputRedirected;
-            if (parse.GetValue(resume) is { } from)
+            Model = parse.GetValue(model)!,
+            Architecture = parse.GetValue(architecture) is { } file ? ReadArchitecture(file) : null,
+            Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
+            Folder = parse.GetValue(runDir),
+            Command = CommonOptions.CommandLine(),
+        };
+
+        DataSpec Data(ParseResult parse)
+        {
+            var size = CommonOptions.ParseImageSize(parse.GetValue(imageSize)!)!.Value;
+            return new DataSpec
             {
-                var header = Checkpoint.Load(Path.Combine(from, RunFiles.Checkpoint)).Header;
-                // Training may be complete while the final phase (test evaluation, model, reports) is not: then only that runs.
-                if (Trainer.IsTrainingComplete(header.History, header.Options) && RunFolder.IsFinished(from))
-                {
-                    output.WriteLine($"{from} already finished after {header.History.Count} epochs; nothing to resume.");
-                    return 0;
-                }
-                int ranks = parallel?.Size ?? 1;
-                if (header.Options.Ranks != ranks)
-                    throw new ArgumentException($"--resume {from}: the run was trained by {header.Options.Ranks} rank(s) and this is {ranks}; " +
-                                                (header.Options.Ranks == 1 ? "resume it without mpiexec." : $"resume it with mpiexec -n {header.Options.Ranks}."));
-                var folder = root ? RunFolder.Open(from, header.Command, header.History) : null;
-                var resumed = header.Options with
-                {
-                    DataDir = parse.GetValue(dataDir) ?? header.Options.DataDir,
-                    CacheDir = parse.GetValue(cacheDir) ?? header.Options.CacheDir,
-                };
-                new TrainingRun(resumed, kind, CommonOptions.Data(resumed.DataDir, resumed.CacheDir, resumed), output, live, folder, from, parallel).Execute();
-                return 0;
-            }
-            var custom = parse.GetValue(architecture) is { } file ? ReadArchitecture(file) : null;
-            var options = shared.Read(parse, defaults) with
-            {
-                Model = custom?["name"]?.GetValue<string>() ?? parse.GetValue(model)!,
-                Architecture = custom,
-                Seed = parse.GetValue(seed),
-                DataDir = FullPath(parse.GetValue(dataDir)),
-                CacheDir = FullPath(parse.GetValue(cacheDir)),
-                ImageHeight = CommonOptions.ParseImageSize(parse.GetValue(imageSize)!)!.Value.Height,
-                ImageWidth = CommonOptions.ParseImageSize(parse.GetValue(imageSize)!)!.Value.Width,
+                DataDir = CommonOptions.FullPath(parse.GetValue(dataDir)),
+                CacheDir = CommonOptions.FullPath(parse.GetValue(cacheDir)),
+                TrainLimit = shared.TrainLimit(parse),
+                ImageHeight = size.Height,
+                ImageWidth = size.Width,
                 Channels = parse.GetValue(channels),
                 SkipBadImages = parse.GetValue(skipBad),
             };
-            var runFolder = root ? RunFolder.Create(parse.GetValue(runDir) ?? RunFolder.DefaultPath(options.Model), commandLine) : null;
-            new TrainingRun(options, kind, CommonOptions.Data(options.DataDir, options.CacheDir, options), output, live, runFolder, null, parallel).Execute();
-            return 0;
+        }
+
+        // A resumed run trains as it was started: an option that says otherwise is refused, except
+        // more --epochs (train further), --device, and where the data now is.
+        void Resume(ParseResult parse, TrainingSession session, string from)
+        {
+            var run = Checkpoint.Load(Path.Combine(from, RunFiles.Checkpoint)).Header;
+            var data = run.Run.Data ?? new DataSpec();
+            var requested = Data(parse);
+            var contradictions = shared.Contradictions(parse, run).ToList();
+            void Check(Option option, object? given, object? stored)
+            {
+                if (TrainingOptionSet.Given(parse, option) && !Equals(given, stored)) contradictions.Add(TrainingOptionSet.Contradiction(option.Name, stored));
+            }
+            Check(model, parse.GetValue(model), run.Model);
+            Check(seed, parse.GetValue(seed), run.Hyperparameters.Seed);
+            Check(imageSize, parse.GetValue(imageSize), $"{data.ImageHeight}x{data.ImageWidth}");
+            Check(channels, requested.Channels, data.Channels);
+            Check(skipBad, requested.SkipBadImages, data.SkipBadImages);
+            if (shared.GivenEpochs(parse) is { } asked && asked < run.Hyperparameters.Epochs)
+                contradictions.Add($"--epochs (the run has {run.Hyperparameters.Epochs}; give more to train it further)");
+            if (contradictions.Count > 0)
+                throw new ArgumentException($"--resume {from} trains as the run was started; these options differ from it: {string.Join(", ", contradictions)}.");
+            session.Resume(new ResumeRequest(from)
+            {
+                Epochs = shared.GivenEpochs(parse),
+                DataDir = requested.DataDir,
+                CacheDir = requested.CacheDir,
+                Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
+                Command = CommonOptions.CommandLine(),
+            });
         }
     }
 
-    /// <summary>An architecture file, checked by building its layers' configs; one line naming the file otherwise.</summary>
-    static System.Text.Json.Nodes.JsonObject ReadArchitecture(string file)
+    /// <summary>An architecture file, checked by reading its layers' configs; one line naming the file otherwise.</summary>
+    static JsonObject ReadArchitecture(string file)
     {
         try
         {
-            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file))?.AsObject()
-                       ?? throw new ArgumentException("empty");
-            GpuCnn.Models.Sequential.FromArchitecture(json).Dispose();
+            var json = JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new ArgumentException("it is not a JSON object");
+            Models.Sequential.FromArchitecture(json).Dispose();
             return json;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
         {
-            throw new GpuCnn.Data.DataFileException(file, $"not a model architecture ({e.Message})");
+            throw new DataFileException(file, e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : $"not a model architecture ({e.Message})");
         }
     }
-
-    static string? FullPath(string? path) => path is null ? null : Path.GetFullPath(path);
 }

@@ -1,5 +1,6 @@
 using GpuCnn.Data;
 using GpuCnn.Devices;
+using GpuCnn.Distributed;
 using GpuCnn.Export;
 using GpuCnn.Layers;
 using GpuCnn.Models;
@@ -15,7 +16,7 @@ namespace GpuCnn;
 /// `gpucnn train`.
 /// <code>
 /// using var device = ComputeDevice.Open(DeviceKind.Auto);
-/// using var model = Model.Compile(new Sequential("mine", [28, 28, 1], [new Conv2D(16, 3, Activation.Relu), ...]), device);
+/// using var model = Model.Compile(new Sequential("mine", [28, 28, 1], [new Conv2D(16, 3, Activation.Relu), ...]), device, new Hyperparameters { BatchSize = 64 });
 /// model.Fit(train, epochs: 5);
 /// var test = model.Evaluate(testSet);
 /// model.Save("mine.gpucnn");
@@ -25,41 +26,44 @@ public sealed class Model : IDisposable
 {
     readonly Optimizer optimizer;
     readonly SoftmaxCrossEntropy loss;
+    readonly DataParallel? parallel;
 
     /// <summary>The layers, built on <see cref="Device"/>.</summary>
     public Sequential Network { get; }
     public ComputeDevice Device { get; }
-    /// <summary>Batch size, optimizer, learning rate, seed, schedule, augmentation, early stopping.</summary>
-    public TrainingOptions Options { get; }
+    /// <summary>Batch size, optimizer, learning rate, seed, schedule, augmentation, early stopping; <see cref="Fit"/> moves Epochs to the epochs it trains up to.</summary>
+    public Hyperparameters Hyperparameters { get; private set; }
     /// <summary>One entry per epoch trained so far (also after <see cref="Load"/>).</summary>
     public List<EpochMetrics> History { get; } = [];
     public int Classes => Network.OutputShape[^1];
     /// <summary>The name of each class (saved in the model file; predict and evaluate report with them).</summary>
-    public IReadOnlyList<string> ClassNames { get; private set; }
+    public IReadOnlyList<string> ClassNames { get; }
     /// <summary>Whether pictures are read as your own data set's (resized, grey or RGB) rather than fitted Fashion-MNIST-style.</summary>
-    public bool OwnPictures { get; private set; }
+    public bool OwnPictures { get; }
+    /// <summary>What the model's files say of the run that trains it: command line, ranks and data (a run sets it; the library's own otherwise).</summary>
+    public RunRecord Run { get; set; } = RunRecord.Library;
 
-    Model(Sequential network, ComputeDevice device, TrainingOptions options, IReadOnlyList<string>? classNames)
+    Model(Sequential network, ComputeDevice device, Hyperparameters hyperparameters, IReadOnlyList<string>? classNames, DataParallel? parallel)
     {
         ClassNames = classNames ?? (network.OutputShape[^1] == FashionMnist.Classes ? FashionMnist.ClassNames
             : [.. Enumerable.Range(0, network.OutputShape[^1]).Select(i => $"class {i}")]);
         OwnPictures = classNames is not null;
         Network = network;
         Device = device;
-        Options = options;
-        optimizer = Optimizer.Create(options.Optimizer, device, network.ParameterBuffer, network.GradientBuffer, options.LearningRate);
-        loss = new SoftmaxCrossEntropy(device, options.BatchSize, Classes);
+        Hyperparameters = hyperparameters;
+        this.parallel = parallel;
+        optimizer = Optimizer.Create(hyperparameters.Optimizer, device, network.ParameterBuffer, network.GradientBuffer, hyperparameters.LearningRate);
+        loss = new SoftmaxCrossEntropy(device, hyperparameters.BatchSize, Classes);
     }
 
-    /// <summary>Builds the network on the device for batches of options.BatchSize, with weights drawn from options.Seed.</summary>
     /// <summary>
     /// Keras's way round: the layers first, the input shape and class names from the data. The
     /// last layer must give one output per class of the data.
     /// </summary>
-    public static Model Compile(string name, IEnumerable<Layer> layers, ImageDataset data, ComputeDevice device, TrainingOptions? options = null)
+    public static Model Compile(string name, IEnumerable<Layer> layers, ImageDataset data, ComputeDevice device, Hyperparameters? hyperparameters = null)
     {
         var network = new Sequential(name, data.Train.Shape, layers);
-        var model = Compile(network, device, options, data.IsFashionMnist ? null : data.ClassNames);
+        var model = Compile(network, device, hyperparameters, data.IsFashionMnist ? null : data.ClassNames);
         if (model.Classes != data.Classes)
         {
             model.Dispose();
@@ -68,34 +72,44 @@ public sealed class Model : IDisposable
         return model;
     }
 
+    /// <summary>Builds the network on the device for batches of hyperparameters.BatchSize, with weights drawn from hyperparameters.Seed.</summary>
     /// <param name="classNames">The data's class names (an <see cref="ImageDataset"/>'s); Fashion-MNIST's for 10 classes when not given.</param>
-    public static Model Compile(Sequential network, ComputeDevice device, TrainingOptions? options = null, IReadOnlyList<string>? classNames = null)
+    /// <param name="parallel">A data-parallel job (every rank compiles the same network): rank 0's weights are copied to every rank here.</param>
+    public static Model Compile(Sequential network, ComputeDevice device, Hyperparameters? hyperparameters = null,
+        IReadOnlyList<string>? classNames = null, DataParallel? parallel = null)
     {
-        options ??= new TrainingOptions();
-        network.Build(device, options.BatchSize, options.Seed);
-        return new Model(network, device, options, classNames);
+        hyperparameters ??= new Hyperparameters();
+        network.Build(device, hyperparameters.BatchSize, hyperparameters.Seed);
+        var model = new Model(network, device, hyperparameters, classNames, parallel);
+        model.parallel?.BroadcastFromRoot(network, model.optimizer.State.Select(s => s.Value));
+        return model;
     }
 
     /// <summary>
-    /// Trains for <paramref name="epochs"/> more epochs (Keras's fit). Without a validation set,
-    /// the last options.ValidationSplit of the training images validate, as Keras's
-    /// validation_split. Observers see every epoch (progress, plots, checkpoints: see
-    /// <see cref="CheckpointEachEpoch"/>); options.EarlyStoppingPatience stops early.
+    /// Trains for <paramref name="epochs"/> more epochs (Keras's fit): the one way to train.
+    /// Without a validation set, the last Hyperparameters.ValidationSplit of the training images
+    /// validate, as Keras's validation_split. The schedule spans every epoch trained so far and
+    /// these. Observers see every epoch (progress, plots, checkpoints: see
+    /// <see cref="CheckpointEachEpoch"/>); Hyperparameters.EarlyStoppingPatience stops early. In
+    /// a data-parallel job every rank calls it with the same images and takes its share of each batch.
     /// </summary>
     public IReadOnlyList<EpochMetrics> Fit(ImageSet train, int epochs, ImageSet? validation = null, params ITrainingObserver[] observers)
     {
         CheckShape(train, nameof(train));
-        int validationCount = validation is null ? (int)Math.Floor(train.Count * Options.ValidationSplit) : 0;
+        if (epochs < 0) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "epochs cannot be negative");
+        int validationCount = validation is null ? (int)Math.Floor(train.Count * Hyperparameters.ValidationSplit) : 0;
         int trainCount = train.Count - validationCount;
-        if (Options.BatchSize > trainCount)
-            throw new ArgumentException($"batch size {Options.BatchSize} is larger than the {trainCount} training images.");
+        int batchSize = Hyperparameters.BatchSize;
+        if (batchSize > trainCount)
+            throw new ArgumentException($"batch size {batchSize} is larger than the {trainCount} training images.");
+        Hyperparameters = Hyperparameters with { Epochs = History.Count + epochs };
         using var trainData = new DeviceDataset(Device, train);
         using var validationData = validation is null ? null : new DeviceDataset(Device, validation);
-        using var trainFeeder = new BatchFeeder(Device, trainData, Enumerable.Range(0, trainCount).ToArray(), Options.BatchSize);
-        using var validationFeeder = validation is not null
-            ? new BatchFeeder(Device, validationData!, Enumerable.Range(0, validation.Count).ToArray(), Options.BatchSize)
-            : validationCount > 0 ? new BatchFeeder(Device, trainData, Enumerable.Range(trainCount, validationCount).ToArray(), Options.BatchSize) : null;
-        var trainer = new Trainer(Network, optimizer, loss, trainFeeder, validationFeeder, Options with { Epochs = History.Count + epochs });
+        using var trainFeeder = new BatchFeeder(Device, trainData, Enumerable.Range(0, trainCount).ToArray(), batchSize, parallel);
+        using var validationFeeder = validationData is not null
+            ? new BatchFeeder(Device, validationData, Enumerable.Range(0, validationData.Count).ToArray(), batchSize, parallel)
+            : validationCount > 0 ? new BatchFeeder(Device, trainData, Enumerable.Range(trainCount, validationCount).ToArray(), batchSize, parallel) : null;
+        using var trainer = new Trainer(Network, optimizer, loss, trainFeeder, validationFeeder, Hyperparameters, parallel);
         trainer.History.AddRange(History);
         // History grows as each epoch ends, before the caller's observers (a checkpoint) see it.
         trainer.Observe(new EpochRecorder(History));
@@ -104,13 +118,19 @@ public sealed class Model : IDisposable
         return History;
     }
 
+    /// <summary>Whether no epoch is left to train: all of them ran, or early stopping ended the run.</summary>
+    public bool IsComplete => Trainer.IsTrainingComplete(History, Hyperparameters);
+
+    /// <summary>Whether early stopping ended training before Hyperparameters.Epochs.</summary>
+    public bool StoppedEarly => History.Count < Hyperparameters.Epochs && IsComplete;
+
     /// <summary>Loss, accuracy and every prediction on a labelled set (inference mode).</summary>
     public Evaluation Evaluate(ImageSet images)
     {
         CheckShape(images, nameof(images));
         using var data = new DeviceDataset(Device, images);
-        using var feeder = new BatchFeeder(Device, data, Enumerable.Range(0, images.Count).ToArray(), Options.BatchSize);
-        return Evaluator.Evaluate(Network, feeder, loss);
+        using var feeder = new BatchFeeder(Device, data, Enumerable.Range(0, images.Count).ToArray(), Hyperparameters.BatchSize, parallel);
+        return Evaluator.Evaluate(Network, feeder, loss, parallel);
     }
 
     /// <summary>Class probabilities (softmax of the logits), images × classes, row after row.</summary>
@@ -119,12 +139,12 @@ public sealed class Model : IDisposable
         CheckShape(images, nameof(images));
         var probabilities = new float[images.Count * Classes];
         using var data = new DeviceDataset(Device, images);
-        using var feeder = new BatchFeeder(Device, data, Enumerable.Range(0, images.Count).ToArray(), Options.BatchSize);
+        using var feeder = new BatchFeeder(Device, data, Enumerable.Range(0, images.Count).ToArray(), Hyperparameters.BatchSize);
         for (int batch = 0; batch < feeder.Batches; batch++)
         {
             var logits = Network.Forward(feeder.Gather(batch, Augmentation.None, 0), PassContext.Inference).ToArray();
             for (int row = 0; row < feeder.RowsOf(batch); row++)
-                Softmax(logits.AsSpan(row * Classes, Classes), probabilities.AsSpan((batch * Options.BatchSize + row) * Classes, Classes));
+                Softmax(logits.AsSpan(row * Classes, Classes), probabilities.AsSpan((batch * Hyperparameters.BatchSize + row) * Classes, Classes));
         }
         return probabilities;
     }
@@ -140,10 +160,10 @@ public sealed class Model : IDisposable
             throw new ArgumentException($"inputs hold {inputs.Length} floats, not a whole number of {string.Join("x", Network.InputShape)} images.");
         int count = inputs.Length / perImage;
         var logits = new float[count * Classes];
-        using var x = Tensor.Zeros(Device, [Options.BatchSize, .. Network.InputShape]);
-        for (int first = 0; first < count; first += Options.BatchSize)
+        using var x = Tensor.Zeros(Device, [Hyperparameters.BatchSize, .. Network.InputShape]);
+        for (int first = 0; first < count; first += Hyperparameters.BatchSize)
         {
-            int rows = Math.Min(Options.BatchSize, count - first);
+            int rows = Math.Min(Hyperparameters.BatchSize, count - first);
             var batch = x.FirstRows(rows);
             batch.CopyFrom(inputs.AsSpan(first * perImage, rows * perImage));
             Network.Forward(batch, PassContext.Inference).ToArray().CopyTo(logits, first * Classes);
@@ -158,19 +178,24 @@ public sealed class Model : IDisposable
         return [.. Enumerable.Range(0, images.Count).Select(i => ArgMax(probabilities.AsSpan(i * Classes, Classes)))];
     }
 
-    /// <summary>Weights, optimizer state, options, history and architecture in one .gpucnn file (written atomically).</summary>
+    /// <summary>Weights, optimizer state, hyperparameters, history, architecture and <see cref="Run"/> in one .gpucnn file (written atomically).</summary>
     public void Save(string path) =>
-        TrainingState.Save(path, Network, optimizer, Options, History, "GpuCnn library", OwnPictures ? ClassNames : null);
+        TrainingState.Save(path, Network, optimizer, Hyperparameters, History, Run, OwnPictures ? ClassNames : null);
 
-    /// <summary>A model saved by <see cref="Save"/> or by `gpucnn train` (a file or a run folder), ready to predict or to train further.</summary>
-    public static Model Load(string path, ComputeDevice device)
+    /// <summary>
+    /// A model saved by <see cref="Save"/> or by `gpucnn train` (a file or a run folder), ready to
+    /// predict or to train further from its optimizer state. In a data-parallel job every rank
+    /// loads it and rank 0's copy is kept.
+    /// </summary>
+    public static Model Load(string path, ComputeDevice device, DataParallel? parallel = null)
     {
         string file = ModelFile.Resolve(path);
         var (header, arrays) = Checkpoint.Load(file);
-        var network = ModelFile.Build(file, header, arrays, device, header.Options.BatchSize);
-        var model = new Model(network, device, header.Options, header.ClassNames);
+        var network = ModelFile.Build(file, header, arrays, device, header.Hyperparameters.BatchSize);
+        var model = new Model(network, device, header.Hyperparameters, header.ClassNames, parallel) { Run = header.Run };
         TrainingState.Restore(file, header, arrays, network, model.optimizer);
         model.History.AddRange(header.History);
+        model.parallel?.BroadcastFromRoot(network, model.optimizer.State.Select(s => s.Value));
         return model;
     }
 

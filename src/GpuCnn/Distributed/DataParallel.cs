@@ -1,6 +1,5 @@
 using GpuCnn.Models;
 using GpuCnn.Tensors;
-using GpuCnn.Training;
 using ILGPU.Runtime;
 
 namespace GpuCnn.Distributed;
@@ -44,10 +43,13 @@ public sealed class DataParallel : IDisposable
         if (model.NonTrainableCount > 0) Reduce(model.StateBuffer, 1f / Size);
     }
 
-    /// <summary>Rank 0's weights, tracked statistics and optimizer state on every rank: identical starts, fresh or resumed.</summary>
-    public void BroadcastFromRoot(Sequential model, Optimizer optimizer)
+    /// <summary>
+    /// Rank 0's weights, tracked statistics and <paramref name="optimizerState"/> on every rank:
+    /// identical starts, fresh or resumed.
+    /// </summary>
+    public void BroadcastFromRoot(Sequential model, IEnumerable<Tensor> optimizerState)
     {
-        foreach (var tensor in new[] { model.ParameterBuffer, model.StateBuffer }.Concat(optimizer.State.Select(s => s.Value)))
+        foreach (var tensor in new[] { model.ParameterBuffer, model.StateBuffer }.Concat(optimizerState))
         {
             var values = tensor.ToArray();
             mpi.Broadcast(ref values, 0);

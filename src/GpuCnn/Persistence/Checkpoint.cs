@@ -1,42 +1,23 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using GpuCnn.Models;
-using GpuCnn.Training;
 
 namespace GpuCnn.Persistence;
 
-/// <summary>One named float array of a checkpoint: a parameter, a running statistic or optimizer state.</summary>
+/// <summary>One named float array of a checkpoint: a parameter, a moving statistic or optimizer state.</summary>
 public sealed record NamedArray(string Name, int[] Shape, float[] Values);
 
-/// <summary>What a checkpoint holds besides the arrays.</summary>
-public sealed record CheckpointHeader(
-    string Model,
-    int[] InputShape,
-    int Classes,
-    TrainingOptions Options,
-    string Optimizer,
-    long OptimizerSteps,
-    List<EpochMetrics> History,
-    string Command,
-    JsonObject? Architecture = null,
-    string[]? ClassNames = null)
-{
-    /// <summary>The names of the classes the model was trained on; Fashion-MNIST's for files that do not say.</summary>
-    public IReadOnlyList<string> TrainedClassNames => ClassNames ?? Data.FashionMnist.ClassNames;
-}
-
 /// <summary>
-/// The checkpoint and model file format (.gpucnn), version 2, little-endian:
+/// The checkpoint and model file format (.gpucnn), version 3, little-endian:
 /// <code>
 ///   8 bytes   magic "GPUCNNCK"
-///   int32     format version (2; version 1 files still load)
-///   int32     header length H, then H bytes of UTF-8 JSON: CheckpointHeader plus an "arrays"
-///             list of {name, shape} in payload order. Version 2 adds the model's whole
-///             architecture (Sequential.Architecture), so any model of GpuCnn's layers loads
-///             without a zoo name; version 1 models are zoo models, built by their name.
+///   int32     format version (3; versions 1 and 2 still load)
+///   int32     header length H, then H bytes of UTF-8 JSON: the header of <see cref="HeaderSchema"/>,
+///             with an "arrays" list of {name, shape} in payload order. Version 3 writes its
+///             schema field by field; versions 1 and 2 serialised a record (<see cref="LegacyHeader"/>).
+///             Version 2 added the model's whole architecture, so any model of GpuCnn's layers
+///             loads without a zoo name; version 1 models are zoo models, built by their name.
 ///   float32[] every array's values, back to back
 ///   32 bytes  SHA-256 of everything above (detects truncation and corruption)
 /// </code>
@@ -45,29 +26,20 @@ public sealed record CheckpointHeader(
 /// </summary>
 public static class Checkpoint
 {
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     /// <summary>The oldest version this GpuCnn still reads (zoo models, without an architecture).</summary>
     public const int OldestReadableVersion = 1;
     static readonly byte[] Magic = "GPUCNNCK"u8.ToArray();
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    sealed record HeaderWithArrays(CheckpointHeader Header, List<ArrayEntry> Arrays);
-    sealed record ArrayEntry(string Name, int[] Shape);
-
-    public static void Save(string path, CheckpointHeader header, IReadOnlyList<NamedArray> arrays) =>
-        Save(path, header, arrays, FormatVersion);
-
-    /// <summary>Writes a file of a given format version (the tests write version 1 files with it).</summary>
-    internal static void Save(string path, CheckpointHeader header, IReadOnlyList<NamedArray> arrays, int version)
+    public static void Save(string path, CheckpointHeader header, IReadOnlyList<NamedArray> arrays)
     {
-        var headerBytes = JsonSerializer.SerializeToUtf8Bytes(
-            new HeaderWithArrays(header, arrays.Select(a => new ArrayEntry(a.Name, a.Shape)).ToList()), Json);
+        var headerBytes = HeaderSchema.Write(header, arrays.Select(a => (a.Name, a.Shape)));
         int floats = arrays.Sum(a => a.Values.Length);
         var content = new byte[Magic.Length + 8 + headerBytes.Length + 4L * floats + 32];
         var span = content.AsSpan();
         Magic.CopyTo(span);
-        BinaryPrimitives.WriteInt32LittleEndian(span[8..], version);
+        BinaryPrimitives.WriteInt32LittleEndian(span[8..], FormatVersion);
         BinaryPrimitives.WriteInt32LittleEndian(span[12..], headerBytes.Length);
         headerBytes.CopyTo(span[16..]);
         int offset = 16 + headerBytes.Length;
@@ -101,24 +73,22 @@ public static class Checkpoint
         int end = content.Length - 32;
         if (headerLength < 0 || headerLength > end - 16)
             throw new CheckpointException(path, $"checkpoint header length {headerLength} does not fit the file");
-        HeaderWithArrays parsed;
+        CheckpointHeader header;
+        List<(string Name, int[] Shape)> entries;
         try
         {
-            parsed = JsonSerializer.Deserialize<HeaderWithArrays>(content.AsSpan(16, headerLength), Json)
-                     ?? throw new JsonException("empty header");
+            using var json = JsonDocument.Parse(content.AsMemory(16, headerLength));
+            (header, entries) = version >= 3 ? HeaderSchema.Read(json.RootElement) : LegacyHeader.Read(json.RootElement);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {
             throw new CheckpointException(path, $"checkpoint header is unreadable ({e.Message})", e);
         }
-        if (parsed.Header is not { Model: not null, InputShape: not null, Options: not null, Optimizer: not null, History: not null, Command: not null }
-            || parsed.Arrays is null || parsed.Arrays.Any(a => a?.Name is null || a.Shape is null) || parsed.Header.History.Any(m => m is null))
-            throw new CheckpointException(path, "checkpoint header lacks part of its model description or its array list");
-        if (parsed.Arrays.Select(a => a.Name).Distinct().Count() != parsed.Arrays.Count)
+        if (entries.Select(a => a.Name).Distinct().Count() != entries.Count)
             throw new CheckpointException(path, "checkpoint names an array twice");
         int offset = 16 + headerLength;
         var arrays = new List<NamedArray>();
-        foreach (var entry in parsed.Arrays)
+        foreach (var entry in entries)
         {
             // A shape's size is checked against the bytes left before anything is allocated.
             long length = 1;
@@ -134,7 +104,7 @@ public static class Checkpoint
             offset += 4 * values.Length;
             arrays.Add(new NamedArray(entry.Name, entry.Shape, values));
         }
-        return (parsed.Header, arrays);
+        return (header, arrays);
     }
 
     /// <summary>The model's parameters and tracked statistics as named arrays.</summary>

@@ -6,11 +6,11 @@ namespace GpuCnn.Persistence;
 /// <summary>Maps a model, its optimizer and the history to a checkpoint and back.</summary>
 public static class TrainingState
 {
-    public static void Save(string path, Sequential model, Optimizer optimizer, TrainingOptions options,
-        IReadOnlyList<EpochMetrics> history, string command, IReadOnlyList<string>? classNames = null)
+    public static void Save(string path, Sequential model, Optimizer optimizer, Hyperparameters hyperparameters,
+        IReadOnlyList<EpochMetrics> history, RunRecord run, IReadOnlyList<string>? classNames = null)
     {
-        var header = new CheckpointHeader(model.Name, model.InputShape, model.OutputShape[^1], options, optimizer.Name,
-            optimizer.Steps, history.ToList(), command, model.Architecture(), classNames?.ToArray());
+        var header = new CheckpointHeader(model.Name, model.InputShape, model.OutputShape[^1], hyperparameters, optimizer.Name,
+            optimizer.Steps, history.ToList(), run, model.Architecture(), classNames?.ToArray());
         var arrays = Checkpoint.ModelArrays(model);
         arrays.AddRange(optimizer.State.Select(s => new NamedArray(s.Name, s.Value.Shape, s.Value.ToArray())));
         Checkpoint.Save(path, header, arrays);
@@ -24,7 +24,7 @@ public static class TrainingState
         return header;
     }
 
-    /// <summary>The same, from a checkpoint already loaded from <paramref name="path"/> (named in errors).</summary>
+    /// <summary>The same, from a checkpoint already read from <paramref name="path"/> (named in errors).</summary>
     public static void Restore(string path, CheckpointHeader header, IReadOnlyList<NamedArray> arrays, Sequential model,
         Optimizer? optimizer)
     {

@@ -6,10 +6,9 @@ using ILGPU.Runtime;
 namespace GpuCnn.Training;
 
 /// <summary>
-/// The loss: softmax cross-entropy over one-hot labels, its gradient, and running totals (loss
-/// sum, correct count, rows) kept on the device and read back once per epoch or progress tick.
-/// In a data-parallel run the totals and the prediction log are summed over the ranks as they are
-/// read, so every rank reads the figures of the whole batch or data set.
+/// The loss: softmax cross-entropy over one-hot labels and its gradient. Each call adds the
+/// batch's loss and correct count to the <see cref="LossTotals"/> it is given, so training and
+/// evaluation keep their figures apart.
 /// </summary>
 public sealed class SoftmaxCrossEntropy : IDisposable
 {
@@ -17,25 +16,57 @@ public sealed class SoftmaxCrossEntropy : IDisposable
     readonly int classes;
     readonly MemoryBuffer1D<float, Stride1D.Dense> rowLoss;
     readonly MemoryBuffer1D<int, Stride1D.Dense> predictions;
-    readonly MemoryBuffer1D<double, Stride1D.Dense> totals;
-    MemoryBuffer1D<int, Stride1D.Dense> predictionLog;
-    readonly Distributed.DataParallel? parallel;
+    readonly Tensor logitGrad;
 
-    public Tensor LogitGrad { get; }
-
-    public SoftmaxCrossEntropy(ComputeDevice device, int maxBatch, int classes, Distributed.DataParallel? parallel = null)
+    public SoftmaxCrossEntropy(ComputeDevice device, int maxBatch, int classes)
     {
-        this.parallel = parallel;
         this.device = device;
         this.classes = classes;
-        LogitGrad = Tensor.Zeros(device, maxBatch, classes);
+        logitGrad = Tensor.Zeros(device, maxBatch, classes);
         rowLoss = DeviceMemory.Allocate<float>(device, maxBatch, "row losses");
         predictions = DeviceMemory.Allocate<int>(device, maxBatch, "predictions");
-        totals = DeviceMemory.Allocate<double>(device, 3, "loss totals");
-        predictionLog = DeviceMemory.Allocate<int>(device, 1, "prediction log");
     }
 
-    public void ResetTotals() => totals.MemSetToZero();
+    /// <summary>
+    /// Loss of one batch, logits (rows × classes) against labels (rows), added to
+    /// <paramref name="totals"/>; returns dL/dlogits (rows × classes) of the mean loss, a view
+    /// the next call overwrites. The mean is over <paramref name="meanOverRows"/> rows (default:
+    /// these): a data-parallel rank passes the whole batch's rows, so the ranks' gradients add up
+    /// to the batch's. <paramref name="logOffset"/> records each row's prediction in the totals'
+    /// log from that position (negative: none).
+    /// </summary>
+    public Tensor Forward(Tensor logits, ArrayView<int> labels, LossTotals totals, int meanOverRows = 0, int logOffset = -1)
+    {
+        int rows = logits.Shape[0];
+        var k = device.Kernels;
+        k.SoftmaxCrossEntropy(logits.View, labels, logitGrad.View, rowLoss.View, predictions.View, rows, classes,
+            1f / (meanOverRows > 0 ? meanOverRows : rows));
+        k.AccumulateMetrics(rowLoss.View, predictions.View, labels, rows, totals.Sums, totals.PredictionLog, logOffset);
+        return logitGrad.FirstRows(rows);
+    }
+
+    public void Dispose()
+    {
+        logitGrad.Dispose();
+        rowLoss.Dispose();
+        predictions.Dispose();
+    }
+}
+
+/// <summary>
+/// A pass's loss sum, correct count and rows, kept on the device and read back once per epoch or
+/// progress tick, with an optional log of every prediction. In a data-parallel run the figures
+/// and the log are summed over the ranks as they are read, so every rank reads the whole pass's.
+/// </summary>
+public sealed class LossTotals(ComputeDevice device, Distributed.DataParallel? parallel = null) : IDisposable
+{
+    readonly MemoryBuffer1D<double, Stride1D.Dense> sums = DeviceMemory.Allocate<double>(device, 3, "loss totals");
+    MemoryBuffer1D<int, Stride1D.Dense> predictionLog = DeviceMemory.Allocate<int>(device, 1, "prediction log");
+
+    internal ArrayView<double> Sums => sums.View;
+    internal ArrayView<int> PredictionLog => predictionLog.View;
+
+    public void Reset() => sums.MemSetToZero();
 
     /// <summary>Makes room to record every prediction of a pass over <paramref name="count"/> images.</summary>
     public void EnsurePredictionLog(int count)
@@ -49,27 +80,11 @@ public sealed class SoftmaxCrossEntropy : IDisposable
         if (parallel is not null) predictionLog.View.SubView(0, count).MemSetToZero();
     }
 
-    /// <summary>
-    /// Loss of one batch; with training, also dL/dlogits of the mean loss into LogitGrad. The mean
-    /// is over <paramref name="meanOverRows"/> rows (default: these): a data-parallel rank passes
-    /// the whole batch's rows, so the ranks' gradients add up to the batch's.
-    /// </summary>
-    public void Compute(Tensor logits, ArrayView<int> labels, bool training, int logOffset = -1, int meanOverRows = 0)
-    {
-        int rows = logits.Shape[0];
-        var k = device.Kernels;
-        k.SoftmaxCrossEntropy(logits.View, labels, LogitGrad.View, rowLoss.View, predictions.View, rows, classes,
-            training ? 1f / (meanOverRows > 0 ? meanOverRows : rows) : 0f);
-        k.AccumulateMetrics(rowLoss.View, predictions.View, labels, rows, totals.View, predictionLog.View, logOffset);
-    }
-
-    public Tensor LogitGradFor(int rows) => LogitGrad.FirstRows(rows);
-
     /// <summary>(mean loss, accuracy, rows) so far; one small copy from the device.</summary>
-    public (double Loss, double Accuracy, int Rows) ReadTotals()
+    public (double Loss, double Accuracy, int Rows) Read()
     {
         var values = new double[3];
-        totals.View.CopyToCPU(values);
+        sums.View.CopyToCPU(values);
         parallel?.Sum(values);
         int rows = (int)values[2];
         return rows == 0 ? (0, 0, 0) : (values[0] / rows, values[1] / rows, rows);
@@ -85,10 +100,7 @@ public sealed class SoftmaxCrossEntropy : IDisposable
 
     public void Dispose()
     {
-        LogitGrad.Dispose();
-        rowLoss.Dispose();
-        predictions.Dispose();
-        totals.Dispose();
+        sums.Dispose();
         predictionLog.Dispose();
     }
 }

@@ -14,8 +14,11 @@ namespace GpuCnn.Training;
 /// batch and the gradients are summed before the step.
 /// </summary>
 public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossEntropy loss, BatchFeeder train,
-    BatchFeeder? validation, TrainingOptions options, Distributed.DataParallel? parallel = null)
+    BatchFeeder? validation, Hyperparameters hyperparameters, Distributed.DataParallel? parallel = null) : IDisposable
 {
+    /// <summary>The epoch's training loss and accuracy so far; validation keeps its own.</summary>
+    readonly LossTotals totals = new(model.Device, parallel);
+
     /// <summary>GPUCNN_MPI_VERIFY=1: check after every step that all ranks hold the same weights to the bit (slow; for tests).</summary>
     readonly bool verifyRanks = parallel is not null && Environment.GetEnvironmentVariable("GPUCNN_MPI_VERIFY") == "1";
 
@@ -30,13 +33,13 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
     }
 
     /// <summary>
-    /// Trains from epoch <c>History.Count</c> up to options.Epochs (or an early stop). A resumed
+    /// Trains from epoch <c>History.Count</c> up to hyperparameters.Epochs (or an early stop). A resumed
     /// history that is already complete, or already met the early-stopping rule, trains nothing.
     /// </summary>
     public void Run()
     {
         if (IsComplete) return;
-        for (int epoch = History.Count; epoch < options.Epochs; epoch++)
+        for (int epoch = History.Count; epoch < hyperparameters.Epochs; epoch++)
         {
             var metrics = RunEpoch(epoch);
             History.Add(metrics);
@@ -45,16 +48,16 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
         }
     }
 
-    public bool StoppedEarly => History.Count < options.Epochs && ShouldStopEarly();
+    public bool StoppedEarly => History.Count < hyperparameters.Epochs && ShouldStopEarly();
 
     /// <summary>Whether no epoch is left to train: all of them ran, or early stopping ended the run.</summary>
-    public bool IsComplete => IsTrainingComplete(History, options);
+    public bool IsComplete => IsTrainingComplete(History, hyperparameters);
 
-    /// <summary>The same for a checkpoint's history and options.</summary>
-    public static bool IsTrainingComplete(IReadOnlyList<EpochMetrics> history, TrainingOptions options) =>
-        history.Count >= options.Epochs || options.EarlyStoppingPatience is { } patience && NoImprovementFor(history, patience);
+    /// <summary>The same for a checkpoint's history and hyperparameters.</summary>
+    public static bool IsTrainingComplete(IReadOnlyList<EpochMetrics> history, Hyperparameters hyperparameters) =>
+        history.Count >= hyperparameters.Epochs || hyperparameters.EarlyStoppingPatience is { } patience && NoImprovementFor(history, patience);
 
-    bool ShouldStopEarly() => options.EarlyStoppingPatience is { } patience && NoImprovementFor(History, patience);
+    bool ShouldStopEarly() => hyperparameters.EarlyStoppingPatience is { } patience && NoImprovementFor(History, patience);
 
     /// <summary>
     /// Keras's EarlyStopping on val_loss: true when the last <paramref name="patience"/> epochs all
@@ -69,31 +72,31 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
 
     EpochMetrics RunEpoch(int epoch)
     {
-        optimizer.LearningRate = options.LearningRateAt(epoch);
+        optimizer.LearningRate = hyperparameters.LearningRateAt(epoch);
         var clock = Stopwatch.StartNew();
-        train.Shuffle(options.Seed * 7919 + epoch);
-        loss.ResetTotals();
+        train.Shuffle(hyperparameters.Seed * 7919 + epoch);
+        totals.Reset();
         int interval = observers.Select(o => o.ProgressInterval).Where(i => i > 0).DefaultIfEmpty(0).Min();
         for (int batch = 0; batch < train.Batches; batch++)
         {
             TrainBatch(batch);
             if (interval > 0 && ((batch + 1) % interval == 0 || batch + 1 == train.Batches))
             {
-                var (runningLoss, runningAccuracy, _) = loss.ReadTotals();
-                CheckFinite(runningLoss, epoch, batch);
+                var (epochLoss, epochAccuracy, _) = totals.Read();
+                CheckFinite(epochLoss, epoch, batch);
                 foreach (var observer in observers)
-                    observer.OnProgress(epoch, batch + 1, train.Batches, runningLoss, runningAccuracy, clock.Elapsed);
+                    observer.OnProgress(epoch, batch + 1, train.Batches, epochLoss, epochAccuracy, clock.Elapsed);
             }
         }
-        var (trainLoss, trainAccuracy, rows) = loss.ReadTotals();
+        var (trainLoss, trainAccuracy, rows) = totals.Read();
         CheckFinite(trainLoss, epoch, train.Batches - 1);
         double seconds = clock.Elapsed.TotalSeconds;
-        if (options.BatchNormRecalibration > 0 && BatchNormRecalibration.Applies(model))
-            BatchNormRecalibration.Run(model, train, options.BatchNormRecalibration);
+        if (hyperparameters.BatchNormRecalibration > 0 && BatchNormRecalibration.Applies(model))
+            BatchNormRecalibration.Run(model, train, hyperparameters.BatchNormRecalibration);
         parallel?.AverageStatistics(model);
         double valLoss = double.NaN, valAccuracy = double.NaN;
         if (validation is not null)
-            (valLoss, valAccuracy, _, _) = Evaluator.Evaluate(model, validation, loss);
+            (valLoss, valAccuracy, _, _) = Evaluator.Evaluate(model, validation, loss, parallel);
         return new EpochMetrics(epoch + 1, trainLoss, trainAccuracy, valLoss, valAccuracy, seconds, rows / seconds,
             optimizer.LearningRate);
     }
@@ -101,14 +104,13 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
     /// <summary>One optimisation step on batch number <paramref name="batch"/> of the current order: all on the device.</summary>
     public void TrainBatch(int batch)
     {
-        uint stepSeed = CounterRng.Hash((uint)options.Seed, (uint)optimizer.Steps);
+        uint stepSeed = CounterRng.Hash((uint)hyperparameters.Seed, (uint)optimizer.Steps);
         var (first, rows) = train.ShareOf(batch);
         if (rows > 0)
         {
-            var x = train.Gather(batch, options.Augmentation, stepSeed);
+            var x = train.Gather(batch, hyperparameters.Augmentation, stepSeed);
             var logits = model.Forward(x, new PassContext(true, stepSeed, RowOffset: first));
-            loss.Compute(logits, train.Labels, training: true, meanOverRows: train.RowsOf(batch));
-            model.Backward(loss.LogitGradFor(rows));
+            model.Backward(loss.Forward(logits, train.Labels, totals, meanOverRows: train.RowsOf(batch)));
         }
         else model.GradientBuffer.View.MemSetToZero(); // a share of a short last batch can be empty
         parallel?.SumGradients(model);
@@ -120,7 +122,9 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
     {
         if (!double.IsFinite(value))
             throw new TrainingDivergedException(
-                $"the training loss became {value} in epoch {epoch + 1} by batch {batch + 1}; try a lower --lr. " +
+                $"the training loss became {value} in epoch {epoch + 1} by batch {batch + 1}; try a lower learning rate. " +
                 "The last complete checkpoint is kept.");
     }
+
+    public void Dispose() => totals.Dispose();
 }

@@ -24,7 +24,7 @@ public sealed class ModelApiTests(TestDevices devices)
         var test = SyntheticData.Images(64, 6);
         string checkpoint = Path.Combine(SyntheticData.TempFolder(), "each-epoch.gpucnn");
         string saved = Path.Combine(SyntheticData.TempFolder(), "small.gpucnn");
-        using var model = GpuCnn.Model.Compile(Small(), devices.Cpu, new TrainingOptions { BatchSize = 32, ValidationSplit = 0.2 });
+        using var model = GpuCnn.Model.Compile(Small(), devices.Cpu, new Hyperparameters { BatchSize = 32, ValidationSplit = 0.2 });
 
         var history = model.Fit(train, epochs: 2, observers: model.CheckpointEachEpoch(checkpoint));
         Assert.Equal([1, 2], history.Select(m => m.Epoch));
@@ -50,7 +50,7 @@ public sealed class ModelApiTests(TestDevices devices)
     [Fact]
     public void ImagesOfAnotherSizeAreRefusedNamingBoth()
     {
-        using var model = GpuCnn.Model.Compile(Small(), devices.Cpu, new TrainingOptions { BatchSize = 8 });
+        using var model = GpuCnn.Model.Compile(Small(), devices.Cpu, new Hyperparameters { BatchSize = 8 });
         var e = Assert.Throws<ArgumentException>(() => model.Predict(new GpuCnn.Data.ImageSet(new byte[2 * 400], new byte[2], 20, 20)));
         Messages.Says(e.Message, "images of 20x20x1, but model 'small' takes 28x28x1");
     }
@@ -63,7 +63,7 @@ public sealed class ModelApiTests(TestDevices devices)
             [.. Enumerable.Range(0, 40).Select(i => (byte)(i % 3))], 10, 10, 3);
         var data = new GpuCnn.Data.ImageDataset(pictures, pictures.Take(9), ["a", "b", "c"], "test pictures");
         Layer[] Layers(int outputs) => [new Conv2D(8, 3, Activation.Relu), new Flatten(), new Dense(outputs)];
-        using var model = GpuCnn.Model.Compile("colour", Layers(3), data, devices.Cpu, new TrainingOptions { BatchSize = 8 });
+        using var model = GpuCnn.Model.Compile("colour", Layers(3), data, devices.Cpu, new Hyperparameters { BatchSize = 8 });
         Assert.Equal([10, 10, 3], model.Network.InputShape);
         Assert.Equal(["a", "b", "c"], model.ClassNames);
         model.Fit(data.Train, epochs: 1);

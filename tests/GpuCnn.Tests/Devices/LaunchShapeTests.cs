@@ -35,10 +35,10 @@ public sealed class LaunchShapeTests
         device.Kernels.Observer = records.Add;
         device.Kernels.DryRun = true;
         var logits = model.Forward(input, new PassContext(true, 1));
-        loss.Compute(logits, labels.View, training: true);
-        model.Backward(loss.LogitGradFor(batch));
+        using var totals = new LossTotals(device);
+        model.Backward(loss.Forward(logits, labels.View, totals));
         optimizer.Step();
-        loss.Compute(model.Forward(input, new PassContext(false, 1)), labels.View, training: false);
+        loss.Forward(model.Forward(input, new PassContext(false, 1)), labels.View, totals);
         return records;
     }
 

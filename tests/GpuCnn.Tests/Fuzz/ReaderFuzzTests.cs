@@ -42,8 +42,8 @@ public sealed class ReaderFuzzTests
     public void Checkpoints()
     {
         string valid = Path.Combine(SyntheticData.TempFolder(), "valid.gpucnn");
-        var header = new CheckpointHeader("tiny", [4, 4, 1], 10, new TrainingOptions(), "adam", 12,
-            [new EpochMetrics(1, 0.5, 0.8, 0.6, 0.7, 1.5, 100, 1e-3)], "gpucnn train");
+        var header = new CheckpointHeader("tiny", [4, 4, 1], 10, new Hyperparameters(), "adam", 12,
+            [new EpochMetrics(1, 0.5, 0.8, 0.6, 0.7, 1.5, 100, 1e-3)], new RunRecord("gpucnn train"));
         Checkpoint.Save(valid, header, [new NamedArray("dense/kernel", [16, 10], new float[160]), new NamedArray("dense/bias", [10], new float[10])]);
         var content = File.ReadAllBytes(valid);
         int headerLength = BinaryPrimitives.ReadInt32LittleEndian(content.AsSpan(12));
@@ -53,7 +53,7 @@ public sealed class ReaderFuzzTests
             try
             {
                 var (loaded, arrays) = Checkpoint.Load(path);
-                Assert.NotNull(loaded.Options);
+                Assert.NotNull(loaded.Hyperparameters);
                 Assert.All(arrays, a => Assert.Equal(a.Shape.Aggregate(1L, (x, d) => x * d), a.Values.Length));
             }
             catch (CheckpointException e)

@@ -63,8 +63,8 @@ public sealed class BatchNormRecalibrationTests(TestDevices devices)
     public void TheTrainerRecalibratesOnTheEpochsFirstBatchesBeforeValidating()
     {
         var device = devices.Cpu;
-        var options = new TrainingOptions { Model = "seed-bn", Epochs = 1, BatchSize = 32, BatchNormRecalibration = 2 };
-        using var rig = new GpuCnn.Tests.Training.TrainerRig(device, options, 160, 128);
+        var options = new Hyperparameters { Epochs = 1, BatchSize = 32, BatchNormRecalibration = 2 };
+        using var rig = new GpuCnn.Tests.Training.TrainerRig(device, options, 160, 128, zooModel: "seed-bn");
         var (model, train) = (rig.Model, rig.Train);
         rig.Trainer.Run();
         float[] Statistics() => model.AllParameters.Where(p => !p.Trainable).SelectMany(p => p.Value.ToArray()).ToArray();

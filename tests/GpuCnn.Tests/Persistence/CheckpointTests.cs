@@ -22,16 +22,16 @@ public sealed class CheckpointTests(TestDevices devices)
         // A few steps, so the weights and Adam's moments are not their initial values.
         using var loss = new SoftmaxCrossEntropy(device, 8, 10);
         using var labels = device.Accelerator.Allocate1D(new[] { 1, 2, 3, 4, 5, 6, 7, 8 });
+        using var totals = new LossTotals(device);
         for (int step = 0; step < 3; step++)
         {
             var logits = model.Forward(x, new PassContext(true, (uint)step));
-            loss.Compute(logits, labels.View, training: true);
-            model.Backward(loss.LogitGradFor(8));
+            model.Backward(loss.Forward(logits, labels.View, totals));
             optimizer.Step();
         }
         predictionsLogits = model.Forward(x, PassContext.Inference).ToArray();
         string path = Path.Combine(SyntheticData.TempFolder(), "model.gpucnn");
-        TrainingState.Save(path, model, optimizer, new TrainingOptions(), [], "test");
+        TrainingState.Save(path, model, optimizer, new Hyperparameters(), [], new RunRecord("test"));
         return path;
     }
 

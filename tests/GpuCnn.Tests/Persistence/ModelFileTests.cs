@@ -40,7 +40,7 @@ public sealed class ModelFileTests(TestDevices devices)
         using var model = Custom().Build(device, 4, 9);
         using var optimizer = Optimizer.Create("adam", device, model.ParameterBuffer, model.GradientBuffer, 1e-3f);
         string path = Path.Combine(SyntheticData.TempFolder(), "my-net.gpucnn");
-        TrainingState.Save(path, model, optimizer, new TrainingOptions(), [], "test");
+        TrainingState.Save(path, model, optimizer, new Hyperparameters(), [], new RunRecord("test"));
 
         var (loaded, header) = ModelFile.Load(path, device, 4);
         using (loaded)
@@ -52,22 +52,53 @@ public sealed class ModelFileTests(TestDevices devices)
         }
     }
 
-    [Fact]
-    public void AVersion1FileOfAZooModelStillLoads()
+    /// <summary>
+    /// Files written by format versions 1 and 2 (fixtures committed beside this test, written by
+    /// GpuCnn before format 3): they load with every setting in its new place, predict as they
+    /// did when saved, train further, and come back the same from a version 3 file.
+    /// </summary>
+    [Theory]
+    [InlineData("v1-resnet.gpucnn")]
+    [InlineData("v2-tiny-net.gpucnn")]
+    public void FilesOfFormatVersions1And2StillLoad(string fixture)
     {
         var device = devices.Cpu;
-        using var model = ModelZoo.Create("seed").Build(device, 4, 5);
-        var header = new CheckpointHeader("seed", model.InputShape, 10, new TrainingOptions(), "adam", 0, [], "old");
-        string path = Path.Combine(SyntheticData.TempFolder(), "old.gpucnn");
-        Checkpoint.Save(path, header, Checkpoint.ModelArrays(model), version: 1);
-
-        var (loaded, read) = ModelFile.Load(path, device, 4);
-        using (loaded)
+        string path = Path.Combine(AppContext.BaseDirectory, "Persistence", "Fixtures", fixture);
+        var probe = System.Text.Json.JsonSerializer.Deserialize<float[]>(File.ReadAllText(Path.ChangeExtension(path, ".probe.json")))!;
+        var input = TestData.Uniform(4 * 784, 11);
+        using var model = GpuCnn.Model.Load(path, device);
+        var h = model.Hyperparameters;
+        var data = model.Run.Data!;
+        if (fixture.StartsWith("v1"))
         {
-            Assert.Null(read.Architecture);
-            var input = TestData.Uniform(4 * 784, 4);
-            Assert.Equal(Forward(model, input), Forward(loaded, input));
+            Assert.Equal(("resnet", "sgd", 0.05f, 3, 32, 3, LearningRateSchedule.Step, 2), (model.Network.Name, h.Optimizer, h.LearningRate, h.Epochs, h.BatchSize, h.Seed, h.Schedule, h.StepEvery));
+            Assert.False(model.OwnPictures);
+            Assert.Single(model.History);
         }
+        else
+        {
+            Assert.Equal(("tiny-net", "adam", 0.002f, 4, 32, 7, LearningRateSchedule.Cosine, 0.25), (model.Network.Name, h.Optimizer, h.LearningRate, h.Epochs, h.BatchSize, h.Seed, h.Schedule, h.ValidationSplit));
+            Assert.Equal((new Augmentation(2, true), (int?)3, 2), (h.Augmentation, h.EarlyStoppingPatience, h.BatchNormRecalibration));
+            Assert.Equal(("/data/pictures", true, "GpuCnn library"), (data.DataDir, data.SkipBadImages, model.Run.Command));
+            Assert.Equal("nine", model.ClassNames[9]);
+            Assert.Equal(2, model.History.Count);
+        }
+        Assert.Equal(probe, Forward(model.Network, input));
+
+        string again = Path.Combine(SyntheticData.TempFolder(), "v3.gpucnn");
+        model.Save(again);
+        Assert.Equal(Checkpoint.FormatVersion, BitConverter.ToInt32(File.ReadAllBytes(again), 8));
+        using (var reloaded = GpuCnn.Model.Load(again, device))
+        {
+            Assert.Equal(model.Hyperparameters, reloaded.Hyperparameters);
+            Assert.Equal(model.Run with { Data = null }, reloaded.Run with { Data = null });
+            Assert.Equal(model.Run.Data, reloaded.Run.Data);
+            Assert.Equal(model.History, reloaded.History);
+            Assert.Equal(probe, Forward(reloaded.Network, input));
+        }
+        // Its optimizer state came back: it trains further from where it stood.
+        model.Fit(SyntheticData.Images(64, 3), epochs: 1);
+        Assert.Equal(model.History.Count, model.Hyperparameters.Epochs);
     }
 
     [Fact]
@@ -77,7 +108,7 @@ public sealed class ModelFileTests(TestDevices devices)
         using var model = Custom().Build(device, 4, 9);
         var architecture = model.Architecture();
         architecture["layers"]![1]!["kind"] = "Attention";
-        var header = new CheckpointHeader("my-net", model.InputShape, 7, new TrainingOptions(), "adam", 0, [], "test", architecture);
+        var header = new CheckpointHeader("my-net", model.InputShape, 7, new Hyperparameters(), "adam", 0, [], new RunRecord("test"), architecture);
         string path = Path.Combine(SyntheticData.TempFolder(), "odd.gpucnn");
         Checkpoint.Save(path, header, Checkpoint.ModelArrays(model));
         var e = Assert.Throws<CheckpointException>(() => ModelFile.Load(path, device, 4));

@@ -15,10 +15,9 @@ public sealed class RealDataTests
     [Fact]
     public void TwoEpochsOnTwelveThousandImagesReachSeventySevenPercent()
     {
-        var options = new TrainingOptions { Epochs = 2, TrainLimit = 12000 };
         var output = new StringWriter();
-        var folder = RunFolder.Create(Path.Combine(SyntheticData.TempFolder(), "real"), "test");
-        var result = new TrainingRun(options, DeviceKind.Cpu, new DataOptions(), output, false, folder).Execute();
+        var run = new RunSpec { Device = DeviceKind.Cpu, Folder = Path.Combine(SyntheticData.TempFolder(), "real") };
+        var result = new TrainingSession(output).Start(run, new Hyperparameters { Epochs = 2 }, new DataSpec { TrainLimit = 12000 });
         Assert.Equal(10000, result.Test.Labels.Length);
         Assert.True(result.Test.Accuracy >= 0.77, $"test accuracy {result.Test.Accuracy:P2} after 2 epochs is under 77%\n{output}");
         Console.WriteLine($"real data, 2 epochs on 12,000 images: test accuracy {result.Test.Accuracy:P2}");

@@ -6,7 +6,7 @@ using GpuCnn.Training;
 namespace GpuCnn.Tests.Training;
 
 /// <summary>
-/// What a Trainer needs, built the way TrainingRun builds it, on synthetic images: the first
+/// What a Trainer needs, built the way Model.Fit builds it, on synthetic images: the first
 /// <c>trainCount</c> images train, the rest (if any) validate. Disposes all of it.
 /// </summary>
 public sealed class TrainerRig : IDisposable
@@ -19,10 +19,10 @@ public sealed class TrainerRig : IDisposable
     public BatchFeeder? Validation { get; }
     public Trainer Trainer { get; }
 
-    public TrainerRig(ComputeDevice device, TrainingOptions options, int images, int trainCount, Sequential? model = null)
+    public TrainerRig(ComputeDevice device, Hyperparameters options, int images, int trainCount, Sequential? model = null, string zooModel = "seed")
     {
         Data = new DeviceDataset(device, SyntheticData.Images(images, 5));
-        Model = (model ?? ModelZoo.Create(options.Model)).Build(device, options.BatchSize, options.Seed);
+        Model = (model ?? ModelZoo.Create(zooModel)).Build(device, options.BatchSize, options.Seed);
         Optimizer = Optimizer.Create(options.Optimizer, device, Model.ParameterBuffer, Model.GradientBuffer, options.LearningRate);
         Loss = new SoftmaxCrossEntropy(device, options.BatchSize, ModelZoo.Classes);
         Train = new BatchFeeder(device, Data, Enumerable.Range(0, trainCount).ToArray(), options.BatchSize);
@@ -34,6 +34,7 @@ public sealed class TrainerRig : IDisposable
 
     public void Dispose()
     {
+        Trainer.Dispose();
         Validation?.Dispose();
         Train.Dispose();
         Loss.Dispose();

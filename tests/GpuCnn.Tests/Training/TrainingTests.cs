@@ -14,7 +14,7 @@ public sealed class TrainingTests(TestDevices devices)
     static (float[] Weights, EpochMetrics Metrics) TrainOneEpoch(ComputeDevice device, int seed, int images = 384,
         Func<Sequential>? architecture = null, int batchSize = 64)
     {
-        var options = new TrainingOptions { BatchSize = batchSize, Seed = seed, Epochs = 1 };
+        var options = new Hyperparameters { BatchSize = batchSize, Seed = seed, Epochs = 1 };
         using var rig = new TrainerRig(device, options, images, images - batchSize, architecture?.Invoke());
         rig.Trainer.Run();
         return (rig.Model.ParameterBuffer.ToArray(), rig.Trainer.History[0]);
@@ -88,7 +88,7 @@ public sealed class TrainingTests(TestDevices devices)
     [InlineData(LearningRateSchedule.Cosine, 5, 0.0005)]
     public void LearningRateSchedules(LearningRateSchedule schedule, int epoch, double expected)
     {
-        var options = new TrainingOptions { Schedule = schedule, Epochs = 10 };
+        var options = new Hyperparameters { Schedule = schedule, Epochs = 10 };
         Assert.Equal(expected, options.LearningRateAt(epoch), 6);
     }
 
@@ -112,25 +112,26 @@ public sealed class TrainingTests(TestDevices devices)
         }
     }
 
-    static TrainingResult Train(string dataDir, string runDir, TrainingOptions options, string? resume = null, params ITrainingObserver[] extra)
+    static TrainingResult Train(string dataDir, string runDir, Hyperparameters options, bool resume = false, params ITrainingObserver[] extra)
     {
-        var folder = resume is null ? RunFolder.Create(runDir, "test") : RunFolder.Open(runDir, "test", Checkpoint.Load(resume).Header.History);
-        return new TrainingRun(options, DeviceKind.Cpu, new DataOptions { DataDir = dataDir }, TextWriter.Null, false, folder, resume)
-            .Execute(extra);
+        var session = new TrainingSession(TextWriter.Null) { Observers = extra };
+        return resume
+            ? session.Resume(new ResumeRequest(runDir) { Device = DeviceKind.Cpu })!
+            : session.Start(new RunSpec { Device = DeviceKind.Cpu, Folder = runDir }, options, new DataSpec { DataDir = dataDir });
     }
 
     [Fact]
     public void KilledAndResumedRunEndsLikeAnUninterruptedOne()
     {
         string data = SyntheticData.WriteFolder(480, 128);
-        var options = new TrainingOptions { Epochs = 3, BatchSize = 64, Seed = 5 };
+        var options = new Hyperparameters { Epochs = 3, BatchSize = 64, Seed = 5 };
         string whole = Path.Combine(SyntheticData.TempFolder(), "whole");
         var uninterrupted = Train(data, whole, options);
 
         string broken = Path.Combine(SyntheticData.TempFolder(), "broken");
         Assert.Throws<OperationCanceledException>(() => Train(data, broken, options, extra: new KillAfterEpoch(2)));
         Assert.Equal(2, Checkpoint.Load(Path.Combine(broken, RunFiles.Checkpoint)).Header.History.Count);
-        var resumed = Train(data, broken, options, resume: Path.Combine(broken, RunFiles.Checkpoint));
+        var resumed = Train(data, broken, options, resume: true);
 
         Assert.Equal(3, resumed.History.Count);
         Assert.Equal(uninterrupted.History.Select(Comparable), resumed.History.Select(Comparable));
@@ -152,14 +153,14 @@ public sealed class TrainingTests(TestDevices devices)
     public void ALossThatBecomesNaNStopsTheRunAndKeepsTheLastGoodCheckpoint()
     {
         var device = devices.Cpu;
-        var options = new TrainingOptions { Epochs = 3, BatchSize = 64 };
-        using var rig = new TrainerRig(device, options, 256, 256);
+        var options = new Hyperparameters { Epochs = 3, BatchSize = 64 };
         string run = Path.Combine(SyntheticData.TempFolder(), "nan");
-        var folder = RunFolder.Create(run, "test");
-        folder.Start(rig.Model, rig.Optimizer, options);
+        using var model = GpuCnn.Model.Compile(ModelZoo.Create("seed"), device, options);
+        using var folder = RunFolder.Create(run);
+        folder.Start(model, options, "test");
+        var images = SyntheticData.Images(256, 5);
         // Fault injection: once epoch 1 is checkpointed, every weight becomes NaN.
-        var trainer = rig.Trainer.Observe(folder).Observe(new PoisonWeights(rig.Model.ParameterBuffer));
-        var e = Assert.Throws<TrainingDivergedException>(trainer.Run);
+        var e = Assert.Throws<TrainingDivergedException>(() => model.Fit(images, 3, observers: [folder, new PoisonWeights(model.Network.ParameterBuffer)]));
         Messages.Says(e.Message, "NaN in epoch 2");
         var header = Checkpoint.Load(Path.Combine(run, RunFiles.Checkpoint)).Header;
         Assert.Single(header.History);
@@ -171,7 +172,7 @@ public sealed class TrainingTests(TestDevices devices)
     public void AResumedEarlyStoppedRunTrainsNoFurtherEpoch()
     {
         var device = devices.Cpu;
-        var options = new TrainingOptions { Epochs = 10, BatchSize = 32, EarlyStoppingPatience = 1 };
+        var options = new Hyperparameters { Epochs = 10, BatchSize = 32, EarlyStoppingPatience = 1 };
         using var rig = new TrainerRig(device, options, 64, 64);
         var (trainer, optimizer) = (rig.Trainer, rig.Optimizer);
         // Validation loss rose in epoch 2: with patience 1 the run ended there.

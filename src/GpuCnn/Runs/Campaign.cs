@@ -6,32 +6,60 @@ using GpuCnn.Data;
 using GpuCnn.Devices;
 using GpuCnn.Persistence;
 using GpuCnn.Reporting;
+using GpuCnn.Training;
 
-namespace GpuCnn.Training;
+namespace GpuCnn.Runs;
 
-/// <summary>What a comparison campaign trains: each model with each seed under one budget. Saved as campaign.json so that it can be continued.</summary>
-public sealed record CampaignPlan(IReadOnlyList<string> Models, IReadOnlyList<int> Seeds, TrainingOptions Budget, string Command)
+/// <summary>
+/// What a comparison campaign trains: each model with each seed under one budget, on one data
+/// set. Saved as campaign.json (the schema of <see cref="SettingsSchema"/>) so that it can be continued.
+/// </summary>
+public sealed record CampaignPlan(IReadOnlyList<string> Models, IReadOnlyList<int> Seeds, Hyperparameters Budget, DataSpec Data, string Command)
 {
     public const string FileName = "campaign.json";
 
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    public void Save(string folder) => AtomicFile.WriteText(Path.Combine(folder, FileName), SettingsSchema.Indented(w =>
+    {
+        w.WriteStartObject();
+        w.WriteStartArray("models");
+        foreach (var model in Models) w.WriteStringValue(model);
+        w.WriteEndArray();
+        w.WriteStartArray("seeds");
+        foreach (int seed in Seeds) w.WriteNumberValue(seed);
+        w.WriteEndArray();
+        w.WritePropertyName("hyperparameters");
+        SettingsSchema.Write(w, Budget);
+        w.WritePropertyName("data");
+        SettingsSchema.Write(w, Data);
+        w.WriteString("command", Command);
+        w.WriteEndObject();
+    }));
 
-    public void Save(string folder) => AtomicFile.WriteText(Path.Combine(folder, FileName), JsonSerializer.Serialize(this, Json));
-
-    /// <summary>The plan of the campaign in <paramref name="folder"/>; a clear error naming the file when it is absent or unreadable.</summary>
+    /// <summary>The plan of the campaign in <paramref name="folder"/> (also as older versions wrote it); a clear error naming the file when it is absent or unreadable.</summary>
     public static CampaignPlan Load(string folder)
     {
         string file = Path.Combine(folder, FileName);
         try
         {
-            return JsonSerializer.Deserialize<CampaignPlan>(File.ReadAllText(file), Json) is { Models.Count: > 0, Seeds.Count: > 0 } plan
-                ? plan : throw new JsonException("it names no model or no seed");
+            using var json = JsonDocument.Parse(File.ReadAllText(file));
+            var root = json.RootElement;
+            var plan = root.TryGetProperty("Budget", out var budget)
+                ? FromOptions(root.Get("Models", JsonValueKind.Array), root.Get("Seeds", JsonValueKind.Array), LegacyHeader.ReadOptions(budget), root.String("Command"))
+                : new CampaignPlan(Strings(root.Get("models", JsonValueKind.Array)), root.Ints("seeds"),
+                    SettingsSchema.ReadHyperparameters(root.Get("hyperparameters", JsonValueKind.Object)),
+                    SettingsSchema.ReadDataSpec(root.Get("data", JsonValueKind.Object)), root.String("command"));
+            return plan is { Models.Count: > 0, Seeds.Count: > 0 } ? plan : throw new JsonException("it names no model or no seed");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException)
         {
             throw new DataFileException(file, $"not a comparison campaign to continue ({e.Message})");
         }
     }
+
+    static CampaignPlan FromOptions(JsonElement models, JsonElement seeds, (Hyperparameters Budget, DataSpec Data) options, string command) =>
+        new(Strings(models), [.. seeds.EnumerateArray().Select(s => s.GetInt32())], options.Budget, options.Data, command);
+
+    static string[] Strings(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetString() ?? throw new JsonException("a model name is null"))];
 }
 
 /// <summary>One finished run of a campaign, as its run folder records it.</summary>
@@ -53,11 +81,11 @@ public sealed record CampaignRun(string Model, int Seed, int Parameters, IReadOn
 /// <summary>
 /// Trains each model with each seed under the same budget and writes a table of mean ± standard
 /// deviation with the per-seed values (comparison.md, comparison.json) and the validation
-/// curves (comparison.png). Every run keeps its own folder, MODEL/seed-S. Run again on the same
-/// folder, it continues: finished runs are read back, not redone, and an interrupted one resumes
-/// from its last checkpoint.
+/// curves (comparison.png). Every run keeps its own folder, MODEL/seed-S, and is a
+/// <see cref="TrainingSession"/> run. Run again on the same folder, it continues: finished runs
+/// are read back, not redone, and an interrupted one resumes from its last checkpoint.
 /// </summary>
-public sealed class Comparison(CampaignPlan plan, DeviceKind device, DataOptions data, TextWriter output, string folder)
+public sealed class Comparison(CampaignPlan plan, DeviceKind device, TextWriter output, string folder)
 {
     public IReadOnlyList<CampaignRun> Run()
     {
@@ -81,20 +109,18 @@ public sealed class Comparison(CampaignPlan plan, DeviceKind device, DataOptions
             output.WriteLine($"== {model}, seed {seed}: finished before, read from {path} ==");
             return CampaignRun.Read(path, model, seed);
         }
-        string checkpoint = Path.Combine(path, RunFiles.Checkpoint);
-        if (File.Exists(checkpoint))
+        var session = new TrainingSession(output);
+        if (File.Exists(Path.Combine(path, RunFiles.Checkpoint)))
         {
-            var header = Checkpoint.Load(checkpoint).Header;
-            output.WriteLine($"== {model}, seed {seed}: resuming after epoch {header.History.Count} ==");
-            new TrainingRun(header.Options, device, data, output, false, RunFolder.Open(path, header.Command, header.History), path).Execute();
+            output.WriteLine($"== {model}, seed {seed}: resuming ==");
+            session.Resume(new ResumeRequest(path) { Device = device, Command = plan.Command });
         }
         else
         {
             // A folder without a checkpoint was interrupted in its first epoch: nothing trained is lost.
-            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            if (Directory.Exists(path) && !File.Exists(Path.Combine(path, RunLock.FileName))) Directory.Delete(path, recursive: true);
             output.WriteLine($"== {model}, seed {seed} ==");
-            var options = plan.Budget with { Model = model, Seed = seed };
-            new TrainingRun(options, device, data, output, false, RunFolder.Create(path, plan.Command)).Execute();
+            session.Start(new RunSpec { Model = model, Device = device, Folder = path, Command = plan.Command }, plan.Budget with { Seed = seed }, plan.Data);
         }
         output.WriteLine();
         return CampaignRun.Read(path, model, seed);
@@ -112,7 +138,7 @@ public sealed class Comparison(CampaignPlan plan, DeviceKind device, DataOptions
     {
         var budget = plan.Budget;
         string budgetText = $"{budget.Epochs} epochs, batch {budget.BatchSize}, {budget.Optimizer} lr {budget.LearningRate} ({budget.Schedule.ToString().ToLowerInvariant()}), " +
-                            (budget.TrainLimit is { } n ? $"first {n} training images" : "all training images") +
+                            (plan.Data.TrainLimit is { } n ? $"first {n} training images" : "all training images") +
                             $" ({budget.ValidationSplit:P0} held out for validation)" +
                             (budget.Augmentation.MaxShift > 0 || budget.Augmentation.Flip ? $", shifts up to {budget.Augmentation.MaxShift} px{(budget.Augmentation.Flip ? " and flips" : "")}" : "") +
                             (budget.BatchNormRecalibration > 0 ? $", PreciseBN over {budget.BatchNormRecalibration} batches for models with batch norm" : "") +
@@ -146,7 +172,7 @@ public sealed class Comparison(CampaignPlan plan, DeviceKind device, DataOptions
             });
         }
         AtomicFile.WriteText(Path.Combine(folder, "comparison.md"), table.ToString());
-        AtomicFile.WriteText(Path.Combine(folder, "comparison.json"), JsonSerializer.Serialize(new { budget, seeds = plan.Seeds, command = plan.Command, models = summaries },
+        AtomicFile.WriteText(Path.Combine(folder, "comparison.json"), JsonSerializer.Serialize(new { seeds = plan.Seeds, command = plan.Command, models = summaries },
             new JsonSerializerOptions { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         Plots.ValidationCurves(runs.Select(r => (plan.Seeds.Count > 1 ? $"{r.Model} (seed {r.Seed})" : r.Model, r.History)).ToList(),
             Path.Combine(folder, "comparison.png"));

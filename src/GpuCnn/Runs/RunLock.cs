@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace GpuCnn.Runs;
+
+/// <summary>
+/// A run folder's owner: the file run.lock, created exclusively (O_EXCL), naming the host, the
+/// process and when that process started. A second process that wants the folder (a second
+/// train into it, a resume of a live run) is refused with the owner's name. A lock whose process
+/// is gone (killed, crashed) is stale and taken over; the owner removes it when it is done.
+/// </summary>
+public sealed class RunLock : IDisposable
+{
+    public const string FileName = "run.lock";
+
+    readonly string path;
+    readonly string content;
+    bool released;
+
+    RunLock(string path, string content)
+    {
+        this.path = path;
+        this.content = content;
+    }
+
+    sealed record Owner(string Host, int Pid, long ProcessStart, string Since);
+
+    /// <summary>Takes the folder (creating it if need be), or throws RunException naming the folder and its live owner.</summary>
+    public static RunLock Acquire(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, FileName);
+        using var self = Process.GetCurrentProcess();
+        string content = JsonSerializer.Serialize(new Owner(Environment.MachineName, Environment.ProcessId,
+            self.StartTime.ToUniversalTime().Ticks, DateTime.UtcNow.ToString("u", CultureInfo.InvariantCulture)));
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            try
+            {
+                using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    stream.Write(System.Text.Encoding.UTF8.GetBytes(content));
+                    stream.Flush(flushToDisk: true);
+                }
+                return new RunLock(path, content);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                var owner = ReadOwner(path);
+                if (owner is null || IsAlive(owner))
+                    throw new RunException(owner is null
+                        ? $"run folder {folder} is in use: {FileName} is being written by another process."
+                        : $"run folder {folder} is in use by process {owner.Pid} on {owner.Host} (since {owner.Since}); " +
+                          (owner.Host == Environment.MachineName ? "wait for it to end." : $"if that process is gone, delete {path}."));
+                // The owner is gone: its lock is stale.
+                File.Delete(path);
+            }
+        }
+        throw new RunException($"run folder {folder}: could not take {FileName}; another process keeps taking it.");
+    }
+
+    /// <summary>The owner a lock file names; null while its writer has not finished it (or, after a minute, a stale unreadable one).</summary>
+    static Owner? ReadOwner(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Owner>(File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            // A process killed between creating the file and writing it leaves it empty.
+            return File.Exists(path) && DateTime.UtcNow - File.GetLastWriteTimeUtc(path) > TimeSpan.FromMinutes(1)
+                ? new Owner("", 0, 0, "") : null;
+        }
+    }
+
+    /// <summary>Whether the owner still runs: on this host, a process of that pid that started when the owner did; on another host, assumed.</summary>
+    static bool IsAlive(Owner owner)
+    {
+        if (owner.Pid == 0) return false;
+        if (owner.Host != Environment.MachineName) return true;
+        try
+        {
+            using var process = Process.GetProcessById(owner.Pid);
+            return !process.HasExited && process.StartTime.ToUniversalTime().Ticks == owner.ProcessStart;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Gives the folder up: removes run.lock if it is still this process's.</summary>
+    public void Dispose()
+    {
+        if (released) return;
+        released = true;
+        try
+        {
+            if (File.Exists(path) && File.ReadAllText(path) == content) File.Delete(path);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
