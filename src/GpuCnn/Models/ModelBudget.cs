@@ -19,8 +19,8 @@ public sealed record ModelBudget(int BatchSize, IReadOnlyList<int[]> OutputShape
 
     public int[] OutputShape => OutputShapes[^1];
 
-    /// <summary>The layer whose own buffers and parameters take the most bytes, and how many.</summary>
-    public (string Layer, long Bytes) Largest => Buffers.Where(b => b.Use != BufferUse.Workspace).GroupBy(b => b.Layer)
+    /// <summary>The layer whose own buffers and parameters take the most bytes (a residual block's inner layers count as the block's), and how many.</summary>
+    public (string Layer, long Bytes) Largest => Buffers.Where(b => b.Use != BufferUse.Workspace && b.Layer.Length > 0).GroupBy(b => b.Layer.Split('/')[0])
         .Select(g => (g.Key, Sequential.Bytes(g.Sum(b => b.Use == BufferUse.Parameter ? b.Elements * (2 + Sequential.OptimizerFloats) : b.Elements))))
         .MaxBy(x => x.Item2);
 }

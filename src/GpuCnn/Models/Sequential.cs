@@ -150,12 +150,12 @@ public sealed class Sequential : IDisposable
         void Add(PlannedBuffer buffer)
         {
             if (buffer.Elements > int.MaxValue)
-                throw new ArgumentException($"layer {buffer.Layer}: its {buffer.What} {(buffer.Use == BufferUse.Workspace ? "workspace " : "")}for batches of {batchSize} " +
+                throw new ArgumentException($"{(buffer.Layer.Length > 0 ? $"layer {buffer.Layer}" : Owner)}: its {buffer.What} {(buffer.Use == BufferUse.Workspace ? "workspace " : "")}for batches of {batchSize} " +
                                             $"would hold {(buffer.Elements == long.MaxValue ? "more than 9e18" : buffer.Elements)} elements, but a device buffer holds at most {int.MaxValue}; " +
                                             "use fewer filters or units, a smaller input or a smaller batch.");
             buffers.Add(buffer);
         }
-        Add(new PlannedBuffer("input", "batch", BufferUse.Buffer, LayerPlan.Product([batchSize, .. InputShape.Select(d => (long)d)])));
+        Add(new PlannedBuffer("", "input batch", BufferUse.Buffer, LayerPlan.Product([batchSize, .. InputShape.Select(d => (long)d)])));
         var shape = InputShape;
         var shapes = new List<int[]>();
         foreach (var layer in layers)
