@@ -54,9 +54,19 @@ public static class ImageFolder
         return result;
     }
 
-    static string[] ClassFolders(string folder) =>
-        [.. Directory.EnumerateDirectories(folder).Where(d => Directory.EnumerateFiles(d).Any(PictureReader.IsPicture))
-            .Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+    /// <summary>
+    /// The class subfolders, sorted; hidden ones (".name") are not classes. A class folder with no
+    /// pictures is refused, naming it: dropping it would renumber the classes after it.
+    /// </summary>
+    static string[] ClassFolders(string folder)
+    {
+        var classes = Directory.EnumerateDirectories(folder).Where(d => !Path.GetFileName(d).StartsWith('.'))
+            .Order(StringComparer.Ordinal).ToArray();
+        foreach (var classFolder in classes)
+            if (!Directory.EnumerateFiles(classFolder).Any(PictureReader.IsPicture))
+                throw new DataFileException(classFolder, "the class folder holds no PNG or JPEG pictures; add some or remove the folder");
+        return [.. classes.Select(Path.GetFileName)!];
+    }
 
     static List<(string Path, byte Label)> Files(string folder, string[] classes)
     {
@@ -93,6 +103,7 @@ public static class ImageFolder
         var pixels = new List<byte>(files.Count * size);
         var labels = new List<byte>(files.Count);
         var unreadable = new List<string>();
+        string? firstProblem = null;
         foreach (var (path, label) in files)
         {
             try
@@ -100,15 +111,16 @@ public static class ImageFolder
                 pixels.AddRange(PictureReader.Read(path, options.Height, options.Width, options.Channels));
                 labels.Add(label);
             }
-            catch (DataFileException)
+            catch (DataFileException e)
             {
                 unreadable.Add(path);
+                firstProblem ??= e.Problem;
             }
         }
         if (unreadable.Count > 0 && !options.SkipBadImages)
             throw new DataFileException(unreadable[0],
                 $"{unreadable.Count} picture{(unreadable.Count == 1 ? "" : "s")} cannot be decoded: {string.Join(", ", unreadable.Take(10))}" +
-                $"{(unreadable.Count > 10 ? ", ..." : "")}; fix or remove them, or pass --skip-bad-images");
+                $"{(unreadable.Count > 10 ? ", ..." : "")}; fix or remove them, or pass --skip-bad-images (the first: {firstProblem})");
         bad.AddRange(unreadable);
         return new ImageSet([.. pixels], [.. labels], options.Height, options.Width, options.Channels);
     }

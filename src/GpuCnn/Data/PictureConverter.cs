@@ -11,11 +11,10 @@ public static class PictureConverter
 {
     const int Side = 28;
 
-    /// <summary>The 784 grey pixels, or a DataFileException naming the file when it cannot be decoded.</summary>
+    /// <summary>The 784 grey pixels, or a DataFileException naming the file when it is missing, cannot be decoded, or is truncated (<see cref="PictureDecoder"/>).</summary>
     public static byte[] Load(string path)
     {
-        if (!File.Exists(path)) throw new DataFileException(path, "file not found");
-        using var bitmap = SKBitmap.Decode(path) ?? throw new DataFileException(path, "not a PNG or JPEG image that can be decoded");
+        using var bitmap = PictureDecoder.Decode(path);
         return FromBitmap(bitmap);
     }
 

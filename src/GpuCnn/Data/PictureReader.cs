@@ -13,11 +13,11 @@ public static class PictureReader
 
     public static bool IsPicture(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
-    /// <summary>The pixels, or a DataFileException naming the file when it cannot be decoded.</summary>
+    /// <summary>The pixels, or a DataFileException naming the file when it is missing, cannot be decoded, or is truncated (<see cref="PictureDecoder"/>).</summary>
     public static byte[] Read(string path, int height, int width, int channels)
     {
         if (channels is not (1 or 3)) throw new ArgumentException($"channels must be 1 or 3, got {channels}");
-        using var decoded = SKBitmap.Decode(path) ?? throw new DataFileException(path, "not a PNG or JPEG image that can be decoded");
+        using var decoded = PictureDecoder.Decode(path);
         using var resized = decoded.Resize(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul),
             new SKSamplingOptions(SKFilterMode.Linear)) ?? throw new DataFileException(path, "could not be resized");
         var pixels = new byte[height * width * channels];

@@ -176,6 +176,30 @@ public sealed class ComputeDevice : IDisposable
 
     public void Synchronize() => Accelerator.Synchronize();
 
+    /// <summary>
+    /// The memory a model may plan to use here: the device's memory; where that memory is the
+    /// host's (the CPU accelerator, an OpenCL CPU device), no more than the host has available now.
+    /// </summary>
+    public long AvailableMemoryBytes => Info.Plan is "cpu" or "opencl-cpu" ? Math.Min(Info.MemoryBytes, HostAvailableBytes()) : Info.MemoryBytes;
+
+    /// <summary>MemAvailable from /proc/meminfo where there is one, within the process's limit (a container's); else the GC's view.</summary>
+    static long HostAvailableBytes()
+    {
+        var gc = GC.GetGCMemoryInfo();
+        long limit = gc.TotalAvailableMemoryBytes;
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/meminfo"))
+                if (line.StartsWith("MemAvailable:", StringComparison.Ordinal)
+                    && long.TryParse(line["MemAvailable:".Length..].Trim().Split(' ')[0], out long kib))
+                    return Math.Min(limit, kib * 1024);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return gc.MemoryLoadBytes > 0 ? Math.Max(0, limit - gc.MemoryLoadBytes) : limit;
+    }
+
     public void Dispose()
     {
         Kernels.Dispose();

@@ -17,7 +17,7 @@ public enum GemmVariant
 
 /// <summary>
 /// How a convolution layer runs. A variant that does not fit a layer falls back to im2col + GEMM
-/// for that layer (<see cref="KernelLauncher.ConvVariantFor"/>).
+/// for that layer (<see cref="KernelLauncher.ConvVariantFor(LaunchPlan, GpuCnn.Kernels.ConvGeometry, int)"/>).
 /// </summary>
 public enum ConvVariant
 {

@@ -20,11 +20,33 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
     protected override IEnumerable<(string, System.Text.Json.Nodes.JsonNode?)> Options() => [("momentum", momentum), ("epsilon", epsilon)];
     public override string Kind => "BatchNormalization";
 
+    protected override void CheckOptions()
+    {
+        LayerLimits.Momentum.Check(Owner, momentum);
+        LayerLimits.Epsilon.Check(Owner, epsilon);
+    }
+
+    /// <summary>Output as input. γ, β, moving mean and variance (C each); output, input gradient, statistics (2C); split partial sums over B·H·W rows (2 × chunks × C).</summary>
+    protected override int[] PlanFor(int[] inputShape, LayerPlan plan)
+    {
+        int c = inputShape[^1];
+        if (c % 8 != 0)
+            throw Refused($"BatchNormalization needs a multiple of 8 channels (it works on groups of 8), got {c}");
+        plan.Parameter("gamma", c);
+        plan.Parameter("beta", c);
+        plan.Tracked("moving_mean", c);
+        plan.Tracked("moving_variance", c);
+        plan.BatchBuffer("output", inputShape);
+        plan.BatchBuffer("input gradient", inputShape);
+        plan.Buffer("statistics", 2, c);
+        long rows = LayerPlan.Product([plan.MaxBatch, .. inputShape[..^1].Select(d => (long)d)]);
+        plan.SplitReduction(rows, 2, c);
+        return inputShape;
+    }
+
     protected override int[] Configure(int[] inputShape)
     {
         channels = inputShape[^1];
-        if (channels % 8 != 0)
-            throw new ArgumentException($"{Name}: BatchNormalization needs a multiple of 8 channels (it works on groups of 8), got {channels}.");
         gamma = AddWeight("gamma", [channels], Initializer.Ones, channels, channels);
         beta = AddWeight("beta", [channels], Initializer.Zeros, channels, channels);
         movingMean = AddWeight("moving_mean", [channels], Initializer.Zeros, channels, channels, trainable: false);

@@ -52,14 +52,77 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         $"{kernelSize}x{kernelSize}" + (stride > 1 ? $"/{stride}" : "") + (padding == Padding.Same ? " same" : "") +
         (activation == Activation.Relu ? ", relu" : "");
 
+    protected override void CheckOptions()
+    {
+        LayerLimits.Filters.Check(Owner, filters);
+        LayerLimits.KernelSize.Check(Owner, kernelSize);
+        LayerLimits.Stride.Check(Owner, stride);
+        if (!Enum.IsDefined(activation)) throw Refused($"activation must be relu or none, got {activation}");
+        if (!Enum.IsDefined(padding)) throw Refused($"padding must be same or valid, got {padding}");
+    }
+
+    int Pad => padding == Padding.Same ? kernelSize / 2 : 0;
+
+    /// <summary>
+    /// Output (OH, OW, filters) with OH = (H + 2p - k) / s + 1. Buffers: the im2col columns
+    /// (B·OH·OW × k·k·Cin) where the variant uses them, output, dZ of a fused ReLU and the input
+    /// gradient (B·H·W·Cin); workspaces: split-K partials of the three GEMMs and the bias sum,
+    /// and Winograd's transforms (16 × Cin·filters, 16 × tiles·channels) where Winograd runs.
+    /// </summary>
+    protected override int[] PlanFor(int[] inputShape, LayerPlan plan)
+    {
+        RequireImage(inputShape);
+        long paddedHeight = inputShape[0] + 2L * Pad, paddedWidth = inputShape[1] + 2L * Pad;
+        if (paddedHeight < kernelSize || paddedWidth < kernelSize)
+            throw Refused($"a {kernelSize}x{kernelSize} kernel does not fit its input {ShapeText(inputShape)}" +
+                          (Pad > 0 ? $" padded to {paddedHeight}x{paddedWidth}" : ""));
+        long outHeight = (paddedHeight - kernelSize) / stride + 1, outWidth = (paddedWidth - kernelSize) / stride + 1;
+        var output = ShapeOf(outHeight, outWidth, filters);
+        long columnRows = LayerPlan.Product(plan.MaxBatch, outHeight, outWidth);
+        long columnWidth = LayerPlan.Product(kernelSize, kernelSize, inputShape[2]);
+        plan.Parameter("kernel", kernelSize, kernelSize, inputShape[2], filters);
+        if (useBias) plan.Parameter("bias", filters);
+
+        // Sizes past an int are refused by the model's plan; the variant is only asked of geometries that fit one.
+        var variant = ConvVariant.Im2Col;
+        bool implicitWeights = false;
+        if (columnRows <= int.MaxValue && columnWidth <= int.MaxValue)
+        {
+            var g = new ConvGeometry(plan.MaxBatch, inputShape[0], inputShape[1], inputShape[2], kernelSize, kernelSize, stride, Pad);
+            variant = KernelLauncher.ConvVariantFor(plan.Launch, g, filters);
+            implicitWeights = variant != ConvVariant.Im2Col && KernelLauncher.ImplicitFits(g, filters);
+        }
+        // As Allocate decides, taking the input gradient as needed (an upper bound for the first layer).
+        if (variant == ConvVariant.Im2Col || !implicitWeights || variant != ConvVariant.Winograd)
+            plan.Buffer("columns", columnRows, columnWidth);
+        plan.BatchBuffer("output", output);
+        plan.Buffer("transposed kernel", filters, columnWidth);
+        if (activation != Activation.None) plan.BatchBuffer("activation gradient", output);
+        plan.BatchBuffer("input gradient", inputShape);
+
+        plan.Gemm(columnRows, filters, columnWidth);
+        plan.Gemm(columnWidth, filters, columnRows);
+        plan.Gemm(columnRows, columnWidth, filters);
+        if (useBias) plan.SplitReduction(columnRows, filters);
+        if (variant == ConvVariant.Winograd)
+        {
+            // Forward: tiles of the output; input gradient: tiles of the input, channels swapped.
+            long forwardTiles = LayerPlan.Product(plan.MaxBatch, (outHeight + 1) / 2, (outWidth + 1) / 2);
+            long backwardTiles = LayerPlan.Product(plan.MaxBatch, (inputShape[0] + 1L) / 2, (inputShape[1] + 1L) / 2);
+            plan.Workspace("winograd filter", 16, inputShape[2], filters);
+            foreach (var (tiles, inChannels, outChannels) in new[] { (forwardTiles, (long)inputShape[2], (long)filters), (backwardTiles, filters, inputShape[2]) })
+            {
+                plan.Workspace("winograd input", 16, tiles, inChannels);
+                plan.Workspace("winograd product", 16, tiles, outChannels);
+                plan.Gemm(tiles, outChannels, inChannels);
+            }
+        }
+        return output;
+    }
+
     protected override int[] Configure(int[] inputShape)
     {
-        if (inputShape.Length != 3)
-            throw new ArgumentException($"{Name}: Conv2D needs (height, width, channels) input, got {ShapeText(inputShape)}.");
-        int pad = padding == Padding.Same ? kernelSize / 2 : 0;
-        geometry = new ConvGeometry(MaxBatch, inputShape[0], inputShape[1], inputShape[2], kernelSize, kernelSize, stride, pad);
-        if (geometry.OutHeight < 1 || geometry.OutWidth < 1)
-            throw new ArgumentException($"{Name}: a {kernelSize}x{kernelSize} kernel does not fit input {ShapeText(inputShape)}.");
+        geometry = new ConvGeometry(MaxBatch, inputShape[0], inputShape[1], inputShape[2], kernelSize, kernelSize, stride, Pad);
         int fanIn = geometry.ColumnWidth, fanOut = kernelSize * kernelSize * filters;
         kernel = AddWeight("kernel", [kernelSize, kernelSize, inputShape[2], filters], Initializer.GlorotUniform, fanIn, fanOut);
         bias = useBias ? AddWeight("bias", [filters], Initializer.Zeros, fanIn, fanOut) : null;

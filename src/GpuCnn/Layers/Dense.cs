@@ -20,10 +20,33 @@ public sealed class Dense(int units, Activation activation = Activation.None) : 
     public override string Kind => "Dense";
     public override string Details => activation == Activation.Relu ? "relu" : "";
 
-    protected override int[] Configure(int[] inputShape)
+    protected override void CheckOptions()
+    {
+        LayerLimits.Units.Check(Owner, units);
+        if (!Enum.IsDefined(activation)) throw Refused($"activation must be relu or none, got {activation}");
+    }
+
+    /// <summary>Output (units). Kernel inputs×units and bias; output, dZ of a fused ReLU, input gradient, Wᵀ; split-K partials of the three GEMMs.</summary>
+    protected override int[] PlanFor(int[] inputShape, LayerPlan plan)
     {
         if (inputShape.Length != 1)
-            throw new ArgumentException($"{Name}: Dense needs flat input, got {ShapeText(inputShape)}; add a Flatten layer.");
+            throw Refused($"Dense needs flat input, got {ShapeText(inputShape)}; add a Flatten layer before it");
+        long batch = plan.MaxBatch, n = inputShape[0];
+        plan.Parameter("kernel", n, units);
+        plan.Parameter("bias", units);
+        plan.BatchBuffer("output", [units]);
+        plan.Buffer("transposed kernel", units, n);
+        if (activation != Activation.None) plan.BatchBuffer("activation gradient", [units]);
+        plan.BatchBuffer("input gradient", inputShape);
+        plan.Gemm(batch, units, n);
+        plan.Gemm(n, units, batch);
+        plan.Gemm(batch, n, units);
+        plan.SplitReduction(batch, units);
+        return [units];
+    }
+
+    protected override int[] Configure(int[] inputShape)
+    {
         inputs = inputShape[0];
         kernel = AddWeight("kernel", [inputs, units], Initializer.GlorotUniform, inputs, units);
         bias = AddWeight("bias", [units], Initializer.Zeros, inputs, units);

@@ -17,9 +17,18 @@ public sealed class Dropout(float rate) : Layer
     public override string Kind => "Dropout";
     public override string Details => $"rate {rate}";
 
+    protected override void CheckOptions() => LayerLimits.DropoutRate.Check(Owner, rate);
+
+    /// <summary>Output as input; output and input gradient.</summary>
+    protected override int[] PlanFor(int[] inputShape, LayerPlan plan)
+    {
+        plan.BatchBuffer("output", inputShape);
+        plan.BatchBuffer("input gradient", inputShape);
+        return inputShape;
+    }
+
     protected override int[] Configure(int[] inputShape)
     {
-        if (rate is < 0f or >= 1f) throw new ArgumentException($"{Name}: dropout rate must be in [0, 1), got {rate}.");
         // Each dropout layer draws from its own stream, derived from its name.
         layerSeed = (uint)Name.Aggregate(17, (h, c) => h * 31 + c);
         return inputShape;

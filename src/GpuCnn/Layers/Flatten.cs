@@ -7,6 +7,10 @@ public sealed class Flatten : Layer
 {
     public override string Kind => "Flatten";
 
+    /// <summary>Output (H·W·C), a view: nothing allocated.</summary>
+    protected override int[] PlanFor(int[] inputShape, LayerPlan plan) =>
+        ShapeOf(LayerPlan.Product([.. inputShape.Select(d => (long)d)]));
+
     protected override int[] Configure(int[] inputShape) => [Product(inputShape)];
 
     public override Tensor Forward(Tensor input, PassContext pass) => input.Reshape(input.Shape[0], OutputShape[0]);

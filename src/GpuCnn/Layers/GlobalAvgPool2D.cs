@@ -11,10 +11,17 @@ public sealed class GlobalAvgPool2D : Layer
 
     public override string Kind => "GlobalAveragePooling2D";
 
+    /// <summary>Output (C); output and input gradient.</summary>
+    protected override int[] PlanFor(int[] inputShape, LayerPlan plan)
+    {
+        RequireImage(inputShape);
+        plan.BatchBuffer("output", [inputShape[2]]);
+        plan.BatchBuffer("input gradient", inputShape);
+        return [inputShape[2]];
+    }
+
     protected override int[] Configure(int[] inputShape)
     {
-        if (inputShape.Length != 3)
-            throw new ArgumentException($"{Name}: GlobalAveragePooling2D needs (height, width, channels) input, got {ShapeText(inputShape)}.");
         pixels = inputShape[0] * inputShape[1];
         channels = inputShape[2];
         return [channels];

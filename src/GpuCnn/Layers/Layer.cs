@@ -75,18 +75,66 @@ public abstract class Layer : IDisposable
     protected KernelLauncher Kernels => Device.Kernels;
     protected int MaxBatch { get; private set; }
 
-    /// <summary>Fixes the input shape, declares parameters and returns the output shape.</summary>
+    /// <summary>
+    /// Fixes the input shape, declares parameters and returns the output shape. The layer is
+    /// planned first (<see cref="Plan"/>), so options or an input it cannot take are refused
+    /// before anything is declared or allocated.
+    /// </summary>
     public int[] Build(int[] inputShape, ComputeDevice device, int maxBatch)
     {
+        var planned = Plan(inputShape, maxBatch, device.Plan).OutputShape;
         InputShape = inputShape;
         Device = device;
         MaxBatch = maxBatch;
         OutputShape = Configure(inputShape);
+        if (!OutputShape.SequenceEqual(planned))
+            throw new InvalidOperationException($"layer {Name}: planned output {ShapeText(planned)} but built {ShapeText(OutputShape)}.");
         return OutputShape;
     }
 
-    /// <summary>Checks the input shape, declares parameters, returns the output shape.</summary>
+    /// <summary>
+    /// Checks the options and the input shape, and works out the output shape and every buffer
+    /// <see cref="Build"/> and <see cref="Allocate"/> would make for batches of up to maxBatch,
+    /// with no device. ArgumentException, one line naming the layer, when it cannot be built.
+    /// </summary>
+    public LayerPlan Plan(int[] inputShape, int maxBatch, LaunchPlan launch)
+    {
+        CheckOptions();
+        var plan = new LayerPlan(Name, maxBatch, launch);
+        plan.OutputShape = PlanFor(inputShape, plan);
+        return plan;
+    }
+
+    /// <summary>Checks the constructor's options against <see cref="LayerLimits"/>.</summary>
+    protected virtual void CheckOptions() { }
+
+    /// <summary>Checks the input shape (already validated: each dimension at least 1), records what Build allocates in plan, returns the output shape.</summary>
+    protected abstract int[] PlanFor(int[] inputShape, LayerPlan plan);
+
+    /// <summary>Declares parameters and returns the output shape, for an input <see cref="PlanFor"/> accepted.</summary>
     protected abstract int[] Configure(int[] inputShape);
+
+    /// <summary>"layer conv2d_1": how messages name this layer.</summary>
+    protected string Owner => $"layer {Name}";
+
+    /// <summary>A one-line refusal naming this layer: "layer conv2d_1: {problem}."</summary>
+    protected ArgumentException Refused(string problem) => new($"{Owner}: {problem}.");
+
+    /// <summary>Refuses input that is not (height, width, channels).</summary>
+    protected void RequireImage(int[] inputShape)
+    {
+        if (inputShape.Length != 3)
+            throw Refused($"{Kind} needs (height, width, channels) input, got {ShapeText(inputShape)}");
+    }
+
+    /// <summary>A shape whose dimensions were worked out in longs: refused when one does not fit an int.</summary>
+    protected int[] ShapeOf(params long[] dimensions)
+    {
+        foreach (long d in dimensions)
+            if (d is < 1 or > int.MaxValue)
+                throw Refused($"its output would be ({string.Join(", ", dimensions)}), and each dimension must be between 1 and {int.MaxValue}");
+        return [.. dimensions.Select(d => (int)d)];
+    }
 
     /// <summary>Allocates activation buffers; called after parameters are bound.</summary>
     public virtual void Allocate() { }

@@ -18,10 +18,22 @@ public sealed class MaxPool2D(int size = 2) : Layer
     protected override IEnumerable<(string, System.Text.Json.Nodes.JsonNode?)> Options() => [("size", size)];
     public override string Details => $"{size}x{size}";
 
-    protected override int[] Configure(int[] inputShape)
+    protected override void CheckOptions() => LayerLimits.PoolSize.Check(Owner, size);
+
+    /// <summary>Output (H/size, W/size, C), rounded down. Output, argmax (ints, as wide as floats) and input gradient.</summary>
+    protected override int[] PlanFor(int[] inputShape, LayerPlan plan)
     {
         if (inputShape.Length != 3 || inputShape[0] < size || inputShape[1] < size)
-            throw new ArgumentException($"{Name}: MaxPooling2D({size}) needs (height, width, channels) input of at least {size}x{size}, got {ShapeText(inputShape)}.");
+            throw Refused($"MaxPooling2D({size}) needs (height, width, channels) input of at least {size}x{size}, got {ShapeText(inputShape)}");
+        int[] output = [inputShape[0] / size, inputShape[1] / size, inputShape[2]];
+        plan.BatchBuffer("output", output);
+        plan.BatchBuffer("argmax", output);
+        plan.BatchBuffer("input gradient", inputShape);
+        return output;
+    }
+
+    protected override int[] Configure(int[] inputShape)
+    {
         geometry = new PoolGeometry(MaxBatch, inputShape[0], inputShape[1], inputShape[2], size);
         return [geometry.OutHeight, geometry.OutWidth, inputShape[2]];
     }

@@ -10,6 +10,14 @@ public sealed class ReLU : Layer
 
     public override string Kind => "ReLU";
 
+    /// <summary>Output as input; output and input gradient.</summary>
+    protected override int[] PlanFor(int[] inputShape, LayerPlan plan)
+    {
+        plan.BatchBuffer("output", inputShape);
+        plan.BatchBuffer("input gradient", inputShape);
+        return inputShape;
+    }
+
     protected override int[] Configure(int[] inputShape) => inputShape;
 
     public override void Allocate()

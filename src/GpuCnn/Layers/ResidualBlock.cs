@@ -28,24 +28,57 @@ public sealed class ResidualBlock(int filters, int stride = 1) : Layer
     /// <summary>Empty (the identity), or the projection's convolution and batch norm.</summary>
     public IReadOnlyList<Layer> Shortcut => shortcut;
 
-    protected override int[] Configure(int[] inputShape)
+    protected override void CheckOptions()
     {
-        main =
+        LayerLimits.Filters.Check(Owner, filters);
+        LayerLimits.Stride.Check(Owner, stride);
+    }
+
+    /// <summary>The inner layers for an input of inChannels: the main path, and the projection where the shape changes.</summary>
+    (Layer[] Main, Layer[] Shortcut) Chains(int inChannels) => (
         [
             new Conv2D(filters, 3, Activation.None, Padding.Same, stride, useBias: false) { Name = $"{Name}/conv_a" },
             new BatchNormalization { Name = $"{Name}/bn_a" },
             new ReLU { Name = $"{Name}/relu_a" },
             new Conv2D(filters, 3, Activation.None, Padding.Same, 1, useBias: false) { Name = $"{Name}/conv_b" },
             new BatchNormalization { Name = $"{Name}/bn_b" },
-        ];
-        shortcut = stride != 1 || inputShape[2] != filters
+        ],
+        stride != 1 || inChannels != filters
             ? [new Conv2D(filters, 1, Activation.None, Padding.Valid, stride, useBias: false) { Name = $"{Name}/projection" },
                new BatchNormalization { Name = $"{Name}/bn_projection" }]
-            : [];
+            : []);
+
+    /// <summary>The inner layers' plans (planned on layers of their own, nothing built), and output, dZ and the input gradient.</summary>
+    protected override int[] PlanFor(int[] inputShape, LayerPlan plan)
+    {
+        RequireImage(inputShape);
+        var (mainPath, shortcutPath) = Chains(inputShape[2]);
+        int[] PlanChain(Layer[] chain)
+        {
+            var shape = inputShape;
+            foreach (var layer in chain)
+            {
+                var inner = layer.Plan(shape, plan.MaxBatch, plan.Launch);
+                plan.Include(inner);
+                shape = inner.OutputShape;
+            }
+            return shape;
+        }
+        var output = PlanChain(mainPath);
+        var shortcutOutput = PlanChain(shortcutPath);
+        if (!output.SequenceEqual(shortcutOutput))
+            throw Refused($"its main path gives {ShapeText(output)} but its shortcut {ShapeText(shortcutOutput)}");
+        plan.BatchBuffer("output", output);
+        plan.BatchBuffer("output gradient", output);
+        plan.BatchBuffer("input gradient", inputShape);
+        return output;
+    }
+
+    protected override int[] Configure(int[] inputShape)
+    {
+        (main, shortcut) = Chains(inputShape[2]);
         var shape = BuildChain(main, inputShape);
-        var shortcutShape = BuildChain(shortcut, inputShape);
-        if (!shape.SequenceEqual(shortcutShape))
-            throw new ArgumentException($"{Name}: main path gives {ShapeText(shape)} but the shortcut {ShapeText(shortcutShape)}.");
+        BuildChain(shortcut, inputShape);
         return shape;
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using GpuCnn.Randomness;
 using GpuCnn.Devices;
@@ -38,20 +39,206 @@ public sealed class Sequential : IDisposable
         ["layers"] = new JsonArray([.. layers.Select(l => (JsonNode?)l.Config())]),
     };
 
-    /// <summary>An unbuilt model from an <see cref="Architecture"/>; ArgumentException names what it cannot read.</summary>
+    /// <summary>
+    /// An unbuilt model from an <see cref="Architecture"/> written as JSON text; ArgumentException,
+    /// one line, when the text is not JSON or the architecture cannot be read (see the other overload).
+    /// </summary>
+    public static Sequential FromArchitecture(string json)
+    {
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"the architecture is not JSON: {OneLine(e.Message)}");
+        }
+        return node is JsonObject architecture ? FromArchitecture(architecture)
+            : throw new ArgumentException($"the architecture must be a JSON object with name, input_shape and layers, got {LayerConfig.Shown(node)}.");
+    }
+
+    /// <summary>
+    /// An unbuilt model from an <see cref="Architecture"/>, checked before anything is allocated:
+    /// each layer's options (types and <see cref="LayerLimits"/>), at least one layer, unique layer
+    /// names (given or generated), and every layer's shapes and buffer sizes (a batch of one).
+    /// ArgumentException, one line naming the layer and the option, otherwise.
+    /// </summary>
     public static Sequential FromArchitecture(JsonObject architecture)
     {
         try
         {
-            string name = architecture["name"]!.GetValue<string>();
-            int[] inputShape = [.. architecture["input_shape"]!.AsArray().Select(d => d!.GetValue<int>())];
-            var layers = architecture["layers"]!.AsArray().Select(l => LayerConfig.Create(l!.AsObject())).ToList();
-            return new Sequential(name, inputShape, layers);
+            var nameNode = architecture["name"];
+            if (nameNode?.GetValueKind() != JsonValueKind.String)
+                throw new ArgumentException($"the architecture's name must be text, got {Shown(architecture, "name")}.");
+            string name = nameNode.GetValue<string>();
+            string owner = $"model '{LayerLimits.Escaped(name)}'";
+            if (name.Length > LayerLimits.MaxNameLength || name.Any(char.IsControl))
+                throw new ArgumentException($"{owner}: the name must be at most {LayerLimits.MaxNameLength} characters with no control characters.");
+
+            if (architecture["input_shape"] is not JsonArray shapeNode || shapeNode.Count is < 1 or > 3)
+                throw new ArgumentException($"{owner}: input_shape must be a list of 1 to 3 whole numbers (height, width, channels), got {Shown(architecture, "input_shape")}.");
+            var range = LayerLimits.InputDimension;
+            int[] inputShape = [.. shapeNode.Select(d => d?.GetValueKind() == JsonValueKind.Number && double.TryParse(d.ToJsonString(),
+                    System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v)
+                    && v == Math.Floor(v) && v >= range.Min && v <= range.Max
+                ? (int)v
+                : throw range.Refused(owner, LayerConfig.Shown(d)))];
+
+            if (architecture["layers"] is not JsonArray layerNodes)
+                throw new ArgumentException($"{owner}: layers must be a list of layer objects, got {Shown(architecture, "layers")}.");
+            if (layerNodes.Count == 0) throw new ArgumentException($"{owner}: layers is empty; a model needs at least one layer.");
+            if (layerNodes.Count > LayerLimits.MaxLayers)
+                throw new ArgumentException($"{owner}: has {layerNodes.Count} layers; at most {LayerLimits.MaxLayers} are supported.");
+            var counts = new Dictionary<string, int>();
+            var layers = new List<Layer>();
+            for (int i = 0; i < layerNodes.Count; i++)
+            {
+                if (layerNodes[i] is not JsonObject config)
+                    throw new ArgumentException($"{owner}: layer #{i + 1} must be a JSON object with kind and options, got {LayerConfig.Shown(layerNodes[i])}.");
+                // The name Build would give it (counting every layer of the kind before it), so messages name it as the model will.
+                string? kind = config["kind"] is JsonValue k && k.GetValueKind() == JsonValueKind.String ? k.GetValue<string>() : null;
+                string defaultName = kind is not null && LayerConfig.Kinds.Contains(kind) ? NextName(kind, counts) : $"#{i + 1}";
+                layers.Add(LayerConfig.Create(config, defaultName));
+            }
+            var model = new Sequential(name, inputShape, layers);
+            model.Plan(1);
+            return model;
         }
-        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException or KeyNotFoundException)
         {
-            throw new ArgumentException($"the model's architecture is incomplete or malformed ({e.Message})");
+            // A JSON object with a repeated key, or a value of a type its reader did not expect.
+            throw new ArgumentException($"the model's architecture is malformed: {OneLine(e.Message)}");
         }
+    }
+
+    static string Shown(JsonObject config, string option) => config.ContainsKey(option) ? LayerConfig.Shown(config[option]) : "nothing";
+
+    static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
+
+    /// <summary>Floats of optimizer state per trainable parameter, counted as Adam's two moments (SGD keeps one).</summary>
+    public const int OptimizerFloats = 2;
+
+    /// <summary>Bytes of 4-byte elements, saturating.</summary>
+    internal static long Bytes(long elements) => elements > long.MaxValue / 4 ? long.MaxValue : elements * 4;
+
+    /// <summary>How messages name this model.</summary>
+    string Owner => $"model '{LayerLimits.Escaped(Name)}'";
+
+    /// <summary>
+    /// Checks the whole model before anything is allocated and works out what it needs for
+    /// batches of batchSize: at least one layer (at most <see cref="LayerLimits.MaxLayers"/>), an
+    /// input of 1 to 3 dimensions, layer names (generated ones set here, as Build sets them) that
+    /// are valid and unique, every layer's options and shapes, and every buffer, parameter and
+    /// workspace within int32 elements. The workspace follows <paramref name="launch"/> (the
+    /// device's plan; by default the GPU plan, whose split reductions need the most).
+    /// ArgumentException, one line naming the layer, otherwise.
+    /// </summary>
+    public ModelBudget Plan(int batchSize, LaunchPlan? launch = null)
+    {
+        if (batchSize < 1) throw new ArgumentException($"{Owner}: the batch size must be at least 1, got {batchSize}.");
+        if (layers.Count == 0) throw new ArgumentException($"{Owner}: has no layers; a model needs at least one.");
+        if (layers.Count > LayerLimits.MaxLayers)
+            throw new ArgumentException($"{Owner}: has {layers.Count} layers; at most {LayerLimits.MaxLayers} are supported.");
+        if (InputShape.Length is < 1 or > 3)
+            throw new ArgumentException($"{Owner}: input_shape must have 1 to 3 dimensions (height, width, channels), got {InputShape.Length}.");
+        foreach (int d in InputShape) LayerLimits.InputDimension.Check(Owner, d);
+        NameLayers();
+        launch ??= LaunchPlan.ForGpu();
+
+        var buffers = new List<PlannedBuffer>();
+        void Add(PlannedBuffer buffer)
+        {
+            if (buffer.Elements > int.MaxValue)
+                throw new ArgumentException($"{(buffer.Layer.Length > 0 ? $"layer {buffer.Layer}" : Owner)}: its {buffer.What} {(buffer.Use == BufferUse.Workspace ? "workspace " : "")}for batches of {batchSize} " +
+                                            $"would hold {(buffer.Elements == long.MaxValue ? "more than 9e18" : buffer.Elements)} elements, but a device buffer holds at most {int.MaxValue}; " +
+                                            "use fewer filters or units, a smaller input or a smaller batch.");
+            buffers.Add(buffer);
+        }
+        Add(new PlannedBuffer("", "input batch", BufferUse.Buffer, LayerPlan.Product([batchSize, .. InputShape.Select(d => (long)d)])));
+        var shape = InputShape;
+        var shapes = new List<int[]>();
+        foreach (var layer in layers)
+        {
+            var plan = layer.Plan(shape, batchSize, launch);
+            foreach (var buffer in plan.Buffers) Add(buffer);
+            shape = plan.OutputShape;
+            shapes.Add(shape);
+        }
+        long outputs = shape.Aggregate(1L, (a, d) => a * d);
+        // The loss: dL/dlogits, a row loss and a prediction per image; the labels.
+        Add(new PlannedBuffer(layers[^1].Name, "loss gradient", BufferUse.Buffer, batchSize * outputs));
+        long lossRows = 3L * batchSize;
+
+        long Slots(BufferUse use) => buffers.Where(b => b.Use == use).Sum(b => (b.Elements + 7) / 8 * 8);
+        long trainable = buffers.Where(b => b.Use == BufferUse.Parameter).Sum(b => b.Elements);
+        long tracked = buffers.Where(b => b.Use == BufferUse.Tracked).Sum(b => b.Elements);
+        long trainableSlots = Slots(BufferUse.Parameter), trackedSlots = Slots(BufferUse.Tracked);
+        if (trainableSlots > int.MaxValue)
+            throw new ArgumentException($"{Owner}: has {trainable} trainable parameters, but they share one device buffer of at most {int.MaxValue} elements; use fewer filters or units.");
+        long activations = buffers.Where(b => b.Use == BufferUse.Buffer).Sum(b => b.Elements) + lossRows;
+        long workspace = buffers.Where(b => b.Use == BufferUse.Workspace).GroupBy(b => b.What).Sum(g => g.Max(b => b.Elements));
+        return new ModelBudget(batchSize, shapes, trainable, tracked,
+            Bytes((2 + OptimizerFloats) * trainableSlots + trackedSlots), Bytes(activations), Bytes(workspace), buffers);
+    }
+
+    /// <summary>Bytes of device memory the model needs for batches of batchSize (<see cref="Plan"/>'s total); nothing is allocated.</summary>
+    public long EstimateBytes(int batchSize, LaunchPlan? launch = null) => Plan(batchSize, launch).TotalBytes;
+
+    /// <summary>
+    /// <see cref="Plan"/>, and the estimate within <paramref name="deviceMemoryBytes"/> (e.g.
+    /// <see cref="ComputeDevice.AvailableMemoryBytes"/>). ArgumentException, one line, otherwise.
+    /// </summary>
+    public ModelBudget Validate(int batchSize, long deviceMemoryBytes, LaunchPlan? launch = null) =>
+        CheckMemory(Plan(batchSize, launch), deviceMemoryBytes);
+
+    /// <summary>The same, and the last layer gives one output per class: (classes).</summary>
+    public ModelBudget Validate(int classes, int batchSize, long deviceMemoryBytes, LaunchPlan? launch = null)
+    {
+        var budget = Plan(batchSize, launch);
+        if (budget.OutputShape.Length != 1 || budget.OutputShape[0] != classes)
+            throw new ArgumentException($"{Owner}: its last layer, {layers[^1].Name}, gives ({string.Join(", ", budget.OutputShape)}) outputs per image " +
+                                        $"but the data has {classes} classes; end with Dense({classes}).");
+        return CheckMemory(budget, deviceMemoryBytes);
+    }
+
+    ModelBudget CheckMemory(ModelBudget budget, long deviceMemoryBytes)
+    {
+        if (budget.TotalBytes <= deviceMemoryBytes) return budget;
+        static string Size(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):F1} GiB" : $"{bytes / (double)(1L << 20):F1} MiB";
+        var (layer, bytes) = budget.Largest;
+        throw new ArgumentException($"{Owner}: needs about {Size(budget.TotalBytes)} for batches of {budget.BatchSize} " +
+                                    $"(parameters {Size(budget.ParameterBytes)}, activations {Size(budget.ActivationBytes)}, workspace {Size(budget.WorkspaceBytes)}; " +
+                                    $"the largest layer, {layer}, {Size(bytes)}) but the device has {Size(deviceMemoryBytes)}; use a smaller batch, fewer filters or units.");
+    }
+
+    /// <summary>
+    /// Names unnamed layers as Keras does (conv2d, conv2d_1, ...: the n-th layer of a kind, counting
+    /// named ones) and refuses names that are invalid or given twice.
+    /// </summary>
+    void NameLayers()
+    {
+        var counts = new Dictionary<string, int>();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var layer = layers[i];
+            string generated = NextName(layer.Kind, counts);
+            if (layer.Name.Length == 0) layer.Name = generated;
+            if (LayerLimits.NameProblem(layer.Name) is { } problem)
+                throw new ArgumentException($"{Owner}: layer #{i + 1} ({layer.Kind}): {problem}.");
+            if (seen.TryGetValue(layer.Name, out int first))
+                throw new ArgumentException($"layer {layer.Name}: the name is given to layers #{first + 1} and #{i + 1}; layer names must be unique.");
+            seen[layer.Name] = i;
+        }
+    }
+
+    static string NextName(string kind, Dictionary<string, int> counts)
+    {
+        string baseName = KerasName(kind);
+        int n = counts.GetValueOrDefault(baseName);
+        counts[baseName] = n + 1;
+        return n == 0 ? baseName : $"{baseName}_{n}";
     }
 
     public IEnumerable<Parameter> AllParameters => layers.SelectMany(l => l.Parameters);
@@ -68,21 +255,20 @@ public sealed class Sequential : IDisposable
 
     /// <summary>
     /// Fixes shapes for batches of up to maxBatch images and initialises parameters from seed. The
-    /// first layer computes no input gradient unless asked (gradient checks ask).
+    /// first layer computes no input gradient unless asked (gradient checks ask). Validated first
+    /// (<see cref="Validate(int, long, LaunchPlan?)"/> against the device's memory), so nothing is
+    /// allocated for a model that cannot run.
     /// </summary>
     public Sequential Build(ComputeDevice device, int maxBatch, int seed, bool inputGradient = false)
     {
+        // Everything is checked (names given, shapes, sizes, memory) before the first allocation.
+        Validate(maxBatch, device.AvailableMemoryBytes, device.Plan);
         Device = device;
         MaxBatch = maxBatch;
-        var counts = new Dictionary<string, int>();
         var shape = InputShape;
         for (int i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
-            string baseName = KerasName(layer.Kind);
-            int n = counts.GetValueOrDefault(baseName);
-            counts[baseName] = n + 1;
-            if (layer.Name.Length == 0) layer.Name = n == 0 ? baseName : $"{baseName}_{n}";
             layer.NeedsInputGradient = i > 0 || inputGradient;
             shape = layer.Build(shape, device, maxBatch);
         }

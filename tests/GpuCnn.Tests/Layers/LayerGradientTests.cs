@@ -87,7 +87,7 @@ public sealed class LayerGradientTests(TestDevices devices)
     public void DropoutIsTheIdentityAtInference()
     {
         var device = devices.Cpu;
-        using var model = new Models.Sequential("d", [16], [new Dropout(0.5f)]).Build(device, 4, 1);
+        using var model = new GpuCnn.Models.Sequential("d", [16], [new Dropout(0.5f)]).Build(device, 4, 1);
         using var input = Tensors.Tensor.Zeros(device, 4, 16);
         var x = TestData.Uniform(64, 1);
         input.CopyFrom(x);

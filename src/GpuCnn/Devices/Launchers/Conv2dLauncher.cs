@@ -29,7 +29,10 @@ public sealed partial class KernelLauncher
     public static bool ImplicitFits(ConvGeometry g, int filters) => g.Padding == 0 && filters % GemmKernels.TileCols == 0;
 
     /// <summary>The variant that runs a convolution layer: the plan's, where it fits the layer, else im2col + GEMM.</summary>
-    public ConvVariant ConvVariantFor(ConvGeometry g, int filters) => Plan.Conv switch
+    public ConvVariant ConvVariantFor(ConvGeometry g, int filters) => ConvVariantFor(Plan, g, filters);
+
+    /// <summary>The same from the plan alone, for working out a model's memory before it is built.</summary>
+    public static ConvVariant ConvVariantFor(LaunchPlan plan, ConvGeometry g, int filters) => plan.Conv switch
     {
         ConvVariant.Im2Col => ConvVariant.Im2Col,
         ConvVariant.Implicit => ImplicitFits(g, filters) ? ConvVariant.Implicit : ConvVariant.Im2Col,
