@@ -1,3 +1,4 @@
+using GpuCnn.IO;
 using System.Text.Json;
 using GpuCnn.Bench;
 using GpuCnn.Devices;
@@ -68,7 +69,7 @@ if (options.Json is { } json)
         machine = new { cores = Environment.ProcessorCount, os = Environment.OSVersion.ToString(), runtime = Environment.Version.ToString() },
         device = device.Info.ToString(), plan = device.Plan, ceiling, results, measuredUtc = DateTime.UtcNow,
     };
-    GpuCnn.Persistence.AtomicFile.WriteText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } }));
+    GpuCnn.IO.AtomicFile.WriteText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } }));
     Console.WriteLine($"\nwrote {json}");
 }
 return 0;

@@ -27,7 +27,7 @@ var network = new Sequential("sample-net", [28, 28, 1],
 
 using var device = ComputeDevice.Open(DeviceKind.Auto);
 Console.WriteLine($"Device: {device.Info}");
-using (var model = Model.Compile(network, device, new TrainingOptions { BatchSize = 128, LearningRate = 2e-3f, Seed = 7 }))
+using (var model = Model.Compile(network, device, new Hyperparameters { BatchSize = 128, LearningRate = 2e-3f, Seed = 7 }))
 {
     foreach (var epoch in model.Fit(train, epochs, observers: model.CheckpointEachEpoch("sample-net.checkpoint.gpucnn")))
         Console.WriteLine($"epoch {epoch.Epoch}: loss {epoch.Loss:F4}, accuracy {epoch.Accuracy:P2}, validation accuracy {epoch.ValAccuracy:P2}");

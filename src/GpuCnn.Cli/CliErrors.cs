@@ -31,10 +31,12 @@ public static class CliErrors
         }
         catch (Exception e) when (e is DataFileException or DeviceUnavailableException or DeviceOutOfMemoryException
                                       or TrainingDivergedException or ArgumentException or Persistence.CheckpointException
-                                      or Persistence.FileWriteException or Distributed.MpiUnavailableException or Runs.RunException)
+                                      or IO.FileWriteException or Distributed.MpiUnavailableException or Runs.RunException)
         {
             Console.Out.Flush();
-            Console.Error.WriteLine($"{Label}: {e.Message}");
+            // The library names no flag; the command line says which of its own would help.
+            string hint = e is DeviceUnavailableException ? " (gpucnn devices lists them; --device cpu always works)" : "";
+            Console.Error.WriteLine($"{Label}: {e.Message}{hint}");
             return UserError;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("GPUCNN_DEBUG") is null)

@@ -17,4 +17,6 @@ var root = new Command("gpucnn", "Train and evaluate convolutional networks on I
     DataCommand.Create(),
     PlotCommand.Create(),
 };
-return CliErrors.Parse(root, args);
+GpuCnn.Reporting.Plots.Warning = message => Console.Error.WriteLine($"warning: {message} (gpucnn plot RUN_DIR redraws them)");
+// Bare `gpucnn` shows what it can do.
+return CliErrors.Parse(root, args.Length == 0 ? ["--help"] : args);

@@ -1,5 +1,5 @@
+using GpuCnn.IO;
 using System.Text.Json;
-using GpuCnn.Persistence;
 
 namespace GpuCnn.Data;
 
@@ -146,7 +146,7 @@ public sealed class FashionMnistStore(DataOptions options, Action<string>? log =
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DataFileException(folder, $"cache folder cannot be written ({e.Message}); choose another with --cache-dir or GPUCNN_CACHE", e);
+            throw new DataFileException(folder, $"cache folder cannot be written ({e.Message}); choose another cache folder (or set GPUCNN_CACHE)", e);
         }
     }
 

@@ -1,6 +1,6 @@
+using GpuCnn.IO;
 using System.Buffers.Binary;
 using System.IO.Compression;
-using GpuCnn.Persistence;
 
 namespace GpuCnn.Data;
 

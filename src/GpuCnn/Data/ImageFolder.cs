@@ -120,7 +120,7 @@ public static class ImageFolder
         if (unreadable.Count > 0 && !options.SkipBadImages)
             throw new DataFileException(unreadable[0],
                 $"{unreadable.Count} picture{(unreadable.Count == 1 ? "" : "s")} cannot be decoded: {string.Join(", ", unreadable.Take(10))}" +
-                $"{(unreadable.Count > 10 ? ", ..." : "")}; fix or remove them, or pass --skip-bad-images (the first: {firstProblem})");
+                $"{(unreadable.Count > 10 ? ", ..." : "")}; fix or remove them, or skip bad pictures (the first: {firstProblem})");
         bad.AddRange(unreadable);
         return new ImageSet([.. pixels], [.. labels], options.Height, options.Width, options.Channels);
     }

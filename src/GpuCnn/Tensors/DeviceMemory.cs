@@ -22,7 +22,7 @@ public static class DeviceMemory
             long bytes = length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
             throw new DeviceOutOfMemoryException(
                 $"Out of device memory allocating {what}: {bytes / 1048576.0:F1} MiB asked, device has " +
-                $"{device.Accelerator.MemorySize / 1048576.0:F0} MiB in all. Try a smaller --batch-size.", e);
+                $"{device.Accelerator.MemorySize / 1048576.0:F0} MiB in all. Try a smaller batch size.", e);
         }
     }
 }

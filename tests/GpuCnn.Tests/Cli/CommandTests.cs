@@ -44,21 +44,37 @@ public sealed class CommandTests
         Assert.DoesNotContain("   at ", r.Error);
     }
 
+    /// <summary>Every parse or validation error: one line naming the option, the values it takes and what was given; exit code 2; no help, no stack trace.</summary>
     [Theory]
-    [InlineData("--epochs must be at least 1", "train", "--epochs", "0")]
-    [InlineData("--batch-size must be at least 1", "train", "--batch-size", "-5")]
-    [InlineData("--lr must be a positive number", "train", "--lr", "-0.1")]
-    [InlineData("Cannot parse argument 'fast' for option '--lr'", "train", "--lr", "fast")]
-    [InlineData("Argument 'vgg' not recognized. Must be one of", "train", "--model", "vgg")]
-    [InlineData("Argument 'tpu' not recognized. Must be one of", "train", "--device", "tpu")]
-    [InlineData("--validation-split must be in [0, 1)", "train", "--validation-split", "1.5")]
-    [InlineData("no checkpoint.gpucnn there to resume from", "train", "--resume", "/nonexistent-run")]
-    public void BadOptionsAreRefusedBeforeAnyWork(string message, params string[] args)
+    [InlineData("--epochs must be a whole number from 1 to 100000, got '0'", "train", "--epochs", "0")]
+    [InlineData("--batch-size must be a whole number from 1 to 65536, got '-5'", "train", "--batch-size", "-5")]
+    [InlineData("--batch-size must be a whole number from 1 to 65536, got 'abc'", "train", "--batch-size", "abc")]
+    [InlineData("--lr must be a number above 0 and at most 100, got '-0.1'", "train", "--lr", "-0.1")]
+    [InlineData("--lr must be a number above 0 and at most 100, got 'fast'", "train", "--lr", "fast")]
+    [InlineData("--model must be one of seed, seed-bn, resnet; got 'vgg'", "train", "--model", "vgg")]
+    [InlineData("--model must be one of seed, seed-bn, resnet; got 'vgg'", "summary", "--model", "vgg")]
+    [InlineData("--device must be one of auto, cuda, opencl, cpu; got 'tpu'", "train", "--device", "tpu")]
+    [InlineData("--validation-split must be a fraction from 0 up to (not including) 1, got '1.5'", "train", "--validation-split", "1.5")]
+    [InlineData("--train-limit must be a number of images (at least 2) or 'all', got '10x'", "train", "--train-limit", "10x")]
+    [InlineData("--early-stopping must be a whole number of at least 1, got '0'", "train", "--early-stopping", "0")]
+    [InlineData("--seeds takes whole numbers, got 'x'", "compare", "--seeds", "x")]
+    [InlineData("--resume /nonexistent-run: no checkpoint.gpucnn there to resume from", "train", "--resume", "/nonexistent-run")]
+    public void BadOptionsAreOneLineAndExitCode2BeforeAnyWork(string message, params string[] args)
     {
         var r = CliRunner.Run(args);
-        Assert.NotEqual(0, r.ExitCode);
-        Messages.Says(r.Error, message);
-        Assert.DoesNotContain("Device:", r.Output);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"error: {message}.", r.Error.Trim());
+        Assert.Equal("", r.Output);
+    }
+
+    [Fact]
+    public void HelpAndUsageSayGpucnn()
+    {
+        var r = CliRunner.Run("--help");
+        Assert.Equal(0, r.ExitCode);
+        Messages.Says(r.Output, "gpucnn [command] [options]");
+        Messages.Says(CliRunner.Run("train", "--help").Output, "gpucnn train [options]");
+        Assert.DoesNotContain("GpuCnn.Cli", r.Output);
     }
 
     [Fact]
@@ -78,7 +94,7 @@ public sealed class CommandTests
         string data = SyntheticData.WriteFolder(100, 20);
         var r = CliRunner.Run("train", "--data-dir", data, "--batch-size", "128", "--run-dir", Path.Combine(SyntheticData.TempFolder(), "r"));
         Assert.Equal(2, r.ExitCode);
-        Messages.Says(r.Error, "--batch-size 128 is larger than the 90 training images");
+        Messages.Says(r.Error, "batch size 128 is larger than the 90 training images");
     }
 
     [Fact]
@@ -133,10 +149,12 @@ public sealed class CommandTests
     {
         string run = TrainTinyRun();
         string data = SyntheticData.WriteFolder(320, 64);
-        var evaluation = CliRunner.Run("evaluate", run, "--data-dir", data, "--output", Path.Combine(run, "eval"));
+        string reports = Path.Combine(SyntheticData.TempFolder(), "eval");
+        var evaluation = CliRunner.Run("evaluate", run, "--data-dir", data, "--output", reports);
         Assert.True(evaluation.ExitCode == 0, evaluation.Error);
         Messages.Says(evaluation.Output, "test accuracy");
-        Assert.True(File.Exists(Path.Combine(run, "eval", RunFiles.ConfusionPlot)));
+        Assert.True(File.Exists(Path.Combine(reports, RunFiles.ConfusionPlot)));
+        Assert.True(File.Exists(Path.Combine(reports, ModelEvaluation.ResultsFile)));
 
         string pictures = SyntheticData.TempFolder();
         string good = Path.Combine(pictures, "shirt.png");

@@ -75,7 +75,7 @@ public sealed class ImageFolderTests
         string bad = Path.Combine(folder, "cat", "broken.png");
         File.WriteAllBytes(bad, [1, 2, 3, 4]);
         var e = Assert.Throws<DataFileException>(() => ImageFolder.Read(folder, new ImageFolderOptions()));
-        Messages.Says(e.Message, $"1 picture cannot be decoded: {bad}; fix or remove them, or pass --skip-bad-images");
+        Messages.Says(e.Message, $"1 picture cannot be decoded: {bad}; fix or remove them, or skip bad pictures");
         var log = new List<string>();
         var data = ImageFolder.Read(folder, new ImageFolderOptions(SkipBadImages: true), log.Add);
         Assert.Equal(30, data.Train.Count + data.Test.Count);

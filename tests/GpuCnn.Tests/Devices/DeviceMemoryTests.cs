@@ -11,6 +11,6 @@ public sealed class DeviceMemoryTests(TestDevices devices)
         // 4 TiB: refused by the allocator at once, nothing is touched.
         var e = Assert.Throws<DeviceOutOfMemoryException>(() => DeviceMemory.Allocate<float>(devices.Cpu, 1L << 40, "a test tensor"));
         Messages.Says(e.Message, "Out of device memory allocating a test tensor: 4194304.0 MiB asked");
-        Messages.Says(e.Message, "Try a smaller --batch-size");
+        Messages.Says(e.Message, "Try a smaller batch size");
     }
 }

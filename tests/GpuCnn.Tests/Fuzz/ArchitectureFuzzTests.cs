@@ -69,7 +69,7 @@ public sealed partial class ArchitectureFuzzTests(TestDevices devices)
                 Assert.False(mutation.MustRefuse, "accepted a mutation that must be refused");
                 accepted++;
                 string path = Path.Combine(folder, $"case-{i}.gpucnn");
-                using (var trained = Model.Compile(model, device, new TrainingOptions { BatchSize = Batch, Seed = i }))
+                using (var trained = Model.Compile(model, device, new Hyperparameters { BatchSize = Batch, Seed = i }))
                 {
                     trained.Fit(images, 1);
                     trained.Save(path);

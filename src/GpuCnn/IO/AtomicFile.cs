@@ -1,4 +1,4 @@
-namespace GpuCnn.Persistence;
+namespace GpuCnn.IO;
 
 /// <summary>
 /// Writes a file so that readers see the old content or the new, never a mix: write a temporary

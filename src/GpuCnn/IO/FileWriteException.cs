@@ -1,4 +1,4 @@
-namespace GpuCnn.Persistence;
+namespace GpuCnn.IO;
 
 /// <summary>
 /// A file of a run or of the cache could not be written (disk full, permission lost, read-only
