@@ -1,29 +1,22 @@
 using GpuCnn.Kernels;
 using ILGPU;
-using ILGPU.Runtime;
 
 namespace GpuCnn.Devices;
 
 /// <summary>Launchers of Conv2dKernels: im2col and col2im, the implicit-GEMM kernels, and the choice of a layer's variant.</summary>
 public sealed partial class KernelLauncher
 {
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ConvGeometry, WorkSplit>? im2col, col2im;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>? convForwardImplicit;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int>? convWeightGradImplicit;
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> im2col = new(Conv2dKernels.Conv2dIm2Col), col2im = new(Conv2dKernels.Conv2dCol2Im);
+    readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int> convForwardImplicit =
+        new(Conv2dKernels.Conv2dForwardImplicit);
+    readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int> convWeightGradImplicit =
+        new(Conv2dKernels.Conv2dWeightGradImplicit);
 
-    public void Im2Col(ArrayView<float> input, ArrayView<float> columns, ConvGeometry g)
-    {
-        var split = Plan.Split(g.ColumnRows);
-        if (Launching(nameof(Conv2dKernels.Conv2dIm2Col), split.Threads, (long)split.Chunk * g.KernelHeight * g.KernelWidth * g.ChannelGroups))
-            Load(ref im2col, Conv2dKernels.Conv2dIm2Col)(split.Threads, input, columns, g, split);
-    }
+    public void Im2Col(ArrayView<float> input, ArrayView<float> columns, ConvGeometry g) =>
+        im2col.LaunchSplit(this, g.ColumnRows, (long)g.KernelHeight * g.KernelWidth * g.ChannelGroups, input, columns, g);
 
-    public void Col2Im(ArrayView<float> columnGrad, ArrayView<float> inputGrad, ConvGeometry g)
-    {
-        var split = Plan.Split(g.InputPixels);
-        if (Launching(nameof(Conv2dKernels.Conv2dCol2Im), split.Threads, (long)split.Chunk * g.KernelHeight * g.KernelWidth * g.ChannelGroups))
-            Load(ref col2im, Conv2dKernels.Conv2dCol2Im)(split.Threads, columnGrad, inputGrad, g, split);
-    }
+    public void Col2Im(ArrayView<float> columnGrad, ArrayView<float> inputGrad, ConvGeometry g) =>
+        col2im.LaunchSplit(this, g.InputPixels, (long)g.KernelHeight * g.KernelWidth * g.ChannelGroups, columnGrad, inputGrad, g);
 
     /// <summary>Whether the implicit-GEMM kernels run a convolution: unpadded, filters in multiples of 16.</summary>
     public static bool ImplicitFits(ConvGeometry g, int filters) => g.Padding == 0 && filters % GemmKernels.TileCols == 0;
@@ -52,9 +45,7 @@ public sealed partial class KernelLauncher
         int tiles = (g.ColumnRows + GemmKernels.TileRows - 1) / GemmKernels.TileRows;
         int threads = Plan.RegisterTileThreads(tiles);
         long serial = Ceiling(tiles, threads) * (epilogue.N / GemmKernels.TileCols) * g.ColumnWidth;
-        if (Launching(nameof(Conv2dKernels.Conv2dForwardImplicit), threads, serial))
-            Load(ref convForwardImplicit, Conv2dKernels.Conv2dForwardImplicit)
-                (threads, input, kernel, output, bias ?? noBias.View, g, epilogue, threads);
+        convForwardImplicit.Launch(this, threads, serial, input, kernel, output, bias ?? noBias.View, g, epilogue, threads);
     }
 
     /// <summary>The weight gradient over every output pixel: in one pass on the CPU plan, else in chunks of pixels added by GemmSplitKReduce.</summary>
@@ -66,9 +57,8 @@ public sealed partial class KernelLauncher
         var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
         int tiles = (g.ColumnWidth + GemmKernels.TileRows - 1) / GemmKernels.TileRows * (filters / GemmKernels.TileCols);
         int threads = Plan.RegisterTileThreads(tiles * chunks);
-        if (Launching(nameof(Conv2dKernels.Conv2dWeightGradImplicit), threads, Ceiling(tiles * chunks, threads) * rowChunk))
-            Load(ref convWeightGradImplicit, Conv2dKernels.Conv2dWeightGradImplicit)
-                (threads, input, outputGrad, target, g, filters, rowChunk, sum.PartialStride, threads);
+        convWeightGradImplicit.Launch(this, threads, Ceiling(tiles * chunks, threads) * rowChunk,
+            input, outputGrad, target, g, filters, rowChunk, sum.PartialStride, threads);
         if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
     }
 }

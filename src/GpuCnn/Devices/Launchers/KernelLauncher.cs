@@ -1,4 +1,3 @@
-using System.Reflection;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -14,7 +13,7 @@ public sealed record LaunchRecord(string Kernel, long WorkItems, int GroupSize, 
 /// Typed entry points for every kernel: each is compiled on first use, cached, and launched with
 /// the thread counts of the device's <see cref="LaunchPlan"/>. Layers call these, never ILGPU.
 /// One file per kernel family (Launchers/*.cs), as kernels/ has one file per family; each
-/// kernel's signature is written once, in the type of its cached launcher.
+/// kernel's signature is written once, in the type of its field (TypedKernels.cs).
 /// </summary>
 public sealed partial class KernelLauncher : IDisposable
 {
@@ -41,28 +40,6 @@ public sealed partial class KernelLauncher : IDisposable
     {
         noBias.Dispose();
         foreach (var buffer in workspaces) buffer?.Dispose();
-    }
-
-    /// <summary>
-    /// The kernel's launcher on the default stream, compiled on first use. ILGPU's typed loaders
-    /// are generic in every kernel parameter; they are called with the cache's own type
-    /// arguments, so each kernel's signature is written once, in its cache field.
-    /// </summary>
-    T Load<T>(ref T? cache, T kernel) where T : Delegate =>
-        cache ??= Plan.GroupSize > 0
-            ? (T)TypedLoader(nameof(KernelLoaders.LoadImplicitlyGroupedStreamKernel), typeof(T), 3).Invoke(null, [accelerator, kernel, Plan.GroupSize])!
-            : (T)TypedLoader(nameof(KernelLoaders.LoadAutoGroupedStreamKernel), typeof(T)).Invoke(null, [accelerator, kernel])!;
-
-    /// <summary>The same for explicitly grouped kernels (shared memory, barriers): the launcher takes a KernelConfig first.</summary>
-    T LoadGrouped<T>(ref T? cache, Delegate kernel) where T : Delegate =>
-        cache ??= (T)TypedLoader(nameof(KernelLoaders.LoadStreamKernel), kernel.GetType()).Invoke(null, [accelerator, kernel])!;
-
-    static MethodInfo TypedLoader(string name, Type kernelType, int parameters = 2)
-    {
-        var arguments = kernelType.GenericTypeArguments;
-        return typeof(KernelLoaders).GetMethods().First(m => m.Name == name && m.GetGenericArguments().Length == arguments.Length
-                && m.GetParameters().Length == parameters && m.GetParameters()[1].ParameterType.Name.StartsWith("Action"))
-            .MakeGenericMethod(arguments);
     }
 
     /// <summary>Reports a launch (implicitly grouped ones with the plan's group size); false when it must not run (dry run).</summary>
