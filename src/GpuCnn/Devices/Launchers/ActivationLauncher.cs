@@ -15,16 +15,23 @@ public sealed partial class KernelLauncher
 
     public void ReluForward(ArrayView<float> input, ArrayView<float> output)
     {
+        Require(nameof(ReluForward), "output", output, (int)input.Length);
         var (items, vector) = Lanes8(input.Length);
         reluForward.LaunchSplit(this, items, 1, input, output, vector);
     }
 
     public void ReluBackward(ArrayView<float> output, ArrayView<float> outputGrad, ArrayView<float> inputGrad)
     {
+        Require(nameof(ReluBackward), "outputGrad", outputGrad, (int)output.Length);
+        Require(nameof(ReluBackward), "inputGrad", inputGrad, (int)output.Length);
         var (items, vector) = Lanes8(output.Length);
         reluBackward.LaunchSplit(this, items, 1, output, outputGrad, inputGrad, vector);
     }
 
-    public void Add(ArrayView<float> a, ArrayView<float> b, ArrayView<float> sum) =>
+    public void Add(ArrayView<float> a, ArrayView<float> b, ArrayView<float> sum)
+    {
+        Require(nameof(Add), "b", b, (int)a.Length);
+        Require(nameof(Add), "sum", sum, (int)a.Length);
         add.LaunchSplit(this, (int)a.Length, 1, a, b, sum);
+    }
 }

@@ -21,12 +21,24 @@ public sealed partial class KernelLauncher
     public void BatchNormStatistics(ArrayView<float> input, ArrayView<float> statistics, ArrayView<float> runningMean,
         ArrayView<float> runningVariance, BatchNormShape shape)
     {
+        const string kernel = nameof(BatchNormStatistics);
+        Require(kernel, "input", input, shape.Rows, shape.Channels);
+        RequireStatistics(kernel, shape, statistics, runningMean, runningVariance);
         var means = statistics.SubView(0, shape.Channels);
         var squares = statistics.SubView(shape.Channels, shape.Channels);
         BatchNormSums(input, statistics, means, shape, centered: 0);
         batchNormMean.LaunchSplit(this, shape.Groups, 1, statistics, shape);
         BatchNormSums(input, statistics, squares, shape, centered: 1);
         batchNormVariance.LaunchSplit(this, shape.Groups, 1, statistics, runningMean, runningVariance, shape);
+    }
+
+    /// <summary>statistics: [μ | 1/√(σ²+ε)], 2×C floats; the running averages: C floats each.</summary>
+    static void RequireStatistics(string kernel, BatchNormShape shape, ArrayView<float> statistics, ArrayView<float> runningMean,
+        ArrayView<float> runningVariance)
+    {
+        Require(kernel, "statistics", statistics, 2, shape.Channels);
+        Require(kernel, "runningMean", runningMean, shape.Channels);
+        Require(kernel, "runningVariance", runningVariance, shape.Channels);
     }
 
     /// <summary>Per-channel Σx or Σ(x-μ)² into target.</summary>
@@ -40,18 +52,37 @@ public sealed partial class KernelLauncher
 
     /// <summary>Statistics from the running averages, for inference.</summary>
     public void BatchNormRunningStatistics(ArrayView<float> statistics, ArrayView<float> runningMean,
-        ArrayView<float> runningVariance, BatchNormShape shape) =>
+        ArrayView<float> runningVariance, BatchNormShape shape)
+    {
+        RequireStatistics(nameof(BatchNormRunningStatistics), shape, statistics, runningMean, runningVariance);
         batchNormRunningStatistics.LaunchSplit(this, shape.Groups, 1, statistics, runningMean, runningVariance, shape);
+    }
 
     public void BatchNormForward(ArrayView<float> input, ArrayView<float> output, ArrayView<float> gamma, ArrayView<float> beta,
-        ArrayView<float> statistics, BatchNormShape shape) =>
+        ArrayView<float> statistics, BatchNormShape shape)
+    {
+        const string kernel = nameof(BatchNormForward);
+        Require(kernel, "input", input, shape.Rows, shape.Channels);
+        Require(kernel, "output", output, shape.Rows, shape.Channels);
+        Require(kernel, "gamma", gamma, shape.Channels);
+        Require(kernel, "beta", beta, shape.Channels);
+        Require(kernel, "statistics", statistics, 2, shape.Channels);
         batchNormForward.LaunchSplit(this, shape.Rows, shape.Groups, input, output, gamma, beta, statistics, shape);
+    }
 
     /// <summary>dγ and dβ (the sums over rows), then dx when the layer needs it.</summary>
     public void BatchNormBackward(ArrayView<float> input, ArrayView<float> outputGrad, ArrayView<float> inputGrad,
         ArrayView<float> gamma, ArrayView<float> statistics, ArrayView<float> gammaGrad, ArrayView<float> betaGrad,
         BatchNormShape shape, bool needsInputGrad)
     {
+        const string kernel = nameof(BatchNormBackward);
+        Require(kernel, "input", input, shape.Rows, shape.Channels);
+        Require(kernel, "outputGrad", outputGrad, shape.Rows, shape.Channels);
+        if (needsInputGrad) Require(kernel, "inputGrad", inputGrad, shape.Rows, shape.Channels);
+        Require(kernel, "gamma", gamma, shape.Channels);
+        Require(kernel, "statistics", statistics, 2, shape.Channels);
+        Require(kernel, "gammaGrad", gammaGrad, shape.Channels);
+        Require(kernel, "betaGrad", betaGrad, shape.Channels);
         int chunks = Plan.Chunks(shape.Rows), rowChunk = Plan.ChunkLength(shape.Rows);
         long slab = (long)chunks * shape.Channels;
         var partials = chunks == 1 ? default : Workspace(2 * slab);

@@ -12,11 +12,28 @@ public sealed partial class KernelLauncher
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int> convWeightGradImplicit =
         new(Conv2dKernels.Conv2dWeightGradImplicit);
 
-    public void Im2Col(ArrayView<float> input, ArrayView<float> columns, ConvGeometry g) =>
+    public void Im2Col(ArrayView<float> input, ArrayView<float> columns, ConvGeometry g)
+    {
+        RequireImage(nameof(Im2Col), "input", input, g);
+        Require(nameof(Im2Col), "columns", columns, g.ColumnRows, g.ColumnWidth);
         im2col.LaunchSplit(this, g.ColumnRows, (long)g.KernelHeight * g.KernelWidth * g.ChannelGroups, input, columns, g);
+    }
 
-    public void Col2Im(ArrayView<float> columnGrad, ArrayView<float> inputGrad, ConvGeometry g) =>
+    public void Col2Im(ArrayView<float> columnGrad, ArrayView<float> inputGrad, ConvGeometry g)
+    {
+        Require(nameof(Col2Im), "columnGrad", columnGrad, g.ColumnRows, g.ColumnWidth);
+        RequireImage(nameof(Col2Im), "inputGrad", inputGrad, g);
         col2im.LaunchSplit(this, g.InputPixels, (long)g.KernelHeight * g.KernelWidth * g.ChannelGroups, columnGrad, inputGrad, g);
+    }
+
+    /// <summary>A convolution's input (or its gradient): N×H×W×Cin.</summary>
+    static void RequireImage(string kernel, string buffer, ArrayView<float> image, ConvGeometry g) =>
+        Require(kernel, buffer, image, g.Batch, g.InHeight, g.InWidth, g.InChannels);
+
+    /// <summary>A convolution's output (or its gradient), N×OH×OW×filters, rows CRowStride apart as the GEMM epilogue writes them.</summary>
+    static void RequireConvOutput(string kernel, string buffer, ArrayView<float> output, ConvGeometry g, int filters, int rowStride) =>
+        Require(kernel, buffer, output, Extent(g.ColumnRows, filters, rowStride, 1),
+            $"shape {g.Batch}x{g.OutHeight}x{g.OutWidth}x{filters} (row stride {rowStride})");
 
     /// <summary>Whether the implicit-GEMM kernels run a convolution: unpadded, filters in multiples of 16.</summary>
     public static bool ImplicitFits(ConvGeometry g, int filters) => g.Padding == 0 && filters % GemmKernels.TileCols == 0;
@@ -41,6 +58,11 @@ public sealed partial class KernelLauncher
     public void Conv2dForwardImplicit(ArrayView<float> input, ArrayView<float> kernel, ArrayView<float> output,
         ArrayView<float>? bias, ConvGeometry g, GemmArgs epilogue)
     {
+        const string name = nameof(Conv2dForwardImplicit);
+        RequireImage(name, "input", input, g);
+        Require(name, "kernel", kernel, g.KernelHeight, g.KernelWidth, g.InChannels, epilogue.N);
+        RequireConvOutput(name, "output", output, g, epilogue.N, epilogue.CRowStride);
+        if (epilogue.AddBias != 0) Require(name, "bias", bias ?? default, epilogue.N);
         // Threads own blocks of pixel tiles (each covering every filter).
         int tiles = (g.ColumnRows + GemmKernels.TileRows - 1) / GemmKernels.TileRows;
         int threads = Plan.RegisterTileThreads(tiles);
@@ -52,6 +74,10 @@ public sealed partial class KernelLauncher
     public void Conv2dWeightGradImplicit(ArrayView<float> input, ArrayView<float> outputGrad, ArrayView<float> kernelGrad,
         ConvGeometry g, int filters)
     {
+        const string name = nameof(Conv2dWeightGradImplicit);
+        RequireImage(name, "input", input, g);
+        Require(name, "outputGrad", outputGrad, g.Batch, g.OutHeight, g.OutWidth, filters);
+        Require(name, "kernelGrad", kernelGrad, g.KernelHeight, g.KernelWidth, g.InChannels, filters);
         int chunks = Plan.Chunks(g.ColumnRows), rowChunk = Plan.ChunkLength(g.ColumnRows);
         var sum = GemmArgs.RowMajor(g.ColumnWidth, filters, g.ColumnRows) with { KChunk = rowChunk, PartialStride = g.ColumnWidth * filters };
         var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);

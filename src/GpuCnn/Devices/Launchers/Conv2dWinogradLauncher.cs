@@ -26,6 +26,11 @@ public sealed partial class KernelLauncher
         ConvGeometry g, GemmArgs epilogue, int flip)
     {
         int filters = epilogue.N, tiles = Conv2dWinogradKernels.Tiles(g);
+        const string name = nameof(Conv2dWinograd);
+        RequireImage(name, "input", input, g);
+        Require(name, "kernel", kernel, 3, 3, flip == 0 ? g.InChannels : filters, flip == 0 ? filters : g.InChannels);
+        Require(name, "output", output, g.Batch, g.OutHeight, g.OutWidth, filters);
+        if (epilogue.AddBias != 0) Require(name, "bias", bias ?? default, filters);
         long pairs = (long)g.InChannels * filters, inputStride = (long)tiles * g.InChannels, productStride = (long)tiles * filters;
         var transformedKernel = Workspace(16 * pairs, Scratch.WinogradFilter);
         var transformedInput = Workspace(16 * inputStride, Scratch.WinogradInput);

@@ -13,6 +13,7 @@ public sealed partial class KernelLauncher
     /// <param name="offset">Element number of input's first element in the whole mini-batch (data-parallel ranks; 0 otherwise).</param>
     public void DropoutForward(ArrayView<float> input, ArrayView<float> output, float rate, uint seed, int offset = 0)
     {
+        Require(nameof(DropoutForward), "output", output, (int)input.Length);
         if (!Plan.IsCpu)
         {
             DropoutMaskPerItem(input, output, rate, seed, offset);
@@ -23,6 +24,7 @@ public sealed partial class KernelLauncher
 
     public void DropoutBackward(ArrayView<float> outputGrad, ArrayView<float> inputGrad, float rate, uint seed, int offset = 0)
     {
+        Require(nameof(DropoutBackward), "inputGrad", inputGrad, (int)outputGrad.Length);
         if (!Plan.IsCpu)
         {
             DropoutMaskPerItem(outputGrad, inputGrad, rate, seed, offset);

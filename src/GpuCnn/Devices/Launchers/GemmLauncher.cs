@@ -29,6 +29,10 @@ public sealed partial class KernelLauncher
     public void Gemm(GemmVariant variant, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
         ArrayView<float>? bias, GemmArgs g)
     {
+        Require(nameof(Gemm), "a", a, Extent(g.M, g.K, g.ARowStride, g.AColStride), $"A {g.M}x{g.K} (strides {g.ARowStride}, {g.AColStride})");
+        Require(nameof(Gemm), "b", b, Extent(g.K, g.N, g.BRowStride, g.BColStride), $"B {g.K}x{g.N} (strides {g.BRowStride}, {g.BColStride})");
+        Require(nameof(Gemm), "c", c, Extent(g.M, g.N, g.CRowStride, 1), $"C {g.M}x{g.N} (row stride {g.CRowStride})");
+        if (g.AddBias != 0) Require(nameof(Gemm), "bias", bias ?? default, g.N);
         var biasView = bias ?? noBias.View;
         int chunks = Plan.Chunks(g.K);
         if (chunks == 1)
@@ -81,12 +85,18 @@ public sealed partial class KernelLauncher
     void SplitKReduce(ArrayView<float> partials, ArrayView<float> c, ArrayView<float> bias, GemmArgs g) =>
         gemmSplitKReduce.LaunchSplit(this, g.M * g.N, g.Splits, partials, c, bias, g);
 
-    public void Transpose(ArrayView<float> source, ArrayView<float> destination, int rows, int cols) =>
+    public void Transpose(ArrayView<float> source, ArrayView<float> destination, int rows, int cols)
+    {
+        Require(nameof(Transpose), "source", source, rows, cols);
+        Require(nameof(Transpose), "destination", destination, cols, rows);
         transpose.LaunchSplit(this, rows, cols, source, destination, rows, cols);
+    }
 
     /// <summary>sums[j] = Σ_i matrix[i, j]: in one pass on the CPU plan, else in chunks of rows and a second, ordered pass.</summary>
     public void ColumnSum(ArrayView<float> matrix, ArrayView<float> sums, int rows, int cols)
     {
+        Require(nameof(ColumnSum), "matrix", matrix, rows, cols);
+        Require(nameof(ColumnSum), "sums", sums, cols);
         int chunks = Plan.Chunks(rows);
         if (chunks == 1)
         {

@@ -13,7 +13,10 @@ public sealed record LaunchRecord(string Kernel, long WorkItems, int GroupSize, 
 /// Typed entry points for every kernel: each is compiled on first use, cached, and launched with
 /// the thread counts of the device's <see cref="LaunchPlan"/>. Layers call these, never ILGPU.
 /// One file per kernel family (Launchers/*.cs), as kernels/ has one file per family; each
-/// kernel's signature is written once, in the type of its field (TypedKernels.cs).
+/// kernel's signature is written once, in the type of its field (TypedKernels.cs). Every entry
+/// point checks its buffers against the shapes it is given before it launches (an
+/// ArgumentException naming the kernel and the buffer): kernels trust their shapes and would
+/// read or write past a short buffer.
 /// </summary>
 public sealed partial class KernelLauncher : IDisposable
 {
@@ -68,6 +71,31 @@ public sealed partial class KernelLauncher : IDisposable
         }
         return workspace.View.SubView(0, floats);
     }
+
+    /// <summary>Fails unless a buffer holds the elements of a shape (dimensions, e.g. N, H, W, C).</summary>
+    static void Require<T>(string kernel, string buffer, ArrayView<T> view, params ReadOnlySpan<int> shape) where T : unmanaged
+    {
+        long needed = 1;
+        foreach (int dimension in shape) needed *= dimension;
+        if (view.Length < needed) throw ShortBuffer(kernel, buffer, view.Length, typeof(T), "shape " + string.Join("x", shape.ToArray()), needed);
+    }
+
+    /// <summary>Fails unless a buffer holds <paramref name="needed"/> elements, the extent of what <paramref name="shape"/> describes.</summary>
+    static void Require<T>(string kernel, string buffer, ArrayView<T> view, long needed, string shape) where T : unmanaged
+    {
+        if (view.Length < needed) throw ShortBuffer(kernel, buffer, view.Length, typeof(T), shape, needed);
+    }
+
+    static ArgumentException ShortBuffer(string kernel, string buffer, long holds, Type element, string shape, long needed)
+    {
+        string unit = element == typeof(float) ? "floats" : element == typeof(int) ? "ints" : element == typeof(byte) ? "bytes"
+            : element == typeof(double) ? "doubles" : element.Name + " elements";
+        return new ArgumentException($"{kernel}: {buffer} holds {holds} {unit}, {shape} needs {needed}.", buffer);
+    }
+
+    /// <summary>Elements a strided matrix spans: the last element's offset + 1 (0 when empty).</summary>
+    static long Extent(int rows, int cols, int rowStride, int colStride) =>
+        rows <= 0 || cols <= 0 ? 0 : (long)(rows - 1) * rowStride + (long)(cols - 1) * colStride + 1;
 
     static long Ceiling(long count, long per) => per <= 0 ? count : (count + per - 1) / per;
 }

@@ -12,11 +12,27 @@ public sealed partial class KernelLauncher
         new(LossKernels.AccumulateMetrics);
 
     public void SoftmaxCrossEntropy(ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> logitGrad,
-        ArrayView<float> rowLoss, ArrayView<int> predictions, int rows, int classes, float gradScale) =>
+        ArrayView<float> rowLoss, ArrayView<int> predictions, int rows, int classes, float gradScale)
+    {
+        const string kernel = nameof(SoftmaxCrossEntropy);
+        Require(kernel, "logits", logits, rows, classes);
+        Require(kernel, "labels", labels, rows);
+        Require(kernel, "logitGrad", logitGrad, rows, classes);
+        Require(kernel, "rowLoss", rowLoss, rows);
+        Require(kernel, "predictions", predictions, rows);
         softmaxCrossEntropy.LaunchSplit(this, rows, classes, logits, labels, logitGrad, rowLoss, predictions, classes, gradScale);
+    }
 
     /// <summary>One work-item adds the batch's rows in order: the totals are the same bits on every run.</summary>
     public void AccumulateMetrics(ArrayView<float> rowLoss, ArrayView<int> predictions, ArrayView<int> labels, int rows,
-        ArrayView<double> totals, ArrayView<int> predictionLog, int logOffset) =>
+        ArrayView<double> totals, ArrayView<int> predictionLog, int logOffset)
+    {
+        const string kernel = nameof(AccumulateMetrics);
+        Require(kernel, "rowLoss", rowLoss, rows);
+        Require(kernel, "predictions", predictions, rows);
+        Require(kernel, "labels", labels, rows);
+        Require(kernel, "totals", totals, 3); // loss, correct, rows
+        if (logOffset >= 0) Require(kernel, "predictionLog", predictionLog, logOffset + rows);
         accumulateMetrics.Launch(this, 1, rows, rowLoss, predictions, labels, rows, totals, predictionLog, logOffset);
+    }
 }

@@ -11,10 +11,20 @@ public sealed partial class KernelLauncher
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float> sgdMomentumUpdate = new(OptimizerKernels.SgdMomentumUpdate);
 
     public void AdamUpdate(ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> firstMoment,
-        ArrayView<float> secondMoment, float stepSize, float beta1, float beta2, float epsilon) =>
+        ArrayView<float> secondMoment, float stepSize, float beta1, float beta2, float epsilon)
+    {
+        int length = (int)parameters.Length;
+        Require(nameof(AdamUpdate), "gradients", gradients, length);
+        Require(nameof(AdamUpdate), "firstMoment", firstMoment, length);
+        Require(nameof(AdamUpdate), "secondMoment", secondMoment, length);
         adamUpdate.LaunchSplit(this, (int)parameters.Length, 1, parameters, gradients, firstMoment, secondMoment, stepSize, beta1, beta2, epsilon);
+    }
 
     public void SgdMomentumUpdate(ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity,
-        float learningRate, float momentum) =>
+        float learningRate, float momentum)
+    {
+        Require(nameof(SgdMomentumUpdate), "gradients", gradients, (int)parameters.Length);
+        Require(nameof(SgdMomentumUpdate), "velocity", velocity, (int)parameters.Length);
         sgdMomentumUpdate.LaunchSplit(this, (int)parameters.Length, 1, parameters, gradients, velocity, learningRate, momentum);
+    }
 }

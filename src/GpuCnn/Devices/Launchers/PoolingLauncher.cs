@@ -11,15 +11,38 @@ public sealed partial class KernelLauncher
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int> globalAvgPoolForward = new(PoolingKernels.GlobalAvgPoolForward),
         globalAvgPoolBackward = new(PoolingKernels.GlobalAvgPoolBackward);
 
-    public void MaxPoolForward(ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax, PoolGeometry g) =>
+    public void MaxPoolForward(ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax, PoolGeometry g)
+    {
+        RequirePool(nameof(MaxPoolForward), input, output, argmax, g);
         maxPoolForward.LaunchSplit(this, g.OutputPixels, (long)g.ChannelGroups * g.Size * g.Size, input, output, argmax, g);
+    }
 
-    public void MaxPoolBackward(ArrayView<float> outputGrad, ArrayView<int> argmax, ArrayView<float> inputGrad, PoolGeometry g) =>
+    public void MaxPoolBackward(ArrayView<float> outputGrad, ArrayView<int> argmax, ArrayView<float> inputGrad, PoolGeometry g)
+    {
+        RequirePool(nameof(MaxPoolBackward), inputGrad, outputGrad, argmax, g, "inputGrad", "outputGrad");
         maxPoolBackward.LaunchSplit(this, g.InputPixels, g.ChannelGroups, outputGrad, argmax, inputGrad, g);
+    }
 
-    public void GlobalAvgPoolForward(ArrayView<float> input, ArrayView<float> output, int batch, int pixels, int channels) =>
+    /// <summary>The input side N×H×W×C; the output side and the argmax N×OH×OW×C.</summary>
+    static void RequirePool(string kernel, ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax, PoolGeometry g,
+        string inputName = "input", string outputName = "output")
+    {
+        Require(kernel, inputName, input, g.Batch, g.InHeight, g.InWidth, g.Channels);
+        Require(kernel, outputName, output, g.Batch, g.OutHeight, g.OutWidth, g.Channels);
+        Require(kernel, "argmax", argmax, g.Batch, g.OutHeight, g.OutWidth, g.Channels);
+    }
+
+    public void GlobalAvgPoolForward(ArrayView<float> input, ArrayView<float> output, int batch, int pixels, int channels)
+    {
+        Require(nameof(GlobalAvgPoolForward), "input", input, batch, pixels, channels);
+        Require(nameof(GlobalAvgPoolForward), "output", output, batch, channels);
         globalAvgPoolForward.LaunchSplit(this, batch, (long)pixels * channels, input, output, pixels, channels);
+    }
 
-    public void GlobalAvgPoolBackward(ArrayView<float> outputGrad, ArrayView<float> inputGrad, int batch, int pixels, int channels) =>
+    public void GlobalAvgPoolBackward(ArrayView<float> outputGrad, ArrayView<float> inputGrad, int batch, int pixels, int channels)
+    {
+        Require(nameof(GlobalAvgPoolBackward), "outputGrad", outputGrad, batch, channels);
+        Require(nameof(GlobalAvgPoolBackward), "inputGrad", inputGrad, batch, pixels, channels);
         globalAvgPoolBackward.LaunchSplit(this, batch, (long)pixels * channels, outputGrad, inputGrad, pixels, channels);
+    }
 }
