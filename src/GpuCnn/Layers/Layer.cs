@@ -30,7 +30,7 @@ public readonly record struct PassContext(bool Training, uint Seed, float Recali
 /// </summary>
 public abstract class Layer : IDisposable
 {
-    readonly List<Tensor> owned = [];
+    readonly List<IDisposable> owned = [];
 
     public string Name { get; set; } = "";
     public int[] InputShape { get; private set; } = [];
@@ -99,7 +99,8 @@ public abstract class Layer : IDisposable
     /// <summary>Allocates a zeroed device tensor of [maxBatch, ..perSample] owned by this layer.</summary>
     protected Tensor BatchTensor(int[] perSample) => Own(Tensor.Zeros(Device, [MaxBatch, .. perSample]));
 
-    protected Tensor Own(Tensor tensor)
+    /// <summary>Registers a tensor (of any element type) for disposal with the layer.</summary>
+    protected TTensor Own<TTensor>(TTensor tensor) where TTensor : IDisposable
     {
         owned.Add(tensor);
         return tensor;
