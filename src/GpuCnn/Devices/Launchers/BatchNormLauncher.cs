@@ -12,33 +12,33 @@ public sealed partial class KernelLauncher
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int, int> batchNormPartialSums = new(BatchNormKernels.BatchNormPartialSums);
     readonly SplitKernel<ArrayView<float>, BatchNormShape> batchNormMean = new(BatchNormKernels.BatchNormMean);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormVariance = new(BatchNormKernels.BatchNormVariance),
-        batchNormRunningStatistics = new(BatchNormKernels.BatchNormRunningStatistics);
+        batchNormMovingStatistics = new(BatchNormKernels.BatchNormMovingStatistics);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormForward = new(BatchNormKernels.BatchNormForward);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int> batchNormBackwardReduce = new(BatchNormKernels.BatchNormBackwardReduce);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormBackward = new(BatchNormKernels.BatchNormBackward);
 
-    /// <summary>statistics = [μ | 1/√(σ²+ε)] of the batch; updates the running averages.</summary>
-    public void BatchNormStatistics(ArrayView<float> input, ArrayView<float> statistics, ArrayView<float> runningMean,
-        ArrayView<float> runningVariance, BatchNormShape shape)
+    /// <summary>statistics = [μ | 1/√(σ²+ε)] of the batch; updates the moving averages.</summary>
+    public void BatchNormStatistics(ArrayView<float> input, ArrayView<float> statistics, ArrayView<float> movingMean,
+        ArrayView<float> movingVariance, BatchNormShape shape)
     {
         const string kernel = nameof(BatchNormStatistics);
         Require(kernel, "input", input, shape.Rows, shape.Channels);
-        RequireStatistics(kernel, shape, statistics, runningMean, runningVariance);
+        RequireStatistics(kernel, shape, statistics, movingMean, movingVariance);
         var means = statistics.SubView(0, shape.Channels);
         var squares = statistics.SubView(shape.Channels, shape.Channels);
         BatchNormSums(input, statistics, means, shape, centered: 0);
         batchNormMean.LaunchSplit(this, shape.Groups, 1, statistics, shape);
         BatchNormSums(input, statistics, squares, shape, centered: 1);
-        batchNormVariance.LaunchSplit(this, shape.Groups, 1, statistics, runningMean, runningVariance, shape);
+        batchNormVariance.LaunchSplit(this, shape.Groups, 1, statistics, movingMean, movingVariance, shape);
     }
 
-    /// <summary>statistics: [μ | 1/√(σ²+ε)], 2×C floats; the running averages: C floats each.</summary>
-    static void RequireStatistics(string kernel, BatchNormShape shape, ArrayView<float> statistics, ArrayView<float> runningMean,
-        ArrayView<float> runningVariance)
+    /// <summary>statistics: [μ | 1/√(σ²+ε)], 2×C floats; the moving averages: C floats each.</summary>
+    static void RequireStatistics(string kernel, BatchNormShape shape, ArrayView<float> statistics, ArrayView<float> movingMean,
+        ArrayView<float> movingVariance)
     {
         Require(kernel, "statistics", statistics, 2, shape.Channels);
-        Require(kernel, "runningMean", runningMean, shape.Channels);
-        Require(kernel, "runningVariance", runningVariance, shape.Channels);
+        Require(kernel, "movingMean", movingMean, shape.Channels);
+        Require(kernel, "movingVariance", movingVariance, shape.Channels);
     }
 
     /// <summary>Per-channel Σx or Σ(x-μ)² into target.</summary>
@@ -50,12 +50,12 @@ public sealed partial class KernelLauncher
         if (chunks > 1) ColumnSumChunks(sums, target, chunks, shape.Channels, chunks);
     }
 
-    /// <summary>Statistics from the running averages, for inference.</summary>
-    public void BatchNormRunningStatistics(ArrayView<float> statistics, ArrayView<float> runningMean,
-        ArrayView<float> runningVariance, BatchNormShape shape)
+    /// <summary>Statistics from the moving averages, for inference.</summary>
+    public void BatchNormMovingStatistics(ArrayView<float> statistics, ArrayView<float> movingMean,
+        ArrayView<float> movingVariance, BatchNormShape shape)
     {
-        RequireStatistics(nameof(BatchNormRunningStatistics), shape, statistics, runningMean, runningVariance);
-        batchNormRunningStatistics.LaunchSplit(this, shape.Groups, 1, statistics, runningMean, runningVariance, shape);
+        RequireStatistics(nameof(BatchNormMovingStatistics), shape, statistics, movingMean, movingVariance);
+        batchNormMovingStatistics.LaunchSplit(this, shape.Groups, 1, statistics, movingMean, movingVariance, shape);
     }
 
     public void BatchNormForward(ArrayView<float> input, ArrayView<float> output, ArrayView<float> gamma, ArrayView<float> beta,
