@@ -40,7 +40,7 @@ public sealed class MaxPool2D(int size = 2) : Layer
     {
         batch = input.Shape[0];
         var result = output.FirstRows(batch);
-        Kernels.MaxPoolForward(input.View, result.View, argmax.FirstRows(batch).View, GeometryFor(batch));
+        Kernels.MaxPool2DForward(input.View, result.View, argmax.FirstRows(batch).View, GeometryFor(batch));
         return result;
     }
 
@@ -48,7 +48,7 @@ public sealed class MaxPool2D(int size = 2) : Layer
     {
         if (inputGrad is null) return null;
         var result = inputGrad.FirstRows(batch);
-        Kernels.MaxPoolBackward(outputGrad.View, argmax.FirstRows(batch).View, result.View, GeometryFor(batch));
+        Kernels.MaxPool2DBackward(outputGrad.View, argmax.FirstRows(batch).View, result.View, GeometryFor(batch));
         return result;
     }
 }

@@ -35,7 +35,7 @@ public sealed class BufferCheckTests(TestDevices devices)
         using var input = Tensor.Zeros(devices.Cpu, 2, 4, 4, 8);
         using var output = Tensor.Zeros(devices.Cpu, 2, 2, 2, 8);
         using var argmax = Tensor<int>.Zeros(devices.Cpu, 2, 2, 8);
-        var e = Assert.Throws<ArgumentException>(() => devices.Cpu.Kernels.MaxPoolForward(input.View, output.View, argmax.View, g));
+        var e = Assert.Throws<ArgumentException>(() => devices.Cpu.Kernels.MaxPool2DForward(input.View, output.View, argmax.View, g));
         Messages.Says(e.Message, "argmax holds 32 ints, shape 2x2x2x8 needs 64.");
     }
 }

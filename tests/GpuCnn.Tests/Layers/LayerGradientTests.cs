@@ -74,7 +74,7 @@ public sealed class LayerGradientTests(TestDevices devices)
     {
         const int Batch = 2;
         LayerCheck.Run(devices[plan], new MaxPool2D(2), [h, w, c], Batch,
-            (x, _) => Reference.MaxPool(x, Batch, h, w, c, 2));
+            (x, _) => Reference.MaxPool2D(x, Batch, h, w, c, 2));
     }
 
     [Fact]

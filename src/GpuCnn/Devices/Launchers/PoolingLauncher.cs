@@ -6,21 +6,21 @@ namespace GpuCnn.Devices;
 /// <summary>Launchers of PoolingKernels: max pooling and global average pooling.</summary>
 public sealed partial class KernelLauncher
 {
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, PoolGeometry> maxPoolForward = new(PoolingKernels.MaxPool2dForward);
-    readonly SplitKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, PoolGeometry> maxPoolBackward = new(PoolingKernels.MaxPool2dBackward);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, PoolGeometry> maxPool2DForward = new(PoolingKernels.MaxPool2DForward);
+    readonly SplitKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, PoolGeometry> maxPool2DBackward = new(PoolingKernels.MaxPool2DBackward);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int> globalAvgPoolForward = new(PoolingKernels.GlobalAvgPoolForward),
         globalAvgPoolBackward = new(PoolingKernels.GlobalAvgPoolBackward);
 
-    public void MaxPoolForward(ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax, PoolGeometry g)
+    public void MaxPool2DForward(ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax, PoolGeometry g)
     {
-        RequirePool(nameof(MaxPoolForward), input, output, argmax, g);
-        maxPoolForward.LaunchSplit(this, g.OutputPixels, (long)g.ChannelGroups * g.Size * g.Size, input, output, argmax, g);
+        RequirePool(nameof(MaxPool2DForward), input, output, argmax, g);
+        maxPool2DForward.LaunchSplit(this, g.OutputPixels, (long)g.ChannelGroups * g.Size * g.Size, input, output, argmax, g);
     }
 
-    public void MaxPoolBackward(ArrayView<float> outputGrad, ArrayView<int> argmax, ArrayView<float> inputGrad, PoolGeometry g)
+    public void MaxPool2DBackward(ArrayView<float> outputGrad, ArrayView<int> argmax, ArrayView<float> inputGrad, PoolGeometry g)
     {
-        RequirePool(nameof(MaxPoolBackward), inputGrad, outputGrad, argmax, g, "inputGrad", "outputGrad");
-        maxPoolBackward.LaunchSplit(this, g.InputPixels, g.ChannelGroups, outputGrad, argmax, inputGrad, g);
+        RequirePool(nameof(MaxPool2DBackward), inputGrad, outputGrad, argmax, g, "inputGrad", "outputGrad");
+        maxPool2DBackward.LaunchSplit(this, g.InputPixels, g.ChannelGroups, outputGrad, argmax, inputGrad, g);
     }
 
     /// <summary>The input side N×H×W×C; the output side and the argmax N×OH×OW×C.</summary>
