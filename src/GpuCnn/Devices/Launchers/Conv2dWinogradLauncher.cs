@@ -38,14 +38,14 @@ public sealed partial class KernelLauncher
 
         winogradFilter.LaunchSplit(this, (int)pairs, 1,
             kernel, transformedKernel, flip == 0 ? g.InChannels : filters, flip == 0 ? filters : g.InChannels, flip);
-        if (Plan.IsCpu) winogradInput.LaunchSplit(this, (int)inputStride, 1, input, transformedInput, g);
+        if (Plan.ThreadsOwnBlocks) winogradInput.LaunchSplit(this, (int)inputStride, 1, input, transformedInput, g);
         else winogradInputPerItem.Launch(this, inputStride, 1, input, transformedInput, g);
         // M_e = V_e · U_e: tiles × Cin times Cin × filters, for each of the 16 elements of a tile.
         var perElement = GemmArgs.RowMajor(tiles, filters, g.InChannels);
         for (int e = 0; e < 16; e++)
             Gemm(transformedInput.SubView(e * inputStride, inputStride), transformedKernel.SubView(e * pairs, pairs),
                 product.SubView(e * productStride, productStride), null, perElement);
-        if (Plan.IsCpu) winogradOutput.LaunchSplit(this, (int)productStride, 1, product, output, bias ?? noBias.View, g, epilogue);
+        if (Plan.ThreadsOwnBlocks) winogradOutput.LaunchSplit(this, (int)productStride, 1, product, output, bias ?? noBias.View, g, epilogue);
         else winogradOutputPerItem.Launch(this, productStride, 1, product, output, bias ?? noBias.View, g, epilogue);
     }
 }

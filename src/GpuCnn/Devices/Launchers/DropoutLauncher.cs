@@ -14,7 +14,7 @@ public sealed partial class KernelLauncher
     public void DropoutForward(ArrayView<float> input, ArrayView<float> output, float rate, uint seed, int offset = 0)
     {
         Require(nameof(DropoutForward), "output", output, (int)input.Length);
-        if (!Plan.IsCpu)
+        if (!Plan.ThreadsOwnBlocks)
         {
             DropoutMaskPerItem(input, output, rate, seed, offset);
             return;
@@ -25,7 +25,7 @@ public sealed partial class KernelLauncher
     public void DropoutBackward(ArrayView<float> outputGrad, ArrayView<float> inputGrad, float rate, uint seed, int offset = 0)
     {
         Require(nameof(DropoutBackward), "inputGrad", inputGrad, (int)outputGrad.Length);
-        if (!Plan.IsCpu)
+        if (!Plan.ThreadsOwnBlocks)
         {
             DropoutMaskPerItem(outputGrad, inputGrad, rate, seed, offset);
             return;

@@ -68,14 +68,14 @@ public sealed partial class KernelLauncher
         for (int part = 0; part < g.Splits; part++)
         {
             var p = g with { Part = part };
-            if (variant == GemmVariant.RegisterTiled && g.FitsRegisterTiles && Plan.IsCpu)
+            if (variant == GemmVariant.RegisterTiled && g.FitsRegisterTiles && Plan.ThreadsOwnBlocks)
             {
                 int tiles = g.RegisterTileCount, threads = Plan.RegisterTileThreads(tiles);
                 gemmRegisterTiled.Launch(this, threads, Ceiling(tiles, threads) * kLength, a, b, c, bias, p, threads);
             }
             else if (variant == GemmVariant.RegisterTiled && g.FitsRegisterTiles)
                 gemmRegisterTilePerItem.Launch(this, g.RegisterTileCount, kLength, a, b, c, bias, p);
-            else if (Plan.IsCpu)
+            else if (Plan.ThreadsOwnBlocks)
                 gemmGeneric.LaunchSplit(this, g.M * g.N, kLength, a, b, c, bias, p);
             else
                 gemmGenericPerItem.Launch(this, g.M * g.N, kLength, a, b, c, bias, p);
