@@ -25,7 +25,7 @@ public sealed class BufferCheckTests(TestDevices devices)
         using var b = Tensor.Zeros(devices.Cpu, 4, 16);
         using var c = Tensor.Zeros(devices.Cpu, 8, 8);
         var e = Assert.Throws<ArgumentException>(() => devices.Cpu.Kernels.Gemm(a.View, b.View, c.View, null, GemmArgs.RowMajor(8, 16, 4)));
-        Messages.Says(e.Message, "Gemm: c holds 64 floats, C 8x16 (row stride 16) needs 128.");
+        Messages.Says(e.Message, "Gemm: c holds 64 floats, C 8x16 (strides 16, 1) needs 128.");
     }
 
     [Fact]

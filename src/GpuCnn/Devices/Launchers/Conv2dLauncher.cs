@@ -30,10 +30,6 @@ public sealed partial class KernelLauncher
     static void RequireImage(string kernel, string buffer, ArrayView<float> image, ConvGeometry g) =>
         Require(kernel, buffer, image, g.Batch, g.InHeight, g.InWidth, g.InChannels);
 
-    /// <summary>A convolution's output (or its gradient), N×OH×OW×filters, rows CRowStride apart as the GEMM epilogue writes them.</summary>
-    static void RequireConvOutput(string kernel, string buffer, ArrayView<float> output, ConvGeometry g, int filters, int rowStride) =>
-        Require(kernel, buffer, output, Extent(g.ColumnRows, filters, rowStride, 1),
-            $"shape {g.Batch}x{g.OutHeight}x{g.OutWidth}x{filters} (row stride {rowStride})");
 
     /// <summary>Whether the implicit-GEMM kernels run a convolution: unpadded, filters in multiples of 16.</summary>
     public static bool ImplicitFits(ConvGeometry g, int filters) => g.Padding == 0 && filters % GemmKernels.TileCols == 0;
@@ -61,7 +57,8 @@ public sealed partial class KernelLauncher
         const string name = nameof(Conv2dForwardImplicit);
         RequireImage(name, "input", input, g);
         Require(name, "kernel", kernel, g.KernelHeight, g.KernelWidth, g.InChannels, epilogue.N);
-        RequireConvOutput(name, "output", output, g, epilogue.N, epilogue.CRowStride);
+        // Output pixels × filters, rows CRowStride apart as the GEMM epilogue writes them.
+        RequireMatrix(name, "output", output, "output", g.ColumnRows, epilogue.N, epilogue.CRowStride);
         if (epilogue.AddBias != 0) Require(name, "bias", bias ?? default, epilogue.N);
         // Threads own blocks of pixel tiles (each covering every filter).
         int tiles = (g.ColumnRows + GemmKernels.TileRows - 1) / GemmKernels.TileRows;

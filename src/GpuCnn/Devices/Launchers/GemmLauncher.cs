@@ -29,9 +29,9 @@ public sealed partial class KernelLauncher
     public void Gemm(GemmVariant variant, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
         ArrayView<float>? bias, GemmArgs g)
     {
-        Require(nameof(Gemm), "a", a, Extent(g.M, g.K, g.ARowStride, g.AColStride), $"A {g.M}x{g.K} (strides {g.ARowStride}, {g.AColStride})");
-        Require(nameof(Gemm), "b", b, Extent(g.K, g.N, g.BRowStride, g.BColStride), $"B {g.K}x{g.N} (strides {g.BRowStride}, {g.BColStride})");
-        Require(nameof(Gemm), "c", c, Extent(g.M, g.N, g.CRowStride, 1), $"C {g.M}x{g.N} (row stride {g.CRowStride})");
+        RequireMatrix(nameof(Gemm), "a", a, "A", g.M, g.K, g.ARowStride, g.AColStride);
+        RequireMatrix(nameof(Gemm), "b", b, "B", g.K, g.N, g.BRowStride, g.BColStride);
+        RequireMatrix(nameof(Gemm), "c", c, "C", g.M, g.N, g.CRowStride);
         if (g.AddBias != 0) Require(nameof(Gemm), "bias", bias ?? default, g.N);
         var biasView = bias ?? noBias.View;
         int chunks = Plan.Chunks(g.K);

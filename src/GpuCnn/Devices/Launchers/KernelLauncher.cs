@@ -80,10 +80,13 @@ public sealed partial class KernelLauncher : IDisposable
         if (view.Length < needed) throw ShortBuffer(kernel, buffer, view.Length, typeof(T), "shape " + string.Join("x", shape.ToArray()), needed);
     }
 
-    /// <summary>Fails unless a buffer holds <paramref name="needed"/> elements, the extent of what <paramref name="shape"/> describes.</summary>
-    static void Require<T>(string kernel, string buffer, ArrayView<T> view, long needed, string shape) where T : unmanaged
+    /// <summary>Fails unless a buffer holds a rows×cols matrix read through the given strides (the message names it <paramref name="matrix"/>).</summary>
+    static void RequireMatrix<T>(string kernel, string buffer, ArrayView<T> view, string matrix, int rows, int cols, int rowStride,
+        int colStride = 1) where T : unmanaged
     {
-        if (view.Length < needed) throw ShortBuffer(kernel, buffer, view.Length, typeof(T), shape, needed);
+        long needed = Extent(rows, cols, rowStride, colStride);
+        if (view.Length < needed)
+            throw ShortBuffer(kernel, buffer, view.Length, typeof(T), $"{matrix} {rows}x{cols} (strides {rowStride}, {colStride})", needed);
     }
 
     static ArgumentException ShortBuffer(string kernel, string buffer, long holds, Type element, string shape, long needed)
