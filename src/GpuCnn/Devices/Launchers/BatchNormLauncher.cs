@@ -9,13 +9,17 @@ namespace GpuCnn.Devices;
 /// </summary>
 public sealed partial class KernelLauncher
 {
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int, int> batchNormPartialSums = new(BatchNormKernels.BatchNormPartialSums);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int, int> batchNormPartialSums =
+        new(BatchNormKernels.BatchNormPartialSums);
     readonly SplitKernel<ArrayView<float>, BatchNormShape> batchNormMean = new(BatchNormKernels.BatchNormMean);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormVariance = new(BatchNormKernels.BatchNormVariance),
-        batchNormMovingStatistics = new(BatchNormKernels.BatchNormMovingStatistics);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormForward = new(BatchNormKernels.BatchNormForward);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int> batchNormBackwardReduce = new(BatchNormKernels.BatchNormBackwardReduce);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormBackward = new(BatchNormKernels.BatchNormBackward);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormVariance =
+        new(BatchNormKernels.BatchNormVariance), batchNormMovingStatistics = new(BatchNormKernels.BatchNormMovingStatistics);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormForward =
+        new(BatchNormKernels.BatchNormForward);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int>
+        batchNormBackwardReduce = new(BatchNormKernels.BatchNormBackwardReduce);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>, BatchNormShape> batchNormBackward = new(BatchNormKernels.BatchNormBackward);
 
     /// <summary>statistics = [μ | 1/√(σ²+ε)] of the batch; updates the moving averages.</summary>
     public void BatchNormStatistics(ArrayView<float> input, ArrayView<float> statistics, ArrayView<float> movingMean,

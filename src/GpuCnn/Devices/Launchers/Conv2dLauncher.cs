@@ -6,7 +6,8 @@ namespace GpuCnn.Devices;
 /// <summary>Launchers of Conv2dKernels: im2col and col2im, the implicit-GEMM kernels, and the choice of a layer's variant.</summary>
 public sealed partial class KernelLauncher
 {
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> im2col = new(Conv2dKernels.Conv2dIm2Col), col2im = new(Conv2dKernels.Conv2dCol2Im);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> im2col = new(Conv2dKernels.Conv2dIm2Col),
+        col2im = new(Conv2dKernels.Conv2dCol2Im);
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int> convForwardImplicit =
         new(Conv2dKernels.Conv2dForwardImplicit);
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int> convWeightGradImplicit =
@@ -29,7 +30,6 @@ public sealed partial class KernelLauncher
     /// <summary>A convolution's input (or its gradient): N×H×W×Cin.</summary>
     static void RequireImage(string kernel, string buffer, ArrayView<float> image, ConvGeometry g) =>
         Require(kernel, buffer, image, g.Batch, g.InHeight, g.InWidth, g.InChannels);
-
 
     /// <summary>Whether the implicit-GEMM kernels run a convolution: unpadded, filters in multiples of 16.</summary>
     public static bool ImplicitFits(ConvGeometry g, int filters) => g.Padding == 0 && filters % GemmKernels.TileCols == 0;
