@@ -54,7 +54,7 @@ foreach (var model in options.Models.Where(_ => options.Batches > 1))
 if (options.Layers)
 {
     // Each pass is checked against the CPU accelerator before it is timed (its generic GEMM when the CPU plan is timed).
-    using var reference = device.Plan.IsCpu
+    using var reference = device.Plan.ThreadsOwnBlocks
         ? ComputeDevice.OpenCpu(new ILGPU.Runtime.CPU.CPUDevice(2, 1, 1), LaunchPlan.ForCpu(2) with { Name = "generic", Gemm = GemmVariant.Generic })
         : ComputeDevice.Open(DeviceKind.Cpu);
     Console.WriteLine($"(check: relative L2 error against {reference.Info.KindName} plan {reference.Plan.Name}, at most {PassCheck.Tolerance:E0})");

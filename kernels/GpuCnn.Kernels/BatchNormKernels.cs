@@ -11,7 +11,7 @@ namespace GpuCnn.Kernels;
 public struct BatchNormShape
 {
     public int Rows, Channels;
-    /// <summary>Keras's defaults: running = momentum·running + (1-momentum)·batch, momentum 0.99, ε 1e-3.</summary>
+    /// <summary>Keras's defaults: moving = momentum·moving + (1-momentum)·batch, momentum 0.99, ε 1e-3.</summary>
     public float Momentum, Epsilon;
 
     public readonly int Groups => Channels / 8;
@@ -19,7 +19,7 @@ public struct BatchNormShape
 
 /// <summary>
 /// Batch normalization, y = γ·(x - μ)/√(σ² + ε) + β. Training uses the batch's mean and (biased)
-/// variance and updates the running averages; inference uses the running averages. The layer
+/// variance and updates the moving averages; inference uses the moving averages. The layer
 /// keeps statistics = [μ (C floats) | 1/√(σ²+ε) (C floats)] between the forward and backward pass.
 /// </summary>
 public static class BatchNormKernels
@@ -71,14 +71,14 @@ public static class BatchNormKernels
 
     /// <summary>
     /// From Σ(x - μ)² (statistics' second C floats): the biased variance σ², 1/√(σ²+ε) in its
-    /// place, and the running averages. Items are groups of 8 channels.
+    /// place, and the moving averages. Items are groups of 8 channels.
     /// </summary>
-    public static void BatchNormVariance(Index1D thread, ArrayView<float> statistics, ArrayView<float> runningMean,
-        ArrayView<float> runningVariance, BatchNormShape s, WorkSplit split)
+    public static void BatchNormVariance(Index1D thread, ArrayView<float> statistics, ArrayView<float> movingMean,
+        ArrayView<float> movingVariance, BatchNormShape s, WorkSplit split)
     {
         var statistics8 = statistics.Cast<Float8>();
-        var runningMean8 = runningMean.Cast<Float8>();
-        var runningVariance8 = runningVariance.Cast<Float8>();
+        var movingMean8 = movingMean.Cast<Float8>();
+        var movingVariance8 = movingVariance.Cast<Float8>();
         float inverseRows = 1f / s.Rows;
         int end = split.End(thread);
         for (int g = split.Start(thread); g < end; g++)
@@ -86,21 +86,21 @@ public static class BatchNormKernels
             Float8 mean = statistics8[g];
             Float8 variance = inverseRows * statistics8[s.Groups + g];
             statistics8[s.Groups + g] = Float8.InverseSqrt(variance, s.Epsilon);
-            runningMean8[g] = s.Momentum * runningMean8[g] + (1f - s.Momentum) * mean;
-            runningVariance8[g] = s.Momentum * runningVariance8[g] + (1f - s.Momentum) * variance;
+            movingMean8[g] = s.Momentum * movingMean8[g] + (1f - s.Momentum) * mean;
+            movingVariance8[g] = s.Momentum * movingVariance8[g] + (1f - s.Momentum) * variance;
         }
     }
 
-    /// <summary>Statistics from the running averages, for inference. Items are groups of 8 channels.</summary>
-    public static void BatchNormRunningStatistics(Index1D thread, ArrayView<float> statistics,
-        ArrayView<float> runningMean, ArrayView<float> runningVariance, BatchNormShape s, WorkSplit split)
+    /// <summary>Statistics from the moving averages, for inference. Items are groups of 8 channels.</summary>
+    public static void BatchNormMovingStatistics(Index1D thread, ArrayView<float> statistics,
+        ArrayView<float> movingMean, ArrayView<float> movingVariance, BatchNormShape s, WorkSplit split)
     {
         var statistics8 = statistics.Cast<Float8>();
         int end = split.End(thread);
         for (int g = split.Start(thread); g < end; g++)
         {
-            statistics8[g] = runningMean.Cast<Float8>()[g];
-            statistics8[s.Groups + g] = Float8.InverseSqrt(runningVariance.Cast<Float8>()[g], s.Epsilon);
+            statistics8[g] = movingMean.Cast<Float8>()[g];
+            statistics8[s.Groups + g] = Float8.InverseSqrt(movingVariance.Cast<Float8>()[g], s.Epsilon);
         }
     }
 

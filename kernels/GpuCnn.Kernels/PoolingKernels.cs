@@ -32,7 +32,7 @@ public static class PoolingKernels
     /// Keras) so the backward pass needs no second look at x. Items are output pixels; channels
     /// go eight at a time when their count allows (see Float8).
     /// </summary>
-    public static void MaxPool2dForward(Index1D thread, ArrayView<float> input, ArrayView<float> output,
+    public static void MaxPool2DForward(Index1D thread, ArrayView<float> input, ArrayView<float> output,
         ArrayView<int> argmax, PoolGeometry g, WorkSplit split)
     {
         int end = split.End(thread);
@@ -77,7 +77,7 @@ public static class PoolingKernels
     /// dX gets dY where its element won the window and 0 elsewhere (also in the dropped border).
     /// A gather over input pixels: every dX element is written exactly once, no zeroing pass.
     /// </summary>
-    public static void MaxPool2dBackward(Index1D thread, ArrayView<float> outputGrad, ArrayView<int> argmax,
+    public static void MaxPool2DBackward(Index1D thread, ArrayView<float> outputGrad, ArrayView<int> argmax,
         ArrayView<float> inputGrad, PoolGeometry g, WorkSplit split)
     {
         int end = split.End(thread);

@@ -60,7 +60,7 @@ public static class Reference
         return y;
     }
 
-    public static double[] MaxPool(double[] x, int batch, int h, int w, int c, int size)
+    public static double[] MaxPool2D(double[] x, int batch, int h, int w, int c, int size)
     {
         int oh = h / size, ow = w / size;
         var y = new double[batch * oh * ow * c];

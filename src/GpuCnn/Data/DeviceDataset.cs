@@ -1,7 +1,5 @@
 using GpuCnn.Devices;
 using GpuCnn.Tensors;
-using ILGPU;
-using ILGPU.Runtime;
 
 namespace GpuCnn.Data;
 
@@ -11,15 +9,17 @@ namespace GpuCnn.Data;
 /// </summary>
 public sealed class DeviceDataset : IDisposable
 {
-    readonly MemoryBuffer1D<byte, Stride1D.Dense> pixels, labels;
-
     public int Count { get; }
     public int Height { get; }
     public int Width { get; }
     public int Channels { get; }
     public byte[] HostLabels { get; }
-    public ArrayView<byte> Pixels => pixels.View;
-    public ArrayView<byte> Labels => labels.View;
+
+    /// <summary>The images' pixels, [count, height, width, channels], 0-255.</summary>
+    public Tensor<byte> Pixels { get; }
+
+    /// <summary>The class of each image, [count].</summary>
+    public Tensor<byte> Labels { get; }
 
     public DeviceDataset(ComputeDevice device, ImageSet set)
     {
@@ -28,15 +28,21 @@ public sealed class DeviceDataset : IDisposable
         Width = set.Width;
         Channels = set.Channels;
         HostLabels = set.Labels;
-        pixels = DeviceMemory.Allocate<byte>(device, set.Pixels.Length, "the image set");
-        pixels.View.CopyFromCPU(set.Pixels);
-        labels = DeviceMemory.Allocate<byte>(device, set.Labels.Length, "the labels");
-        labels.View.CopyFromCPU(set.Labels);
+        Pixels = Tensor<byte>.Upload(device, set.Pixels, [Count, Height, Width, Channels], "the image set");
+        try
+        {
+            Labels = Tensor<byte>.Upload(device, set.Labels, [Count], "the labels");
+        }
+        catch
+        {
+            Pixels.Dispose();
+            throw;
+        }
     }
 
     public void Dispose()
     {
-        pixels.Dispose();
-        labels.Dispose();
+        Pixels.Dispose();
+        Labels.Dispose();
     }
 }

@@ -82,18 +82,23 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     public static LaunchPlan ForOpenCLCpu() =>
         new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, MaxSerialLoop) { GroupSize = 16, Conv = ConvVariant.Implicit };
 
-    public bool IsCpu => ThreadsPerItem == 0;
+    /// <summary>
+    /// Whether work goes to a few threads (<see cref="ParallelThreads"/>), each looping over a
+    /// contiguous block of items: the CPU accelerator's plan, where a thread costs microseconds to
+    /// schedule. False on the GPU and OpenCL-CPU plans, which launch one work-item per item (or per tile).
+    /// </summary>
+    public bool ThreadsOwnBlocks => ThreadsPerItem == 0;
 
     /// <summary>Splits count items into per-thread blocks.</summary>
     public WorkSplit Split(int count)
     {
-        if (!IsCpu) return new WorkSplit(count, ThreadsPerItem);
+        if (!ThreadsOwnBlocks) return new WorkSplit(count, ThreadsPerItem);
         int blocks = Math.Max(1, ParallelThreads * 4);
         return new WorkSplit(count, (count + blocks - 1) / blocks);
     }
 
     /// <summary>Threads for register-tiled kernels: enough to fill the CPU, or one per tile.</summary>
-    public int RegisterTileThreads(int tiles) => IsCpu ? Math.Min(tiles, ParallelThreads * 8) : tiles;
+    public int RegisterTileThreads(int tiles) => ThreadsOwnBlocks ? Math.Min(tiles, ParallelThreads * 8) : tiles;
 
     /// <summary>Rows (or K terms) one work-item reduces: all of them on the CPU plan, else at most ReductionChunk.</summary>
     public int ChunkLength(int length) => ReductionChunk <= 0 || length <= ReductionChunk ? Math.Max(length, 1) : ReductionChunk;

@@ -74,7 +74,7 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
         if (pass.UsesBatchStatistics)
             Kernels.BatchNormStatistics(x.View, statistics.View, movingMean.Value.View, movingVariance.Value.View, shape);
         else
-            Kernels.BatchNormRunningStatistics(statistics.View, movingMean.Value.View, movingVariance.Value.View, shape);
+            Kernels.BatchNormMovingStatistics(statistics.View, movingMean.Value.View, movingVariance.Value.View, shape);
         var result = output.FirstRows(x.Shape[0]);
         Kernels.BatchNormForward(x.View, result.View, gamma.Value.View, beta.Value.View, statistics.View, shape);
         return result;

@@ -30,7 +30,7 @@ public readonly record struct PassContext(bool Training, uint Seed, float Recali
 /// </summary>
 public abstract class Layer : IDisposable
 {
-    readonly List<Tensor> owned = [];
+    readonly List<IDisposable> owned = [];
 
     public string Name { get; set; } = "";
     public int[] InputShape { get; private set; } = [];
@@ -139,15 +139,35 @@ public abstract class Layer : IDisposable
     /// <summary>Allocates activation buffers; called after parameters are bound.</summary>
     public virtual void Allocate() { }
 
+    /// <summary>
+    /// Runs the layer on a batch. <paramref name="input"/> is [batch, ..<see cref="InputShape"/>]
+    /// with 1 ≤ batch ≤ the maxBatch the layer was built for; the result is
+    /// [batch, ..<see cref="OutputShape"/>].
+    /// <para>The result is a view of a buffer the layer owns, or of <paramref name="input"/> itself
+    /// (a reshape, or a pass that changes nothing, such as dropout at inference): the layer's next
+    /// Forward call overwrites it, so finish with it (or copy it) first. It is never new device memory.</para>
+    /// <para>The layer keeps <paramref name="input"/> and its own output for <see cref="Backward"/>:
+    /// leave both unchanged until then.</para>
+    /// </summary>
     public abstract Tensor Forward(Tensor input, PassContext pass);
 
-    /// <summary>Takes dL/dOutput, writes parameter gradients, returns dL/dInput (or null when not needed).</summary>
+    /// <summary>
+    /// Back-propagates through the last <see cref="Forward"/> call. <paramref name="outputGrad"/> is
+    /// dL/dOutput, [batch, ..<see cref="OutputShape"/>] with that call's batch; it is read, never
+    /// written (a residual block hands the same gradient to two branches).
+    /// <para>Every trainable parameter's gradient (<see cref="Parameter.Gradient"/>) is replaced by
+    /// this batch's, not added to: a caller that sums over several batches adds them itself.</para>
+    /// <para>Returns dL/dInput, [batch, ..<see cref="InputShape"/>]: a view of a buffer the layer
+    /// owns, which the next Backward call overwrites, or of <paramref name="outputGrad"/> itself
+    /// (a reshape, or dropout at rate 0). Null when <see cref="NeedsInputGradient"/> is false.</para>
+    /// </summary>
     public abstract Tensor? Backward(Tensor outputGrad);
 
     /// <summary>Allocates a zeroed device tensor of [maxBatch, ..perSample] owned by this layer.</summary>
     protected Tensor BatchTensor(int[] perSample) => Own(Tensor.Zeros(Device, [MaxBatch, .. perSample]));
 
-    protected Tensor Own(Tensor tensor)
+    /// <summary>Registers a tensor (of any element type) for disposal with the layer.</summary>
+    protected TTensor Own<TTensor>(TTensor tensor) where TTensor : IDisposable
     {
         owned.Add(tensor);
         return tensor;

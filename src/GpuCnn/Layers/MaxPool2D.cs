@@ -8,7 +8,7 @@ public sealed class MaxPool2D(int size = 2) : Layer
 {
     Tensor output = null!;
     Tensor? inputGrad;
-    ILGPU.Runtime.MemoryBuffer1D<int, ILGPU.Stride1D.Dense> argmaxBuffer = null!;
+    Tensor<int> argmax = null!;
     PoolGeometry geometry;
     int batch;
 
@@ -41,7 +41,8 @@ public sealed class MaxPool2D(int size = 2) : Layer
     public override void Allocate()
     {
         output = BatchTensor(OutputShape);
-        argmaxBuffer = DeviceMemory.Allocate<int>(Device, (long)MaxBatch * Product(OutputShape), $"{Name} argmax");
+        // The winning tap of each output element, [maxBatch, ..output shape].
+        argmax = Own(Tensor<int>.Zeros(Device, [MaxBatch, .. OutputShape]));
         if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
     }
 
@@ -51,7 +52,7 @@ public sealed class MaxPool2D(int size = 2) : Layer
     {
         batch = input.Shape[0];
         var result = output.FirstRows(batch);
-        Kernels.MaxPoolForward(input.View, result.View, argmaxBuffer.View, GeometryFor(batch));
+        Kernels.MaxPool2DForward(input.View, result.View, argmax.FirstRows(batch).View, GeometryFor(batch));
         return result;
     }
 
@@ -59,13 +60,7 @@ public sealed class MaxPool2D(int size = 2) : Layer
     {
         if (inputGrad is null) return null;
         var result = inputGrad.FirstRows(batch);
-        Kernels.MaxPoolBackward(outputGrad.View, argmaxBuffer.View, result.View, GeometryFor(batch));
+        Kernels.MaxPool2DBackward(outputGrad.View, argmax.FirstRows(batch).View, result.View, GeometryFor(batch));
         return result;
-    }
-
-    public override void Dispose()
-    {
-        argmaxBuffer?.Dispose();
-        base.Dispose();
     }
 }

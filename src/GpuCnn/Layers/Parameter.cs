@@ -13,7 +13,7 @@ public enum Initializer
 }
 
 /// <summary>
-/// A learned (or, for batch norm's running statistics, tracked) array of a layer. Its value and
+/// A learned (or, for batch norm's moving statistics, tracked) array of a layer. Its value and
 /// gradient are views into the model's flat buffers, bound when the model is built, so one
 /// optimizer launch updates every parameter.
 /// </summary>

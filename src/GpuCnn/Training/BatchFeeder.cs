@@ -75,7 +75,7 @@ public sealed class BatchFeeder : IDisposable
             MaxShift = augmentation.MaxShift, Flip = augmentation.Flip ? 1 : 0, Seed = seed,
         };
         var x = input.FirstRows(rows);
-        device.Kernels.GatherBatch(data.Pixels, data.Labels, order.View, x.View, labels.View, rows, args);
+        device.Kernels.GatherBatch(data.Pixels.View, data.Labels.View, order.View, x.View, labels.View, rows, args);
         return x;
     }
 

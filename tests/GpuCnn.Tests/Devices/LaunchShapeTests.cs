@@ -96,7 +96,11 @@ public sealed class LaunchShapeTests
         device.Kernels.Observer = records.Add;
         device.Kernels.DryRun = true;
         int m = 16 * 70_000;
-        device.Kernels.Gemm(default, default, default, null, GpuCnn.Kernels.GemmArgs.RowMajor(m, 16, 9));
+        // The launcher checks its buffers even in a dry run: A is m×9, B 9×16, C m×16.
+        using var a = device.Accelerator.Allocate1D<float>((long)m * 9);
+        using var b = device.Accelerator.Allocate1D<float>(9 * 16);
+        using var c = device.Accelerator.Allocate1D<float>((long)m * 16);
+        device.Kernels.Gemm(a.View, b.View, c.View, null, GpuCnn.Kernels.GemmArgs.RowMajor(m, 16, 9));
         var launch = Assert.Single(records);
         int rowsPerGroup = variant == GemmVariant.RegisterBlocked ? 64 : 16;
         Assert.Equal((long)m / rowsPerGroup * 256, launch.WorkItems);

@@ -46,7 +46,7 @@ public sealed class GpuCompilationTests
     {
         var names = AllKernels().Select(m => m.Name).ToHashSet();
         foreach (var expected in new[] { "GemmRegisterTiled", "GemmSharedTiled", "GemmGeneric", "Conv2dIm2Col", "Conv2dCol2Im",
-                     "MaxPool2dForward", "MaxPool2dBackward", "DropoutForward", "DropoutBackward", "SoftmaxCrossEntropy",
+                     "MaxPool2DForward", "MaxPool2DBackward", "DropoutForward", "DropoutBackward", "SoftmaxCrossEntropy",
                      "AdamUpdate", "SgdMomentumUpdate", "GatherBatch" })
             Assert.Contains(expected, names);
     }

@@ -74,7 +74,7 @@ public sealed class LayerGradientTests(TestDevices devices)
     {
         const int Batch = 2;
         LayerCheck.Run(devices[plan], new MaxPool2D(2), [h, w, c], Batch,
-            (x, _) => Reference.MaxPool(x, Batch, h, w, c, 2));
+            (x, _) => Reference.MaxPool2D(x, Batch, h, w, c, 2));
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class LayerGradientTests(TestDevices devices)
     {
         var device = devices.Cpu;
         using var model = new GpuCnn.Models.Sequential("d", [16], [new Dropout(0.5f)]).Build(device, 4, 1);
-        using var input = Tensors.Tensor.Zeros(device, 4, 16);
+        using var input = GpuCnn.Tensors.Tensor.Zeros(device, 4, 16);
         var x = TestData.Uniform(64, 1);
         input.CopyFrom(x);
         Assert.Equal(x, model.Forward(input, PassContext.Inference).ToArray());

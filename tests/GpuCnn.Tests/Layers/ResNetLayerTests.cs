@@ -25,7 +25,7 @@ public sealed class ResNetLayerTests(TestDevices devices)
     }
 
     [Fact]
-    public void BatchNormUpdatesRunningAveragesAndUsesThemAtInference()
+    public void BatchNormUpdatesMovingAveragesAndUsesThemAtInference()
     {
         var device = devices.Cpu;
         const int Rows = 12, Channels = 8;

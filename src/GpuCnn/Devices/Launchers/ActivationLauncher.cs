@@ -1,39 +1,37 @@
 using GpuCnn.Kernels;
 using ILGPU;
-using ILGPU.Runtime;
 
 namespace GpuCnn.Devices;
 
 /// <summary>Launchers of ActivationKernels: ReLU and the residual add.</summary>
 public sealed partial class KernelLauncher
 {
-    Action<Index1D, ArrayView<float>, ArrayView<float>, int, WorkSplit>? reluForward;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, WorkSplit>? reluBackward;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, WorkSplit>? add;
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int> reluForward = new(ActivationKernels.ReluForward);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int> reluBackward = new(ActivationKernels.ReluBackward);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>> add = new(ActivationKernels.Add);
 
     /// <summary>Items are groups of eight floats when the length allows, else single floats.</summary>
     static (int Items, int Vector) Lanes8(long length) => length % 8 == 0 ? ((int)(length / 8), 1) : ((int)length, 0);
 
     public void ReluForward(ArrayView<float> input, ArrayView<float> output)
     {
+        Require(nameof(ReluForward), "output", output, (int)input.Length);
         var (items, vector) = Lanes8(input.Length);
-        var split = Plan.Split(items);
-        if (Launching(nameof(ActivationKernels.ReluForward), split.Threads, split.Chunk))
-            Load(ref reluForward, ActivationKernels.ReluForward)(split.Threads, input, output, vector, split);
+        reluForward.LaunchSplit(this, items, 1, input, output, vector);
     }
 
     public void ReluBackward(ArrayView<float> output, ArrayView<float> outputGrad, ArrayView<float> inputGrad)
     {
+        Require(nameof(ReluBackward), "outputGrad", outputGrad, (int)output.Length);
+        Require(nameof(ReluBackward), "inputGrad", inputGrad, (int)output.Length);
         var (items, vector) = Lanes8(output.Length);
-        var split = Plan.Split(items);
-        if (Launching(nameof(ActivationKernels.ReluBackward), split.Threads, split.Chunk))
-            Load(ref reluBackward, ActivationKernels.ReluBackward)(split.Threads, output, outputGrad, inputGrad, vector, split);
+        reluBackward.LaunchSplit(this, items, 1, output, outputGrad, inputGrad, vector);
     }
 
     public void Add(ArrayView<float> a, ArrayView<float> b, ArrayView<float> sum)
     {
-        var split = Plan.Split((int)a.Length);
-        if (Launching(nameof(ActivationKernels.Add), split.Threads, split.Chunk))
-            Load(ref add, ActivationKernels.Add)(split.Threads, a, b, sum, split);
+        Require(nameof(Add), "b", b, (int)a.Length);
+        Require(nameof(Add), "sum", sum, (int)a.Length);
+        add.LaunchSplit(this, (int)a.Length, 1, a, b, sum);
     }
 }

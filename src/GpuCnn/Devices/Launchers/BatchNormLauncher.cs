@@ -1,6 +1,5 @@
 using GpuCnn.Kernels;
 using ILGPU;
-using ILGPU.Runtime;
 
 namespace GpuCnn.Devices;
 
@@ -10,26 +9,40 @@ namespace GpuCnn.Devices;
 /// </summary>
 public sealed partial class KernelLauncher
 {
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int, int, WorkSplit>? batchNormPartialSums;
-    Action<Index1D, ArrayView<float>, BatchNormShape, WorkSplit>? batchNormMean;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, WorkSplit>? batchNormVariance, batchNormRunningStatistics;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, WorkSplit>? batchNormForward;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int, WorkSplit>? batchNormBackwardReduce;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, WorkSplit>? batchNormBackward;
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int, int> batchNormPartialSums =
+        new(BatchNormKernels.BatchNormPartialSums);
+    readonly SplitKernel<ArrayView<float>, BatchNormShape> batchNormMean = new(BatchNormKernels.BatchNormMean);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormVariance =
+        new(BatchNormKernels.BatchNormVariance), batchNormMovingStatistics = new(BatchNormKernels.BatchNormMovingStatistics);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormForward =
+        new(BatchNormKernels.BatchNormForward);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int>
+        batchNormBackwardReduce = new(BatchNormKernels.BatchNormBackwardReduce);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>, BatchNormShape> batchNormBackward = new(BatchNormKernels.BatchNormBackward);
 
-    /// <summary>statistics = [μ | 1/√(σ²+ε)] of the batch; updates the running averages.</summary>
-    public void BatchNormStatistics(ArrayView<float> input, ArrayView<float> statistics, ArrayView<float> runningMean,
-        ArrayView<float> runningVariance, BatchNormShape shape)
+    /// <summary>statistics = [μ | 1/√(σ²+ε)] of the batch; updates the moving averages.</summary>
+    public void BatchNormStatistics(ArrayView<float> input, ArrayView<float> statistics, ArrayView<float> movingMean,
+        ArrayView<float> movingVariance, BatchNormShape shape)
     {
+        const string kernel = nameof(BatchNormStatistics);
+        Require(kernel, "input", input, shape.Rows, shape.Channels);
+        RequireStatistics(kernel, shape, statistics, movingMean, movingVariance);
         var means = statistics.SubView(0, shape.Channels);
         var squares = statistics.SubView(shape.Channels, shape.Channels);
         BatchNormSums(input, statistics, means, shape, centered: 0);
-        var groups = Plan.Split(shape.Groups);
-        if (Launching(nameof(BatchNormKernels.BatchNormMean), groups.Threads, groups.Chunk))
-            Load(ref batchNormMean, BatchNormKernels.BatchNormMean)(groups.Threads, statistics, shape, groups);
+        batchNormMean.LaunchSplit(this, shape.Groups, 1, statistics, shape);
         BatchNormSums(input, statistics, squares, shape, centered: 1);
-        if (Launching(nameof(BatchNormKernels.BatchNormVariance), groups.Threads, groups.Chunk))
-            Load(ref batchNormVariance, BatchNormKernels.BatchNormVariance)(groups.Threads, statistics, runningMean, runningVariance, shape, groups);
+        batchNormVariance.LaunchSplit(this, shape.Groups, 1, statistics, movingMean, movingVariance, shape);
+    }
+
+    /// <summary>statistics: [μ | 1/√(σ²+ε)], 2×C floats; the moving averages: C floats each.</summary>
+    static void RequireStatistics(string kernel, BatchNormShape shape, ArrayView<float> statistics, ArrayView<float> movingMean,
+        ArrayView<float> movingVariance)
+    {
+        Require(kernel, "statistics", statistics, 2, shape.Channels);
+        Require(kernel, "movingMean", movingMean, shape.Channels);
+        Require(kernel, "movingVariance", movingVariance, shape.Channels);
     }
 
     /// <summary>Per-channel Σx or Σ(x-μ)² into target.</summary>
@@ -37,28 +50,28 @@ public sealed partial class KernelLauncher
     {
         int chunks = Plan.Chunks(shape.Rows), rowChunk = Plan.ChunkLength(shape.Rows);
         var sums = chunks == 1 ? target : Workspace((long)chunks * shape.Channels);
-        var split = Plan.Split(chunks * shape.Groups);
-        if (Launching(nameof(BatchNormKernels.BatchNormPartialSums), split.Threads, (long)split.Chunk * rowChunk))
-            Load(ref batchNormPartialSums, BatchNormKernels.BatchNormPartialSums)(split.Threads, input, statistics, sums, shape, rowChunk, centered, split);
+        batchNormPartialSums.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, statistics, sums, shape, rowChunk, centered);
         if (chunks > 1) ColumnSumChunks(sums, target, chunks, shape.Channels, chunks);
     }
 
-    /// <summary>Statistics from the running averages, for inference.</summary>
-    public void BatchNormRunningStatistics(ArrayView<float> statistics, ArrayView<float> runningMean,
-        ArrayView<float> runningVariance, BatchNormShape shape)
+    /// <summary>Statistics from the moving averages, for inference.</summary>
+    public void BatchNormMovingStatistics(ArrayView<float> statistics, ArrayView<float> movingMean,
+        ArrayView<float> movingVariance, BatchNormShape shape)
     {
-        var split = Plan.Split(shape.Groups);
-        if (Launching(nameof(BatchNormKernels.BatchNormRunningStatistics), split.Threads, split.Chunk))
-            Load(ref batchNormRunningStatistics, BatchNormKernels.BatchNormRunningStatistics)
-                (split.Threads, statistics, runningMean, runningVariance, shape, split);
+        RequireStatistics(nameof(BatchNormMovingStatistics), shape, statistics, movingMean, movingVariance);
+        batchNormMovingStatistics.LaunchSplit(this, shape.Groups, 1, statistics, movingMean, movingVariance, shape);
     }
 
     public void BatchNormForward(ArrayView<float> input, ArrayView<float> output, ArrayView<float> gamma, ArrayView<float> beta,
         ArrayView<float> statistics, BatchNormShape shape)
     {
-        var split = Plan.Split(shape.Rows);
-        if (Launching(nameof(BatchNormKernels.BatchNormForward), split.Threads, (long)split.Chunk * shape.Groups))
-            Load(ref batchNormForward, BatchNormKernels.BatchNormForward)(split.Threads, input, output, gamma, beta, statistics, shape, split);
+        const string kernel = nameof(BatchNormForward);
+        Require(kernel, "input", input, shape.Rows, shape.Channels);
+        Require(kernel, "output", output, shape.Rows, shape.Channels);
+        Require(kernel, "gamma", gamma, shape.Channels);
+        Require(kernel, "beta", beta, shape.Channels);
+        Require(kernel, "statistics", statistics, 2, shape.Channels);
+        batchNormForward.LaunchSplit(this, shape.Rows, shape.Groups, input, output, gamma, beta, statistics, shape);
     }
 
     /// <summary>dγ and dβ (the sums over rows), then dx when the layer needs it.</summary>
@@ -66,24 +79,26 @@ public sealed partial class KernelLauncher
         ArrayView<float> gamma, ArrayView<float> statistics, ArrayView<float> gammaGrad, ArrayView<float> betaGrad,
         BatchNormShape shape, bool needsInputGrad)
     {
+        const string kernel = nameof(BatchNormBackward);
+        Require(kernel, "input", input, shape.Rows, shape.Channels);
+        Require(kernel, "outputGrad", outputGrad, shape.Rows, shape.Channels);
+        if (needsInputGrad) Require(kernel, "inputGrad", inputGrad, shape.Rows, shape.Channels);
+        Require(kernel, "gamma", gamma, shape.Channels);
+        Require(kernel, "statistics", statistics, 2, shape.Channels);
+        Require(kernel, "gammaGrad", gammaGrad, shape.Channels);
+        Require(kernel, "betaGrad", betaGrad, shape.Channels);
         int chunks = Plan.Chunks(shape.Rows), rowChunk = Plan.ChunkLength(shape.Rows);
         long slab = (long)chunks * shape.Channels;
         var partials = chunks == 1 ? default : Workspace(2 * slab);
         var gammaSums = chunks == 1 ? gammaGrad : partials.SubView(0, slab);
         var betaSums = chunks == 1 ? betaGrad : partials.SubView(slab, slab);
-        var groups = Plan.Split(chunks * shape.Groups);
-        if (Launching(nameof(BatchNormKernels.BatchNormBackwardReduce), groups.Threads, (long)groups.Chunk * rowChunk))
-            Load(ref batchNormBackwardReduce, BatchNormKernels.BatchNormBackwardReduce)
-                (groups.Threads, input, outputGrad, statistics, gammaSums, betaSums, shape, rowChunk, groups);
+        batchNormBackwardReduce.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, outputGrad, statistics, gammaSums, betaSums, shape, rowChunk);
         if (chunks > 1)
         {
             ColumnSumChunks(gammaSums, gammaGrad, chunks, shape.Channels, chunks);
             ColumnSumChunks(betaSums, betaGrad, chunks, shape.Channels, chunks);
         }
         if (!needsInputGrad) return;
-        var rows = Plan.Split(shape.Rows);
-        if (Launching(nameof(BatchNormKernels.BatchNormBackward), rows.Threads, (long)rows.Chunk * shape.Groups))
-            Load(ref batchNormBackward, BatchNormKernels.BatchNormBackward)
-                (rows.Threads, input, outputGrad, inputGrad, gamma, statistics, gammaGrad, betaGrad, shape, rows);
+        batchNormBackward.LaunchSplit(this, shape.Rows, shape.Groups, input, outputGrad, inputGrad, gamma, statistics, gammaGrad, betaGrad, shape);
     }
 }

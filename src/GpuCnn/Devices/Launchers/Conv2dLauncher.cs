@@ -1,29 +1,35 @@
 using GpuCnn.Kernels;
 using ILGPU;
-using ILGPU.Runtime;
 
 namespace GpuCnn.Devices;
 
 /// <summary>Launchers of Conv2dKernels: im2col and col2im, the implicit-GEMM kernels, and the choice of a layer's variant.</summary>
 public sealed partial class KernelLauncher
 {
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ConvGeometry, WorkSplit>? im2col, col2im;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>? convForwardImplicit;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int>? convWeightGradImplicit;
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> im2col = new(Conv2dKernels.Conv2dIm2Col),
+        col2im = new(Conv2dKernels.Conv2dCol2Im);
+    readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int> convForwardImplicit =
+        new(Conv2dKernels.Conv2dForwardImplicit);
+    readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int> convWeightGradImplicit =
+        new(Conv2dKernels.Conv2dWeightGradImplicit);
 
     public void Im2Col(ArrayView<float> input, ArrayView<float> columns, ConvGeometry g)
     {
-        var split = Plan.Split(g.ColumnRows);
-        if (Launching(nameof(Conv2dKernels.Conv2dIm2Col), split.Threads, (long)split.Chunk * g.KernelHeight * g.KernelWidth * g.ChannelGroups))
-            Load(ref im2col, Conv2dKernels.Conv2dIm2Col)(split.Threads, input, columns, g, split);
+        RequireImage(nameof(Im2Col), "input", input, g);
+        Require(nameof(Im2Col), "columns", columns, g.ColumnRows, g.ColumnWidth);
+        im2col.LaunchSplit(this, g.ColumnRows, (long)g.KernelHeight * g.KernelWidth * g.ChannelGroups, input, columns, g);
     }
 
     public void Col2Im(ArrayView<float> columnGrad, ArrayView<float> inputGrad, ConvGeometry g)
     {
-        var split = Plan.Split(g.InputPixels);
-        if (Launching(nameof(Conv2dKernels.Conv2dCol2Im), split.Threads, (long)split.Chunk * g.KernelHeight * g.KernelWidth * g.ChannelGroups))
-            Load(ref col2im, Conv2dKernels.Conv2dCol2Im)(split.Threads, columnGrad, inputGrad, g, split);
+        Require(nameof(Col2Im), "columnGrad", columnGrad, g.ColumnRows, g.ColumnWidth);
+        RequireImage(nameof(Col2Im), "inputGrad", inputGrad, g);
+        col2im.LaunchSplit(this, g.InputPixels, (long)g.KernelHeight * g.KernelWidth * g.ChannelGroups, columnGrad, inputGrad, g);
     }
+
+    /// <summary>A convolution's input (or its gradient): N×H×W×Cin.</summary>
+    static void RequireImage(string kernel, string buffer, ArrayView<float> image, ConvGeometry g) =>
+        Require(kernel, buffer, image, g.Batch, g.InHeight, g.InWidth, g.InChannels);
 
     /// <summary>Whether the implicit-GEMM kernels run a convolution: unpadded, filters in multiples of 16.</summary>
     public static bool ImplicitFits(ConvGeometry g, int filters) => g.Padding == 0 && filters % GemmKernels.TileCols == 0;
@@ -51,27 +57,34 @@ public sealed partial class KernelLauncher
     public void Conv2dForwardImplicit(ArrayView<float> input, ArrayView<float> kernel, ArrayView<float> output,
         ArrayView<float>? bias, ConvGeometry g, GemmArgs epilogue)
     {
+        const string name = nameof(Conv2dForwardImplicit);
+        RequireImage(name, "input", input, g);
+        Require(name, "kernel", kernel, g.KernelHeight, g.KernelWidth, g.InChannels, epilogue.N);
+        // Output pixels × filters, rows CRowStride apart as the GEMM epilogue writes them.
+        RequireMatrix(name, "output", output, "output", g.ColumnRows, epilogue.N, epilogue.CRowStride);
+        if (epilogue.AddBias != 0) Require(name, "bias", bias ?? default, epilogue.N);
         // Threads own blocks of pixel tiles (each covering every filter).
         int tiles = (g.ColumnRows + GemmKernels.TileRows - 1) / GemmKernels.TileRows;
         int threads = Plan.RegisterTileThreads(tiles);
         long serial = Ceiling(tiles, threads) * (epilogue.N / GemmKernels.TileCols) * g.ColumnWidth;
-        if (Launching(nameof(Conv2dKernels.Conv2dForwardImplicit), threads, serial))
-            Load(ref convForwardImplicit, Conv2dKernels.Conv2dForwardImplicit)
-                (threads, input, kernel, output, bias ?? noBias.View, g, epilogue, threads);
+        convForwardImplicit.Launch(this, threads, serial, input, kernel, output, bias ?? noBias.View, g, epilogue, threads);
     }
 
     /// <summary>The weight gradient over every output pixel: in one pass on the CPU plan, else in chunks of pixels added by GemmSplitKReduce.</summary>
     public void Conv2dWeightGradImplicit(ArrayView<float> input, ArrayView<float> outputGrad, ArrayView<float> kernelGrad,
         ConvGeometry g, int filters)
     {
+        const string name = nameof(Conv2dWeightGradImplicit);
+        RequireImage(name, "input", input, g);
+        Require(name, "outputGrad", outputGrad, g.Batch, g.OutHeight, g.OutWidth, filters);
+        Require(name, "kernelGrad", kernelGrad, g.KernelHeight, g.KernelWidth, g.InChannels, filters);
         int chunks = Plan.Chunks(g.ColumnRows), rowChunk = Plan.ChunkLength(g.ColumnRows);
         var sum = GemmArgs.RowMajor(g.ColumnWidth, filters, g.ColumnRows) with { KChunk = rowChunk, PartialStride = g.ColumnWidth * filters };
         var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
         int tiles = (g.ColumnWidth + GemmKernels.TileRows - 1) / GemmKernels.TileRows * (filters / GemmKernels.TileCols);
         int threads = Plan.RegisterTileThreads(tiles * chunks);
-        if (Launching(nameof(Conv2dKernels.Conv2dWeightGradImplicit), threads, Ceiling(tiles * chunks, threads) * rowChunk))
-            Load(ref convWeightGradImplicit, Conv2dKernels.Conv2dWeightGradImplicit)
-                (threads, input, outputGrad, target, g, filters, rowChunk, sum.PartialStride, threads);
+        convWeightGradImplicit.Launch(this, threads, Ceiling(tiles * chunks, threads) * rowChunk,
+            input, outputGrad, target, g, filters, rowChunk, sum.PartialStride, threads);
         if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
     }
 }

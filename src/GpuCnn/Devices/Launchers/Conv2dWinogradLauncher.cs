@@ -1,17 +1,17 @@
 using GpuCnn.Kernels;
 using ILGPU;
-using ILGPU.Runtime;
 
 namespace GpuCnn.Devices;
 
 /// <summary>Launchers of Conv2dWinogradKernels: F(2×2, 3×3) as three transforms around 16 GEMMs.</summary>
 public sealed partial class KernelLauncher
 {
-    Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, WorkSplit>? winogradFilter;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ConvGeometry, WorkSplit>? winogradInput;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ConvGeometry>? winogradInputPerItem;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, WorkSplit>? winogradOutput;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs>? winogradOutputPerItem;
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> winogradFilter = new(Conv2dWinogradKernels.Conv2dWinogradFilter);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> winogradInput = new(Conv2dWinogradKernels.Conv2dWinogradInput);
+    readonly Kernel<ArrayView<float>, ArrayView<float>, ConvGeometry> winogradInputPerItem = new(Conv2dWinogradKernels.Conv2dWinogradInputPerItem);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs> winogradOutput = new(Conv2dWinogradKernels.Conv2dWinogradOutput);
+    readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs> winogradOutputPerItem =
+        new(Conv2dWinogradKernels.Conv2dWinogradOutputPerItem);
 
     /// <summary>Whether Winograd F(2×2, 3×3) runs a convolution's forward and input-gradient passes: 3×3, stride 1, padding 0-2.</summary>
     public static bool WinogradFits(ConvGeometry g) =>
@@ -26,37 +26,26 @@ public sealed partial class KernelLauncher
         ConvGeometry g, GemmArgs epilogue, int flip)
     {
         int filters = epilogue.N, tiles = Conv2dWinogradKernels.Tiles(g);
+        const string name = nameof(Conv2dWinograd);
+        RequireImage(name, "input", input, g);
+        Require(name, "kernel", kernel, 3, 3, flip == 0 ? g.InChannels : filters, flip == 0 ? filters : g.InChannels);
+        Require(name, "output", output, g.Batch, g.OutHeight, g.OutWidth, filters);
+        if (epilogue.AddBias != 0) Require(name, "bias", bias ?? default, filters);
         long pairs = (long)g.InChannels * filters, inputStride = (long)tiles * g.InChannels, productStride = (long)tiles * filters;
         var transformedKernel = Workspace(16 * pairs, Scratch.WinogradFilter);
         var transformedInput = Workspace(16 * inputStride, Scratch.WinogradInput);
         var product = Workspace(16 * productStride, Scratch.WinogradProduct);
 
-        var split = Plan.Split((int)pairs);
-        if (Launching(nameof(Conv2dWinogradKernels.Conv2dWinogradFilter), split.Threads, split.Chunk))
-            Load(ref winogradFilter, Conv2dWinogradKernels.Conv2dWinogradFilter)
-                (split.Threads, kernel, transformedKernel, flip == 0 ? g.InChannels : filters, flip == 0 ? filters : g.InChannels, flip, split);
-        if (Plan.IsCpu)
-        {
-            split = Plan.Split((int)inputStride);
-            if (Launching(nameof(Conv2dWinogradKernels.Conv2dWinogradInput), split.Threads, split.Chunk))
-                Load(ref winogradInput, Conv2dWinogradKernels.Conv2dWinogradInput)(split.Threads, input, transformedInput, g, split);
-        }
-        else if (Launching(nameof(Conv2dWinogradKernels.Conv2dWinogradInputPerItem), inputStride, 1))
-            Load(ref winogradInputPerItem, Conv2dWinogradKernels.Conv2dWinogradInputPerItem)((int)inputStride, input, transformedInput, g);
+        winogradFilter.LaunchSplit(this, (int)pairs, 1,
+            kernel, transformedKernel, flip == 0 ? g.InChannels : filters, flip == 0 ? filters : g.InChannels, flip);
+        if (Plan.ThreadsOwnBlocks) winogradInput.LaunchSplit(this, (int)inputStride, 1, input, transformedInput, g);
+        else winogradInputPerItem.Launch(this, inputStride, 1, input, transformedInput, g);
         // M_e = V_e · U_e: tiles × Cin times Cin × filters, for each of the 16 elements of a tile.
         var perElement = GemmArgs.RowMajor(tiles, filters, g.InChannels);
         for (int e = 0; e < 16; e++)
             Gemm(transformedInput.SubView(e * inputStride, inputStride), transformedKernel.SubView(e * pairs, pairs),
                 product.SubView(e * productStride, productStride), null, perElement);
-        if (Plan.IsCpu)
-        {
-            split = Plan.Split((int)productStride);
-            if (Launching(nameof(Conv2dWinogradKernels.Conv2dWinogradOutput), split.Threads, split.Chunk))
-                Load(ref winogradOutput, Conv2dWinogradKernels.Conv2dWinogradOutput)
-                    (split.Threads, product, output, bias ?? noBias.View, g, epilogue, split);
-        }
-        else if (Launching(nameof(Conv2dWinogradKernels.Conv2dWinogradOutputPerItem), productStride, 1))
-            Load(ref winogradOutputPerItem, Conv2dWinogradKernels.Conv2dWinogradOutputPerItem)
-                ((int)productStride, product, output, bias ?? noBias.View, g, epilogue);
+        if (Plan.ThreadsOwnBlocks) winogradOutput.LaunchSplit(this, (int)productStride, 1, product, output, bias ?? noBias.View, g, epilogue);
+        else winogradOutputPerItem.Launch(this, productStride, 1, product, output, bias ?? noBias.View, g, epilogue);
     }
 }

@@ -7,13 +7,15 @@ namespace GpuCnn.Devices;
 /// <summary>Launchers of GemmKernels: register-tiled (a loop per thread, or a tile per work-item), register-blocked and shared-memory (groups with barriers) and generic GEMMs with split-K; transpose; column sums.</summary>
 public sealed partial class KernelLauncher
 {
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int>? gemmRegisterTiled;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs>? gemmRegisterTilePerItem, gemmGenericPerItem;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, WorkSplit>? gemmGeneric;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, WorkSplit>? gemmSplitKReduce;
-    Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int>? gemmSharedTiled, gemmRegisterBlocked;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, WorkSplit>? transpose;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int, WorkSplit>? columnSum;
+    readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int> gemmRegisterTiled = new(GemmKernels.GemmRegisterTiled);
+    readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> gemmRegisterTilePerItem = new(GemmKernels.GemmRegisterTilePerItem),
+        gemmGenericPerItem = new(GemmKernels.GemmGenericPerItem);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> gemmGeneric = new(GemmKernels.GemmGeneric);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> gemmSplitKReduce = new(GemmKernels.GemmSplitKReduce);
+    readonly GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int> gemmSharedTiled = new(GemmKernels.GemmSharedTiled),
+        gemmRegisterBlocked = new(GemmKernels.GemmRegisterBlocked);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int> transpose = new(GemmKernels.Transpose);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> columnSum = new(GemmKernels.ColumnSum);
 
     /// <summary>c = epilogue(a·b) with the plan's GEMM variant, or the generic one for shapes it cannot tile.</summary>
     public void Gemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float>? bias, GemmArgs g) =>
@@ -27,6 +29,10 @@ public sealed partial class KernelLauncher
     public void Gemm(GemmVariant variant, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
         ArrayView<float>? bias, GemmArgs g)
     {
+        RequireMatrix(nameof(Gemm), "a", a, "A", g.M, g.K, g.ARowStride, g.AColStride);
+        RequireMatrix(nameof(Gemm), "b", b, "B", g.K, g.N, g.BRowStride, g.BColStride);
+        RequireMatrix(nameof(Gemm), "c", c, "C", g.M, g.N, g.CRowStride);
+        if (g.AddBias != 0) Require(nameof(Gemm), "bias", bias ?? default, g.N);
         var biasView = bias ?? noBias.View;
         int chunks = Plan.Chunks(g.K);
         if (chunks == 1)
@@ -55,57 +61,42 @@ public sealed partial class KernelLauncher
             var config = new KernelConfig(grid, new Index3D(t, t, 1),
                 SharedMemoryConfig.RequestDynamic<float>(blocked ? GemmKernels.RegisterBlockedSharedFloats(t) : 2 * t * t));
             long serial = blocked ? kLength * GemmKernels.BlockPerThread * GemmKernels.BlockPerThread / t : kLength;
-            if (!Launching(blocked ? nameof(GemmKernels.GemmRegisterBlocked) : nameof(GemmKernels.GemmSharedTiled), grid.Size * t * t, serial, t * t))
-                return;
-            if (blocked) LoadGrouped(ref gemmRegisterBlocked, GemmKernels.GemmRegisterBlocked)(config, a, b, c, bias, g, t);
-            else LoadGrouped(ref gemmSharedTiled, GemmKernels.GemmSharedTiled)(config, a, b, c, bias, g, t);
+            (blocked ? gemmRegisterBlocked : gemmSharedTiled).Launch(this, config, serial, a, b, c, bias, g, t);
             return;
         }
         // One launch per partial product, so every work-item of a launch loops over the same K range.
         for (int part = 0; part < g.Splits; part++)
         {
             var p = g with { Part = part };
-            if (variant == GemmVariant.RegisterTiled && g.FitsRegisterTiles && Plan.IsCpu)
+            if (variant == GemmVariant.RegisterTiled && g.FitsRegisterTiles && Plan.ThreadsOwnBlocks)
             {
                 int tiles = g.RegisterTileCount, threads = Plan.RegisterTileThreads(tiles);
-                if (Launching(nameof(GemmKernels.GemmRegisterTiled), threads, Ceiling(tiles, threads) * kLength))
-                    Load(ref gemmRegisterTiled, GemmKernels.GemmRegisterTiled)(threads, a, b, c, bias, p, threads);
+                gemmRegisterTiled.Launch(this, threads, Ceiling(tiles, threads) * kLength, a, b, c, bias, p, threads);
             }
             else if (variant == GemmVariant.RegisterTiled && g.FitsRegisterTiles)
-            {
-                if (Launching(nameof(GemmKernels.GemmRegisterTilePerItem), g.RegisterTileCount, kLength))
-                    Load(ref gemmRegisterTilePerItem, GemmKernels.GemmRegisterTilePerItem)(g.RegisterTileCount, a, b, c, bias, p);
-            }
-            else if (Plan.IsCpu)
-            {
-                var split = Plan.Split(g.M * g.N);
-                if (Launching(nameof(GemmKernels.GemmGeneric), split.Threads, split.Chunk * kLength))
-                    Load(ref gemmGeneric, GemmKernels.GemmGeneric)(split.Threads, a, b, c, bias, p, split);
-            }
-            else if (Launching(nameof(GemmKernels.GemmGenericPerItem), g.M * g.N, kLength))
-            {
-                Load(ref gemmGenericPerItem, GemmKernels.GemmGenericPerItem)(g.M * g.N, a, b, c, bias, p);
-            }
+                gemmRegisterTilePerItem.Launch(this, g.RegisterTileCount, kLength, a, b, c, bias, p);
+            else if (Plan.ThreadsOwnBlocks)
+                gemmGeneric.LaunchSplit(this, g.M * g.N, kLength, a, b, c, bias, p);
+            else
+                gemmGenericPerItem.Launch(this, g.M * g.N, kLength, a, b, c, bias, p);
         }
     }
 
-    void SplitKReduce(ArrayView<float> partials, ArrayView<float> c, ArrayView<float> bias, GemmArgs g)
-    {
-        var split = Plan.Split(g.M * g.N);
-        if (Launching(nameof(GemmKernels.GemmSplitKReduce), split.Threads, (long)split.Chunk * g.Splits))
-            Load(ref gemmSplitKReduce, GemmKernels.GemmSplitKReduce)(split.Threads, partials, c, bias, g, split);
-    }
+    void SplitKReduce(ArrayView<float> partials, ArrayView<float> c, ArrayView<float> bias, GemmArgs g) =>
+        gemmSplitKReduce.LaunchSplit(this, g.M * g.N, g.Splits, partials, c, bias, g);
 
     public void Transpose(ArrayView<float> source, ArrayView<float> destination, int rows, int cols)
     {
-        var split = Plan.Split(rows);
-        if (Launching(nameof(GemmKernels.Transpose), split.Threads, (long)split.Chunk * cols))
-            Load(ref transpose, GemmKernels.Transpose)(split.Threads, source, destination, rows, cols, split);
+        Require(nameof(Transpose), "source", source, rows, cols);
+        Require(nameof(Transpose), "destination", destination, cols, rows);
+        transpose.LaunchSplit(this, rows, cols, source, destination, rows, cols);
     }
 
     /// <summary>sums[j] = Σ_i matrix[i, j]: in one pass on the CPU plan, else in chunks of rows and a second, ordered pass.</summary>
     public void ColumnSum(ArrayView<float> matrix, ArrayView<float> sums, int rows, int cols)
     {
+        Require(nameof(ColumnSum), "matrix", matrix, rows, cols);
+        Require(nameof(ColumnSum), "sums", sums, cols);
         int chunks = Plan.Chunks(rows);
         if (chunks == 1)
         {
@@ -121,8 +112,6 @@ public sealed partial class KernelLauncher
     void ColumnSumChunks(ArrayView<float> matrix, ArrayView<float> sums, int rows, int cols, int rowChunk)
     {
         int groups = cols % 8 == 0 ? cols / 8 : cols;
-        var split = Plan.Split((rows + rowChunk - 1) / rowChunk * groups);
-        if (Launching(nameof(GemmKernels.ColumnSum), split.Threads, (long)split.Chunk * rowChunk))
-            Load(ref columnSum, GemmKernels.ColumnSum)(split.Threads, matrix, sums, rows, cols, rowChunk, split);
+        columnSum.LaunchSplit(this, (rows + rowChunk - 1) / rowChunk * groups, rowChunk, matrix, sums, rows, cols, rowChunk);
     }
 }

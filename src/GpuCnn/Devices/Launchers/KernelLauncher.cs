@@ -1,4 +1,3 @@
-using System.Reflection;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -14,7 +13,10 @@ public sealed record LaunchRecord(string Kernel, long WorkItems, int GroupSize, 
 /// Typed entry points for every kernel: each is compiled on first use, cached, and launched with
 /// the thread counts of the device's <see cref="LaunchPlan"/>. Layers call these, never ILGPU.
 /// One file per kernel family (Launchers/*.cs), as kernels/ has one file per family; each
-/// kernel's signature is written once, in the type of its cached launcher.
+/// kernel's signature is written once, in the type of its field (TypedKernels.cs). Every entry
+/// point checks its buffers against the shapes it is given before it launches (an
+/// ArgumentException naming the kernel and the buffer): kernels trust their shapes and would
+/// read or write past a short buffer.
 /// </summary>
 public sealed partial class KernelLauncher : IDisposable
 {
@@ -43,28 +45,6 @@ public sealed partial class KernelLauncher : IDisposable
         foreach (var buffer in workspaces) buffer?.Dispose();
     }
 
-    /// <summary>
-    /// The kernel's launcher on the default stream, compiled on first use. ILGPU's typed loaders
-    /// are generic in every kernel parameter; they are called with the cache's own type
-    /// arguments, so each kernel's signature is written once, in its cache field.
-    /// </summary>
-    T Load<T>(ref T? cache, T kernel) where T : Delegate =>
-        cache ??= Plan.GroupSize > 0
-            ? (T)TypedLoader(nameof(KernelLoaders.LoadImplicitlyGroupedStreamKernel), typeof(T), 3).Invoke(null, [accelerator, kernel, Plan.GroupSize])!
-            : (T)TypedLoader(nameof(KernelLoaders.LoadAutoGroupedStreamKernel), typeof(T)).Invoke(null, [accelerator, kernel])!;
-
-    /// <summary>The same for explicitly grouped kernels (shared memory, barriers): the launcher takes a KernelConfig first.</summary>
-    T LoadGrouped<T>(ref T? cache, Delegate kernel) where T : Delegate =>
-        cache ??= (T)TypedLoader(nameof(KernelLoaders.LoadStreamKernel), kernel.GetType()).Invoke(null, [accelerator, kernel])!;
-
-    static MethodInfo TypedLoader(string name, Type kernelType, int parameters = 2)
-    {
-        var arguments = kernelType.GenericTypeArguments;
-        return typeof(KernelLoaders).GetMethods().First(m => m.Name == name && m.GetGenericArguments().Length == arguments.Length
-                && m.GetParameters().Length == parameters && m.GetParameters()[1].ParameterType.Name.StartsWith("Action"))
-            .MakeGenericMethod(arguments);
-    }
-
     /// <summary>Reports a launch (implicitly grouped ones with the plan's group size); false when it must not run (dry run).</summary>
     bool Launching(string kernel, long workItems, long serialLoop, int groupSize = 0)
     {
@@ -91,6 +71,34 @@ public sealed partial class KernelLauncher : IDisposable
         }
         return workspace.View.SubView(0, floats);
     }
+
+    /// <summary>Fails unless a buffer holds the elements of a shape (dimensions, e.g. N, H, W, C).</summary>
+    static void Require<T>(string kernel, string buffer, ArrayView<T> view, params ReadOnlySpan<int> shape) where T : unmanaged
+    {
+        long needed = 1;
+        foreach (int dimension in shape) needed *= dimension;
+        if (view.Length < needed) throw ShortBuffer(kernel, buffer, view.Length, typeof(T), "shape " + string.Join("x", shape.ToArray()), needed);
+    }
+
+    /// <summary>Fails unless a buffer holds a rows×cols matrix read through the given strides (the message names it <paramref name="matrix"/>).</summary>
+    static void RequireMatrix<T>(string kernel, string buffer, ArrayView<T> view, string matrix, int rows, int cols, int rowStride,
+        int colStride = 1) where T : unmanaged
+    {
+        long needed = Extent(rows, cols, rowStride, colStride);
+        if (view.Length < needed)
+            throw ShortBuffer(kernel, buffer, view.Length, typeof(T), $"{matrix} {rows}x{cols} (strides {rowStride}, {colStride})", needed);
+    }
+
+    static ArgumentException ShortBuffer(string kernel, string buffer, long holds, Type element, string shape, long needed)
+    {
+        string unit = element == typeof(float) ? "floats" : element == typeof(int) ? "ints" : element == typeof(byte) ? "bytes"
+            : element == typeof(double) ? "doubles" : element.Name + " elements";
+        return new ArgumentException($"{kernel}: {buffer} holds {holds} {unit}, {shape} needs {needed}.", buffer);
+    }
+
+    /// <summary>Elements a strided matrix spans: the last element's offset + 1 (0 when empty).</summary>
+    static long Extent(int rows, int cols, int rowStride, int colStride) =>
+        rows <= 0 || cols <= 0 ? 0 : (long)(rows - 1) * rowStride + (long)(cols - 1) * colStride + 1;
 
     static long Ceiling(long count, long per) => per <= 0 ? count : (count + per - 1) / per;
 }

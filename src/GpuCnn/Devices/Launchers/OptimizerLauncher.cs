@@ -1,30 +1,30 @@
 using GpuCnn.Kernels;
 using ILGPU;
-using ILGPU.Runtime;
 
 namespace GpuCnn.Devices;
 
 /// <summary>Launchers of OptimizerKernels: one launch updates the whole flat parameter buffer.</summary>
 public sealed partial class KernelLauncher
 {
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float, float, WorkSplit>? adamUpdate;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, WorkSplit>? sgdMomentumUpdate;
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float, float> adamUpdate =
+        new(OptimizerKernels.AdamUpdate);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float> sgdMomentumUpdate = new(OptimizerKernels.SgdMomentumUpdate);
 
     public void AdamUpdate(ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> firstMoment,
         ArrayView<float> secondMoment, float stepSize, float beta1, float beta2, float epsilon)
     {
-        var split = Plan.Split((int)parameters.Length);
-        if (Launching(nameof(OptimizerKernels.AdamUpdate), split.Threads, split.Chunk))
-            Load(ref adamUpdate, OptimizerKernels.AdamUpdate)
-                (split.Threads, parameters, gradients, firstMoment, secondMoment, stepSize, beta1, beta2, epsilon, split);
+        int length = (int)parameters.Length;
+        Require(nameof(AdamUpdate), "gradients", gradients, length);
+        Require(nameof(AdamUpdate), "firstMoment", firstMoment, length);
+        Require(nameof(AdamUpdate), "secondMoment", secondMoment, length);
+        adamUpdate.LaunchSplit(this, (int)parameters.Length, 1, parameters, gradients, firstMoment, secondMoment, stepSize, beta1, beta2, epsilon);
     }
 
     public void SgdMomentumUpdate(ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity,
         float learningRate, float momentum)
     {
-        var split = Plan.Split((int)parameters.Length);
-        if (Launching(nameof(OptimizerKernels.SgdMomentumUpdate), split.Threads, split.Chunk))
-            Load(ref sgdMomentumUpdate, OptimizerKernels.SgdMomentumUpdate)
-                (split.Threads, parameters, gradients, velocity, learningRate, momentum, split);
+        Require(nameof(SgdMomentumUpdate), "gradients", gradients, (int)parameters.Length);
+        Require(nameof(SgdMomentumUpdate), "velocity", velocity, (int)parameters.Length);
+        sgdMomentumUpdate.LaunchSplit(this, (int)parameters.Length, 1, parameters, gradients, velocity, learningRate, momentum);
     }
 }

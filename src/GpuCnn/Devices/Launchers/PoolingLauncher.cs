@@ -1,41 +1,48 @@
 using GpuCnn.Kernels;
 using ILGPU;
-using ILGPU.Runtime;
 
 namespace GpuCnn.Devices;
 
 /// <summary>Launchers of PoolingKernels: max pooling and global average pooling.</summary>
 public sealed partial class KernelLauncher
 {
-    Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<int>, PoolGeometry, WorkSplit>? maxPoolForward;
-    Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, PoolGeometry, WorkSplit>? maxPoolBackward;
-    Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, WorkSplit>? globalAvgPoolForward, globalAvgPoolBackward;
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, PoolGeometry> maxPool2DForward = new(PoolingKernels.MaxPool2DForward);
+    readonly SplitKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, PoolGeometry> maxPool2DBackward = new(PoolingKernels.MaxPool2DBackward);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int> globalAvgPoolForward = new(PoolingKernels.GlobalAvgPoolForward),
+        globalAvgPoolBackward = new(PoolingKernels.GlobalAvgPoolBackward);
 
-    public void MaxPoolForward(ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax, PoolGeometry g)
+    public void MaxPool2DForward(ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax, PoolGeometry g)
     {
-        var split = Plan.Split(g.OutputPixels);
-        if (Launching(nameof(PoolingKernels.MaxPool2dForward), split.Threads, (long)split.Chunk * g.ChannelGroups * g.Size * g.Size))
-            Load(ref maxPoolForward, PoolingKernels.MaxPool2dForward)(split.Threads, input, output, argmax, g, split);
+        RequirePool(nameof(MaxPool2DForward), input, output, argmax, g);
+        maxPool2DForward.LaunchSplit(this, g.OutputPixels, (long)g.ChannelGroups * g.Size * g.Size, input, output, argmax, g);
     }
 
-    public void MaxPoolBackward(ArrayView<float> outputGrad, ArrayView<int> argmax, ArrayView<float> inputGrad, PoolGeometry g)
+    public void MaxPool2DBackward(ArrayView<float> outputGrad, ArrayView<int> argmax, ArrayView<float> inputGrad, PoolGeometry g)
     {
-        var split = Plan.Split(g.InputPixels);
-        if (Launching(nameof(PoolingKernels.MaxPool2dBackward), split.Threads, (long)split.Chunk * g.ChannelGroups))
-            Load(ref maxPoolBackward, PoolingKernels.MaxPool2dBackward)(split.Threads, outputGrad, argmax, inputGrad, g, split);
+        RequirePool(nameof(MaxPool2DBackward), inputGrad, outputGrad, argmax, g, "inputGrad", "outputGrad");
+        maxPool2DBackward.LaunchSplit(this, g.InputPixels, g.ChannelGroups, outputGrad, argmax, inputGrad, g);
+    }
+
+    /// <summary>The input side N×H×W×C; the output side and the argmax N×OH×OW×C.</summary>
+    static void RequirePool(string kernel, ArrayView<float> input, ArrayView<float> output, ArrayView<int> argmax, PoolGeometry g,
+        string inputName = "input", string outputName = "output")
+    {
+        Require(kernel, inputName, input, g.Batch, g.InHeight, g.InWidth, g.Channels);
+        Require(kernel, outputName, output, g.Batch, g.OutHeight, g.OutWidth, g.Channels);
+        Require(kernel, "argmax", argmax, g.Batch, g.OutHeight, g.OutWidth, g.Channels);
     }
 
     public void GlobalAvgPoolForward(ArrayView<float> input, ArrayView<float> output, int batch, int pixels, int channels)
     {
-        var split = Plan.Split(batch);
-        if (Launching(nameof(PoolingKernels.GlobalAvgPoolForward), split.Threads, (long)split.Chunk * pixels * channels))
-            Load(ref globalAvgPoolForward, PoolingKernels.GlobalAvgPoolForward)(split.Threads, input, output, pixels, channels, split);
+        Require(nameof(GlobalAvgPoolForward), "input", input, batch, pixels, channels);
+        Require(nameof(GlobalAvgPoolForward), "output", output, batch, channels);
+        globalAvgPoolForward.LaunchSplit(this, batch, (long)pixels * channels, input, output, pixels, channels);
     }
 
     public void GlobalAvgPoolBackward(ArrayView<float> outputGrad, ArrayView<float> inputGrad, int batch, int pixels, int channels)
     {
-        var split = Plan.Split(batch);
-        if (Launching(nameof(PoolingKernels.GlobalAvgPoolBackward), split.Threads, (long)split.Chunk * pixels * channels))
-            Load(ref globalAvgPoolBackward, PoolingKernels.GlobalAvgPoolBackward)(split.Threads, outputGrad, inputGrad, pixels, channels, split);
+        Require(nameof(GlobalAvgPoolBackward), "outputGrad", outputGrad, batch, channels);
+        Require(nameof(GlobalAvgPoolBackward), "inputGrad", inputGrad, batch, pixels, channels);
+        globalAvgPoolBackward.LaunchSplit(this, batch, (long)pixels * channels, outputGrad, inputGrad, pixels, channels);
     }
 }
