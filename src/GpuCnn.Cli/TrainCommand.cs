@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json.Nodes;
 using GpuCnn.Data;
 using GpuCnn.Distributed;
 using GpuCnn.Persistence;
@@ -70,7 +69,7 @@ public static class TrainCommand
         RunSpec Run(ParseResult parse) => new()
         {
             Model = parse.GetValue(model)!,
-            Architecture = parse.GetValue(architecture) is { } file ? ReadArchitecture(file) : null,
+            Architecture = parse.GetValue(architecture) is { } file ? RunSpec.ReadArchitecture(file) : null,
             Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
             Folder = parse.GetValue(runDir),
             Command = CommonOptions.CommandLine(),
@@ -120,21 +119,6 @@ public static class TrainCommand
                 Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
                 Command = CommonOptions.CommandLine(),
             });
-        }
-    }
-
-    /// <summary>An architecture file, checked by reading its layers' configs; one line naming the file otherwise.</summary>
-    static JsonObject ReadArchitecture(string file)
-    {
-        try
-        {
-            var json = JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new ArgumentException("it is not a JSON object");
-            Models.Sequential.FromArchitecture(json).Dispose();
-            return json;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
-        {
-            throw new DataFileException(file, e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : $"not a model architecture ({e.Message})");
         }
     }
 }

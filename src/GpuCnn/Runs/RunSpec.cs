@@ -22,6 +22,21 @@ public sealed record RunSpec
 
     /// <summary>The model's name: the architecture's, else the zoo name.</summary>
     public string ModelName => Architecture?["name"]?.GetValue<string>() ?? Model;
+
+    /// <summary>An architecture file, checked by reading its layers' configs; one line naming the file (DataFileException) otherwise.</summary>
+    public static JsonObject ReadArchitecture(string file)
+    {
+        try
+        {
+            var json = JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new ArgumentException("it is not a JSON object");
+            Sequential.FromArchitecture(json).Dispose();
+            return json;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or ArgumentException or InvalidOperationException)
+        {
+            throw new Data.DataFileException(file, e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : $"not a model architecture ({e.Message})");
+        }
+    }
 }
 
 /// <summary>How to continue a run: more epochs than it was started with, data that has moved, the device, and the command line.</summary>

@@ -27,7 +27,8 @@ public sealed class BatchFeeder : IDisposable
     readonly ComputeDevice device;
     readonly DeviceDataset data;
     readonly int[] subset;
-    readonly MemoryBuffer1D<int, Stride1D.Dense> order, labels;
+    /// <summary>The epoch's order of image indices (count) and the gathered batch's labels (batch).</summary>
+    readonly Tensor<int> order, labels;
     readonly Tensor input;
     readonly Distributed.DataParallel? parallel;
 
@@ -45,9 +46,9 @@ public sealed class BatchFeeder : IDisposable
         this.data = data;
         this.subset = subset;
         BatchSize = batchSize;
-        order = DeviceMemory.Allocate<int>(device, Math.Max(1, subset.Length), "batch order");
+        order = Tensor<int>.Zeros(device, Math.Max(1, subset.Length));
         order.View.SubView(0, subset.Length).CopyFromCPU(subset);
-        labels = DeviceMemory.Allocate<int>(device, batchSize, "batch labels");
+        labels = Tensor<int>.Zeros(device, batchSize);
         input = Tensor.Zeros(device, batchSize, data.Height, data.Width, data.Channels);
     }
 

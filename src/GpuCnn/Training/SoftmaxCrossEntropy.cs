@@ -14,17 +14,16 @@ public sealed class SoftmaxCrossEntropy : IDisposable
 {
     readonly ComputeDevice device;
     readonly int classes;
-    readonly MemoryBuffer1D<float, Stride1D.Dense> rowLoss;
-    readonly MemoryBuffer1D<int, Stride1D.Dense> predictions;
-    readonly Tensor logitGrad;
+    readonly Tensor logitGrad, rowLoss;
+    readonly Tensor<int> predictions;
 
     public SoftmaxCrossEntropy(ComputeDevice device, int maxBatch, int classes)
     {
         this.device = device;
         this.classes = classes;
         logitGrad = Tensor.Zeros(device, maxBatch, classes);
-        rowLoss = DeviceMemory.Allocate<float>(device, maxBatch, "row losses");
-        predictions = DeviceMemory.Allocate<int>(device, maxBatch, "predictions");
+        rowLoss = Tensor.Zeros(device, maxBatch);
+        predictions = Tensor<int>.Zeros(device, maxBatch);
     }
 
     /// <summary>
@@ -60,13 +59,14 @@ public sealed class SoftmaxCrossEntropy : IDisposable
 /// </summary>
 public sealed class LossTotals(ComputeDevice device, Distributed.DataParallel? parallel = null) : IDisposable
 {
-    readonly MemoryBuffer1D<double, Stride1D.Dense> sums = DeviceMemory.Allocate<double>(device, 3, "loss totals");
-    MemoryBuffer1D<int, Stride1D.Dense> predictionLog = DeviceMemory.Allocate<int>(device, 1, "prediction log");
+    /// <summary>(loss sum, correct count, rows).</summary>
+    readonly Tensor<double> sums = Tensor<double>.Zeros(device, 3);
+    Tensor<int> predictionLog = Tensor<int>.Zeros(device, 1);
 
     internal ArrayView<double> Sums => sums.View;
     internal ArrayView<int> PredictionLog => predictionLog.View;
 
-    public void Reset() => sums.MemSetToZero();
+    public void Reset() => sums.View.MemSetToZero();
 
     /// <summary>Makes room to record every prediction of a pass over <paramref name="count"/> images.</summary>
     public void EnsurePredictionLog(int count)
@@ -74,7 +74,7 @@ public sealed class LossTotals(ComputeDevice device, Distributed.DataParallel? p
         if (predictionLog.Length < count)
         {
             predictionLog.Dispose();
-            predictionLog = DeviceMemory.Allocate<int>(device, count, "prediction log");
+            predictionLog = Tensor<int>.Zeros(device, count);
         }
         // Each rank logs only its rows; the others' stay 0 for the sum.
         if (parallel is not null) predictionLog.View.SubView(0, count).MemSetToZero();

@@ -41,7 +41,7 @@ public sealed class CheckpointTests(TestDevices devices)
     [InlineData("resnet")]
     public void RoundTripPredictsIdentically(string modelName)
     {
-        // Batch-norm models predict with their running averages, so this also checks those are saved.
+        // Batch-norm models predict with their moving averages, so this also checks those are saved.
         string path = SaveTrainedSeed(out var expected, out var input, modelName);
         var device = devices.Cpu;
         using var model = ModelZoo.Create(modelName).Build(device, 8, seed: 999);
