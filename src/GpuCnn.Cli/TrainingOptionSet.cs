@@ -16,7 +16,8 @@ public sealed class TrainingOptionSet
     readonly Option<int> epochs, batchSize, shift, recalibrate;
     readonly Option<double> learningRate, validationSplit;
     readonly Option<string> optimizer, schedule;
-    readonly Option<int?> patience, trainLimit;
+    readonly Option<int?> patience;
+    readonly Option<string> trainLimit;
     readonly Option<bool> flip;
 
     /// <param name="defaults">The defaults shown and used (train: the Keras run; compare: a shorter budget).</param>
@@ -29,17 +30,16 @@ public sealed class TrainingOptionSet
         optimizer = CommonOptions.OneOf("--optimizer", "adam or sgd (momentum 0.9).", defaults.Optimizer, ["adam", "sgd"]);
         validationSplit = CommonOptions.Number("--validation-split", "Fraction of the training images (the last ones) held out for validation.",
             defaults.ValidationSplit, v => v is >= 0 and < 1, "a fraction from 0 up to (not including) 1");
-        trainLimit = new Option<int?>("--train-limit")
+        trainLimit = new Option<string>("--train-limit")
         {
             Description = "Use only the first N training images ('all': every one).",
-            DefaultValueFactory = _ => defaultTrainLimit,
+            DefaultValueFactory = _ => defaultTrainLimit?.ToString(CultureInfo.InvariantCulture) ?? "all",
             CustomParser = r =>
             {
                 string text = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
-                if (text == "all") return null;
-                if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 2) return v;
-                r.AddError($"--train-limit must be a number of images (at least 2) or 'all', got '{text}'.");
-                return null;
+                if (text != "all" && !(int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 2))
+                    r.AddError($"--train-limit must be a number of images (at least 2) or 'all', got '{text}'.");
+                return text;
             },
         };
         patience = CommonOptions.OptionalInt("--early-stopping", "Stop when validation loss has not improved for this many epochs.", 1);
@@ -70,7 +70,8 @@ public sealed class TrainingOptionSet
         BatchNormRecalibration = parse.GetValue(recalibrate),
     };
 
-    public int? TrainLimit(ParseResult parse) => parse.GetValue(trainLimit);
+    /// <summary>--train-limit as a number of images; null for 'all'.</summary>
+    public int? TrainLimit(ParseResult parse) => parse.GetValue(trainLimit) is "all" ? null : int.Parse(parse.GetValue(trainLimit)!, CultureInfo.InvariantCulture);
 
     /// <summary>--epochs when the command line gives it, else null.</summary>
     public int? GivenEpochs(ParseResult parse) => Given(parse, epochs) ? parse.GetValue(epochs) : null;

@@ -53,7 +53,8 @@ public sealed class TrainingSession(TextWriter output, bool liveProgress = false
         var header = Checkpoint.Load(checkpoint).Header;
         int ranks = parallel?.Size ?? 1;
         if (header.Run.Ranks != ranks)
-            throw new RunException($"{request.Folder} was trained by {header.Run.Ranks} process(es) and this job has {ranks}; resume it with {header.Run.Ranks}.");
+            throw new RunException($"{request.Folder}: the run was trained by {header.Run.Ranks} rank(s) and this is {ranks}; " +
+                                   (header.Run.Ranks == 1 ? "resume it without mpiexec." : $"resume it with mpiexec -n {header.Run.Ranks}."));
         int epochs = request.Epochs ?? header.Hyperparameters.Epochs;
         if (epochs < header.History.Count)
             throw new RunException($"{request.Folder} has trained {header.History.Count} epochs already; ask for more epochs than that, not {epochs}.");
