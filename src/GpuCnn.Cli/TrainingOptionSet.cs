@@ -14,7 +14,8 @@ namespace GpuCnn.Cli;
 public sealed class TrainingOptionSet
 {
     readonly Option<int> epochs, batchSize, shift, recalibrate;
-    readonly Option<double> learningRate, validationSplit;
+    readonly Option<double> learningRate, validationSplit, weightDecay, labelSmoothing, warmup;
+    readonly Option<bool> decayAll;
     readonly Option<string> optimizer, schedule;
     readonly Option<int?> patience;
     readonly Option<string> trainLimit;
@@ -27,7 +28,15 @@ public sealed class TrainingOptionSet
         epochs = CommonOptions.Int("--epochs", "Passes over the training images.", defaults.Epochs, 1, 100_000);
         batchSize = CommonOptions.Int("--batch-size", "Images per mini-batch.", defaults.BatchSize, 1, 65_536);
         learningRate = CommonOptions.Number("--lr", "Learning rate.", defaults.LearningRate, v => v is > 0 and <= 100, "a number above 0 and at most 100");
-        optimizer = CommonOptions.OneOf("--optimizer", "adam or sgd (momentum 0.9).", defaults.Optimizer, ["adam", "sgd"]);
+        optimizer = CommonOptions.OneOf("--optimizer", "adam, sgd (momentum 0.9), adamw (decoupled weight decay) or sgd-nesterov (Nesterov momentum 0.9, L2 weight decay).",
+            defaults.Optimizer, Optimizer.Names);
+        weightDecay = CommonOptions.Number("--weight-decay", "λ of adamw's decoupled decay or sgd-nesterov's L2 term; biases and batch norm are left out unless --decay-all.",
+            defaults.WeightDecay, v => v is >= 0 and <= 1, "a number from 0 to 1");
+        decayAll = new Option<bool>("--decay-all") { Description = "Decay biases and batch norm's γ and β too." };
+        labelSmoothing = CommonOptions.Number("--label-smoothing", "Label smoothing s: training targets (1 - s)·onehot + s/classes.",
+            defaults.LabelSmoothing, v => v is >= 0 and < 1, "a fraction from 0 up to (not including) 1");
+        warmup = CommonOptions.Number("--warmup", "Epochs of linear learning-rate warm-up, stepped per batch (onecycle: its rising phase).",
+            defaults.WarmupEpochs, v => v is >= 0 and <= 1000, "a number of epochs from 0 to 1000");
         validationSplit = CommonOptions.Number("--validation-split", "Fraction of the training images (the last ones) held out for validation.",
             defaults.ValidationSplit, v => v is >= 0 and < 1, "a fraction from 0 up to (not including) 1");
         trainLimit = new Option<string>("--train-limit")
@@ -43,7 +52,8 @@ public sealed class TrainingOptionSet
             },
         };
         patience = CommonOptions.OptionalInt("--early-stopping", "Stop when validation loss has not improved for this many epochs.", 1);
-        schedule = CommonOptions.OneOf("--lr-schedule", "constant, step (halve every 5 epochs) or cosine (decay to 0 over the epochs).",
+        schedule = CommonOptions.OneOf("--lr-schedule",
+            "constant, step (halve every 5 epochs), cosine (decay to 0 over the epochs), onecycle (per batch, as PyTorch's OneCycleLR) or warmup-cosine (per batch).",
             SettingsSchema.ScheduleName(defaults.Schedule), [.. Enum.GetValues<LearningRateSchedule>().Select(SettingsSchema.ScheduleName)]);
         shift = CommonOptions.Int("--augment-shift", "Shift each training image randomly by up to N pixels (0-4).", defaults.Augmentation.MaxShift, 0, 4);
         flip = new Option<bool>("--augment-flip") { Description = "Flip training images horizontally at random." };
@@ -53,7 +63,8 @@ public sealed class TrainingOptionSet
             "Models without batch norm ignore it.", defaults.BatchNormRecalibration, 0, 100_000);
     }
 
-    public IEnumerable<Option> All => [epochs, batchSize, learningRate, optimizer, validationSplit, trainLimit, patience, schedule, shift, flip, recalibrate];
+    public IEnumerable<Option> All =>
+        [epochs, batchSize, learningRate, optimizer, weightDecay, decayAll, validationSplit, trainLimit, patience, schedule, warmup, labelSmoothing, shift, flip, recalibrate];
 
     /// <summary>The hyperparameters the command line gives, with <paramref name="seed"/>.</summary>
     public Hyperparameters Read(ParseResult parse, int seed) => new()
@@ -68,6 +79,10 @@ public sealed class TrainingOptionSet
         Schedule = Enum.GetValues<LearningRateSchedule>().First(s => SettingsSchema.ScheduleName(s) == parse.GetValue(schedule)),
         Augmentation = new Augmentation(parse.GetValue(shift), parse.GetValue(flip)),
         BatchNormRecalibration = parse.GetValue(recalibrate),
+        WeightDecay = (float)parse.GetValue(weightDecay),
+        DecayAll = parse.GetValue(decayAll),
+        LabelSmoothing = (float)parse.GetValue(labelSmoothing),
+        WarmupEpochs = parse.GetValue(warmup),
     };
 
     /// <summary>--train-limit as a number of images; null for 'all'.</summary>
@@ -90,6 +105,8 @@ public sealed class TrainingOptionSet
             (validationSplit, read.ValidationSplit, h.ValidationSplit), (patience, read.EarlyStoppingPatience, h.EarlyStoppingPatience),
             (schedule, read.Schedule, h.Schedule), (shift, read.Augmentation.MaxShift, h.Augmentation.MaxShift),
             (flip, read.Augmentation.Flip, h.Augmentation.Flip), (recalibrate, read.BatchNormRecalibration, h.BatchNormRecalibration),
+            (weightDecay, read.WeightDecay, h.WeightDecay), (decayAll, read.DecayAll, h.DecayAll), (labelSmoothing, read.LabelSmoothing, h.LabelSmoothing),
+            (warmup, read.WarmupEpochs, h.WarmupEpochs),
             (trainLimit, TrainLimit(parse), run.Run.Data?.TrainLimit),
         ];
         return pairs.Where(p => Given(parse, p.Option) && !Equals(p.Given, p.Stored)).Select(p => Contradiction(p.Option.Name, p.Stored));

@@ -52,9 +52,13 @@ public sealed class Model : IDisposable
         Device = device;
         Hyperparameters = hyperparameters;
         this.parallel = parallel;
-        optimizer = Optimizer.Create(hyperparameters.Optimizer, device, network.ParameterBuffer, network.GradientBuffer, hyperparameters.LearningRate);
+        optimizer = Optimizer.Create(hyperparameters.Optimizer, device, network.ParameterBuffer, network.GradientBuffer, hyperparameters.LearningRate,
+            hyperparameters.WeightDecay, hyperparameters.WeightDecay == 0 ? null : network.ParameterMask(p => hyperparameters.DecayAll || Decays(p)));
         loss = new SoftmaxCrossEntropy(device, hyperparameters.BatchSize, Classes);
     }
+
+    /// <summary>Weight decay's default reach: the convolution and dense kernels, not biases or batch norm's γ and β.</summary>
+    static bool Decays(Parameter parameter) => parameter.Name.EndsWith("/kernel", StringComparison.Ordinal);
 
     /// <summary>
     /// Keras's way round: the layers first, the input shape and class names from the data. The

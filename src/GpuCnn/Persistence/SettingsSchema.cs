@@ -30,6 +30,10 @@ public static class SettingsSchema
         w.WriteNumber("step_every", h.StepEvery);
         w.WriteNumber("step_gamma", h.StepGamma);
         w.WriteNumber("bn_recalibrate", h.BatchNormRecalibration);
+        w.WriteNumber("weight_decay", h.WeightDecay);
+        w.WriteBoolean("decay_all", h.DecayAll);
+        w.WriteNumber("label_smoothing", h.LabelSmoothing);
+        w.WriteNumber("warmup_epochs", h.WarmupEpochs);
         w.WriteEndObject();
     }
 
@@ -50,10 +54,19 @@ public static class SettingsSchema
             StepEvery = o.Int("step_every"),
             StepGamma = (float)o.Double("step_gamma"),
             BatchNormRecalibration = o.Int("bn_recalibrate"),
+            WeightDecay = (float)o.Double("weight_decay"),
+            DecayAll = o.Bool("decay_all"),
+            LabelSmoothing = (float)o.Double("label_smoothing"),
+            WarmupEpochs = o.Double("warmup_epochs"),
         };
     }
 
-    public static string ScheduleName(LearningRateSchedule schedule) => schedule.ToString().ToLowerInvariant();
+    public static string ScheduleName(LearningRateSchedule schedule) => schedule switch
+    {
+        LearningRateSchedule.OneCycle => "onecycle",
+        LearningRateSchedule.WarmupCosine => "warmup-cosine",
+        _ => schedule.ToString().ToLowerInvariant(),
+    };
 
     static LearningRateSchedule ParseSchedule(string name)
     {

@@ -1,0 +1,188 @@
+using GpuCnn.Models;
+using GpuCnn.Tensors;
+using GpuCnn.Training;
+
+namespace GpuCnn.Tests.Training;
+
+/// <summary>The modern recipe's pieces against references written from their papers' and PyTorch's definitions, on every plan.</summary>
+[Collection("devices")]
+public sealed class RecipeTests(TestDevices devices)
+{
+    const int Length = 21;
+
+    /// <summary>Decay on every other element, as a mask that leaves biases out would.</summary>
+    static float[] Mask() => [.. Enumerable.Range(0, Length).Select(i => i % 2 == 0 ? 1f : 0f)];
+
+    [Theory]
+    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
+    public void AdamWDecaysTheMaskedWeightsApartFromAdamsStep(string plan)
+    {
+        var device = devices[plan];
+        var p0 = TestData.Uniform(Length, 6);
+        var g = TestData.Uniform(Length, 7);
+        using var parameters = Tensor.Zeros(device, Length);
+        using var gradients = Tensor.Zeros(device, Length);
+        parameters.CopyFrom(p0);
+        gradients.CopyFrom(g);
+        float[] rates = [0.01f, 0.004f];
+        using (var adamw = (AdamW)Optimizer.Create("adamw", device, parameters, gradients, rates[0], 0.05f, Mask()))
+        {
+            adamw.Step();
+            adamw.LearningRate = rates[1];
+            adamw.Step();
+        }
+        var expected = p0.ToDouble();
+        var m = new double[Length];
+        var v = new double[Length];
+        for (int t = 1; t <= 2; t++)
+        {
+            double lr = rates[t - 1], step = lr * Math.Sqrt(1 - Math.Pow(0.999, t)) / (1 - Math.Pow(0.9, t));
+            for (int i = 0; i < Length; i++)
+            {
+                m[i] = 0.9 * m[i] + 0.1 * g[i];
+                v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
+                expected[i] -= lr * 0.05 * Mask()[i] * expected[i];
+                expected[i] -= step * m[i] / (Math.Sqrt(v[i]) + 1e-7);
+            }
+        }
+        TestData.AssertClose(parameters.ToArray(), expected, 1e-5);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
+    public void SgdNesterovFollowsPyTorchsFormulaWithL2OnTheMaskedWeights(string plan)
+    {
+        var device = devices[plan];
+        var p0 = TestData.Uniform(Length, 8);
+        var g = TestData.Uniform(Length, 9);
+        using var parameters = Tensor.Zeros(device, Length);
+        using var gradients = Tensor.Zeros(device, Length);
+        parameters.CopyFrom(p0);
+        gradients.CopyFrom(g);
+        using (var sgd = Optimizer.Create("sgd-nesterov", device, parameters, gradients, 0.1f, 5e-4f, Mask()))
+        {
+            sgd.Step();
+            sgd.Step();
+        }
+        var expected = p0.ToDouble();
+        var velocity = new double[Length];
+        for (int t = 0; t < 2; t++)
+            for (int i = 0; i < Length; i++)
+            {
+                double d = g[i] + 5e-4 * Mask()[i] * expected[i];
+                velocity[i] = 0.9 * velocity[i] + d;
+                expected[i] -= 0.1 * (d + 0.9 * velocity[i]);
+            }
+        TestData.AssertClose(parameters.ToArray(), expected, 1e-5);
+    }
+
+    [Fact]
+    public void WeightDecayIsRefusedForOptimizersWithoutIt()
+    {
+        var device = devices.Cpu;
+        using var parameters = Tensor.Zeros(device, Length);
+        var e = Assert.Throws<ArgumentException>(() => Optimizer.Create("adam", device, parameters, parameters, 0.1f, 0.01f));
+        Messages.Says(e.Message, "weight decay 0.01 needs adamw or sgd-nesterov");
+    }
+
+    [Fact]
+    public void TheDecayMaskCoversKernelsButNotBiasesOrBatchNorm()
+    {
+        using var model = ModelZoo.Create("seed-bn").Build(devices.Cpu, 2, 1);
+        var mask = model.ParameterMask(p => p.Name.EndsWith("/kernel", StringComparison.Ordinal));
+        var values = Enumerable.Range(0, mask.Length).Select(i => (float)i).ToArray();
+        model.ParameterBuffer.CopyFrom(values);
+        foreach (var p in model.TrainableParameters)
+        {
+            // Each parameter's slot, found through its own view of the flat buffer.
+            int offset = (int)p.Value.ToArray()[0];
+            bool decays = p.Name.EndsWith("/kernel", StringComparison.Ordinal);
+            Assert.All(mask.AsSpan(offset, p.Length).ToArray(), m => Assert.Equal(decays ? 1f : 0f, m));
+        }
+        Assert.Equal(model.TrainableParameters.Where(p => p.Name.EndsWith("/kernel")).Sum(p => p.Length), (int)mask.Sum());
+    }
+
+    /// <summary>Label smoothing: the loss is the cross-entropy against (1 - s)·onehot + s/K, and the gradient is its derivative (finite differences).</summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
+    public void LabelSmoothingsLossAndGradientMatchTheirDefinition(string plan)
+    {
+        var device = devices[plan];
+        const int Rows = 5, Classes = 7;
+        const float S = 0.1f;
+        var logits = TestData.Uniform(Rows * Classes, 12, -3, 3);
+        int[] labels = [0, 3, 6, 2, 2];
+        double Loss(double[] z)
+        {
+            double total = 0;
+            for (int r = 0; r < Rows; r++)
+            {
+                double max = Enumerable.Range(0, Classes).Max(k => z[r * Classes + k]);
+                double logSum = Math.Log(Enumerable.Range(0, Classes).Sum(k => Math.Exp(z[r * Classes + k] - max))) + max;
+                for (int k = 0; k < Classes; k++)
+                    total -= ((k == labels[r] ? 1 - S : 0) + S / (double)Classes) * (z[r * Classes + k] - logSum);
+            }
+            return total / Rows;
+        }
+        using var loss = new SoftmaxCrossEntropy(device, Rows, Classes);
+        using var totals = new LossTotals(device);
+        using var tlogits = Tensor.Zeros(device, Rows, Classes);
+        using var tlabels = Tensor<int>.Upload(device, labels, [Rows], "labels");
+        tlogits.CopyFrom(logits);
+        totals.Reset();
+        var gradient = loss.Forward(tlogits, tlabels.View, totals, smoothing: S).ToArray();
+        var z = logits.ToDouble();
+        Assert.Equal(Loss(z), totals.Read().Loss, 4);
+        var numeric = new double[z.Length];
+        for (int i = 0; i < z.Length; i++)
+        {
+            double keep = z[i];
+            z[i] = keep + 1e-4;
+            double up = Loss(z);
+            z[i] = keep - 1e-4;
+            numeric[i] = (up - Loss(z)) / 2e-4;
+            z[i] = keep;
+        }
+        TestData.AssertClose(gradient, numeric, 1e-4);
+    }
+
+    /// <summary>PyTorch's OneCycleLR (cos anneal, div 25, final div 1e4), step by step, written from its definition.</summary>
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    public void OneCyclesRateAtEachStepIsPyTorchs(double warmupEpochs)
+    {
+        var h = new Hyperparameters { LearningRate = 0.4f, Epochs = 4, Schedule = LearningRateSchedule.OneCycle, WarmupEpochs = warmupEpochs };
+        const int Batches = 10;
+        int total = h.Epochs * Batches;
+        double peak = h.LearningRate, initial = peak / 25, minimum = initial / 1e4;
+        double phaseEnd = (warmupEpochs > 0 ? warmupEpochs * Batches : Math.Round(0.3 * total)) - 1;
+        static double Cos(double start, double end, double pct) => end + (start - end) / 2 * (Math.Cos(Math.PI * pct) + 1);
+        for (int step = 0; step < total; step++)
+        {
+            double expected = step <= phaseEnd ? Cos(initial, peak, step / phaseEnd) : Cos(peak, minimum, (step - phaseEnd) / (total - 1 - phaseEnd));
+            Assert.Equal((float)expected, h.LearningRateAt(step / Batches, step % Batches, Batches));
+        }
+        Assert.Equal((float)initial, h.LearningRateAt(0, 0, Batches));
+        Assert.Equal((float)minimum, h.LearningRateAt(h.Epochs - 1, Batches - 1, Batches));
+    }
+
+    [Fact]
+    public void WarmUpRisesLinearlyPerBatchAndLeavesPerEpochSchedulesAsTheyWere()
+    {
+        var warm = new Hyperparameters { LearningRate = 0.1f, Epochs = 10, Schedule = LearningRateSchedule.WarmupCosine, WarmupEpochs = 2 };
+        Assert.Equal((float)(0.1f * 1.0 / 20), warm.LearningRateAt(0, 0, 10));
+        Assert.Equal((float)(0.1f * 20.0 / 20), warm.LearningRateAt(1, 9, 10));
+        Assert.Equal((float)(0.1 * 0.5 * (1 + Math.Cos(Math.PI * 40 / 80))), warm.LearningRateAt(6, 0, 10));
+        foreach (var schedule in new[] { LearningRateSchedule.Constant, LearningRateSchedule.Step, LearningRateSchedule.Cosine })
+        {
+            var h = new Hyperparameters { Schedule = schedule, Epochs = 10 };
+            for (int epoch = 0; epoch < 10; epoch++)
+                for (int batch = 0; batch < 7; batch++)
+                    Assert.Equal(h.LearningRateAt(epoch), h.LearningRateAt(epoch, batch, 7));
+        }
+        var constantWarm = new Hyperparameters { LearningRate = 0.1f, WarmupEpochs = 1 };
+        Assert.Equal((float)(0.1f * 3.0 / 10), constantWarm.LearningRateAt(0, 2, 10));
+        Assert.Equal(0.1f, constantWarm.LearningRateAt(1, 0, 10));
+    }
+}
