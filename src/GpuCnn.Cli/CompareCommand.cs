@@ -76,9 +76,9 @@ public static class CompareCommand
                 {
                     DataDir = CommonOptions.FullPath(parse.GetValue(dataDir)),
                     CacheDir = CommonOptions.FullPath(parse.GetValue(cacheDir)),
-                    TrainLimit = shared.TrainLimit(parse),
+                    TrainLimit = shared.TrainLimit(parse, DefaultTrainLimit),
                 };
-                plan = new CampaignPlan(parse.GetValue(models)!, parse.GetValue(seeds)!, shared.Read(parse, Defaults.Seed), data, CommonOptions.CommandLine());
+                plan = new CampaignPlan(parse.GetValue(models)!, parse.GetValue(seeds)!, shared.Read(parse, Defaults), data, CommonOptions.CommandLine());
             }
             new Comparison(plan, kind, Console.Out, folder).Run();
             return 0;

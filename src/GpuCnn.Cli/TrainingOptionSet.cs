@@ -66,27 +66,32 @@ public sealed class TrainingOptionSet
     public IEnumerable<Option> All =>
         [epochs, batchSize, learningRate, optimizer, weightDecay, decayAll, validationSplit, trainLimit, patience, schedule, warmup, labelSmoothing, shift, flip, recalibrate];
 
-    /// <summary>The hyperparameters the command line gives, with <paramref name="seed"/>.</summary>
-    public Hyperparameters Read(ParseResult parse, int seed) => new()
+    /// <summary><paramref name="baseline"/> (the defaults, or a settings file's) with every option the command line gives.</summary>
+    public Hyperparameters Read(ParseResult parse, Hyperparameters baseline)
     {
-        Epochs = parse.GetValue(epochs),
-        BatchSize = parse.GetValue(batchSize),
-        LearningRate = (float)parse.GetValue(learningRate),
-        Optimizer = parse.GetValue(optimizer)!,
-        Seed = seed,
-        ValidationSplit = parse.GetValue(validationSplit),
-        EarlyStoppingPatience = parse.GetValue(patience),
-        Schedule = Enum.GetValues<LearningRateSchedule>().First(s => SettingsSchema.ScheduleName(s) == parse.GetValue(schedule)),
-        Augmentation = new Augmentation(parse.GetValue(shift), parse.GetValue(flip)),
-        BatchNormRecalibration = parse.GetValue(recalibrate),
-        WeightDecay = (float)parse.GetValue(weightDecay),
-        DecayAll = parse.GetValue(decayAll),
-        LabelSmoothing = (float)parse.GetValue(labelSmoothing),
-        WarmupEpochs = parse.GetValue(warmup),
-    };
+        T Pick<T>(Option<T> option, T fallback) => Given(parse, option) ? parse.GetValue(option)! : fallback;
+        string scheduleName = Pick(schedule, SettingsSchema.ScheduleName(baseline.Schedule));
+        return baseline with
+        {
+            Epochs = Pick(epochs, baseline.Epochs),
+            BatchSize = Pick(batchSize, baseline.BatchSize),
+            LearningRate = Given(parse, learningRate) ? (float)parse.GetValue(learningRate) : baseline.LearningRate,
+            Optimizer = Pick(optimizer, baseline.Optimizer),
+            ValidationSplit = Pick(validationSplit, baseline.ValidationSplit),
+            EarlyStoppingPatience = Pick(patience, baseline.EarlyStoppingPatience),
+            Schedule = Enum.GetValues<LearningRateSchedule>().First(s => SettingsSchema.ScheduleName(s) == scheduleName),
+            Augmentation = new Augmentation(Pick(shift, baseline.Augmentation.MaxShift), Pick(flip, baseline.Augmentation.Flip)),
+            BatchNormRecalibration = Pick(recalibrate, baseline.BatchNormRecalibration),
+            WeightDecay = Given(parse, weightDecay) ? (float)parse.GetValue(weightDecay) : baseline.WeightDecay,
+            DecayAll = Pick(decayAll, baseline.DecayAll),
+            LabelSmoothing = Given(parse, labelSmoothing) ? (float)parse.GetValue(labelSmoothing) : baseline.LabelSmoothing,
+            WarmupEpochs = Pick(warmup, baseline.WarmupEpochs),
+        };
+    }
 
-    /// <summary>--train-limit as a number of images; null for 'all'.</summary>
-    public int? TrainLimit(ParseResult parse) => parse.GetValue(trainLimit) is "all" ? null : int.Parse(parse.GetValue(trainLimit)!, CultureInfo.InvariantCulture);
+    /// <summary>--train-limit as a number of images (null: all); <paramref name="baseline"/> when it is not given.</summary>
+    public int? TrainLimit(ParseResult parse, int? baseline) =>
+        !Given(parse, trainLimit) ? baseline : parse.GetValue(trainLimit) is "all" ? null : int.Parse(parse.GetValue(trainLimit)!, CultureInfo.InvariantCulture);
 
     /// <summary>--epochs when the command line gives it, else null.</summary>
     public int? GivenEpochs(ParseResult parse) => Given(parse, epochs) ? parse.GetValue(epochs) : null;
@@ -98,7 +103,7 @@ public sealed class TrainingOptionSet
     public IEnumerable<string> Contradictions(ParseResult parse, CheckpointHeader run)
     {
         var h = run.Hyperparameters;
-        var read = Read(parse, h.Seed);
+        var read = Read(parse, h);
         (Option Option, object? Given, object? Stored)[] pairs =
         [
             (batchSize, read.BatchSize, h.BatchSize), (learningRate, read.LearningRate, h.LearningRate), (optimizer, read.Optimizer, h.Optimizer),
@@ -107,7 +112,7 @@ public sealed class TrainingOptionSet
             (flip, read.Augmentation.Flip, h.Augmentation.Flip), (recalibrate, read.BatchNormRecalibration, h.BatchNormRecalibration),
             (weightDecay, read.WeightDecay, h.WeightDecay), (decayAll, read.DecayAll, h.DecayAll), (labelSmoothing, read.LabelSmoothing, h.LabelSmoothing),
             (warmup, read.WarmupEpochs, h.WarmupEpochs),
-            (trainLimit, TrainLimit(parse), run.Run.Data?.TrainLimit),
+            (trainLimit, TrainLimit(parse, run.Run.Data?.TrainLimit), run.Run.Data?.TrainLimit),
         ];
         return pairs.Where(p => Given(parse, p.Option) && !Equals(p.Given, p.Stored)).Select(p => Contradiction(p.Option.Name, p.Stored));
     }

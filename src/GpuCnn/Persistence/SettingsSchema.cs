@@ -141,6 +141,26 @@ public static class SettingsSchema
         w.WriteEndObject();
     });
 
+    /// <summary>
+    /// A settings document read back (a run's settings.json, or a recipe file of the same schema):
+    /// the model's name, the hyperparameters and the data, if it names any. Only "model" and
+    /// "hyperparameters" are required; DataFileException naming the file and the field otherwise.
+    /// </summary>
+    public static (string Model, Hyperparameters Hyperparameters, DataSpec? Data) ReadDocument(string path)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(File.ReadAllText(path));
+            var root = json.RootElement;
+            var data = root.Optional("data") is { } d ? ReadDataSpec(d) : null;
+            return (root.String("model"), ReadHyperparameters(root.Get("hyperparameters", JsonValueKind.Object)), data);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new DataFileException(path, e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : $"not a run's settings ({e.Message})");
+        }
+    }
+
     public static string Indented(Action<Utf8JsonWriter> write)
     {
         using var stream = new MemoryStream();
