@@ -14,7 +14,7 @@ namespace GpuCnn.Cli;
 public sealed class TrainingOptionSet
 {
     readonly Option<int> epochs, batchSize, shift, recalibrate;
-    readonly Option<double> learningRate, validationSplit, weightDecay, labelSmoothing, warmup;
+    readonly Option<double> learningRate, validationSplit, weightDecay, labelSmoothing, warmup, erase;
     readonly Option<bool> decayAll;
     readonly Option<string> optimizer, schedule;
     readonly Option<int?> patience;
@@ -57,6 +57,8 @@ public sealed class TrainingOptionSet
             SettingsSchema.ScheduleName(defaults.Schedule), [.. Enum.GetValues<LearningRateSchedule>().Select(SettingsSchema.ScheduleName)]);
         shift = CommonOptions.Int("--augment-shift", "Shift each training image randomly by up to N pixels (0-4).", defaults.Augmentation.MaxShift, 0, 4);
         flip = new Option<bool>("--augment-flip") { Description = "Flip training images horizontally at random." };
+        erase = CommonOptions.Number("--augment-erase", "Random erasing (Zhong et al.): zero a random rectangle of 2-33 % of a training image with this probability.",
+            defaults.Augmentation.EraseProbability, v => v is >= 0 and <= 1, "a probability from 0 to 1");
         recalibrate = CommonOptions.Int("--bn-recalibrate",
             "PreciseBN: at each epoch's end, recompute batch norm's moving averages over this many training batches " +
             "(equal weights, inference mode) before validating and checkpointing; 0 keeps Keras's momentum averages. " +
@@ -64,7 +66,7 @@ public sealed class TrainingOptionSet
     }
 
     public IEnumerable<Option> All =>
-        [epochs, batchSize, learningRate, optimizer, weightDecay, decayAll, validationSplit, trainLimit, patience, schedule, warmup, labelSmoothing, shift, flip, recalibrate];
+        [epochs, batchSize, learningRate, optimizer, weightDecay, decayAll, validationSplit, trainLimit, patience, schedule, warmup, labelSmoothing, shift, flip, erase, recalibrate];
 
     /// <summary><paramref name="baseline"/> (the defaults, or a settings file's) with every option the command line gives.</summary>
     public Hyperparameters Read(ParseResult parse, Hyperparameters baseline)
@@ -80,7 +82,7 @@ public sealed class TrainingOptionSet
             ValidationSplit = Pick(validationSplit, baseline.ValidationSplit),
             EarlyStoppingPatience = Pick(patience, baseline.EarlyStoppingPatience),
             Schedule = Enum.GetValues<LearningRateSchedule>().First(s => SettingsSchema.ScheduleName(s) == scheduleName),
-            Augmentation = new Augmentation(Pick(shift, baseline.Augmentation.MaxShift), Pick(flip, baseline.Augmentation.Flip)),
+            Augmentation = new Augmentation(Pick(shift, baseline.Augmentation.MaxShift), Pick(flip, baseline.Augmentation.Flip), Pick(erase, baseline.Augmentation.EraseProbability)),
             BatchNormRecalibration = Pick(recalibrate, baseline.BatchNormRecalibration),
             WeightDecay = Given(parse, weightDecay) ? (float)parse.GetValue(weightDecay) : baseline.WeightDecay,
             DecayAll = Pick(decayAll, baseline.DecayAll),
@@ -109,7 +111,7 @@ public sealed class TrainingOptionSet
             (batchSize, read.BatchSize, h.BatchSize), (learningRate, read.LearningRate, h.LearningRate), (optimizer, read.Optimizer, h.Optimizer),
             (validationSplit, read.ValidationSplit, h.ValidationSplit), (patience, read.EarlyStoppingPatience, h.EarlyStoppingPatience),
             (schedule, read.Schedule, h.Schedule), (shift, read.Augmentation.MaxShift, h.Augmentation.MaxShift),
-            (flip, read.Augmentation.Flip, h.Augmentation.Flip), (recalibrate, read.BatchNormRecalibration, h.BatchNormRecalibration),
+            (flip, read.Augmentation.Flip, h.Augmentation.Flip), (erase, read.Augmentation.EraseProbability, h.Augmentation.EraseProbability), (recalibrate, read.BatchNormRecalibration, h.BatchNormRecalibration),
             (weightDecay, read.WeightDecay, h.WeightDecay), (decayAll, read.DecayAll, h.DecayAll), (labelSmoothing, read.LabelSmoothing, h.LabelSmoothing),
             (warmup, read.WarmupEpochs, h.WarmupEpochs),
             (trainLimit, TrainLimit(parse, run.Run.Data?.TrainLimit), run.Run.Data?.TrainLimit),

@@ -23,6 +23,7 @@ public static class SettingsSchema
         w.WriteStartObject("augmentation");
         w.WriteNumber("max_shift", h.Augmentation.MaxShift);
         w.WriteBoolean("flip", h.Augmentation.Flip);
+        w.WriteNumber("erase_probability", h.Augmentation.EraseProbability);
         w.WriteEndObject();
         if (h.EarlyStoppingPatience is { } patience) w.WriteNumber("early_stopping_patience", patience);
         else w.WriteNull("early_stopping_patience");
@@ -48,7 +49,7 @@ public static class SettingsSchema
             Optimizer = o.String("optimizer"),
             Seed = o.Int("seed"),
             ValidationSplit = o.Double("validation_split"),
-            Augmentation = new Augmentation(augmentation.Int("max_shift"), augmentation.Bool("flip")),
+            Augmentation = new Augmentation(augmentation.Int("max_shift"), augmentation.Bool("flip"), augmentation.Double("erase_probability")),
             EarlyStoppingPatience = o.IntOrNull("early_stopping_patience"),
             Schedule = ParseSchedule(o.String("lr_schedule")),
             StepEvery = o.Int("step_every"),

@@ -1,3 +1,5 @@
+using GpuCnn.Data;
+using GpuCnn.Kernels;
 using GpuCnn.Models;
 using GpuCnn.Tensors;
 using GpuCnn.Training;
@@ -184,5 +186,48 @@ public sealed class RecipeTests(TestDevices devices)
         var constantWarm = new Hyperparameters { LearningRate = 0.1f, WarmupEpochs = 1 };
         Assert.Equal((float)(0.1f * 3.0 / 10), constantWarm.LearningRateAt(0, 2, 10));
         Assert.Equal(0.1f, constantWarm.LearningRateAt(1, 0, 10));
+    }
+
+    /// <summary>
+    /// Random erasing, pixel for pixel: each image is its source, scaled, with the rectangle the
+    /// documented integer draw picks zeroed (DataKernels.Erase), written here from the description.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
+    public void RandomErasingZeroesTheDocumentedRectangle(string plan)
+    {
+        const int Images = 256, Side = 28;
+        const uint Seed = 17;
+        var device = devices[plan];
+        var pixels = new byte[Images * Side * Side];
+        new Random(3).NextBytes(pixels);
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)Math.Max(1, (int)pixels[i]);
+        using var data = new DeviceDataset(device, new ImageSet(pixels, new byte[Images], Side, Side));
+        using var feeder = new BatchFeeder(device, data, [.. Enumerable.Range(0, Images)], Images);
+        var augmentation = new Augmentation(EraseProbability: 0.5);
+        var erased = feeder.Gather(0, augmentation, Seed).ToArray();
+        int count = 0;
+        for (int b = 0; b < Images; b++)
+        {
+            var expected = pixels.Skip(b * Side * Side).Take(Side * Side).Select(v => v * (1f / 255f)).ToArray();
+            uint Word(uint k) => CounterRng.Hash(Seed ^ 0x5BD1E995u, (uint)b * 64u + k);
+            if (Word(0) % 65536 < augmentation.EraseChance)
+            {
+                int area = Side * Side, fewest = area * 2 / 100, most = area * 33 / 100;
+                for (uint t = 0; t < 10; t++)
+                {
+                    int a = fewest + (int)(Word(4 * t + 1) % (uint)(most - fewest + 1));
+                    int h = 1 + (int)(Word(4 * t + 2) % Side), w = a / h;
+                    if (w < 1 || w > Side || (h == Side && w == Side) || 10 * h < 3 * w || 10 * h > 33 * w) continue;
+                    int top = (int)(Word(4 * t + 3) % (uint)(Side - h + 1)), left = (int)(Word(4 * t + 4) % (uint)(Side - w + 1));
+                    for (int y = top; y < top + h; y++)
+                        for (int x = left; x < left + w; x++) expected[y * Side + x] = 0f;
+                    count++;
+                    break;
+                }
+            }
+            Assert.Equal(expected, erased.Skip(b * Side * Side).Take(Side * Side).ToArray());
+        }
+        Assert.InRange(count, 96, 160);
     }
 }
