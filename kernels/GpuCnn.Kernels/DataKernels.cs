@@ -13,6 +13,8 @@ public struct GatherArgs
     public int MaxShift;
     /// <summary>1: flip each image horizontally with probability ½.</summary>
     public int Flip;
+    /// <summary>1: mirror every image (test-time augmentation's second view).</summary>
+    public int MirrorAll;
     /// <summary>Random erasing: the chance, in 1/65536ths, that an image gets a rectangle zeroed (0: never).</summary>
     public int EraseChance;
     public uint Seed;
@@ -39,7 +41,7 @@ public static class DataKernels
             int image = order[args.OrderOffset + b];
             batchLabels[b] = labels[image];
             int src = image * pixels, dst = b * pixels;
-            if (args.MaxShift == 0 && args.Flip == 0)
+            if (args.MaxShift == 0 && args.Flip == 0 && args.MirrorAll == 0)
             {
                 for (int p = 0; p < pixels; p++) batch[dst + p] = images[src + p] * Scale;
                 if (args.EraseChance > 0) Erase(batch, dst, args, (uint)(args.OrderOffset + b));
@@ -52,7 +54,7 @@ public static class DataKernels
             long word = bits;
             int dy = (int)(word % span) - args.MaxShift;
             int dx = (int)(word / span % span) - args.MaxShift;
-            bool flip = ((int)(word >> 31) & args.Flip) != 0;
+            bool flip = args.MirrorAll != 0 || ((int)(word >> 31) & args.Flip) != 0;
             for (int y = 0; y < args.Height; y++)
                 for (int x = 0; x < args.Width; x++)
                 {

@@ -15,7 +15,7 @@ public sealed class TrainingOptionSet
 {
     readonly Option<int> epochs, batchSize, shift, recalibrate;
     readonly Option<double> learningRate, validationSplit, weightDecay, labelSmoothing, warmup, erase;
-    readonly Option<bool> decayAll;
+    readonly Option<bool> decayAll, testTimeFlip;
     readonly Option<string> optimizer, schedule;
     readonly Option<int?> patience;
     readonly Option<string> trainLimit;
@@ -33,6 +33,7 @@ public sealed class TrainingOptionSet
         weightDecay = CommonOptions.Number("--weight-decay", "λ of adamw's decoupled decay or sgd-nesterov's L2 term; biases and batch norm are left out unless --decay-all.",
             defaults.WeightDecay, v => v is >= 0 and <= 1, "a number from 0 to 1");
         decayAll = new Option<bool>("--decay-all") { Description = "Decay biases and batch norm's γ and β too." };
+        testTimeFlip = new Option<bool>("--tta") { Description = "Test-time augmentation: validate, test and predict with the mean of the logits of each image and its mirror." };
         labelSmoothing = CommonOptions.Number("--label-smoothing", "Label smoothing s: training targets (1 - s)·onehot + s/classes.",
             defaults.LabelSmoothing, v => v is >= 0 and < 1, "a fraction from 0 up to (not including) 1");
         warmup = CommonOptions.Number("--warmup", "Epochs of linear learning-rate warm-up, stepped per batch (onecycle: its rising phase).",
@@ -66,7 +67,7 @@ public sealed class TrainingOptionSet
     }
 
     public IEnumerable<Option> All =>
-        [epochs, batchSize, learningRate, optimizer, weightDecay, decayAll, validationSplit, trainLimit, patience, schedule, warmup, labelSmoothing, shift, flip, erase, recalibrate];
+        [epochs, batchSize, learningRate, optimizer, weightDecay, decayAll, validationSplit, trainLimit, patience, schedule, warmup, labelSmoothing, shift, flip, erase, recalibrate, testTimeFlip];
 
     /// <summary><paramref name="baseline"/> (the defaults, or a settings file's) with every option the command line gives.</summary>
     public Hyperparameters Read(ParseResult parse, Hyperparameters baseline)
@@ -88,6 +89,7 @@ public sealed class TrainingOptionSet
             DecayAll = Pick(decayAll, baseline.DecayAll),
             LabelSmoothing = Given(parse, labelSmoothing) ? (float)parse.GetValue(labelSmoothing) : baseline.LabelSmoothing,
             WarmupEpochs = Pick(warmup, baseline.WarmupEpochs),
+            TestTimeFlip = Pick(testTimeFlip, baseline.TestTimeFlip),
         };
     }
 
@@ -113,7 +115,7 @@ public sealed class TrainingOptionSet
             (schedule, read.Schedule, h.Schedule), (shift, read.Augmentation.MaxShift, h.Augmentation.MaxShift),
             (flip, read.Augmentation.Flip, h.Augmentation.Flip), (erase, read.Augmentation.EraseProbability, h.Augmentation.EraseProbability), (recalibrate, read.BatchNormRecalibration, h.BatchNormRecalibration),
             (weightDecay, read.WeightDecay, h.WeightDecay), (decayAll, read.DecayAll, h.DecayAll), (labelSmoothing, read.LabelSmoothing, h.LabelSmoothing),
-            (warmup, read.WarmupEpochs, h.WarmupEpochs),
+            (warmup, read.WarmupEpochs, h.WarmupEpochs), (testTimeFlip, read.TestTimeFlip, h.TestTimeFlip),
             (trainLimit, TrainLimit(parse, run.Run.Data?.TrainLimit), run.Run.Data?.TrainLimit),
         ];
         return pairs.Where(p => Given(parse, p.Option) && !Equals(p.Given, p.Stored)).Select(p => Contradiction(p.Option.Name, p.Stored));

@@ -35,6 +35,7 @@ public static class SettingsSchema
         w.WriteBoolean("decay_all", h.DecayAll);
         w.WriteNumber("label_smoothing", h.LabelSmoothing);
         w.WriteNumber("warmup_epochs", h.WarmupEpochs);
+        w.WriteBoolean("test_time_flip", h.TestTimeFlip);
         w.WriteEndObject();
     }
 
@@ -59,6 +60,7 @@ public static class SettingsSchema
             DecayAll = o.Bool("decay_all"),
             LabelSmoothing = (float)o.Double("label_smoothing"),
             WarmupEpochs = o.Double("warmup_epochs"),
+            TestTimeFlip = o.Bool("test_time_flip"),
         };
     }
 

@@ -17,6 +17,12 @@ namespace GpuCnn.Training;
 public sealed record Augmentation(int MaxShift = 0, bool Flip = false, double EraseProbability = 0)
 {
     public static readonly Augmentation None = new();
+
+    /// <summary>Every image mirrored, nothing drawn: test-time augmentation's second view.</summary>
+    public static readonly Augmentation Mirror = new() { MirrorAll = true };
+
+    public bool MirrorAll { get; init; }
+
     public bool Active => MaxShift > 0 || Flip || EraseProbability > 0;
 
     /// <summary>The erasing probability as the kernel takes it, in 1/65536ths.</summary>
@@ -81,7 +87,8 @@ public sealed class BatchFeeder : IDisposable
         var args = new GatherArgs
         {
             Height = data.Height, Width = data.Width, Channels = data.Channels, OrderOffset = batch * BatchSize + start,
-            MaxShift = augmentation.MaxShift, Flip = augmentation.Flip ? 1 : 0, EraseChance = augmentation.EraseChance, Seed = seed,
+            MaxShift = augmentation.MaxShift, Flip = augmentation.Flip ? 1 : 0, MirrorAll = augmentation.MirrorAll ? 1 : 0,
+            EraseChance = augmentation.EraseChance, Seed = seed,
         };
         var x = input.FirstRows(rows);
         device.Kernels.GatherBatch(data.Pixels.View, data.Labels.View, order.View, x.View, labels.View, rows, args);

@@ -51,6 +51,8 @@ public sealed record Hyperparameters
     public bool DecayAll { get; init; }
     /// <summary>Label smoothing's s: training targets (1 - s)·onehot + s/classes (0: none). Evaluation reports the plain cross-entropy.</summary>
     public float LabelSmoothing { get; init; }
+    /// <summary>Test-time augmentation for validation, the test evaluation and predictions: the mean of the logits of an image and its mirror.</summary>
+    public bool TestTimeFlip { get; init; }
     /// <summary>Epochs of linear warm-up, counted in batches (0: none); OneCycle's rising phase when given.</summary>
     public double WarmupEpochs { get; init; }
 

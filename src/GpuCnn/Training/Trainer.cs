@@ -96,7 +96,7 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
         parallel?.AverageStatistics(model);
         double valLoss = double.NaN, valAccuracy = double.NaN;
         if (validation is not null)
-            (valLoss, valAccuracy, _, _) = Evaluator.Evaluate(model, validation, loss, parallel);
+            (valLoss, valAccuracy, _, _) = Evaluator.Evaluate(model, validation, loss, parallel, hyperparameters.TestTimeFlip);
         return new EpochMetrics(epoch + 1, trainLoss, trainAccuracy, valLoss, valAccuracy, seconds, rows / seconds,
             optimizer.LearningRate);
     }

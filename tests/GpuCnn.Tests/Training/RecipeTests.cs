@@ -230,4 +230,35 @@ public sealed class RecipeTests(TestDevices devices)
         }
         Assert.InRange(count, 96, 160);
     }
+
+    /// <summary>Flip TTA: the mean of the logits of each image and of its mirror, against two separate predictions made on the host's mirrored pictures.</summary>
+    [Fact]
+    public void FlipTestTimeAugmentationAveragesTwoSeparatePredictions()
+    {
+        var device = devices.Cpu;
+        var images = SyntheticData.Images(40, 4);
+        var mirrored = new byte[images.Pixels.Length];
+        for (int i = 0; i < images.Count; i++)
+            for (int y = 0; y < 28; y++)
+                for (int x = 0; x < 28; x++) mirrored[(i * 28 + y) * 28 + x] = images.Pixels[(i * 28 + y) * 28 + 27 - x];
+        var network = new Sequential("tta", [28, 28, 1],
+            [new GpuCnn.Layers.Conv2D(8, 3, GpuCnn.Layers.Activation.Relu), new GpuCnn.Layers.MaxPool2D(2), new GpuCnn.Layers.Flatten(), new GpuCnn.Layers.Dense(10)]);
+        using var model = GpuCnn.Model.Compile(network, device, new Hyperparameters { BatchSize = 16 });
+        float[] Logits(byte[] pixels) => model.PredictLogits([.. pixels.Select(v => v * (1f / 255f))]);
+        var plain = Logits(images.Pixels);
+        var flipped = Logits(mirrored);
+        var averaged = plain.Select((v, i) => 0.5f * (v + flipped[i])).ToArray();
+
+        var probabilities = model.Predict(images, testTimeFlip: true);
+        for (int i = 0; i < images.Count; i++)
+        {
+            var row = averaged.AsSpan(i * 10, 10).ToArray();
+            double max = row.Max(), sum = row.Sum(v => Math.Exp(v - max));
+            for (int k = 0; k < 10; k++) Assert.Equal(Math.Exp(row[k] - max) / sum, probabilities[i * 10 + k], 5);
+        }
+        var evaluation = model.Evaluate(images, testTimeFlip: true);
+        int[] predicted = [.. Enumerable.Range(0, images.Count).Select(i => Array.IndexOf(averaged, averaged.Skip(i * 10).Take(10).Max(), i * 10) - i * 10)];
+        Assert.Equal(predicted, evaluation.Predictions);
+        Assert.NotEqual(model.Evaluate(images, testTimeFlip: false).Loss, evaluation.Loss);
+    }
 }
