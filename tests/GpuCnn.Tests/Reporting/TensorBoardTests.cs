@@ -120,10 +120,10 @@ public sealed class TensorBoardTests
 
     // ---- The reader: TFRecord framing, protobuf wire format, PNG chunks. ----
 
-    sealed record RawEvent(double WallTime, long Step, string? FileVersion, byte[]? Summary);
+    internal sealed record RawEvent(double WallTime, long Step, string? FileVersion, byte[]? Summary);
 
     /// <summary>Every record of an events file, each checksum checked; the file must end with a whole record.</summary>
-    static List<RawEvent> ReadEvents(string file)
+    internal static List<RawEvent> ReadEvents(string file)
     {
         byte[] bytes = File.ReadAllBytes(file);
         var events = new List<RawEvent>();
