@@ -157,6 +157,8 @@ public sealed class TrainingSession(TextWriter output, bool liveProgress = false
         using var board = folder is null ? null : OpenTensorBoard(folder);
         // The log after the folder: the folder redraws the curves the log then reads.
         if (folder is not null) observers.AddRange([folder, board!]);
+        // Reading the running loss is a collective in a data-parallel run: the other ranks keep the log's pace.
+        else if (parallel is not null) observers.Add(new ProgressPace(TensorBoardLog.DefaultProgressInterval));
         observers.AddRange(Observers);
         model.Fit(data.Train, hyperparameters.Epochs - model.History.Count, observers: [.. observers]);
         if (model.StoppedEarly)
@@ -179,5 +181,11 @@ public sealed class TrainingSession(TextWriter output, bool liveProgress = false
         var board = new TensorBoardLog(TensorBoardDirectory ?? folder.Path, curvesFile: Path.Combine(folder.Path, RunFiles.TrainingPlot));
         board.Settings(File.ReadAllText(Path.Combine(folder.Path, RunFiles.Settings)));
         return board;
+    }
+
+    /// <summary>Asks for progress every <paramref name="interval"/> batches and does nothing with it.</summary>
+    sealed class ProgressPace(int interval) : ITrainingObserver
+    {
+        public int ProgressInterval => interval;
     }
 }

@@ -12,8 +12,11 @@ namespace GpuCnn.Reporting.TensorBoard;
 /// </summary>
 /// <param name="curvesFile">The training-curves PNG another observer (the run folder) redraws
 /// at each epoch's end, before this one is told; logged as an image when present.</param>
-public sealed class TensorBoardLog(string directory, int progressInterval = 20, string? curvesFile = null) : ITrainingObserver, IDisposable
+public sealed class TensorBoardLog(string directory, int progressInterval = TensorBoardLog.DefaultProgressInterval, string? curvesFile = null)
+    : ITrainingObserver, IDisposable
 {
+    public const int DefaultProgressInterval = 20;
+
     readonly EventFileWriter writer = new(directory);
 
     public string EventFile => writer.Path;
