@@ -10,8 +10,8 @@ namespace GpuCnn.Reporting.TensorBoard;
 /// A TensorBoard event file, events.out.tfevents.SECONDS.HOST, as TensorFlow's and PyTorch's
 /// summary writers write it: TFRecord records (little-endian uint64 length, masked CRC-32C of the
 /// length, the serialized Event, masked CRC-32C of it), the first one the file version. Each
-/// record is appended and flushed at once, so a live TensorBoard sees it and a killed process
-/// leaves only whole records. A new writer starts a new file; TensorBoard reads every events
+/// record goes to the file in one unbuffered write, so a live TensorBoard sees it at once and a
+/// killed process leaves only whole records. A new writer starts a new file; TensorBoard reads every events
 /// file of a folder as one run.
 /// </summary>
 public sealed class EventFileWriter : IDisposable
@@ -35,7 +35,8 @@ public sealed class EventFileWriter : IDisposable
                 Path = n == 0 ? first : $"{first}.{n}";
                 try
                 {
-                    stream = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+                    // Unbuffered: each record is one write, and a failed one leaves nothing for Dispose to retry.
+                    stream = new FileStream(Path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
                     break;
                 }
                 catch (IOException) when (File.Exists(Path) && n < 100) { }
@@ -102,7 +103,6 @@ public sealed class EventFileWriter : IDisposable
         try
         {
             stream.Write(record);
-            stream.Flush();
         }
         catch (IOException e)
         {
