@@ -34,11 +34,12 @@ public static class TrainCommand
         {
             Description = "Start from a run's settings.json or a recipe file (recipes/): its model, hyperparameters and data; options given beside it override it.",
         };
+        var tensorBoard = CommonOptions.TensorBoard("the run folder");
         var skipBad = new Option<bool>("--skip-bad-images") { Description = "With a folder of pictures: skip (and list) pictures that cannot be decoded instead of stopping." };
 
         var command = new Command("train", "Train a model on Fashion-MNIST, or on a folder of your own pictures, and report test accuracy.")
         {
-            device, model, seed, dataDir, cacheDir, runDir, resume, imageSize, channels, skipBad, architecture, config,
+            device, model, seed, dataDir, cacheDir, runDir, resume, imageSize, channels, skipBad, architecture, config, tensorBoard,
         };
         foreach (var option in shared.All) command.Options.Add(option);
         command.Validators.Add(r =>
@@ -60,7 +61,10 @@ public static class TrainCommand
             {
                 parallel = DataParallel.Join();
                 var output = parallel?.IsRoot ?? true ? Console.Out : TextWriter.Null;
-                var session = new TrainingSession(output, liveProgress: parallel is null && !Console.IsOutputRedirected, parallel);
+                var session = new TrainingSession(output, liveProgress: parallel is null && !Console.IsOutputRedirected, parallel)
+                {
+                    TensorBoardDirectory = parse.GetValue(tensorBoard),
+                };
                 if (parse.GetValue(resume) is { } from) Resume(parse, session, from);
                 else
                 {
