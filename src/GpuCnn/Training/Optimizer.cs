@@ -47,7 +47,7 @@ public abstract class Optimizer : IDisposable
         {
             "adam" => new Adam(device, parameters, gradients, learningRate),
             "sgd" => new SgdMomentum(device, parameters, gradients, learningRate),
-            "adamw" => new AdamW(device, parameters, gradients, learningRate, weightDecay, Mask(device, parameters, decayMask)),
+            "adamw" => new Adam(device, parameters, gradients, learningRate, weightDecay, Mask(device, parameters, decayMask)),
             "sgd-nesterov" => new SgdNesterov(device, parameters, gradients, learningRate, weightDecay, Mask(device, parameters, decayMask)),
             _ => throw new ArgumentException($"Unknown optimizer '{name}'. Known: {string.Join(", ", Names)}."),
         };
@@ -59,61 +59,39 @@ public abstract class Optimizer : IDisposable
     public abstract void Dispose();
 }
 
-/// <summary>Adam with Keras's defaults: β1 0.9, β2 0.999, ε 1e-7.</summary>
-public sealed class Adam(ComputeDevice device, Tensor parameters, Tensor gradients, float learningRate,
-    float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
-    : Optimizer(device, parameters, gradients, learningRate)
-{
-    readonly Tensor firstMoment = Tensor.Zeros(device, parameters.Length);
-    readonly Tensor secondMoment = Tensor.Zeros(device, parameters.Length);
-
-    public override string Name => "adam";
-    public override IReadOnlyList<(string Name, Tensor Value)> State => [("adam/m", firstMoment), ("adam/v", secondMoment)];
-
-    public override void Step()
-    {
-        Steps++;
-        double correction = Math.Sqrt(1 - Math.Pow(beta2, Steps)) / (1 - Math.Pow(beta1, Steps));
-        Device.Kernels.AdamUpdate(Parameters.View, Gradients.View, firstMoment.View, secondMoment.View,
-            (float)(LearningRate * correction), beta1, beta2, epsilon);
-    }
-
-    public override void Dispose()
-    {
-        firstMoment.Dispose();
-        secondMoment.Dispose();
-    }
-}
-
 /// <summary>
-/// AdamW: Adam's step with decoupled weight decay (Loshchilov and Hutter), p -= lr·λ·p on the
-/// masked weights, as PyTorch's AdamW; Keras's β1 0.9, β2 0.999, ε 1e-7 and bias correction.
+/// Adam with Keras's defaults: β1 0.9, β2 0.999, ε 1e-7. With a decay mask it is AdamW (Loshchilov
+/// and Hutter): before Adam's step, p -= lr·λ·p on the masked weights, as PyTorch's AdamW.
 /// </summary>
-public sealed class AdamW(ComputeDevice device, Tensor parameters, Tensor gradients, float learningRate, float weightDecay, Tensor mask,
-    float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
+public sealed class Adam(ComputeDevice device, Tensor parameters, Tensor gradients, float learningRate,
+    float weightDecay = 0f, Tensor? decayMask = null, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f)
     : Optimizer(device, parameters, gradients, learningRate)
 {
     readonly Tensor firstMoment = Tensor.Zeros(device, parameters.Length);
     readonly Tensor secondMoment = Tensor.Zeros(device, parameters.Length);
 
-    public override string Name => "adamw";
-    public override IReadOnlyList<(string Name, Tensor Value)> State => [("adamw/m", firstMoment), ("adamw/v", secondMoment)];
+    public override string Name => decayMask is null ? "adam" : "adamw";
+    public override IReadOnlyList<(string Name, Tensor Value)> State => [($"{Name}/m", firstMoment), ($"{Name}/v", secondMoment)];
 
     public override void Step()
     {
         Steps++;
         double correction = Math.Sqrt(1 - Math.Pow(beta2, Steps)) / (1 - Math.Pow(beta1, Steps));
-        Device.Kernels.AdamWUpdate(Parameters.View, Gradients.View, firstMoment.View, secondMoment.View, mask.View, new Kernels.OptimizerKernels.AdamStep
-        {
-            StepSize = (float)(LearningRate * correction), Decay = LearningRate * weightDecay, Beta1 = beta1, Beta2 = beta2, Epsilon = epsilon,
-        });
+        float stepSize = (float)(LearningRate * correction);
+        if (decayMask is null)
+            Device.Kernels.AdamUpdate(Parameters.View, Gradients.View, firstMoment.View, secondMoment.View, stepSize, beta1, beta2, epsilon);
+        else
+            Device.Kernels.AdamWUpdate(Parameters.View, Gradients.View, firstMoment.View, secondMoment.View, decayMask.View, new Kernels.OptimizerKernels.AdamStep
+            {
+                StepSize = stepSize, Decay = LearningRate * weightDecay, Beta1 = beta1, Beta2 = beta2, Epsilon = epsilon,
+            });
     }
 
     public override void Dispose()
     {
         firstMoment.Dispose();
         secondMoment.Dispose();
-        mask.Dispose();
+        decayMask?.Dispose();
     }
 }
 

@@ -118,6 +118,7 @@ public sealed class CommandTests
         Messages.Says(r.Output, "Epoch 2/2");
         Messages.Says(r.Output, "Test accuracy:");
         Messages.Says(r.Output, "weighted avg");
+        Assert.DoesNotContain("ETA", r.Output); // no progress bar where the output is not a terminal
         foreach (var file in new[] { RunFiles.Model, RunFiles.Checkpoint, RunFiles.MetricsCsv, RunFiles.MetricsJson, RunFiles.TrainingPlot,
                      RunFiles.ConfusionPlot, RunFiles.Report, RunFiles.Summary, RunFiles.Command, RunFiles.Settings })
             Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing");

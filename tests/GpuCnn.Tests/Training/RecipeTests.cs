@@ -27,7 +27,7 @@ public sealed class RecipeTests(TestDevices devices)
         parameters.CopyFrom(p0);
         gradients.CopyFrom(g);
         float[] rates = [0.01f, 0.004f];
-        using (var adamw = (AdamW)Optimizer.Create("adamw", device, parameters, gradients, rates[0], 0.05f, Mask()))
+        using (var adamw = (Adam)Optimizer.Create("adamw", device, parameters, gradients, rates[0], 0.05f, Mask()))
         {
             adamw.Step();
             adamw.LearningRate = rates[1];
