@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trains the README's full-budget results as `gpucnn compare` campaigns, one folder each under
+# Trains the full-budget results of docs/results.md as `gpucnn compare` campaigns, one folder each under
 # docs/results/, every run in its own run folder:
 #
 #   tools/full-results.sh [CAMPAIGN...]      (default: all seven, in this order)

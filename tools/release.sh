@@ -2,7 +2,7 @@
 # Builds the self-contained release bundle: the gpucnn command and its bench for linux-x64 with
 # the .NET runtime inside (no trimming: ILGPU emits IL at run time), packed as
 # artifacts/gpucnn-linux-x64.tar.xz. It runs on a machine with no .NET, a GPU driver being all
-# a CUDA device needs (README, Release bundle).
+# a CUDA device needs (docs/devices.md, Release bundle).
 #   tools/release.sh [RID]      (default linux-x64)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,7 +6,7 @@ namespace GpuCnn.Kernels;
 /// Eight consecutive floats handled as one value. Loading a row segment through
 /// <c>view.Cast&lt;Float8&gt;()</c> is one view access instead of eight: on ILGPU's CPU
 /// accelerator every view access pays address arithmetic, so this alone more than doubles
-/// GEMM throughput there (see README, Performance). On a GPU it becomes eight plain loads.
+/// GEMM throughput there (see docs/performance.md). On a GPU it becomes eight plain loads.
 /// </summary>
 public struct Float8
 {

@@ -30,7 +30,7 @@ public sealed class ComputeDevice : IDisposable
 
     /// <summary>
     /// The CPU accelerator runs one OS thread per logical thread of a group; one per core with
-    /// one group per launch step is what measured fastest here (README, Performance).
+    /// one group per launch step is what measured fastest here (docs/performance.md).
     /// </summary>
     static CPUDevice CpuDeviceForThisMachine()
     {
@@ -137,7 +137,7 @@ public sealed class ComputeDevice : IDisposable
     /// <summary>
     /// The device --device picks. auto: CUDA, then an OpenCL GPU, then an OpenCL CPU device
     /// (PoCL runs GpuCnn's kernels vectorised, faster than ILGPU's scalar CPU accelerator:
-    /// README, Performance), then the CPU accelerator; devices GpuCnn cannot use are passed over.
+    /// docs/performance.md), then the CPU accelerator; devices GpuCnn cannot use are passed over.
     /// </summary>
     static Device Pick(Context context, DeviceKind kind)
     {

@@ -21,7 +21,7 @@ public enum GemmVariant
 /// </summary>
 public enum ConvVariant
 {
-    /// <summary>The plan's own choice per layer, measured by the bench (README, Performance).</summary>
+    /// <summary>The plan's own choice per layer, measured by the bench (docs/performance.md).</summary>
     Auto,
     /// <summary>im2col, then the plan's GEMM; col2im for the input gradient. Fits every layer.</summary>
     Im2Col,
@@ -40,7 +40,7 @@ public enum ConvVariant
 ///   reduction split into chunks of <see cref="ReductionChunk"/> with a second, ordered pass.
 /// - opencl-cpu (PoCL and other OpenCL CPU devices): as gpu, but barrier-free register-tiled
 ///   GEMMs, one work-item per tile; PoCL vectorises neighbouring work-items across SIMD lanes,
-///   and barriers break that (README, Performance).
+///   and barriers break that (docs/performance.md).
 /// </summary>
 public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThreads, int ThreadsPerItem, int SharedTile,
     int ReductionChunk)

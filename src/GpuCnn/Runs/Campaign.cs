@@ -111,9 +111,10 @@ public sealed class Comparison(CampaignPlan plan, DeviceKind device, TextWriter 
             return CampaignRun.Read(path, model, seed);
         }
         var session = new TrainingSession(output);
-        if (File.Exists(Path.Combine(path, RunFiles.Checkpoint)))
+        string checkpoint = Path.Combine(path, RunFiles.Checkpoint);
+        if (File.Exists(checkpoint))
         {
-            output.WriteLine($"== {model}, seed {seed}: resuming ==");
+            output.WriteLine($"== {model}, seed {seed}: resuming after epoch {Checkpoint.Load(checkpoint).Header.History.Count} ==");
             session.Resume(new ResumeRequest(path) { Device = device, Command = plan.Command });
         }
         else

@@ -32,7 +32,7 @@ public sealed class TrainingSession(TextWriter output, bool liveProgress = false
     public TrainingResult Start(RunSpec run, Hyperparameters hyperparameters, DataSpec data)
     {
         using var folder = IsRoot ? RunFolder.Create(run.Folder ?? RunFolder.DefaultPath(run.ModelName)) : null;
-        using var device = OpenDevice(run.Device);
+        using var device = OpenDevice(run.Device, hyperparameters.BatchSize);
         var images = LoadData(data, hyperparameters.Seed);
         using var model = Compile(run, hyperparameters, images, device);
         model.Run = new RunRecord(run.Command, parallel?.Size ?? 1, data);
@@ -69,24 +69,25 @@ public sealed class TrainingSession(TextWriter output, bool liveProgress = false
             DataDir = request.DataDir ?? header.Run.Data?.DataDir,
             CacheDir = request.CacheDir ?? header.Run.Data?.CacheDir,
         };
-        using var device = OpenDevice(request.Device);
+        using var device = OpenDevice(request.Device, hyperparameters.BatchSize);
         var images = LoadData(data, hyperparameters.Seed);
         using var model = Model.Load(checkpoint, device, parallel);
         model.Run = header.Run with { Data = data };
-        output.WriteLine($"Resumed from {checkpoint} after epoch {header.History.Count}" +
+        output.WriteLine($"Resumed from {request.Folder} after epoch {header.History.Count}" +
                          (epochs > header.Hyperparameters.Epochs ? $"; training further, to {epochs} epochs." : ".") +
                          (Trainer.IsTrainingComplete(header.History, hyperparameters) ? " Training is complete; writing the test evaluation, model and reports." : ""));
         return Train(model, images, folder, request.Command, epochs);
     }
 
-    ComputeDevice OpenDevice(DeviceKind kind)
+    ComputeDevice OpenDevice(DeviceKind kind, int batchSize)
     {
         var device = ComputeDevice.Open(kind, ordinal: parallel?.LocalRank ?? 0);
         output.WriteLine($"Device: {device.Info} - launch plan {device.Plan.Name}");
         if (parallel is not null)
         {
+            int fewest = batchSize / parallel.Size, most = (batchSize + parallel.Size - 1) / parallel.Size;
+            output.WriteLine($"Data-parallel on {parallel.Size} MPI ranks: each takes {(fewest == most ? $"{most}" : $"{fewest}-{most}")} rows of every batch of {batchSize}.");
             var ranks = parallel.Describe(device.Info.ToString());
-            output.WriteLine($"Data-parallel on {parallel.Size} MPI ranks:");
             for (int rank = 0; rank < ranks.Count; rank++) output.WriteLine($"  rank {rank}: {ranks[rank]}");
         }
         return device;

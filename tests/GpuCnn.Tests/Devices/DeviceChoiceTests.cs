@@ -42,7 +42,7 @@ public sealed class DeviceChoiceTests
 
     /// <summary>
     /// auto takes CUDA first, else a usable OpenCL device over ILGPU's CPU accelerator (PoCL is
-    /// faster: README, Performance). Skips where there is neither.
+    /// faster: docs/performance.md). Skips where there is neither.
     /// </summary>
     [Fact]
     public void AutoPrefersAGpuThenAUsableOpenCLDeviceOverTheCpuAccelerator()

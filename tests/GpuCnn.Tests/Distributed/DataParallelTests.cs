@@ -99,7 +99,7 @@ public sealed class DataParallelTests
         string run = Assert.Single(Directory.GetDirectories(Path.Combine(twoFolder, "runs")));
         Assert.Single(Directory.GetFileSystemEntries(twoFolder));
         string single = Assert.Single(Directory.GetDirectories(Path.Combine(oneFolder, "runs")));
-        Assert.Equal(2, Json(Path.Combine(run, RunFiles.Settings)).GetProperty("Ranks").GetInt32());
+        Assert.Equal(2, Json(Path.Combine(run, RunFiles.Settings)).GetProperty("ranks").GetInt32());
 
         // Only the order of the gradient sums differs from one process: the metrics agree to 1e-4.
         AssertSameMetrics(single, run, 1e-4);

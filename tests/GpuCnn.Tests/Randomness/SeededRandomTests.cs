@@ -9,7 +9,7 @@ public sealed class SeededRandomTests(TestDevices devices)
     /// <summary>
     /// The stream is pinned: the first draws and the first epoch order for seed 42, and the seed
     /// model's first weights. A change to the generator, the initializers or the shuffle changes
-    /// every seeded result in the README, so it must be noticed here first.
+    /// every seeded result in docs/results.md, so it must be noticed here first.
     /// </summary>
     [Fact]
     public void TheStreamForSeed42IsPinned()

@@ -47,7 +47,7 @@ public sealed partial class KernelLauncher
     };
 
     /// <summary>
-    /// The measured choice (README, Performance: the convolution variants): the implicit GEMM
+    /// The measured choice (docs/performance.md, Convolution variants): the implicit GEMM
     /// where the input channels are too few for im2col's eight-float copies (the first layer),
     /// im2col + GEMM elsewhere.
     /// </summary>
