@@ -235,7 +235,7 @@ steps() { # steps DEVICE RUNDIR OUTDIR DEADLINE_S EPOCHS LIMIT_SCALE
   step train 180 train.txt "$bin/gpucnn" train --device "$device" --model seed --epochs "$epochs" \
     --data-dir "$data" --run-dir "$run/train-seed"
   [ ! -f "$out/train.txt" ] || echo "train: wall $((SECONDS - clock))s for $epochs epochs of $(sed -n 's/^train_images //p' "$run/MANIFEST") training images" >>"$summary"
-  grep -E 'test accuracy' "$out/train.txt" 2>/dev/null | tail -n 1 | sed 's/^/train: /' >>"$summary" || true
+  grep -iE 'test accuracy' "$out/train.txt" 2>/dev/null | tail -n 1 | sed 's/^/train: /' >>"$summary" || true
   if [ -f "$run/train-seed/model.gpucnn" ]; then
     # The run folder as docs/results keeps it: the model without optimizer state, no checkpoint.
     "$bin/gpucnn" export "$run/train-seed" --gpucnn "$run/train-seed/model.gpucnn" >/dev/null 2>&1 || true
