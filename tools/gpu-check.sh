@@ -12,7 +12,7 @@
 #                                minutes, writing into $OUT as each step ends
 #   tools/gpu-check.sh --local   the dry run here: packs, unpacks, and runs the same steps from the
 #                                packed kit on PoCL through tools/with-opencl.sh (--device opencl; no
-#                                sanitizer, no PyTorch), into $OUT or .gpukit/local-out
+#                                sanitizer, no PyTorch), into $OUT or .gpukit-run/out
 #   tools/gpu-check.sh payload   what would travel (tracked tree, untracked files, .gpukit/) against
 #                                the 60 MiB budget; exit code 1 above it
 #
@@ -23,6 +23,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 kit="${GPUKIT_DIR:-.gpukit}"
+# Unpacked programs and the dry run's output live beside the kit, never in it: `carry` sends the
+# whole folder.
+work="${kit%/}-run"
 budget_mib="${GPUKIT_BUDGET_MIB:-60}"
 budget=$((budget_mib * 1024 * 1024))
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
@@ -34,7 +37,7 @@ tree_bytes() {
   { git ls-files -z; git ls-files -z --others --exclude-standard; } \
     | xargs -0 -r stat -c %s -- 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'
 }
-carried_bytes() { [ -d "$kit" ] && find "$kit" -maxdepth 1 -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }' || echo 0; }
+carried_bytes() { [ -d "$kit" ] && find "$kit" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }' || echo 0; }
 payload() {
   local tree carried total
   tree=$(tree_bytes); carried=$(carried_bytes); total=$((tree + carried))
@@ -283,20 +286,20 @@ case "${1:-}" in
   gpu)
     out="${OUT:?the GPU run writes into \$OUT}"
     echo "gpu-check: unpacking"; start=$SECONDS
-    unpack "$kit/run"
-    cp "$kit/MANIFEST" "$kit/run/"
-    cuda_driver_link "$PWD/$kit/run/driver"
-    steps cuda "$kit/run" "$out" $(( ${GPUKIT_DEADLINE_S:-470} - (SECONDS - start) )) 15
+    unpack "$work"
+    cp "$kit/MANIFEST" "$work/"
+    cuda_driver_link "$PWD/$work/driver"
+    steps cuda "$work" "$out" $(( ${GPUKIT_DEADLINE_S:-470} - (SECONDS - start) )) 15
     ;;
   --local)
     [ "${2:-}" = --no-pack ] && [ -s "$kit/programs.tar.xz" ] || pack
-    out="${OUT:-$kit/local-out}"
+    out="${OUT:-$work/out}"
+    unpack "$work"
+    cp "$kit/MANIFEST" "$work/"
     rm -rf "$out"
-    unpack "$kit/run"
-    cp "$kit/MANIFEST" "$kit/run/"
     # The same steps from the packed kit, on PoCL: two CPU cores are far slower than a GPU, so each
     # step may take ten times its GPU limit, the whole an hour.
-    tools/with-opencl.sh env GPUKIT_STEPS="${GPUKIT_STEPS:-}" bash tools/gpu-check.sh steps opencl "$kit/run" "$out" 3600 "${GPUKIT_LOCAL_EPOCHS:-15}" 10
+    tools/with-opencl.sh env GPUKIT_STEPS="${GPUKIT_STEPS:-}" bash tools/gpu-check.sh steps opencl "$work" "$out" 3600 "${GPUKIT_LOCAL_EPOCHS:-15}" 10
     ;;
   steps) shift; steps "$@" ;;
   *) sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 2 ;;

@@ -11,7 +11,7 @@ check() { # check NAME CONDITION...
 }
 fake=$(mktemp -d)
 trap 'rm -rf "$fake"' EXIT
-kit_of() { rm -f "$fake"/*; truncate -s "$1" "$fake/programs.tar.xz"; truncate -s "${2:-0}" "$fake/data.tar.xz"; }
+kit_of() { rm -rf "$fake"/*; truncate -s "$1" "$fake/programs.tar.xz"; truncate -s "${2:-0}" "$fake/data.tar.xz"; }
 payload() { GPUKIT_DIR="$fake" tools/gpu-check.sh payload 2>&1; }
 
 tree=$(GPUKIT_DIR="$fake/none" tools/gpu-check.sh payload | sed -n 's/^payload: tree \([0-9.]*\) MiB.*/\1/p')
@@ -32,6 +32,9 @@ check "the refusal says by how much" grep -q "over the 60 MiB budget by" <<<"$ou
 
 kit_of $((60 * 1048576 - tree_bytes - 2 * 1048576)) 0
 check "a kit just under the budget passes" payload >/dev/null
+# carry sends the whole folder: a file below it counts as much as one in it.
+mkdir -p "$fake/run" && truncate -s 4M "$fake/run/unpacked"
+check "files in the kit's subfolders count too" test "$(payload >/dev/null; echo $?)" = 1
 
 if [ -s .gpukit/programs.tar.xz ]; then
   check "the packed kit in .gpukit/ fits: $(tools/gpu-check.sh payload 2>&1 | head -n 1)" tools/gpu-check.sh payload >/dev/null
