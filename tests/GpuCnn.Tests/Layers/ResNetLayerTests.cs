@@ -15,7 +15,7 @@ public sealed class ResNetLayerTests(TestDevices devices)
     [InlineData("cpu", new[] { 5, 4, 8 }, 3)]
     [InlineData("gpu", new[] { 16 }, 6)]
     [InlineData("generic", new[] { 3, 3, 24 }, 2)]
-    [InlineData(TestDevices.OpenCLGpu, new[] { 5, 4, 8 }, 3)]
+    [InlineData(TestDevices.OpenCLGpu, new[] { 5, 4, 8 }, 3, Traits = [TestDevices.PlanTrait, TestDevices.OpenCLGpu])]
     [InlineData(TestDevices.Cuda, new[] { 5, 4, 8 }, 3, Traits = [TestDevices.PlanTrait, TestDevices.Cuda])]
     [InlineData(TestDevices.OpenCLCpu, new[] { 16 }, 6)]
     public void BatchNormTrainingMatchesReferenceAndFiniteDifferences(string plan, int[] shape, int batch)
