@@ -39,6 +39,7 @@ Console.WriteLine($"Ceiling: {ceiling.Gflops:F2} GFLOP/s, {ceiling.GBytesPerSeco
 Console.WriteLine();
 
 var results = new List<BenchResult>();
+var failedChecks = new List<string>();
 void Print(BenchResult r)
 {
     results.Add(r);
@@ -59,7 +60,18 @@ if (options.Layers)
         : ComputeDevice.Open(DeviceKind.Cpu);
     Console.WriteLine($"(check: relative L2 error against {reference.Info.KindName} plan {reference.Plan.Name}, at most {PassCheck.Tolerance:E0})");
     foreach (var model in options.Models)
-        foreach (var r in new LayerBenchmarks(device, reference, ceiling, options.Seconds, options.Layer).Run(model, options.BatchSize)) Print(r);
+    {
+        // A failed check ends that model's passes, not the run: the other models are still checked and timed.
+        try
+        {
+            foreach (var r in new LayerBenchmarks(device, reference, ceiling, options.Seconds, options.Layer).Run(model, options.BatchSize)) Print(r);
+        }
+        catch (InvalidOperationException e) when (e.Message.StartsWith("check failed", StringComparison.Ordinal))
+        {
+            Console.WriteLine(e.Message);
+            failedChecks.Add(e.Message);
+        }
+    }
 }
 
 if (options.Json is { } json)
@@ -67,12 +79,13 @@ if (options.Json is { } json)
     var report = new
     {
         machine = new { cores = Environment.ProcessorCount, os = Environment.OSVersion.ToString(), runtime = Environment.Version.ToString() },
-        device = device.Info.ToString(), plan = device.Plan, ceiling, results, measuredUtc = DateTime.UtcNow,
+        device = device.Info.ToString(), plan = device.Plan, ceiling, results, failedChecks, measuredUtc = DateTime.UtcNow,
     };
     GpuCnn.IO.AtomicFile.WriteText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } }));
     Console.WriteLine($"\nwrote {json}");
 }
-return 0;
+if (failedChecks.Count > 0) Console.Error.WriteLine($"error: {failedChecks.Count} model(s) stopped at a pass whose check failed (above)");
+return failedChecks.Count > 0 ? 1 : 0;
 
 sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null, string? Layer = null, bool Allreduce = false)
 {

@@ -9,16 +9,37 @@ namespace GpuCnn.Tests;
 /// 4×4 tiles, one thread per item, reductions cut into chunks of 8 rows so the two-stage paths
 /// run on small shapes) and the generic GEMM. On an OpenCL device (PoCL in CI, through
 /// tools/with-opencl.sh): the GPU plan exactly as a GPU runs it (16×16 tiles, 256-work-item
-/// groups, chunks of 1,024) and the OpenCL-CPU plan (with chunks of 8). Every kernel test runs on
-/// all five; the OpenCL ones skip, saying so, when no usable OpenCL device is found, and fail
-/// instead when GPUCNN_REQUIRE_OPENCL=1 (CI).
+/// groups, chunks of 1,024) and the OpenCL-CPU plan (with chunks of 8). On a CUDA GPU (the GPU
+/// kit, tools/gpu-check.sh): the plan the GPU gets. Every kernel test runs on all six; the OpenCL
+/// ones skip, saying so, when no usable OpenCL device is found, and fail instead when
+/// GPUCNN_REQUIRE_OPENCL=1 (CI); the CUDA ones likewise with GPUCNN_REQUIRE_CUDA=1 (the GPU kit).
+/// Rows on CUDA carry the trait plan=cuda and those of the GPU plan on OpenCL plan=opencl-gpu, so
+/// the GPU kit runs just them (-preEnumerateTheories -trait plan=cuda; plan=opencl-gpu in its dry run).
 /// </summary>
 public sealed class TestDevices : IDisposable
 {
-    public const string OpenCLGpu = "opencl-gpu", OpenCLCpu = "opencl-cpu";
+    public const string OpenCLGpu = "opencl-gpu", OpenCLCpu = "opencl-cpu", Cuda = "cuda";
 
-    /// <summary>Every plan name, for theories.</summary>
-    public static TheoryData<string> Plans => new() { "cpu", "gpu", "generic", OpenCLGpu, OpenCLCpu };
+    /// <summary>The trait that marks a test or row on CUDA: `-trait plan=cuda` selects them.</summary>
+    public const string PlanTrait = "plan";
+
+    /// <summary>Every plan name.</summary>
+    public static readonly string[] PlanNames = ["cpu", "gpu", "generic", OpenCLGpu, OpenCLCpu, Cuda];
+
+    /// <summary>Every plan name, for theories; the CUDA row with its trait.</summary>
+    public static TheoryData<string> Plans
+    {
+        get
+        {
+            var data = new TheoryData<string>();
+            foreach (string plan in PlanNames) data.Add(Traited(new TheoryDataRow<string>(plan), plan));
+            return data;
+        }
+    }
+
+    /// <summary>The row, marked with its plan where that is a real GPU's (cuda) or the GPU plan as a GPU runs it (opencl-gpu).</summary>
+    public static TRow Traited<TRow>(TRow row, string plan) where TRow : TheoryDataRowBase =>
+        plan is Cuda or OpenCLGpu ? row.WithTrait(PlanTrait, plan) : row;
 
     public ComputeDevice Cpu { get; } = ComputeDevice.Open(DeviceKind.Cpu);
     public ComputeDevice GpuPlan { get; } = Open("gpu", LaunchPlan.ForGpu() with { SharedTile = 4, ReductionChunk = 8 });
@@ -34,6 +55,7 @@ public sealed class TestDevices : IDisposable
 
     readonly Lazy<ComputeDevice?> openCLGpu = new(() => OpenOpenCL(LaunchPlan.ForGpu()));
     readonly Lazy<ComputeDevice?> openCLCpu = new(() => OpenOpenCL(LaunchPlan.ForOpenCLCpu() with { ReductionChunk = 8 }));
+    readonly Lazy<ComputeDevice?> cuda = new(() => OpenCuda(null));
 
     /// <summary>The three plans on the CPU accelerator, always present.</summary>
     public IEnumerable<ComputeDevice> All => [Cpu, GpuPlan, Generic];
@@ -44,6 +66,7 @@ public sealed class TestDevices : IDisposable
         "gpu" => GpuPlan,
         OpenCLGpu => RequireOpenCL(openCLGpu.Value),
         OpenCLCpu => RequireOpenCL(openCLCpu.Value),
+        Cuda => RequireCuda(cuda.Value),
         _ => Generic,
     };
 
@@ -58,10 +81,15 @@ public sealed class TestDevices : IDisposable
             if (!convVariants.TryGetValue((plan, conv), out var device))
             {
                 var basePlan = this[plan].Plan with { Conv = conv };
-                device = plan is OpenCLGpu or OpenCLCpu ? OpenOpenCL(basePlan) : Open(plan, basePlan);
+                device = plan switch
+                {
+                    OpenCLGpu or OpenCLCpu => OpenOpenCL(basePlan),
+                    Cuda => OpenCuda(basePlan),
+                    _ => Open(plan, basePlan),
+                };
                 convVariants[(plan, conv)] = device;
             }
-            return RequireOpenCL(device);
+            return plan == Cuda ? RequireCuda(device) : RequireOpenCL(device);
         }
     }
 
@@ -89,6 +117,31 @@ public sealed class TestDevices : IDisposable
         return null!;
     }
 
+    /// <summary>Why no CUDA device could be opened, or null when one was.</summary>
+    public static string? CudaAbsence { get; private set; }
+
+    /// <summary>The CUDA GPU with the plan it gets (or another), or null when there is none.</summary>
+    public static ComputeDevice? OpenCuda(LaunchPlan? plan)
+    {
+        try
+        {
+            return ComputeDevice.Open(DeviceKind.Cuda, plan);
+        }
+        catch (DeviceUnavailableException e)
+        {
+            CudaAbsence = e.Message;
+            return null;
+        }
+    }
+
+    /// <summary>The CUDA device, or a skip (a failure where the GPU kit requires CUDA), saying why there is none.</summary>
+    public static ComputeDevice RequireCuda(ComputeDevice? device, string? absence = null)
+    {
+        if (device is not null) return device;
+        OptionalRuntime.Require("CUDA", $"no CUDA device ({absence ?? CudaAbsence}); the GPU kit runs these on a GPU (tools/gpu-check.sh)");
+        return null!;
+    }
+
     public void Dispose()
     {
         Cpu.Dispose();
@@ -96,6 +149,7 @@ public sealed class TestDevices : IDisposable
         Generic.Dispose();
         if (openCLGpu.IsValueCreated) openCLGpu.Value?.Dispose();
         if (openCLCpu.IsValueCreated) openCLCpu.Value?.Dispose();
+        if (cuda.IsValueCreated) cuda.Value?.Dispose();
         foreach (var device in convVariants.Values) device?.Dispose();
     }
 }

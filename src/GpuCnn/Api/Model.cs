@@ -195,7 +195,8 @@ public sealed class Model : IDisposable
 
     /// <summary>
     /// A model saved by <see cref="Save"/> or by `gpucnn train` (a file or a run folder), ready to
-    /// predict or to train further from its optimizer state. In a data-parallel job every rank
+    /// predict or to train further from its optimizer state (a file saved without it, by
+    /// ModelFile.SaveWeights, trains further from a fresh optimizer). In a data-parallel job every rank
     /// loads it and rank 0's copy is kept.
     /// </summary>
     public static Model Load(string path, ComputeDevice device, DataParallel? parallel = null)

@@ -25,6 +25,20 @@ public static class ModelFile
         return (Build(file, header, arrays, device, maxBatch), header);
     }
 
+    /// <summary>
+    /// Writes the model of a .gpucnn file (or run folder) to <paramref name="destination"/> without
+    /// its optimizer state: Adam's moments are two thirds of a checkpoint. The result evaluates,
+    /// predicts and exports as the original; training it further starts a fresh optimizer.
+    /// </summary>
+    public static void SaveWeights(string source, string destination)
+    {
+        string file = Resolve(source);
+        var (header, arrays) = Checkpoint.Load(file);
+        using var device = ComputeDevice.Open(DeviceKind.Cpu);
+        using var model = Build(file, header, arrays, device, 1);
+        Checkpoint.Save(destination, header, Checkpoint.ModelArrays(model));
+    }
+
     /// <summary>The same from a checkpoint already read from <paramref name="file"/> (named in errors): no second read.</summary>
     public static Sequential Build(string file, CheckpointHeader header, IReadOnlyList<NamedArray> arrays, ComputeDevice device, int maxBatch)
     {

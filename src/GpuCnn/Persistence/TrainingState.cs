@@ -16,7 +16,7 @@ public static class TrainingState
         Checkpoint.Save(path, header, arrays);
     }
 
-    /// <summary>Loads parameters (and, with an optimizer, its state) into a built model of the same architecture.</summary>
+    /// <summary>Loads parameters (and, with an optimizer, its state where the file holds it) into a built model of the same architecture.</summary>
     public static CheckpointHeader Restore(string path, Sequential model, Optimizer? optimizer)
     {
         var (header, arrays) = Checkpoint.Load(path);
@@ -35,6 +35,8 @@ public static class TrainingState
         if (header.Optimizer != optimizer.Name)
             throw new CheckpointException(path, $"checkpoint was trained with {header.Optimizer}, not {optimizer.Name}");
         var byName = arrays.ToDictionary(a => a.Name);
+        // A file saved without optimizer state (ModelFile.SaveWeights) leaves the optimizer fresh.
+        if (!optimizer.State.Any(s => byName.ContainsKey(s.Name))) return;
         foreach (var (name, tensor) in optimizer.State)
         {
             if (!byName.TryGetValue(name, out var array) || array.Values.Length != tensor.Length)

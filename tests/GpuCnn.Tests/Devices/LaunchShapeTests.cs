@@ -13,19 +13,24 @@ namespace GpuCnn.Tests.Devices;
 /// default batch (128) and at a large one, on the GPU plan as a GPU gets it (16×16 tiles, chunks
 /// of 1,024), recorded launch by launch without running (a dry run: shapes do not depend on
 /// values). Every work-item must loop over at most LaunchPlan.MaxSerialLoop output or reduction
-/// elements, and every launch must fit CUDA's grid limits.
+/// elements, and every launch must fit CUDA's grid limits. The GPU kit runs the whole class
+/// (-trait kit=launch-shapes), on the GPU the CUDA case too.
 /// </summary>
+[Trait("kit", "launch-shapes")]
 public sealed class LaunchShapeTests
 {
     static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string, int), List<LaunchRecord>> recorded = new();
 
     /// <summary>The launches of one training step and one inference batch (recorded once per case).</summary>
     static List<LaunchRecord> RecordStep(string modelName, LaunchPlan plan, int batch) =>
-        recorded.GetOrAdd((modelName, plan.Name, batch), _ => Record(modelName, plan, batch));
+        recorded.GetOrAdd((modelName, plan.Name, batch), _ =>
+        {
+            using var device = ComputeDevice.OpenCpu(new CPUDevice(2, 1, 1), plan);
+            return Record(modelName, device, batch);
+        });
 
-    static List<LaunchRecord> Record(string modelName, LaunchPlan plan, int batch)
+    static List<LaunchRecord> Record(string modelName, ComputeDevice device, int batch)
     {
-        using var device = ComputeDevice.OpenCpu(new CPUDevice(2, 1, 1), plan);
         var records = new List<LaunchRecord>();
         using var model = ModelZoo.Create(modelName).Build(device, batch, 1);
         using var optimizer = Optimizer.Create("adam", device, model.ParameterBuffer, model.GradientBuffer, 1e-3f);
@@ -39,6 +44,8 @@ public sealed class LaunchShapeTests
         model.Backward(loss.Forward(logits, labels.View, totals));
         optimizer.Step();
         loss.Forward(model.Forward(input, new PassContext(false, 1)), labels.View, totals);
+        device.Kernels.DryRun = false;
+        device.Kernels.Observer = null;
         return records;
     }
 
@@ -55,21 +62,45 @@ public sealed class LaunchShapeTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void NoWorkItemLoopsOverMoreThanTheLimit(string model, int batch)
+    public void NoWorkItemLoopsOverMoreThanTheLimit(string model, int batch) =>
+        AssertNoLongLoops(RecordStep(model, LaunchPlan.ForGpu(), batch));
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void EveryLaunchFitsCudaGridLimits(string model, int batch) =>
+        AssertGridsFit(RecordStep(model, LaunchPlan.ForGpu(), batch));
+
+    /// <summary>
+    /// Both checks on a real CUDA GPU with the plan it gets from its own group and shared-memory
+    /// limits, recorded on it (the GPU kit runs this; without a GPU it skips, once).
+    /// </summary>
+    [Fact]
+    [Trait(TestDevices.PlanTrait, TestDevices.Cuda)]
+    public void OnACudaGpuWithItsOwnPlanEveryCaseHoldsBoth()
     {
-        var records = RecordStep(model, LaunchPlan.ForGpu(), batch);
+        using var device = TestDevices.RequireCuda(TestDevices.OpenCuda(null));
+        Assert.Equal("gpu", device.Plan.Name);
+        foreach (var model in ModelZoo.Names)
+            foreach (int batch in new[] { 128, 1536 })
+            {
+                var records = Record(model, device, batch);
+                AssertNoLongLoops(records);
+                AssertGridsFit(records);
+            }
+    }
+
+    static void AssertNoLongLoops(List<LaunchRecord> records)
+    {
         Assert.Contains(records, r => r.Kernel == "GemmRegisterBlocked");
         var starved = records.Where(r => r.SerialLoop > LaunchPlan.MaxSerialLoop)
             .Select(r => $"{r.Kernel}: {r.WorkItems} work-items, {r.SerialLoop} elements each").ToList();
         Assert.True(starved.Count == 0, "launches that loop too long per work-item:\n" + string.Join("\n", starved));
     }
 
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void EveryLaunchFitsCudaGridLimits(string model, int batch)
+    static void AssertGridsFit(List<LaunchRecord> records)
     {
         const long MaxGridX = int.MaxValue;
-        foreach (var r in RecordStep(model, LaunchPlan.ForGpu(), batch))
+        foreach (var r in records)
         {
             long groups = r.GroupSize > 0 ? (r.WorkItems + r.GroupSize - 1) / r.GroupSize : (r.WorkItems + 31) / 32;
             Assert.True(groups <= MaxGridX, $"{r.Kernel}: {groups} groups");

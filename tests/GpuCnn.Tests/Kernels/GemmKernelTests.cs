@@ -10,10 +10,10 @@ public sealed class GemmKernelTests(TestDevices devices)
     /// <summary>Each plan's own GEMM, and on the GPU-shaped plans the textbook shared-memory GEMM too.</summary>
     static IEnumerable<(string Plan, GemmVariant? Variant)> PlanVariants()
     {
-        foreach (string plan in TestDevices.Plans)
+        foreach (string plan in TestDevices.PlanNames)
         {
             yield return (plan, null);
-            if (plan is "gpu" or TestDevices.OpenCLGpu) yield return (plan, GemmVariant.SharedTiled);
+            if (plan is "gpu" or TestDevices.OpenCLGpu or TestDevices.Cuda) yield return (plan, GemmVariant.SharedTiled);
         }
     }
 
@@ -22,7 +22,8 @@ public sealed class GemmKernelTests(TestDevices devices)
         var data = new TheoryData<string, GemmVariant?, int, int, int, bool, bool>();
         foreach (var (plan, variant) in PlanVariants())
         {
-            void Add(int m, int n, int k, bool ta, bool tb) => data.Add(plan, variant, m, n, k, ta, tb);
+            void Add(int m, int n, int k, bool ta, bool tb) =>
+                data.Add(TestDevices.Traited(new TheoryDataRow<string, GemmVariant?, int, int, int, bool, bool>(plan, variant, m, n, k, ta, tb), plan));
             // Tiled shapes (N a multiple of 16), odd M and K, and shapes that only the generic path takes.
             Add(5, 16, 3, false, false);
             Add(37, 32, 19, false, false);
@@ -72,7 +73,8 @@ public sealed class GemmKernelTests(TestDevices devices)
     [InlineData("gpu", 5, 3)]
     [InlineData("generic", 64, 129)]
     [InlineData("gpu", 1030, 24)]
-    [InlineData(TestDevices.OpenCLGpu, 2100, 16)]
+    [InlineData(TestDevices.OpenCLGpu, 2100, 16, Traits = [TestDevices.PlanTrait, TestDevices.OpenCLGpu])]
+    [InlineData(TestDevices.Cuda, 2100, 16, Traits = [TestDevices.PlanTrait, TestDevices.Cuda])]
     [InlineData(TestDevices.OpenCLCpu, 37, 19)]
     public void TransposeAndColumnSumMatchReference(string plan, int rows, int cols)
     {

@@ -12,7 +12,8 @@ public sealed class BatchNormRecalibrationTests(TestDevices devices)
     [Theory]
     [InlineData("cpu")]
     [InlineData("gpu")]
-    [InlineData(TestDevices.OpenCLGpu)]
+    [InlineData(TestDevices.OpenCLGpu, Traits = [TestDevices.PlanTrait, TestDevices.OpenCLGpu])]
+    [InlineData(TestDevices.Cuda, Traits = [TestDevices.PlanTrait, TestDevices.Cuda])]
     public void RecalibrationAveragesTheBatchesStatisticsWithEqualWeights(string plan)
     {
         var device = devices[plan];

@@ -9,11 +9,11 @@ public sealed class LayerGradientTests(TestDevices devices)
     public static TheoryData<string, ConvVariant, int, int, int, int, int, int, bool> ConvCases()
     {
         var data = new TheoryData<string, ConvVariant, int, int, int, int, int, int, bool>();
-        foreach (var plan in TestDevices.Plans)
+        foreach (var plan in TestDevices.PlanNames)
         {
             // plan, variant, height, width, in channels, filters, kernel, stride, same padding; Auto: the plan's own choice.
             void Add(ConvVariant variant, int h, int w, int cin, int filters, int kernel, int stride, bool same) =>
-                data.Add(plan, variant, h, w, cin, filters, kernel, stride, same);
+                data.Add(TestDevices.Traited(new TheoryDataRow<string, ConvVariant, int, int, int, int, int, int, bool>(plan, variant, h, w, cin, filters, kernel, stride, same), plan));
             Add(ConvVariant.Auto, 7, 6, 1, 16, 3, 1, false);
             Add(ConvVariant.Auto, 6, 5, 8, 16, 3, 1, false);
             Add(ConvVariant.Auto, 7, 7, 3, 10, 3, 2, true);
@@ -53,7 +53,8 @@ public sealed class LayerGradientTests(TestDevices devices)
     [InlineData("cpu", 20, 10, false)]
     [InlineData("gpu", 9, 32, true)]
     [InlineData("generic", 33, 10, false)]
-    [InlineData(TestDevices.OpenCLGpu, 9, 32, true)]
+    [InlineData(TestDevices.OpenCLGpu, 9, 32, true, Traits = [TestDevices.PlanTrait, TestDevices.OpenCLGpu])]
+    [InlineData(TestDevices.Cuda, 9, 32, true, Traits = [TestDevices.PlanTrait, TestDevices.Cuda])]
     [InlineData(TestDevices.OpenCLCpu, 20, 16, false)]
     public void DenseMatchesReferenceAndFiniteDifferences(string plan, int inputs, int units, bool relu)
     {
@@ -68,7 +69,8 @@ public sealed class LayerGradientTests(TestDevices devices)
     [InlineData("cpu", 5, 7, 3)]
     [InlineData("gpu", 7, 5, 16)]
     [InlineData("generic", 4, 4, 1)]
-    [InlineData(TestDevices.OpenCLGpu, 7, 5, 16)]
+    [InlineData(TestDevices.OpenCLGpu, 7, 5, 16, Traits = [TestDevices.PlanTrait, TestDevices.OpenCLGpu])]
+    [InlineData(TestDevices.Cuda, 7, 5, 16, Traits = [TestDevices.PlanTrait, TestDevices.Cuda])]
     [InlineData(TestDevices.OpenCLCpu, 5, 7, 3)]
     public void MaxPool2DMatchesReferenceAndFiniteDifferences(string plan, int h, int w, int c)
     {

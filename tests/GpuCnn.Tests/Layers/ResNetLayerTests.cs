@@ -15,7 +15,8 @@ public sealed class ResNetLayerTests(TestDevices devices)
     [InlineData("cpu", new[] { 5, 4, 8 }, 3)]
     [InlineData("gpu", new[] { 16 }, 6)]
     [InlineData("generic", new[] { 3, 3, 24 }, 2)]
-    [InlineData(TestDevices.OpenCLGpu, new[] { 5, 4, 8 }, 3)]
+    [InlineData(TestDevices.OpenCLGpu, new[] { 5, 4, 8 }, 3, Traits = [TestDevices.PlanTrait, TestDevices.OpenCLGpu])]
+    [InlineData(TestDevices.Cuda, new[] { 5, 4, 8 }, 3, Traits = [TestDevices.PlanTrait, TestDevices.Cuda])]
     [InlineData(TestDevices.OpenCLCpu, new[] { 16 }, 6)]
     public void BatchNormTrainingMatchesReferenceAndFiniteDifferences(string plan, int[] shape, int batch)
     {
@@ -68,7 +69,8 @@ public sealed class ResNetLayerTests(TestDevices devices)
     [Theory]
     [InlineData("cpu")]
     [InlineData("gpu")]
-    [InlineData(TestDevices.OpenCLGpu)]
+    [InlineData(TestDevices.OpenCLGpu, Traits = [TestDevices.PlanTrait, TestDevices.OpenCLGpu])]
+    [InlineData(TestDevices.Cuda, Traits = [TestDevices.PlanTrait, TestDevices.Cuda])]
     public void GlobalAveragePoolingMatchesReferenceAndFiniteDifferences(string plan) =>
         LayerCheck.Run(devices[plan], new GlobalAvgPool2D(), [3, 5, 8], 2, (x, _) => Reference.GlobalAvgPool(x, 2, 15, 8));
 
@@ -77,7 +79,8 @@ public sealed class ResNetLayerTests(TestDevices devices)
     [InlineData("cpu", 8, 16, 2)]
     [InlineData("generic", 8, 16, 1)]
     [InlineData("gpu", 8, 16, 2)]
-    [InlineData(TestDevices.OpenCLGpu, 8, 16, 2)]
+    [InlineData(TestDevices.OpenCLGpu, 8, 16, 2, Traits = [TestDevices.PlanTrait, TestDevices.OpenCLGpu])]
+    [InlineData(TestDevices.Cuda, 8, 16, 2, Traits = [TestDevices.PlanTrait, TestDevices.Cuda])]
     [InlineData(TestDevices.OpenCLCpu, 8, 8, 1)]
     public void ResidualBlockMatchesReferenceAndFiniteDifferences(string plan, int inChannels, int filters, int stride)
     {
@@ -112,12 +115,14 @@ public sealed class ResNetLayerTests(TestDevices devices)
     /// 1e-2, and the input gradient off in under 0.5 % of its elements.
     /// </summary>
     [Theory]
-    [InlineData("gpu")]
+    [InlineData("gpu", Traits = [TestDevices.PlanTrait, TestDevices.OpenCLGpu])]
     [InlineData("opencl-cpu")]
+    [InlineData(TestDevices.Cuda, Traits = [TestDevices.PlanTrait, TestDevices.Cuda])]
     public void ResidualBlockAtTrainingSizeAgreesWithTheCpuPlan(string plan)
     {
         const int Batch = 32;
-        using var device = OpenOrSkip(() => ComputeDevice.Open(DeviceKind.OpenCL, plan == "gpu" ? LaunchPlan.ForGpu() : LaunchPlan.ForOpenCLCpu()));
+        using var device = plan == TestDevices.Cuda ? TestDevices.RequireCuda(TestDevices.OpenCuda(null))
+            : OpenOrSkip(() => ComputeDevice.Open(DeviceKind.OpenCL, plan == "gpu" ? LaunchPlan.ForGpu() : LaunchPlan.ForOpenCLCpu()));
         var input = TestData.Uniform(Batch * 28 * 28 * 16, 21);
         var outputGrad = TestData.Uniform(Batch * 28 * 28 * 16, 22);
         float[][] Run(ComputeDevice d)

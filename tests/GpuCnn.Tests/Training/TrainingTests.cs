@@ -65,7 +65,8 @@ public sealed class TrainingTests(TestDevices devices)
     /// </summary>
     [Theory]
     [InlineData("generic")]
-    [InlineData(TestDevices.OpenCLGpu)]
+    [InlineData(TestDevices.OpenCLGpu, Traits = [TestDevices.PlanTrait, TestDevices.OpenCLGpu])]
+    [InlineData(TestDevices.Cuda, Traits = [TestDevices.PlanTrait, TestDevices.Cuda])]
     [InlineData(TestDevices.OpenCLCpu)]
     public void SeedModelTrainsAlikeOnEveryPlan(string plan)
     {
