@@ -47,6 +47,14 @@ public static class ActivationKernels
         }
     }
 
+    /// <summary>mean = (a + b) / 2: test-time augmentation's mean of an image's logits and its mirror's.</summary>
+    public static void Average(Index1D thread, ArrayView<float> a, ArrayView<float> b, ArrayView<float> mean, WorkSplit split)
+    {
+        int end = split.End(thread);
+        for (int i = split.Start(thread); i < end; i++)
+            mean[i] = 0.5f * (a[i] + b[i]);
+    }
+
     /// <summary>y = a + b: the residual add. Its backward pass passes dY to both branches unchanged.</summary>
     public static void Add(Index1D thread, ArrayView<float> a, ArrayView<float> b, ArrayView<float> sum, WorkSplit split)
     {

@@ -6,14 +6,14 @@ namespace GpuCnn.Kernels;
 public static class LossKernels
 {
     /// <summary>
-    /// Softmax and cross-entropy against one-hot labels in one pass per row (label[row] is the hot
-    /// index). Subtracting the row max keeps exp() finite; loss = log Σ exp(z - max) - (z_y - max).
-    /// Also writes the gradient (softmax - onehot)·gradScale (gradScale = 1/batch for a mean loss;
-    /// 0 skips it, for evaluation) and the predicted class. Items are rows.
+    /// Softmax and cross-entropy in one pass per row against targets q = (1 - s)·onehot(label) + s/K
+    /// (label smoothing s; s = 0: the one-hot label). Subtracting the row max keeps exp() finite;
+    /// loss = log Σ exp(z - max) - Σ q_k (z_k - max). Also writes the gradient (softmax - q)·gradScale
+    /// (gradScale = 1/batch for a mean loss; 0 skips it) and the predicted class. Items are rows.
     /// </summary>
     public static void SoftmaxCrossEntropy(Index1D thread, ArrayView<float> logits, ArrayView<int> labels,
         ArrayView<float> logitGrad, ArrayView<float> rowLoss, ArrayView<int> predictions, int classes,
-        float gradScale, WorkSplit split)
+        float gradScale, float smoothing, WorkSplit split)
     {
         int end = split.End(thread);
         for (int row = split.Start(thread); row < end; row++)
@@ -26,10 +26,15 @@ public static class LossKernels
                 float v = logits[offset + k];
                 if (v > max) { max = v; argmax = k; }
             }
-            float sum = 0f;
-            for (int k = 0; k < classes; k++) sum += XMath.Exp(logits[offset + k] - max);
+            float sum = 0f, shiftedSum = 0f;
+            for (int k = 0; k < classes; k++)
+            {
+                sum += XMath.Exp(logits[offset + k] - max);
+                shiftedSum += logits[offset + k] - max;
+            }
             int label = labels[row];
-            rowLoss[row] = XMath.Log(sum) - (logits[offset + label] - max);
+            float spread = smoothing / classes;
+            rowLoss[row] = XMath.Log(sum) - ((1f - smoothing) * (logits[offset + label] - max) + spread * shiftedSum);
             predictions[row] = argmax;
             if (gradScale != 0f)
             {
@@ -37,7 +42,7 @@ public static class LossKernels
                 for (int k = 0; k < classes; k++)
                 {
                     float p = XMath.Exp(logits[offset + k] - max) * inverseSum;
-                    logitGrad[offset + k] = (p - (k == label ? 1f : 0f)) * gradScale;
+                    logitGrad[offset + k] = (p - ((k == label ? 1f - smoothing : 0f) + spread)) * gradScale;
                 }
             }
         }

@@ -36,6 +36,11 @@ public static class CommonOptions
         Description = "Where downloaded data is cached (default: $GPUCNN_CACHE, else ~/.cache/gpucnn).",
     };
 
+    public static Option<string?> TensorBoard(string where) => new("--tensorboard")
+    {
+        Description = $"Folder for the TensorBoard events files (Keras's log_dir; default: {where}); view with: tensorboard --logdir DIR.",
+    };
+
     public static Option<string> ImageSize()
     {
         var option = new Option<string>("--image-size")

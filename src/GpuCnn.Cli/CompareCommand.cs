@@ -42,9 +42,10 @@ public static class CompareCommand
         {
             Description = "Continue the campaign in this folder: finished runs are kept, an interrupted one resumes from its checkpoint, the rest run.",
         };
+        var tensorBoard = CommonOptions.TensorBoard("each run's folder; with it, DIR/MODEL/seed-S");
         var command = new Command("compare", "Train several models with the same budget, over one or more seeds, and compare them side by side.")
         {
-            models, seeds, device, dataDir, cacheDir, runDir, resume,
+            models, seeds, device, dataDir, cacheDir, runDir, resume, tensorBoard,
         };
         foreach (var option in shared.All) command.Options.Add(option);
         command.Validators.Add(r =>
@@ -76,11 +77,11 @@ public static class CompareCommand
                 {
                     DataDir = CommonOptions.FullPath(parse.GetValue(dataDir)),
                     CacheDir = CommonOptions.FullPath(parse.GetValue(cacheDir)),
-                    TrainLimit = shared.TrainLimit(parse),
+                    TrainLimit = shared.TrainLimit(parse, DefaultTrainLimit),
                 };
-                plan = new CampaignPlan(parse.GetValue(models)!, parse.GetValue(seeds)!, shared.Read(parse, Defaults.Seed), data, CommonOptions.CommandLine());
+                plan = new CampaignPlan(parse.GetValue(models)!, parse.GetValue(seeds)!, shared.Read(parse, Defaults), data, CommonOptions.CommandLine());
             }
-            new Comparison(plan, kind, Console.Out, folder).Run();
+            new Comparison(plan, kind, Console.Out, folder, parse.GetValue(tensorBoard)).Run();
             return 0;
         }));
         return command;

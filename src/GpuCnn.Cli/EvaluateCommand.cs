@@ -16,11 +16,12 @@ public static class EvaluateCommand
         {
             Description = $"A folder of its own for the confusion matrix, report and {ModelEvaluation.ResultsFile} (default: print only; never a run folder).",
         };
-        var command = new Command("evaluate", "Evaluate a saved model on the test images of the data it was trained on (or of --data-dir).") { model, device, dataDir, cacheDir, output };
+        var tta = new Option<bool>("--tta") { Description = "Test-time augmentation: the mean of the logits of each image and its mirror (runs trained with --tta use it anyway)." };
+        var command = new Command("evaluate", "Evaluate a saved model on the test images of the data it was trained on (or of --data-dir).") { model, device, dataDir, cacheDir, output, tta };
         command.SetAction(parse => CliErrors.Run(() =>
         {
             ModelEvaluation.Run(parse.GetValue(model)!, CommonOptions.ParseDevice(parse.GetValue(device)!), CommonOptions.FullPath(parse.GetValue(dataDir)),
-                CommonOptions.FullPath(parse.GetValue(cacheDir)), parse.GetValue(output), Console.Out);
+                CommonOptions.FullPath(parse.GetValue(cacheDir)), parse.GetValue(output), Console.Out, parse.GetValue(tta) ? true : null);
             return 0;
         }));
         return command;

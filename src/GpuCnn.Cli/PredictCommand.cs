@@ -16,7 +16,8 @@ public static class PredictCommand
         var images = new Argument<string[]>("images") { Description = "PNG or JPEG files, any size and colour.", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON." };
         var device = CommonOptions.Device();
-        var command = new Command("predict", "Classify pictures with a saved model.") { model, images, json, device };
+        var tta = new Option<bool>("--tta") { Description = "Test-time augmentation: the mean of the logits of each picture and its mirror (runs trained with --tta use it anyway)." };
+        var command = new Command("predict", "Classify pictures with a saved model.") { model, images, json, device, tta };
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var paths = parse.GetValue(images)!;
@@ -38,7 +39,7 @@ public static class PredictCommand
                 }
             }
             var results = new List<object>();
-            var probabilities = decoded.Count > 0 ? loaded.Predict(loaded.Pictures([.. decoded.Select(d => d.Pixels)])) : [];
+            var probabilities = decoded.Count > 0 ? loaded.Predict(loaded.Pictures([.. decoded.Select(d => d.Pixels)]), parse.GetValue(tta) ? true : null) : [];
             int classes = loaded.Classes;
             for (int i = 0; i < decoded.Count; i++)
             {

@@ -30,17 +30,24 @@ public static class TrainCommand
         {
             Description = "Train a model of your own: a JSON architecture (name, input_shape, layers with their configs), as Sequential.Architecture() writes it. Replaces --model.",
         };
+        var config = new Option<string?>("--config")
+        {
+            Description = "Start from a run's settings.json or a recipe file (recipes/): its model, hyperparameters and data; options given beside it override it.",
+        };
+        var tensorBoard = CommonOptions.TensorBoard("the run folder");
         var skipBad = new Option<bool>("--skip-bad-images") { Description = "With a folder of pictures: skip (and list) pictures that cannot be decoded instead of stopping." };
 
         var command = new Command("train", "Train a model on Fashion-MNIST, or on a folder of your own pictures, and report test accuracy.")
         {
-            device, model, seed, dataDir, cacheDir, runDir, resume, imageSize, channels, skipBad, architecture,
+            device, model, seed, dataDir, cacheDir, runDir, resume, imageSize, channels, skipBad, architecture, config, tensorBoard,
         };
         foreach (var option in shared.All) command.Options.Add(option);
         command.Validators.Add(r =>
         {
             if (r.GetResult(resume) is not null && r.GetResult(runDir) is not null)
                 r.AddError("--resume continues the run in its own folder: do not pass --run-dir with it.");
+            if (r.GetResult(resume) is not null && r.GetResult(config) is not null)
+                r.AddError("--resume continues the run with its own settings: do not pass --config with it.");
             if (r.GetResult(resume) is not null && r.GetResult(architecture) is not null)
                 r.AddError("--resume continues the run with its own architecture: do not pass --architecture with it.");
             if (r.GetValue(resume) is { } from && !File.Exists(Path.Combine(from, RunFiles.Checkpoint)))
@@ -54,9 +61,18 @@ public static class TrainCommand
             {
                 parallel = DataParallel.Join();
                 var output = parallel?.IsRoot ?? true ? Console.Out : TextWriter.Null;
-                var session = new TrainingSession(output, liveProgress: parallel is null && !Console.IsOutputRedirected, parallel);
+                var session = new TrainingSession(output, liveProgress: parallel is null && !Console.IsOutputRedirected, parallel)
+                {
+                    TensorBoardDirectory = parse.GetValue(tensorBoard),
+                };
                 if (parse.GetValue(resume) is { } from) Resume(parse, session, from);
-                else session.Start(Run(parse), shared.Read(parse, parse.GetValue(seed)), Data(parse));
+                else
+                {
+                    var settings = parse.GetValue(config) is { } file ? SettingsSchema.ReadDocument(file) : ("seed", defaults, null);
+                    var hyperparameters = shared.Read(parse, settings.Hyperparameters);
+                    if (TrainingOptionSet.Given(parse, seed)) hyperparameters = hyperparameters with { Seed = parse.GetValue(seed) };
+                    session.Start(Run(parse, settings.Model), hyperparameters, Data(parse, settings.Data ?? new DataSpec()));
+                }
                 return 0;
             });
             // A failed rank ends the job, rather than leave the others waiting in a collective.
@@ -66,27 +82,29 @@ public static class TrainCommand
         });
         return command;
 
-        RunSpec Run(ParseResult parse) => new()
+        RunSpec Run(ParseResult parse, string baseline) => new()
         {
-            Model = parse.GetValue(model)!,
+            Model = TrainingOptionSet.Given(parse, model) ? parse.GetValue(model)! : baseline,
             Architecture = parse.GetValue(architecture) is { } file ? RunSpec.ReadArchitecture(file) : null,
             Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
             Folder = parse.GetValue(runDir),
             Command = CommonOptions.CommandLine(),
         };
 
-        DataSpec Data(ParseResult parse)
+        // The data the command line names, over a baseline (a settings file's, else the defaults).
+        DataSpec Data(ParseResult parse, DataSpec baseline)
         {
-            var size = CommonOptions.ParseImageSize(parse.GetValue(imageSize)!)!.Value;
+            T Pick<T>(Option<T> option, T fallback) => TrainingOptionSet.Given(parse, option) ? parse.GetValue(option)! : fallback;
+            var size = TrainingOptionSet.Given(parse, imageSize) ? CommonOptions.ParseImageSize(parse.GetValue(imageSize)!)!.Value : (baseline.ImageHeight, baseline.ImageWidth);
             return new DataSpec
             {
-                DataDir = CommonOptions.FullPath(parse.GetValue(dataDir)),
-                CacheDir = CommonOptions.FullPath(parse.GetValue(cacheDir)),
-                TrainLimit = shared.TrainLimit(parse),
-                ImageHeight = size.Height,
-                ImageWidth = size.Width,
-                Channels = parse.GetValue(channels),
-                SkipBadImages = parse.GetValue(skipBad),
+                DataDir = CommonOptions.FullPath(Pick(dataDir, baseline.DataDir)),
+                CacheDir = CommonOptions.FullPath(Pick(cacheDir, baseline.CacheDir)),
+                TrainLimit = shared.TrainLimit(parse, baseline.TrainLimit),
+                ImageHeight = size.Item1,
+                ImageWidth = size.Item2,
+                Channels = Pick(channels, baseline.Channels),
+                SkipBadImages = Pick(skipBad, baseline.SkipBadImages),
             };
         }
 
@@ -96,7 +114,7 @@ public static class TrainCommand
         {
             var run = Checkpoint.Load(Path.Combine(from, RunFiles.Checkpoint)).Header;
             var data = run.Run.Data ?? new DataSpec();
-            var requested = Data(parse);
+            var requested = Data(parse, data);
             var contradictions = shared.Contradictions(parse, run).ToList();
             void Check(Option option, object? given, object? stored)
             {

@@ -14,7 +14,8 @@ namespace GpuCnn.Cli;
 public sealed class TrainingOptionSet
 {
     readonly Option<int> epochs, batchSize, shift, recalibrate;
-    readonly Option<double> learningRate, validationSplit;
+    readonly Option<double> learningRate, validationSplit, weightDecay, labelSmoothing, warmup, erase;
+    readonly Option<bool> decayAll, testTimeFlip;
     readonly Option<string> optimizer, schedule;
     readonly Option<int?> patience;
     readonly Option<string> trainLimit;
@@ -27,7 +28,16 @@ public sealed class TrainingOptionSet
         epochs = CommonOptions.Int("--epochs", "Passes over the training images.", defaults.Epochs, 1, 100_000);
         batchSize = CommonOptions.Int("--batch-size", "Images per mini-batch.", defaults.BatchSize, 1, 65_536);
         learningRate = CommonOptions.Number("--lr", "Learning rate.", defaults.LearningRate, v => v is > 0 and <= 100, "a number above 0 and at most 100");
-        optimizer = CommonOptions.OneOf("--optimizer", "adam or sgd (momentum 0.9).", defaults.Optimizer, ["adam", "sgd"]);
+        optimizer = CommonOptions.OneOf("--optimizer", "adam, sgd (momentum 0.9), adamw (decoupled weight decay) or sgd-nesterov (Nesterov momentum 0.9, L2 weight decay).",
+            defaults.Optimizer, Optimizer.Names);
+        weightDecay = CommonOptions.Number("--weight-decay", "λ of adamw's decoupled decay or sgd-nesterov's L2 term; biases and batch norm are left out unless --decay-all.",
+            defaults.WeightDecay, v => v is >= 0 and <= 1, "a number from 0 to 1");
+        decayAll = new Option<bool>("--decay-all") { Description = "Decay biases and batch norm's γ and β too." };
+        testTimeFlip = new Option<bool>("--tta") { Description = "Test-time augmentation: validate, test and predict with the mean of the logits of each image and its mirror." };
+        labelSmoothing = CommonOptions.Number("--label-smoothing", "Label smoothing s: training targets (1 - s)·onehot + s/classes.",
+            defaults.LabelSmoothing, v => v is >= 0 and < 1, "a fraction from 0 up to (not including) 1");
+        warmup = CommonOptions.Number("--warmup", "Epochs of linear learning-rate warm-up, stepped per batch (onecycle: its rising phase).",
+            defaults.WarmupEpochs, v => v is >= 0 and <= 1000, "a number of epochs from 0 to 1000");
         validationSplit = CommonOptions.Number("--validation-split", "Fraction of the training images (the last ones) held out for validation.",
             defaults.ValidationSplit, v => v is >= 0 and < 1, "a fraction from 0 up to (not including) 1");
         trainLimit = new Option<string>("--train-limit")
@@ -43,35 +53,49 @@ public sealed class TrainingOptionSet
             },
         };
         patience = CommonOptions.OptionalInt("--early-stopping", "Stop when validation loss has not improved for this many epochs.", 1);
-        schedule = CommonOptions.OneOf("--lr-schedule", "constant, step (halve every 5 epochs) or cosine (decay to 0 over the epochs).",
+        schedule = CommonOptions.OneOf("--lr-schedule",
+            "constant, step (halve every 5 epochs), cosine (decay to 0 over the epochs), onecycle (per batch, as PyTorch's OneCycleLR) or warmup-cosine (per batch).",
             SettingsSchema.ScheduleName(defaults.Schedule), [.. Enum.GetValues<LearningRateSchedule>().Select(SettingsSchema.ScheduleName)]);
         shift = CommonOptions.Int("--augment-shift", "Shift each training image randomly by up to N pixels (0-4).", defaults.Augmentation.MaxShift, 0, 4);
         flip = new Option<bool>("--augment-flip") { Description = "Flip training images horizontally at random." };
+        erase = CommonOptions.Number("--augment-erase", "Random erasing (Zhong et al.): zero a random rectangle of 2-33 % of a training image with this probability.",
+            defaults.Augmentation.EraseProbability, v => v is >= 0 and <= 1, "a probability from 0 to 1");
         recalibrate = CommonOptions.Int("--bn-recalibrate",
             "PreciseBN: at each epoch's end, recompute batch norm's moving averages over this many training batches " +
             "(equal weights, inference mode) before validating and checkpointing; 0 keeps Keras's momentum averages. " +
             "Models without batch norm ignore it.", defaults.BatchNormRecalibration, 0, 100_000);
     }
 
-    public IEnumerable<Option> All => [epochs, batchSize, learningRate, optimizer, validationSplit, trainLimit, patience, schedule, shift, flip, recalibrate];
+    public IEnumerable<Option> All =>
+        [epochs, batchSize, learningRate, optimizer, weightDecay, decayAll, validationSplit, trainLimit, patience, schedule, warmup, labelSmoothing, shift, flip, erase, recalibrate, testTimeFlip];
 
-    /// <summary>The hyperparameters the command line gives, with <paramref name="seed"/>.</summary>
-    public Hyperparameters Read(ParseResult parse, int seed) => new()
+    /// <summary><paramref name="baseline"/> (the defaults, or a settings file's) with every option the command line gives.</summary>
+    public Hyperparameters Read(ParseResult parse, Hyperparameters baseline)
     {
-        Epochs = parse.GetValue(epochs),
-        BatchSize = parse.GetValue(batchSize),
-        LearningRate = (float)parse.GetValue(learningRate),
-        Optimizer = parse.GetValue(optimizer)!,
-        Seed = seed,
-        ValidationSplit = parse.GetValue(validationSplit),
-        EarlyStoppingPatience = parse.GetValue(patience),
-        Schedule = Enum.GetValues<LearningRateSchedule>().First(s => SettingsSchema.ScheduleName(s) == parse.GetValue(schedule)),
-        Augmentation = new Augmentation(parse.GetValue(shift), parse.GetValue(flip)),
-        BatchNormRecalibration = parse.GetValue(recalibrate),
-    };
+        T Pick<T>(Option<T> option, T fallback) => Given(parse, option) ? parse.GetValue(option)! : fallback;
+        string scheduleName = Pick(schedule, SettingsSchema.ScheduleName(baseline.Schedule));
+        return baseline with
+        {
+            Epochs = Pick(epochs, baseline.Epochs),
+            BatchSize = Pick(batchSize, baseline.BatchSize),
+            LearningRate = Given(parse, learningRate) ? (float)parse.GetValue(learningRate) : baseline.LearningRate,
+            Optimizer = Pick(optimizer, baseline.Optimizer),
+            ValidationSplit = Pick(validationSplit, baseline.ValidationSplit),
+            EarlyStoppingPatience = Pick(patience, baseline.EarlyStoppingPatience),
+            Schedule = Enum.GetValues<LearningRateSchedule>().First(s => SettingsSchema.ScheduleName(s) == scheduleName),
+            Augmentation = new Augmentation(Pick(shift, baseline.Augmentation.MaxShift), Pick(flip, baseline.Augmentation.Flip), Pick(erase, baseline.Augmentation.EraseProbability)),
+            BatchNormRecalibration = Pick(recalibrate, baseline.BatchNormRecalibration),
+            WeightDecay = Given(parse, weightDecay) ? (float)parse.GetValue(weightDecay) : baseline.WeightDecay,
+            DecayAll = Pick(decayAll, baseline.DecayAll),
+            LabelSmoothing = Given(parse, labelSmoothing) ? (float)parse.GetValue(labelSmoothing) : baseline.LabelSmoothing,
+            WarmupEpochs = Pick(warmup, baseline.WarmupEpochs),
+            TestTimeFlip = Pick(testTimeFlip, baseline.TestTimeFlip),
+        };
+    }
 
-    /// <summary>--train-limit as a number of images; null for 'all'.</summary>
-    public int? TrainLimit(ParseResult parse) => parse.GetValue(trainLimit) is "all" ? null : int.Parse(parse.GetValue(trainLimit)!, CultureInfo.InvariantCulture);
+    /// <summary>--train-limit as a number of images (null: all); <paramref name="baseline"/> when it is not given.</summary>
+    public int? TrainLimit(ParseResult parse, int? baseline) =>
+        !Given(parse, trainLimit) ? baseline : parse.GetValue(trainLimit) is "all" ? null : int.Parse(parse.GetValue(trainLimit)!, CultureInfo.InvariantCulture);
 
     /// <summary>--epochs when the command line gives it, else null.</summary>
     public int? GivenEpochs(ParseResult parse) => Given(parse, epochs) ? parse.GetValue(epochs) : null;
@@ -83,14 +107,16 @@ public sealed class TrainingOptionSet
     public IEnumerable<string> Contradictions(ParseResult parse, CheckpointHeader run)
     {
         var h = run.Hyperparameters;
-        var read = Read(parse, h.Seed);
+        var read = Read(parse, h);
         (Option Option, object? Given, object? Stored)[] pairs =
         [
             (batchSize, read.BatchSize, h.BatchSize), (learningRate, read.LearningRate, h.LearningRate), (optimizer, read.Optimizer, h.Optimizer),
             (validationSplit, read.ValidationSplit, h.ValidationSplit), (patience, read.EarlyStoppingPatience, h.EarlyStoppingPatience),
             (schedule, read.Schedule, h.Schedule), (shift, read.Augmentation.MaxShift, h.Augmentation.MaxShift),
-            (flip, read.Augmentation.Flip, h.Augmentation.Flip), (recalibrate, read.BatchNormRecalibration, h.BatchNormRecalibration),
-            (trainLimit, TrainLimit(parse), run.Run.Data?.TrainLimit),
+            (flip, read.Augmentation.Flip, h.Augmentation.Flip), (erase, read.Augmentation.EraseProbability, h.Augmentation.EraseProbability), (recalibrate, read.BatchNormRecalibration, h.BatchNormRecalibration),
+            (weightDecay, read.WeightDecay, h.WeightDecay), (decayAll, read.DecayAll, h.DecayAll), (labelSmoothing, read.LabelSmoothing, h.LabelSmoothing),
+            (warmup, read.WarmupEpochs, h.WarmupEpochs), (testTimeFlip, read.TestTimeFlip, h.TestTimeFlip),
+            (trainLimit, TrainLimit(parse, run.Run.Data?.TrainLimit), run.Run.Data?.TrainLimit),
         ];
         return pairs.Where(p => Given(parse, p.Option) && !Equals(p.Given, p.Stored)).Select(p => Contradiction(p.Option.Name, p.Stored));
     }

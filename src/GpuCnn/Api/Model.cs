@@ -52,9 +52,13 @@ public sealed class Model : IDisposable
         Device = device;
         Hyperparameters = hyperparameters;
         this.parallel = parallel;
-        optimizer = Optimizer.Create(hyperparameters.Optimizer, device, network.ParameterBuffer, network.GradientBuffer, hyperparameters.LearningRate);
+        optimizer = Optimizer.Create(hyperparameters.Optimizer, device, network.ParameterBuffer, network.GradientBuffer, hyperparameters.LearningRate,
+            hyperparameters.WeightDecay, hyperparameters.WeightDecay == 0 ? null : network.ParameterMask(p => hyperparameters.DecayAll || Decays(p)));
         loss = new SoftmaxCrossEntropy(device, hyperparameters.BatchSize, Classes);
     }
+
+    /// <summary>Weight decay's default reach: the convolution and dense kernels, not biases or batch norm's γ and β.</summary>
+    static bool Decays(Parameter parameter) => parameter.Name.EndsWith("/kernel", StringComparison.Ordinal);
 
     /// <summary>
     /// Keras's way round: the layers first, the input shape and class names from the data. The
@@ -125,16 +129,18 @@ public sealed class Model : IDisposable
     public bool StoppedEarly => History.Count < Hyperparameters.Epochs && IsComplete;
 
     /// <summary>Loss, accuracy and every prediction on a labelled set (inference mode).</summary>
-    public Evaluation Evaluate(ImageSet images)
+    /// <param name="testTimeFlip">Score the mean of the logits of each image and its mirror (null: Hyperparameters.TestTimeFlip).</param>
+    public Evaluation Evaluate(ImageSet images, bool? testTimeFlip = null)
     {
         CheckShape(images, nameof(images));
         using var data = new DeviceDataset(Device, images);
         using var feeder = new BatchFeeder(Device, data, Enumerable.Range(0, images.Count).ToArray(), Hyperparameters.BatchSize, parallel);
-        return Evaluator.Evaluate(Network, feeder, loss, parallel);
+        return Evaluator.Evaluate(Network, feeder, loss, parallel, testTimeFlip ?? Hyperparameters.TestTimeFlip);
     }
 
-    /// <summary>Class probabilities (softmax of the logits), images × classes, row after row.</summary>
-    public float[] Predict(ImageSet images)
+    /// <summary>Class probabilities (softmax of the logits, or of the mean of an image's and its mirror's logits), images × classes, row after row.</summary>
+    /// <param name="testTimeFlip">Average each image's logits with its mirror's (null: Hyperparameters.TestTimeFlip).</param>
+    public float[] Predict(ImageSet images, bool? testTimeFlip = null)
     {
         CheckShape(images, nameof(images));
         var probabilities = new float[images.Count * Classes];
@@ -143,6 +149,11 @@ public sealed class Model : IDisposable
         for (int batch = 0; batch < feeder.Batches; batch++)
         {
             var logits = Network.Forward(feeder.Gather(batch, Augmentation.None, 0), PassContext.Inference).ToArray();
+            if (testTimeFlip ?? Hyperparameters.TestTimeFlip)
+            {
+                var mirrored = Network.Forward(feeder.Gather(batch, Augmentation.Mirror, 0), PassContext.Inference).ToArray();
+                for (int i = 0; i < logits.Length; i++) logits[i] = 0.5f * (logits[i] + mirrored[i]);
+            }
             for (int row = 0; row < feeder.RowsOf(batch); row++)
                 Softmax(logits.AsSpan(row * Classes, Classes), probabilities.AsSpan((batch * Hyperparameters.BatchSize + row) * Classes, Classes));
         }

@@ -290,6 +290,22 @@ public sealed class Sequential : IDisposable
     /// <summary>Slots start at multiples of 8 floats, so kernels may read any parameter as Float8 groups.</summary>
     static int Aligned(int offset) => (offset + 7) / 8 * 8;
 
+    /// <summary>
+    /// 1 for each element of the flat parameter buffer that <paramref name="decays"/> picks, 0
+    /// elsewhere (other parameters and the alignment gaps): an optimizer's weight-decay mask.
+    /// </summary>
+    public float[] ParameterMask(Func<Parameter, bool> decays)
+    {
+        var mask = new float[ParameterBuffer.Length];
+        int offset = 0;
+        foreach (var p in TrainableParameters)
+        {
+            if (decays(p)) Array.Fill(mask, 1f, offset, p.Length);
+            offset = Aligned(offset + p.Length);
+        }
+        return mask;
+    }
+
     static int SlotsLength(IEnumerable<Parameter> parameters) =>
         Math.Max(8, parameters.Aggregate(0, (offset, p) => Aligned(offset + p.Length)));
 

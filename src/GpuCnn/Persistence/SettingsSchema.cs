@@ -23,6 +23,7 @@ public static class SettingsSchema
         w.WriteStartObject("augmentation");
         w.WriteNumber("max_shift", h.Augmentation.MaxShift);
         w.WriteBoolean("flip", h.Augmentation.Flip);
+        w.WriteNumber("erase_probability", h.Augmentation.EraseProbability);
         w.WriteEndObject();
         if (h.EarlyStoppingPatience is { } patience) w.WriteNumber("early_stopping_patience", patience);
         else w.WriteNull("early_stopping_patience");
@@ -30,6 +31,11 @@ public static class SettingsSchema
         w.WriteNumber("step_every", h.StepEvery);
         w.WriteNumber("step_gamma", h.StepGamma);
         w.WriteNumber("bn_recalibrate", h.BatchNormRecalibration);
+        w.WriteNumber("weight_decay", h.WeightDecay);
+        w.WriteBoolean("decay_all", h.DecayAll);
+        w.WriteNumber("label_smoothing", h.LabelSmoothing);
+        w.WriteNumber("warmup_epochs", h.WarmupEpochs);
+        w.WriteBoolean("test_time_flip", h.TestTimeFlip);
         w.WriteEndObject();
     }
 
@@ -44,16 +50,26 @@ public static class SettingsSchema
             Optimizer = o.String("optimizer"),
             Seed = o.Int("seed"),
             ValidationSplit = o.Double("validation_split"),
-            Augmentation = new Augmentation(augmentation.Int("max_shift"), augmentation.Bool("flip")),
+            Augmentation = new Augmentation(augmentation.Int("max_shift"), augmentation.Bool("flip"), augmentation.Double("erase_probability")),
             EarlyStoppingPatience = o.IntOrNull("early_stopping_patience"),
             Schedule = ParseSchedule(o.String("lr_schedule")),
             StepEvery = o.Int("step_every"),
             StepGamma = (float)o.Double("step_gamma"),
             BatchNormRecalibration = o.Int("bn_recalibrate"),
+            WeightDecay = (float)o.Double("weight_decay"),
+            DecayAll = o.Bool("decay_all"),
+            LabelSmoothing = (float)o.Double("label_smoothing"),
+            WarmupEpochs = o.Double("warmup_epochs"),
+            TestTimeFlip = o.Bool("test_time_flip"),
         };
     }
 
-    public static string ScheduleName(LearningRateSchedule schedule) => schedule.ToString().ToLowerInvariant();
+    public static string ScheduleName(LearningRateSchedule schedule) => schedule switch
+    {
+        LearningRateSchedule.OneCycle => "onecycle",
+        LearningRateSchedule.WarmupCosine => "warmup-cosine",
+        _ => schedule.ToString().ToLowerInvariant(),
+    };
 
     static LearningRateSchedule ParseSchedule(string name)
     {
@@ -127,6 +143,26 @@ public static class SettingsSchema
         w.WriteNumber("ranks", run.Ranks);
         w.WriteEndObject();
     });
+
+    /// <summary>
+    /// A settings document read back (a run's settings.json, or a recipe file of the same schema):
+    /// the model's name, the hyperparameters and the data, if it names any. Only "model" and
+    /// "hyperparameters" are required; DataFileException naming the file and the field otherwise.
+    /// </summary>
+    public static (string Model, Hyperparameters Hyperparameters, DataSpec? Data) ReadDocument(string path)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(File.ReadAllText(path));
+            var root = json.RootElement;
+            var data = root.Optional("data") is { } d ? ReadDataSpec(d) : null;
+            return (root.String("model"), ReadHyperparameters(root.Get("hyperparameters", JsonValueKind.Object)), data);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new DataFileException(path, e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : $"not a run's settings ({e.Message})");
+        }
+    }
 
     public static string Indented(Action<Utf8JsonWriter> write)
     {

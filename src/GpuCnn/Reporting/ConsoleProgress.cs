@@ -12,6 +12,8 @@ public sealed class ConsoleProgress(TextWriter output, int epochs, bool live) : 
 
     public void OnProgress(int epoch, int batch, int batches, double loss, double accuracy, TimeSpan elapsed)
     {
+        // Other observers may ask for progress; without a terminal the bar stays off.
+        if (!live) return;
         const int Width = 30;
         int filled = (int)((long)Width * batch / batches);
         double eta = batch == 0 ? 0 : elapsed.TotalSeconds / batch * (batches - batch);

@@ -86,7 +86,8 @@ public sealed record CampaignRun(string Model, int Seed, int Parameters, IReadOn
 /// <see cref="TrainingSession"/> run. Run again on the same folder, it continues: finished runs
 /// are read back, not redone, and an interrupted one resumes from its last checkpoint.
 /// </summary>
-public sealed class Comparison(CampaignPlan plan, DeviceKind device, TextWriter output, string folder)
+/// <param name="tensorBoard">Where the runs' TensorBoard events go, each under MODEL/seed-S (null: each run's own folder).</param>
+public sealed class Comparison(CampaignPlan plan, DeviceKind device, TextWriter output, string folder, string? tensorBoard = null)
 {
     public IReadOnlyList<CampaignRun> Run()
     {
@@ -110,7 +111,10 @@ public sealed class Comparison(CampaignPlan plan, DeviceKind device, TextWriter 
             output.WriteLine($"== {model}, seed {seed}: finished before, read from {path} ==");
             return CampaignRun.Read(path, model, seed);
         }
-        var session = new TrainingSession(output);
+        var session = new TrainingSession(output)
+        {
+            TensorBoardDirectory = tensorBoard is null ? null : RunPath(tensorBoard, model, seed),
+        };
         string checkpoint = Path.Combine(path, RunFiles.Checkpoint);
         if (File.Exists(checkpoint))
         {

@@ -16,7 +16,9 @@ public static class ModelEvaluation
 
     /// <param name="dataDir">Test on this folder's images instead of the model's own data.</param>
     /// <param name="reportFolder">Where to write the report and confusion matrix (null: nowhere); refused when it holds a run.</param>
-    public static Evaluation Run(string modelPath, DeviceKind kind, string? dataDir, string? cacheDir, string? reportFolder, TextWriter output)
+    /// <param name="testTimeFlip">Score the mean of each image's and its mirror's logits (null: as the model was trained to).</param>
+    public static Evaluation Run(string modelPath, DeviceKind kind, string? dataDir, string? cacheDir, string? reportFolder, TextWriter output,
+        bool? testTimeFlip = null)
     {
         if (reportFolder is not null && RunFolder.HoldsRun(reportFolder))
             throw new RunException($"{reportFolder} holds a training run, which evaluation never writes into; choose a folder of its own.");
@@ -29,7 +31,7 @@ public static class ModelEvaluation
             throw new ArgumentException($"{data.Source} holds {data.Classes} classes of {string.Join("x", data.Test.Shape)} pictures, " +
                                         $"but model {model.Network.Name} takes {string.Join("x", model.Network.InputShape)} and {model.Classes} classes.");
         output.WriteLine($"Scoring the {data.Test.Count} test images of {data.Source}...");
-        var test = model.Evaluate(data.Test);
+        var test = model.Evaluate(data.Test, testTimeFlip);
         var metrics = reportFolder is not null
             ? RunFolder.WriteEvaluation(reportFolder, model, test, ResultsFile)
             : new ClassificationMetrics(test.Predictions, test.Labels, model.ClassNames);

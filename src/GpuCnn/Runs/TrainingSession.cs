@@ -4,6 +4,7 @@ using GpuCnn.Distributed;
 using GpuCnn.Models;
 using GpuCnn.Persistence;
 using GpuCnn.Reporting;
+using GpuCnn.Reporting.TensorBoard;
 using GpuCnn.Training;
 
 namespace GpuCnn.Runs;
@@ -25,6 +26,12 @@ public sealed class TrainingSession(TextWriter output, bool liveProgress = false
 {
     /// <summary>Further observers, told after the run folder has checkpointed each epoch.</summary>
     public IReadOnlyList<ITrainingObserver> Observers { get; init; } = [];
+
+    /// <summary>
+    /// Where the run's TensorBoard events file goes (Keras's log_dir); null: the run folder. Each
+    /// start or resume adds a new events file there.
+    /// </summary>
+    public string? TensorBoardDirectory { get; init; }
 
     bool IsRoot => parallel?.IsRoot ?? true;
 
@@ -146,9 +153,13 @@ public sealed class TrainingSession(TextWriter output, bool liveProgress = false
         int validation = (int)Math.Floor(data.Train.Count * hyperparameters.ValidationSplit);
         output.WriteLine($"Training on {data.Train.Count - validation} images, validating on {validation}, testing on {data.Test.Count}.");
         List<ITrainingObserver> observers = [new ConsoleProgress(output, hyperparameters.Epochs, liveProgress)];
-        if (folder is not null) observers.Add(folder);
-        observers.AddRange(Observers);
         folder?.Start(model, hyperparameters, command);
+        using var board = folder is null ? null : OpenTensorBoard(folder);
+        // The log after the folder: the folder redraws the curves the log then reads.
+        if (folder is not null) observers.AddRange([folder, board!]);
+        // Reading the running loss is a collective in a data-parallel run: the other ranks keep the log's pace.
+        else if (parallel is not null) observers.Add(new ProgressPace(TensorBoardLog.DefaultProgressInterval));
+        observers.AddRange(Observers);
         model.Fit(data.Train, hyperparameters.Epochs - model.History.Count, observers: [.. observers]);
         if (model.StoppedEarly)
             output.WriteLine($"Early stopping: validation loss did not improve for {hyperparameters.EarlyStoppingPatience} epochs.");
@@ -156,10 +167,25 @@ public sealed class TrainingSession(TextWriter output, bool liveProgress = false
         var test = model.Evaluate(data.Test);
         output.WriteLine($"Test accuracy: {test.Accuracy:P2} - test loss: {test.Loss:F4} ({data.Test.Count} images)");
         var metrics = folder?.Finish(test) ?? new ClassificationMetrics(test.Predictions, test.Labels, model.ClassNames);
+        if (folder is not null) board!.Test(test, model.History.Count, Path.Combine(folder.Path, RunFiles.ConfusionPlot));
         output.WriteLine();
         output.Write(metrics.Report());
         if (folder is not null) output.WriteLine($"Run folder: {folder.Path}");
         return new TrainingResult(model.Network.Name, model.Network.TrainableCount + model.Network.NonTrainableCount, model.History.ToList(),
             test, model.StoppedEarly, metrics, folder?.Path ?? "");
+    }
+
+    /// <summary>A new events file for the run (in the run folder unless told otherwise), starting with its settings.</summary>
+    TensorBoardLog OpenTensorBoard(RunFolder folder)
+    {
+        var board = new TensorBoardLog(TensorBoardDirectory ?? folder.Path, curvesFile: Path.Combine(folder.Path, RunFiles.TrainingPlot));
+        board.Settings(File.ReadAllText(Path.Combine(folder.Path, RunFiles.Settings)));
+        return board;
+    }
+
+    /// <summary>Asks for progress every <paramref name="interval"/> batches and does nothing with it.</summary>
+    sealed class ProgressPace(int interval) : ITrainingObserver
+    {
+        public int ProgressInterval => interval;
     }
 }

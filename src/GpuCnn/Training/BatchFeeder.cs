@@ -8,11 +8,25 @@ using ILGPU.Runtime;
 
 namespace GpuCnn.Training;
 
-/// <summary>Augmentation done on the device while gathering a batch.</summary>
-public sealed record Augmentation(int MaxShift = 0, bool Flip = false)
+/// <summary>
+/// Augmentation done on the device while gathering a batch: a random shift of up to MaxShift
+/// pixels with zero fill (a random crop of the picture padded by MaxShift), a horizontal flip
+/// with probability ½, and random erasing with probability EraseProbability (Zhong et al.; see
+/// DataKernels.Erase for the draw).
+/// </summary>
+public sealed record Augmentation(int MaxShift = 0, bool Flip = false, double EraseProbability = 0)
 {
     public static readonly Augmentation None = new();
-    public bool Active => MaxShift > 0 || Flip;
+
+    /// <summary>Every image mirrored, nothing drawn: test-time augmentation's second view.</summary>
+    public static readonly Augmentation Mirror = new() { MirrorAll = true };
+
+    public bool MirrorAll { get; init; }
+
+    public bool Active => MaxShift > 0 || Flip || EraseProbability > 0;
+
+    /// <summary>The erasing probability as the kernel takes it, in 1/65536ths.</summary>
+    public int EraseChance => (int)Math.Round(EraseProbability * 65536);
 }
 
 /// <summary>
@@ -73,7 +87,8 @@ public sealed class BatchFeeder : IDisposable
         var args = new GatherArgs
         {
             Height = data.Height, Width = data.Width, Channels = data.Channels, OrderOffset = batch * BatchSize + start,
-            MaxShift = augmentation.MaxShift, Flip = augmentation.Flip ? 1 : 0, Seed = seed,
+            MaxShift = augmentation.MaxShift, Flip = augmentation.Flip ? 1 : 0, MirrorAll = augmentation.MirrorAll ? 1 : 0,
+            EraseChance = augmentation.EraseChance, Seed = seed,
         };
         var x = input.FirstRows(rows);
         device.Kernels.GatherBatch(data.Pixels.View, data.Labels.View, order.View, x.View, labels.View, rows, args);

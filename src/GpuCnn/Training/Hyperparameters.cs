@@ -8,6 +8,13 @@ public enum LearningRateSchedule
     Step,
     /// <summary>Cosine decay from the initial rate to zero over all epochs.</summary>
     Cosine,
+    /// <summary>
+    /// Per batch, as PyTorch's OneCycleLR: from lr/25 up to lr over the warm-up (30 % of the steps
+    /// when no warm-up is given), then down to lr/250,000, both along cosines.
+    /// </summary>
+    OneCycle,
+    /// <summary>Per batch: a linear warm-up, then cosine decay to zero over the remaining steps.</summary>
+    WarmupCosine,
 }
 
 /// <summary>
@@ -38,8 +45,49 @@ public sealed record Hyperparameters
     /// moving averages over this many training batches (0: keep Keras's momentum averages).
     /// </summary>
     public int BatchNormRecalibration { get; init; }
+    /// <summary>λ: AdamW's decoupled weight decay or SGD-Nesterov's L2 term (0: none).</summary>
+    public float WeightDecay { get; init; }
+    /// <summary>Decay every parameter; by default biases and batch norm's γ and β are left out.</summary>
+    public bool DecayAll { get; init; }
+    /// <summary>Label smoothing's s: training targets (1 - s)·onehot + s/classes (0: none). Evaluation reports the plain cross-entropy.</summary>
+    public float LabelSmoothing { get; init; }
+    /// <summary>Test-time augmentation for validation, the test evaluation and predictions: the mean of the logits of an image and its mirror.</summary>
+    public bool TestTimeFlip { get; init; }
+    /// <summary>Epochs of linear warm-up, counted in batches (0: none); OneCycle's rising phase when given.</summary>
+    public double WarmupEpochs { get; init; }
 
-    /// <summary>The learning rate of epoch <paramref name="epoch"/> (0-based) under the schedule.</summary>
+    /// <summary>
+    /// The learning rate of batch <paramref name="batch"/> of <paramref name="batches"/> in epoch
+    /// <paramref name="epoch"/> (0-based): the per-batch schedules and the warm-up, or the epoch's rate.
+    /// </summary>
+    public float LearningRateAt(int epoch, int batch, int batches)
+    {
+        long step = (long)epoch * batches + batch, total = (long)Epochs * batches;
+        long warmup = (long)Math.Round(WarmupEpochs * batches);
+        switch (Schedule)
+        {
+            case LearningRateSchedule.OneCycle:
+            {
+                double peak = LearningRate, start = peak / 25, end = start / 1e4;
+                double rise = (warmup > 0 ? warmup : Math.Round(0.3 * total)) - 1;
+                return (float)(step <= rise
+                    ? Anneal(start, peak, rise > 0 ? step / rise : 1)
+                    : Anneal(peak, end, (step - rise) / Math.Max(1.0, total - 1 - rise)));
+            }
+            case LearningRateSchedule.WarmupCosine:
+                return step < warmup
+                    ? (float)(LearningRate * (step + 1.0) / warmup)
+                    : (float)(LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (step - warmup) / Math.Max(1, total - warmup))));
+            default:
+                float rate = LearningRateAt(epoch);
+                return step < warmup ? (float)(rate * (step + 1.0) / warmup) : rate;
+        }
+    }
+
+    /// <summary>From <paramref name="from"/> to <paramref name="to"/> along half a cosine, at fraction <paramref name="t"/>.</summary>
+    static double Anneal(double from, double to, double t) => to + (from - to) / 2 * (Math.Cos(Math.PI * Math.Min(1, t)) + 1);
+
+    /// <summary>The learning rate of epoch <paramref name="epoch"/> (0-based) under a per-epoch schedule.</summary>
     public float LearningRateAt(int epoch) => Schedule switch
     {
         LearningRateSchedule.Step => LearningRate * MathF.Pow(StepGamma, epoch / Math.Max(1, StepEvery)),

@@ -32,14 +32,15 @@ public sealed class SoftmaxCrossEntropy : IDisposable
     /// the next call overwrites. The mean is over <paramref name="meanOverRows"/> rows (default:
     /// these): a data-parallel rank passes the whole batch's rows, so the ranks' gradients add up
     /// to the batch's. <paramref name="logOffset"/> records each row's prediction in the totals'
-    /// log from that position (negative: none).
+    /// log from that position (negative: none). <paramref name="smoothing"/> is label smoothing's s:
+    /// the targets are (1 - s)·onehot + s/classes.
     /// </summary>
-    public Tensor Forward(Tensor logits, ArrayView<int> labels, LossTotals totals, int meanOverRows = 0, int logOffset = -1)
+    public Tensor Forward(Tensor logits, ArrayView<int> labels, LossTotals totals, int meanOverRows = 0, int logOffset = -1, float smoothing = 0f)
     {
         int rows = logits.Shape[0];
         var k = device.Kernels;
         k.SoftmaxCrossEntropy(logits.View, labels, logitGrad.View, rowLoss.View, predictions.View, rows, classes,
-            1f / (meanOverRows > 0 ? meanOverRows : rows));
+            1f / (meanOverRows > 0 ? meanOverRows : rows), smoothing);
         k.AccumulateMetrics(rowLoss.View, predictions.View, labels, rows, totals.Sums, totals.PredictionLog, logOffset);
         return logitGrad.FirstRows(rows);
     }

@@ -72,13 +72,13 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
 
     EpochMetrics RunEpoch(int epoch)
     {
-        optimizer.LearningRate = hyperparameters.LearningRateAt(epoch);
         var clock = Stopwatch.StartNew();
         train.Shuffle(hyperparameters.Seed * 7919 + epoch);
         totals.Reset();
         int interval = observers.Select(o => o.ProgressInterval).Where(i => i > 0).DefaultIfEmpty(0).Min();
         for (int batch = 0; batch < train.Batches; batch++)
         {
+            optimizer.LearningRate = hyperparameters.LearningRateAt(epoch, batch, train.Batches);
             TrainBatch(batch);
             if (interval > 0 && ((batch + 1) % interval == 0 || batch + 1 == train.Batches))
             {
@@ -96,7 +96,7 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
         parallel?.AverageStatistics(model);
         double valLoss = double.NaN, valAccuracy = double.NaN;
         if (validation is not null)
-            (valLoss, valAccuracy, _, _) = Evaluator.Evaluate(model, validation, loss, parallel);
+            (valLoss, valAccuracy, _, _) = Evaluator.Evaluate(model, validation, loss, parallel, hyperparameters.TestTimeFlip);
         return new EpochMetrics(epoch + 1, trainLoss, trainAccuracy, valLoss, valAccuracy, seconds, rows / seconds,
             optimizer.LearningRate);
     }
@@ -110,7 +110,7 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
         {
             var x = train.Gather(batch, hyperparameters.Augmentation, stepSeed);
             var logits = model.Forward(x, new PassContext(true, stepSeed, RowOffset: first));
-            model.Backward(loss.Forward(logits, train.Labels, totals, meanOverRows: train.RowsOf(batch)));
+            model.Backward(loss.Forward(logits, train.Labels, totals, meanOverRows: train.RowsOf(batch), smoothing: hyperparameters.LabelSmoothing));
         }
         else model.GradientBuffer.View.MemSetToZero(); // a share of a short last batch can be empty
         parallel?.SumGradients(model);

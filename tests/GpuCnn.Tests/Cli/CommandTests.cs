@@ -51,8 +51,8 @@ public sealed class CommandTests
     [InlineData("--batch-size must be a whole number from 1 to 65536, got 'abc'", "train", "--batch-size", "abc")]
     [InlineData("--lr must be a number above 0 and at most 100, got '-0.1'", "train", "--lr", "-0.1")]
     [InlineData("--lr must be a number above 0 and at most 100, got 'fast'", "train", "--lr", "fast")]
-    [InlineData("--model must be one of seed, seed-bn, resnet; got 'vgg'", "train", "--model", "vgg")]
-    [InlineData("--model must be one of seed, seed-bn, resnet; got 'vgg'", "summary", "--model", "vgg")]
+    [InlineData("--model must be one of seed, seed-bn, resnet, resnet20, resnet32; got 'vgg'", "train", "--model", "vgg")]
+    [InlineData("--model must be one of seed, seed-bn, resnet, resnet20, resnet32; got 'vgg'", "summary", "--model", "vgg")]
     [InlineData("--device must be one of auto, cuda, opencl, cpu; got 'tpu'", "train", "--device", "tpu")]
     [InlineData("--validation-split must be a fraction from 0 up to (not including) 1, got '1.5'", "train", "--validation-split", "1.5")]
     [InlineData("--train-limit must be a number of images (at least 2) or 'all', got '10x'", "train", "--train-limit", "10x")]
@@ -118,6 +118,7 @@ public sealed class CommandTests
         Messages.Says(r.Output, "Epoch 2/2");
         Messages.Says(r.Output, "Test accuracy:");
         Messages.Says(r.Output, "weighted avg");
+        Assert.DoesNotContain("ETA", r.Output); // no progress bar where the output is not a terminal
         foreach (var file in new[] { RunFiles.Model, RunFiles.Checkpoint, RunFiles.MetricsCsv, RunFiles.MetricsJson, RunFiles.TrainingPlot,
                      RunFiles.ConfusionPlot, RunFiles.Report, RunFiles.Summary, RunFiles.Command, RunFiles.Settings })
             Assert.True(File.Exists(Path.Combine(run, file)), $"{file} missing");

@@ -17,11 +17,15 @@ public sealed class CompareCommandTests
     public void ACampaignOverSeedsWritesMeanAndSdAndContinuesWithoutRedoingFinishedRuns()
     {
         string data = SyntheticData.WriteFolder(320, 64);
-        string dir = Path.Combine(SyntheticData.TempFolder(), "campaign");
-        var first = CliRunner.Run(Campaign(data, "--seeds", "1", "2", "3", "--run-dir", dir));
+        string dir = Path.Combine(SyntheticData.TempFolder(), "campaign"), logs = Path.Combine(SyntheticData.TempFolder(), "logs");
+        var first = CliRunner.Run(Campaign(data, "--seeds", "1", "2", "3", "--run-dir", dir, "--tensorboard", logs));
         Assert.True(first.ExitCode == 0, first.Output + first.Error);
 
         string[] runs = [.. new[] { 1, 2, 3 }.Select(s => Path.Combine(dir, "seed-bn", $"seed-{s}"))];
+        // TensorBoard's events go to one folder per run under --tensorboard, as the runs are laid out.
+        foreach (int seed in new[] { 1, 2, 3 })
+            Assert.Single(Directory.GetFiles(Comparison.RunPath(logs, "seed-bn", seed), "events.out.tfevents.*"));
+        Assert.All(runs, run => Assert.Empty(Directory.GetFiles(run, "*tfevents*")));
         var accuracies = runs.Select(TestAccuracy).ToArray();
         double mean = accuracies.Average();
         double sd = Math.Sqrt(accuracies.Sum(a => (a - mean) * (a - mean)) / 2);

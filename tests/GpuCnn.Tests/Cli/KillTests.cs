@@ -14,7 +14,7 @@ public sealed class KillTests
         string run = Path.Combine(SyntheticData.TempFolder(), "run");
         string checkpoint = Path.Combine(run, RunFiles.Checkpoint);
         var random = new Random(1);
-        int kills = 0;
+        int kills = 0, started = 0;
         // Tiny epochs (3 batches), so checkpoints are written many times a second and kills land among the writes.
         for (int attempt = 0; attempt < 3; attempt++)
         {
@@ -22,6 +22,7 @@ public sealed class KillTests
                 ? new[] { "train", "--resume", run }
                 : new[] { "train", "--data-dir", data, "--epochs", "400", "--batch-size", "32", "--run-dir", run };
             using var process = Start(args);
+            started++;
             var clock = Stopwatch.StartNew();
             while (!File.Exists(checkpoint) && clock.Elapsed < TimeSpan.FromMinutes(2) && !process.HasExited) Thread.Sleep(20);
             Thread.Sleep(random.Next(200, 1500));
@@ -42,6 +43,11 @@ public sealed class KillTests
         last.Kill(entireProcessTree: true);
         last.WaitForExit();
         Assert.True(Checkpoint.Load(checkpoint).Header.History.Count > before, "the resumed run did not add an epoch");
+        // Each process that got as far as training began its own TensorBoard events file (a resume
+        // can be killed before that), and a kill left only whole records in it.
+        var events = Directory.GetFiles(run, "events.out.tfevents.*");
+        Assert.InRange(events.Length, 2, started + 1);
+        foreach (var file in events) Assert.Equal("brain.Event:2", Reporting.TensorBoardTests.ReadEvents(file)[0].FileVersion);
     }
 
     /// <summary>

@@ -100,6 +100,8 @@ public sealed class DataParallelTests
         Assert.Single(Directory.GetFileSystemEntries(twoFolder));
         string single = Assert.Single(Directory.GetDirectories(Path.Combine(oneFolder, "runs")));
         Assert.Equal(2, Json(Path.Combine(run, RunFiles.Settings)).GetProperty("ranks").GetInt32());
+        // Rank 0 alone writes TensorBoard's events, while every rank reads the running loss with it (a collective).
+        Assert.Single(Directory.GetFiles(run, "events.out.tfevents.*"));
 
         // Only the order of the gradient sums differs from one process: the metrics agree to 1e-4.
         AssertSameMetrics(single, run, 1e-4);

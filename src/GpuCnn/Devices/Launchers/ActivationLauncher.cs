@@ -9,6 +9,7 @@ public sealed partial class KernelLauncher
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int> reluForward = new(ActivationKernels.ReluForward);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int> reluBackward = new(ActivationKernels.ReluBackward);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>> add = new(ActivationKernels.Add);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>> average = new(ActivationKernels.Average);
 
     /// <summary>Items are groups of eight floats when the length allows, else single floats.</summary>
     static (int Items, int Vector) Lanes8(long length) => length % 8 == 0 ? ((int)(length / 8), 1) : ((int)length, 0);
@@ -26,6 +27,13 @@ public sealed partial class KernelLauncher
         Require(nameof(ReluBackward), "inputGrad", inputGrad, (int)output.Length);
         var (items, vector) = Lanes8(output.Length);
         reluBackward.LaunchSplit(this, items, 1, output, outputGrad, inputGrad, vector);
+    }
+
+    public void Average(ArrayView<float> a, ArrayView<float> b, ArrayView<float> mean)
+    {
+        Require(nameof(Average), "b", b, (int)a.Length);
+        Require(nameof(Average), "mean", mean, (int)a.Length);
+        average.LaunchSplit(this, (int)a.Length, 1, a, b, mean);
     }
 
     public void Add(ArrayView<float> a, ArrayView<float> b, ArrayView<float> sum)

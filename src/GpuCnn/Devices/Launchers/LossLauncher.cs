@@ -6,13 +6,13 @@ namespace GpuCnn.Devices;
 /// <summary>Launchers of LossKernels: the fused softmax cross-entropy and the metric totals.</summary>
 public sealed partial class KernelLauncher
 {
-    readonly SplitKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float> softmaxCrossEntropy =
+    readonly SplitKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, float> softmaxCrossEntropy =
         new(LossKernels.SoftmaxCrossEntropy);
     readonly Kernel<ArrayView<float>, ArrayView<int>, ArrayView<int>, int, ArrayView<double>, ArrayView<int>, int> accumulateMetrics =
         new(LossKernels.AccumulateMetrics);
 
     public void SoftmaxCrossEntropy(ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> logitGrad,
-        ArrayView<float> rowLoss, ArrayView<int> predictions, int rows, int classes, float gradScale)
+        ArrayView<float> rowLoss, ArrayView<int> predictions, int rows, int classes, float gradScale, float smoothing)
     {
         const string kernel = nameof(SoftmaxCrossEntropy);
         Require(kernel, "logits", logits, rows, classes);
@@ -20,7 +20,7 @@ public sealed partial class KernelLauncher
         Require(kernel, "logitGrad", logitGrad, rows, classes);
         Require(kernel, "rowLoss", rowLoss, rows);
         Require(kernel, "predictions", predictions, rows);
-        softmaxCrossEntropy.LaunchSplit(this, rows, classes, logits, labels, logitGrad, rowLoss, predictions, classes, gradScale);
+        softmaxCrossEntropy.LaunchSplit(this, rows, classes, logits, labels, logitGrad, rowLoss, predictions, classes, gradScale, smoothing);
     }
 
     /// <summary>One work-item adds the batch's rows in order: the totals are the same bits on every run.</summary>

@@ -9,6 +9,31 @@ public sealed partial class KernelLauncher
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float, float> adamUpdate =
         new(OptimizerKernels.AdamUpdate);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float> sgdMomentumUpdate = new(OptimizerKernels.SgdMomentumUpdate);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.AdamStep> adamWUpdate =
+        new(OptimizerKernels.AdamWUpdate);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float> sgdNesterovUpdate =
+        new(OptimizerKernels.SgdNesterovUpdate);
+
+    public void AdamWUpdate(ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> firstMoment,
+        ArrayView<float> secondMoment, ArrayView<float> mask, OptimizerKernels.AdamStep step)
+    {
+        int length = (int)parameters.Length;
+        Require(nameof(AdamWUpdate), "gradients", gradients, length);
+        Require(nameof(AdamWUpdate), "firstMoment", firstMoment, length);
+        Require(nameof(AdamWUpdate), "secondMoment", secondMoment, length);
+        Require(nameof(AdamWUpdate), "mask", mask, length);
+        adamWUpdate.LaunchSplit(this, length, 1, parameters, gradients, firstMoment, secondMoment, mask, step);
+    }
+
+    public void SgdNesterovUpdate(ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> velocity,
+        ArrayView<float> mask, float learningRate, float momentum, float weightDecay)
+    {
+        int length = (int)parameters.Length;
+        Require(nameof(SgdNesterovUpdate), "gradients", gradients, length);
+        Require(nameof(SgdNesterovUpdate), "velocity", velocity, length);
+        Require(nameof(SgdNesterovUpdate), "mask", mask, length);
+        sgdNesterovUpdate.LaunchSplit(this, length, 1, parameters, gradients, velocity, mask, learningRate, momentum, weightDecay);
+    }
 
     public void AdamUpdate(ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> firstMoment,
         ArrayView<float> secondMoment, float stepSize, float beta1, float beta2, float epsilon)
