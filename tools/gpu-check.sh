@@ -227,8 +227,10 @@ steps() { # steps DEVICE RUNDIR OUTDIR DEADLINE_S EPOCHS LIMIT_SCALE
 
   # Every pass of each model checked against the CPU accelerator before it is timed, then the
   # training step end to end (bench). 200 timed batches on a GPU, 20 here.
-  local batches; [ "$device" = cuda ] && batches=201 || batches=21
-  step bench 120 bench.txt "$bin/gpucnn-bench" --device "$device" --models seed,seed-bn,resnet \
+  local batches models=seed,seed-bn,resnet; [ "$device" = cuda ] && batches=201 || batches=21
+  # He et al.'s ResNet-20 too, where the zoo has it.
+  "$bin/gpucnn" summary --model resnet20 >/dev/null 2>&1 && models="$models,resnet20"
+  step bench 150 bench.txt "$bin/gpucnn-bench" --device "$device" --models "$models" \
     --seconds 0.25 --batches "$batches" --json "$run/bench.json"
   grep -E 'training step \(end to end\)' "$out/bench.txt" 2>/dev/null | sed 's/^/bench: /' >>"$summary" || true
 

@@ -10,13 +10,17 @@ namespace GpuCnn.Bench;
 /// a pre-activation within rounding of 0 can land on the other side of a ReLU and that element's
 /// gradient differ by its whole value; the resnet's first block showed one such element.) The
 /// reference is the CPU accelerator's own plan, or its generic GEMM when the CPU plan is timed.
+/// A residual block's backward pass is held to <see cref="CompositeTolerance"/>: its inner ReLU
+/// flips such elements, and its 3×3 convolution spreads each flip over 144 input-gradient
+/// elements (ResNetLayerTests measured 2.2e-3 at training size; PoCL gave up to 2.2e-3 on
+/// resnet20's blocks, 7.6e-4 on resnet's), as the layer test holds it to 1e-2.
 /// </summary>
 public static class PassCheck
 {
-    public const double Tolerance = 1e-3;
+    public const double Tolerance = 1e-3, CompositeTolerance = 1e-2;
 
     /// <summary>The largest relative L2 error ‖measured - reference‖ / ‖reference‖ over the results.</summary>
-    public static double Compare(string pass, IEnumerable<(string What, Tensor Measured, Tensor Reference)> results)
+    public static double Compare(string pass, IEnumerable<(string What, Tensor Measured, Tensor Reference)> results, double tolerance = Tolerance)
     {
         double worst = 0;
         foreach (var (what, measured, reference) in results)
@@ -25,9 +29,9 @@ public static class PassCheck
             double difference = m.Zip(r, (a, b) => ((double)a - b) * ((double)a - b)).Sum();
             double norm = r.Sum(v => (double)v * v);
             double error = norm > 0 ? Math.Sqrt(difference / norm) : Math.Sqrt(difference);
-            if (!(error <= Tolerance))
+            if (!(error <= tolerance))
                 throw new InvalidOperationException(
-                    $"check failed: {pass}: {what} differs from the reference device's by {error:E2} (tolerance {Tolerance:E0})");
+                    $"check failed: {pass}: {what} differs from the reference device's by {error:E2} (tolerance {tolerance:E0})");
             worst = Math.Max(worst, error);
         }
         return worst;

@@ -58,7 +58,7 @@ if (options.Layers)
     using var reference = device.Plan.ThreadsOwnBlocks
         ? ComputeDevice.OpenCpu(new ILGPU.Runtime.CPU.CPUDevice(2, 1, 1), LaunchPlan.ForCpu(2) with { Name = "generic", Gemm = GemmVariant.Generic })
         : ComputeDevice.Open(DeviceKind.Cpu);
-    Console.WriteLine($"(check: relative L2 error against {reference.Info.KindName} plan {reference.Plan.Name}, at most {PassCheck.Tolerance:E0})");
+    Console.WriteLine($"(check: relative L2 error against {reference.Info.KindName} plan {reference.Plan.Name}, at most {PassCheck.Tolerance:E0}; a residual block's backward pass {PassCheck.CompositeTolerance:E0})");
     foreach (var model in options.Models)
     {
         // A failed check ends that model's passes, not the run: the other models are still checked and timed.
