@@ -39,6 +39,9 @@ public sealed class LayerBenchmarks(ComputeDevice device, ComputeDevice referenc
             var (layer, referenceLayer) = (model.Layers[i], referenceModel.Layers[i]);
             if (only is not null && !$"{modelName} {layer.Name}".Contains(only, StringComparison.Ordinal)) continue;
             var (layerInput, referenceLayerInput) = inputs[i];
+            // The same input on both devices: each device's own chain drifts apart through the
+            // layers before (ReLU flips), which a deep model's later blocks would inherit.
+            layerInput.CopyFrom(referenceLayerInput.ToArray());
             var y = layer.Forward(layerInput, pass);
             var ry = referenceLayer.Forward(referenceLayerInput, pass);
             using var outputGrad = Tensor.Zeros(device, y.Shape);

@@ -12,8 +12,8 @@ namespace GpuCnn.Bench;
 /// reference is the CPU accelerator's own plan, or its generic GEMM when the CPU plan is timed.
 /// A residual block's backward pass is held to <see cref="CompositeTolerance"/>: its inner ReLU
 /// flips such elements, and its 3×3 convolution spreads each flip over 144 input-gradient
-/// elements (ResNetLayerTests measured 2.2e-3 at training size; PoCL gave up to 2.2e-3 on
-/// resnet20's blocks, 7.6e-4 on resnet's), as the layer test holds it to 1e-2.
+/// elements (ResNetLayerTests measured 2.2e-3 at training size; PoCL gave up to 2.9e-3 on
+/// resnet20's blocks, 7.7e-4 on resnet's), as the layer test holds it to 1e-2.
 /// </summary>
 public static class PassCheck
 {
