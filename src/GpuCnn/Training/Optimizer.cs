@@ -48,7 +48,7 @@ public abstract class Optimizer : IDisposable
             "adam" => new Adam(device, parameters, gradients, learningRate),
             "sgd" => new SgdMomentum(device, parameters, gradients, learningRate),
             "adamw" => new Adam(device, parameters, gradients, learningRate, weightDecay, Mask(device, parameters, decayMask)),
-            "sgd-nesterov" => new SgdNesterov(device, parameters, gradients, learningRate, weightDecay, Mask(device, parameters, decayMask)),
+            "sgd-nesterov" => new SgdMomentum(device, parameters, gradients, learningRate, weightDecay, Mask(device, parameters, decayMask)),
             _ => throw new ArgumentException($"Unknown optimizer '{name}'. Known: {string.Join(", ", Names)}."),
         };
     }
@@ -95,42 +95,30 @@ public sealed class Adam(ComputeDevice device, Tensor parameters, Tensor gradien
     }
 }
 
-/// <summary>SGD with Nesterov momentum 0.9 and L2 weight decay on the masked weights, as PyTorch's SGD(nesterov=True).</summary>
-public sealed class SgdNesterov(ComputeDevice device, Tensor parameters, Tensor gradients, float learningRate, float weightDecay, Tensor mask,
-    float momentum = 0.9f) : Optimizer(device, parameters, gradients, learningRate)
+/// <summary>
+/// SGD with momentum 0.9, Keras's formula (velocity = μ·velocity - lr·g; p += velocity). With a
+/// decay mask it is PyTorch's SGD(nesterov=True) with L2 weight decay on the masked weights.
+/// </summary>
+public sealed class SgdMomentum(ComputeDevice device, Tensor parameters, Tensor gradients, float learningRate,
+    float weightDecay = 0f, Tensor? decayMask = null, float momentum = 0.9f) : Optimizer(device, parameters, gradients, learningRate)
 {
     readonly Tensor velocity = Tensor.Zeros(device, parameters.Length);
 
-    public override string Name => "sgd-nesterov";
-    public override IReadOnlyList<(string Name, Tensor Value)> State => [("sgd-nesterov/velocity", velocity)];
+    public override string Name => decayMask is null ? "sgd" : "sgd-nesterov";
+    public override IReadOnlyList<(string Name, Tensor Value)> State => [($"{Name}/velocity", velocity)];
 
     public override void Step()
     {
         Steps++;
-        Device.Kernels.SgdNesterovUpdate(Parameters.View, Gradients.View, velocity.View, mask.View, LearningRate, momentum, weightDecay);
+        if (decayMask is null)
+            Device.Kernels.SgdMomentumUpdate(Parameters.View, Gradients.View, velocity.View, LearningRate, momentum);
+        else
+            Device.Kernels.SgdNesterovUpdate(Parameters.View, Gradients.View, velocity.View, decayMask.View, LearningRate, momentum, weightDecay);
     }
 
     public override void Dispose()
     {
         velocity.Dispose();
-        mask.Dispose();
+        decayMask?.Dispose();
     }
-}
-
-/// <summary>SGD with momentum 0.9 (Keras's SGD formula).</summary>
-public sealed class SgdMomentum(ComputeDevice device, Tensor parameters, Tensor gradients, float learningRate,
-    float momentum = 0.9f) : Optimizer(device, parameters, gradients, learningRate)
-{
-    readonly Tensor velocity = Tensor.Zeros(device, parameters.Length);
-
-    public override string Name => "sgd";
-    public override IReadOnlyList<(string Name, Tensor Value)> State => [("sgd/velocity", velocity)];
-
-    public override void Step()
-    {
-        Steps++;
-        Device.Kernels.SgdMomentumUpdate(Parameters.View, Gradients.View, velocity.View, LearningRate, momentum);
-    }
-
-    public override void Dispose() => velocity.Dispose();
 }
