@@ -130,12 +130,13 @@ public sealed class Model : IDisposable
 
     /// <summary>Loss, accuracy and every prediction on a labelled set (inference mode).</summary>
     /// <param name="testTimeFlip">Score the mean of the logits of each image and its mirror (null: Hyperparameters.TestTimeFlip).</param>
-    public Evaluation Evaluate(ImageSet images, bool? testTimeFlip = null)
+    /// <param name="progress">Told (images scored, images in all) a few times a second, and once at the end (e.g. a ScoringProgress's Report).</param>
+    public Evaluation Evaluate(ImageSet images, bool? testTimeFlip = null, Action<int, int>? progress = null)
     {
         CheckShape(images, nameof(images));
         using var data = new DeviceDataset(Device, images);
         using var feeder = new BatchFeeder(Device, data, Enumerable.Range(0, images.Count).ToArray(), Hyperparameters.BatchSize, parallel);
-        return Evaluator.Evaluate(Network, feeder, loss, parallel, testTimeFlip ?? Hyperparameters.TestTimeFlip);
+        return Evaluator.Evaluate(Network, feeder, loss, parallel, testTimeFlip ?? Hyperparameters.TestTimeFlip, progress);
     }
 
     /// <summary>Class probabilities (softmax of the logits, or of the mean of an image's and its mirror's logits), images × classes, row after row.</summary>
