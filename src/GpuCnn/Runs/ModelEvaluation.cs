@@ -32,7 +32,7 @@ public static class ModelEvaluation
         if (!data.Test.Shape.SequenceEqual(model.Network.InputShape) || data.Classes != model.Classes)
             throw new ArgumentException($"{data.Source} holds {data.Classes} classes of {string.Join("x", data.Test.Shape)} pictures, " +
                                         $"but model {model.Network.Name} takes {string.Join("x", model.Network.InputShape)} and {model.Classes} classes.");
-        output.WriteLine($"Scoring the {data.Test.Count} test images of {data.Source}...");
+        output.WriteLine($"Scoring the {data.Test.Count:N0} test images of {data.Source}...");
         var test = model.Evaluate(data.Test, testTimeFlip, new ScoringProgress(output, liveProgress).Report);
         var metrics = reportFolder is not null
             ? RunFolder.WriteEvaluation(reportFolder, model, test, ResultsFile)
