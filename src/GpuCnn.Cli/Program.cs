@@ -16,6 +16,7 @@ var root = new Command("gpucnn", "Train and evaluate convolutional networks on I
     DevicesCommand.Create(),
     DataCommand.Create(),
     PlotCommand.Create(),
+    BoardCommand.Create(),
 };
 GpuCnn.Reporting.Plots.Warning = message => Console.Error.WriteLine($"warning: {message} (gpucnn plot RUN_DIR redraws them)");
 // Bare `gpucnn` shows what it can do.
