@@ -7,12 +7,19 @@ const LIST_EVERY_MS = 3000;
 const PALETTE = ['#0969da', '#cf222e', '#1a7f37', '#8250df', '#bc4c00', '#1b7c83', '#bf3989', '#4d2d00', '#6e7781', '#116329'];
 const SVG = 'http://www.w3.org/2000/svg';
 
-// One chart per figure: the metrics.csv columns it draws (a dashed one is validation).
+// Decimals that tell ticks `step` apart (a point's own value, with no step, gets 4 significant digits).
+const decimals = (v, step) => step ? Math.max(0, -Math.floor(Math.log10(step) + 1e-9)) : Math.max(0, 3 - Math.floor(Math.log10(Math.abs(v) || 1)));
+
+// One chart per figure: the metrics.csv columns it draws (a dashed one is validation), and how its values read.
 const CHARTS = [
-  { figure: 'chart-loss', title: 'Loss', series: [{ key: 'loss' }, { key: 'val_loss', dashed: true }], format: v => v.toPrecision(3) },
-  { figure: 'chart-accuracy', title: 'Accuracy', series: [{ key: 'accuracy' }, { key: 'val_accuracy', dashed: true }], format: v => (100 * v).toFixed(1) + ' %' },
-  { figure: 'chart-learning-rate', title: 'Learning rate', series: [{ key: 'learning_rate' }], format: v => v.toExponential(1) },
-  { figure: 'chart-speed', title: 'Images per second (training)', series: [{ key: 'images_per_second' }], format: v => v.toFixed(0) },
+  { figure: 'chart-loss', title: 'Loss', series: [{ key: 'loss' }, { key: 'val_loss', dashed: true }],
+    format: (v, step) => v.toFixed(decimals(v, step)) },
+  { figure: 'chart-accuracy', title: 'Accuracy', series: [{ key: 'accuracy' }, { key: 'val_accuracy', dashed: true }],
+    format: (v, step) => (100 * v).toFixed(step ? decimals(100 * v, 100 * step) : 2) + ' %' },
+  { figure: 'chart-learning-rate', title: 'Learning rate', series: [{ key: 'learning_rate' }],
+    format: v => Number(v.toPrecision(4)).toExponential() },
+  { figure: 'chart-speed', title: 'Images per second (training)', series: [{ key: 'images_per_second' }],
+    format: (v, step) => v.toFixed(step ? decimals(v, step) : 0) },
 ];
 
 const board = {
@@ -263,9 +270,10 @@ function drawChart(chart) {
   yHigh += pad;
   const x = v => left + (v - xLow) / (xHigh - xLow) * (width - left - right);
   const y = v => height - bottom - (v - yLow) / (yHigh - yLow) * (height - top - bottom);
-  for (const v of ticks(yLow, yHigh)) {
+  const yTicks = ticks(yLow, yHigh);
+  for (const v of yTicks) {
     root.append(svg('line', { x1: left, x2: width - right, y1: y(v), y2: y(v), class: 'grid' }));
-    root.append(svg('text', { x: left - 6, y: y(v) + 4, class: 'tick', 'text-anchor': 'end' }, chart.format(v)));
+    root.append(svg('text', { x: left - 6, y: y(v) + 4, class: 'tick', 'text-anchor': 'end' }, chart.format(v, yTicks.length > 1 ? yTicks[1] - yTicks[0] : undefined)));
   }
   for (const v of ticks(xLow, xHigh).filter(Number.isInteger)) {
     root.append(svg('line', { x1: x(v), x2: x(v), y1: height - bottom, y2: height - bottom + 4, class: 'axis' }));
