@@ -50,7 +50,7 @@ build_root() {
   cp /etc/resolv.conf "$tmp/etc/resolv.conf"
   chroot "$tmp" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -qq --no-install-recommends pocl-opencl-icd ocl-icd-libopencl1 \
-    libstdc++6 zlib1g libssl3t64 libicu76 ca-certificates nodejs mpich fontconfig fonts-dejavu-core >>"$cache/pocl-root.log" 2>&1 \
+    libstdc++6 zlib1g libssl3t64 libicu76 ca-certificates nodejs mpich fontconfig fonts-dejavu-core chromium >>"$cache/pocl-root.log" 2>&1 \
     || { echo "error: installing PoCL in the root failed; see $cache/pocl-root.log" >&2; exit 2; }
   ln -sf libOpenCL.so.1 "$tmp/usr/lib/x86_64-linux-gnu/libOpenCL.so" # ILGPU loads libOpenCL.so
   chroot "$tmp" apt-get clean
@@ -61,13 +61,14 @@ build_root() {
 exec 9>"$cache/pocl-root.lock"
 flock 9 # one user of the root's mounts at a time
 [ -e "$root/.gpucnn-pocl-ready" ] || build_root
-# Roots built before Node, MPICH and fonts joined them (the ONNX Runtime Web and MPI tests; text in
-# the plots, which a root without fonts draws without) get them now.
-if [ ! -x "$root/usr/bin/node" ] || [ ! -x "$root/usr/bin/mpiexec" ] || [ ! -d "$root/usr/share/fonts/truetype/dejavu" ]; then
+# Roots built before Node, MPICH, fonts and Chromium joined them (the ONNX Runtime Web and MPI tests;
+# text in the plots, which a root without fonts draws without; the board's browser test) get them now.
+if [ ! -x "$root/usr/bin/node" ] || [ ! -x "$root/usr/bin/mpiexec" ] || [ ! -d "$root/usr/share/fonts/truetype/dejavu" ] \
+   || [ ! -x "$root/usr/bin/chromium" ]; then
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-    sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs mpich fontconfig fonts-dejavu-core && apt-get clean' >>"$cache/pocl-root.log" 2>&1 \
-    || { echo "error: installing Node, MPICH and fonts in the root failed; see $cache/pocl-root.log" >&2; exit 2; }
+    sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs mpich fontconfig fonts-dejavu-core chromium && apt-get clean' >>"$cache/pocl-root.log" 2>&1 \
+    || { echo "error: installing Node, MPICH, fonts and Chromium in the root failed; see $cache/pocl-root.log" >&2; exit 2; }
 fi
 
 # Mounts left by a run that was killed outright (no trap ran): nobody else holds the lock, so

@@ -31,11 +31,17 @@ public static class CliErrors
         }
         catch (Exception e) when (e is DataFileException or DeviceUnavailableException or DeviceOutOfMemoryException
                                       or TrainingDivergedException or ArgumentException or Persistence.CheckpointException
-                                      or IO.FileWriteException or Mpi.MpiUnavailableException or Runs.RunException)
+                                      or IO.FileWriteException or Mpi.MpiUnavailableException or Runs.RunException
+                                      or Board.BoardException)
         {
             Console.Out.Flush();
             // The library names no flag; the command line says which of its own would help.
-            string hint = e is DeviceUnavailableException ? " (gpucnn devices lists them; --device cpu always works)" : "";
+            string hint = e switch
+            {
+                DeviceUnavailableException => " (gpucnn devices lists them; --device cpu always works)",
+                Board.BoardException => " (--port 0 takes any free port)",
+                _ => "",
+            };
             Console.Error.WriteLine($"{Label}: {e.Message}{hint}");
             return UserError;
         }

@@ -16,6 +16,7 @@ var root = new Command("gpucnn", "Train and evaluate convolutional networks on I
     DevicesCommand.Create(),
     DataCommand.Create(),
     PlotCommand.Create(),
+    BoardCommand.Create(),
 };
 // The core library draws no plots and decodes no pictures itself: these packages do.
 GpuCnn.Reporting.Plotting.Writer = new GpuCnn.Plots.ScottPlotWriter(message => Console.Error.WriteLine($"warning: {message} (gpucnn plot RUN_DIR redraws them)"));

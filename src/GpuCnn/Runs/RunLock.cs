@@ -60,6 +60,13 @@ public sealed class RunLock : IDisposable
         throw new RunException($"run folder {folder}: could not take {FileName}; another process keeps taking it.");
     }
 
+    /// <summary>Whether a live process owns <paramref name="folder"/> now (a run in progress); a stale lock is no owner.</summary>
+    public static bool IsHeld(string folder)
+    {
+        string path = Path.Combine(folder, FileName);
+        return File.Exists(path) && (ReadOwner(path) is not { } owner || IsAlive(owner));
+    }
+
     /// <summary>The owner a lock file names; null while its writer has not finished it (or, after a minute, a stale unreadable one).</summary>
     static Owner? ReadOwner(string path)
     {

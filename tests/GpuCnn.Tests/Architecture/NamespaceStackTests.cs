@@ -21,7 +21,7 @@ public sealed class NamespaceStackTests
     [
         "GpuCnn.Kernels", "GpuCnn.Randomness", "GpuCnn.IO", "GpuCnn.Devices", "GpuCnn.Tensors", "GpuCnn.Layers", "GpuCnn.Models",
         "GpuCnn.Data", "GpuCnn.Pictures", "GpuCnn.Distributed", "GpuCnn.Mpi", "GpuCnn.Training", "GpuCnn.Persistence",
-        "GpuCnn.Reporting", "GpuCnn.Plots", "GpuCnn.Export", "GpuCnn", "GpuCnn.Runs", "GpuCnn.Cli",
+        "GpuCnn.Reporting", "GpuCnn.Plots", "GpuCnn.Export", "GpuCnn", "GpuCnn.Runs", "GpuCnn.Board", "GpuCnn.Cli",
     ];
 
     /// <summary>A namespace's place in the stack (a sub-namespace takes its parent's); -1 outside GpuCnn.</summary>
@@ -46,6 +46,8 @@ public sealed class NamespaceStackTests
         Assert.NotNull(Violation("GpuCnn.Persistence", "GpuCnn.Reporting"));
         Assert.Null(Violation("GpuCnn.Runs", "GpuCnn.Training"));
         Assert.Null(Violation("GpuCnn.Export.Onnx", "GpuCnn.Export"));
+        Assert.NotNull(Violation("GpuCnn.Runs", "GpuCnn.Board"));
+        Assert.Null(Violation("GpuCnn.Cli", "GpuCnn.Board"));
         Assert.Empty(UsingViolations("src/GpuCnn/Training/X.cs", "using GpuCnn.Models;\nnamespace GpuCnn.Training;\n"));
         Assert.Single(UsingViolations("src/GpuCnn/Training/X.cs", "using GpuCnn.Runs;\nnamespace GpuCnn.Training;\n"));
     }
@@ -55,7 +57,7 @@ public sealed class NamespaceStackTests
     {
         Assembly[] assemblies =
         [
-            typeof(Model).Assembly, typeof(GpuCnn.Kernels.CounterRng).Assembly, typeof(GpuCnn.Cli.CliErrors).Assembly,
+            typeof(Model).Assembly, typeof(GpuCnn.Kernels.CounterRng).Assembly, typeof(GpuCnn.Board.BoardServer).Assembly, typeof(GpuCnn.Cli.CliErrors).Assembly,
             typeof(GpuCnn.Plots.ScottPlotWriter).Assembly, typeof(GpuCnn.Pictures.SkiaPictureDecoder).Assembly, typeof(GpuCnn.Mpi.MpiSession).Assembly,
         ];
         var problems = new SortedSet<string>();
