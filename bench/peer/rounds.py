@@ -190,7 +190,7 @@ def main():
     medians = []
     for model, batches in models:
         expected = gpucnn_parameters(model)
-        print(f"\n{model}: {batches} timed batches per measurement; GpuCnn's {model}: {expected[0]:,} trainable parameters, "
+        print(f"\n{model}: {batches} timed batch{'es' if batches > 1 else ''} per measurement; GpuCnn's {model}: {expected[0]:,} trainable parameters, "
               f"{expected[1]:,} non-trainable (moving statistics)", flush=True)
         per_round = []
         for round_ in range(1, args.rounds + 1):

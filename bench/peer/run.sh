@@ -41,9 +41,15 @@ models=$(IFS=,; echo "${models[*]}")
 idle=()
 [ "${PEER_REQUIRE_IDLE:-0}" = 1 ] && idle=(--require-idle)
 
-dotnet build -c Release bench/peer/TorchSharpPeer -nologo -v quiet -clp:NoSummary
-dotnet build -c Release bench/GpuCnn.Bench -nologo -v quiet -clp:NoSummary
-dotnet run -c Release --project src/GpuCnn.Cli -- data fetch >/dev/null
+quietly() { # a build step's output only when it fails
+  local log
+  log=$(mktemp)
+  "$@" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
+  rm -f "$log"
+}
+quietly dotnet build -c Release bench/peer/TorchSharpPeer -nologo -v quiet
+quietly dotnet build -c Release bench/GpuCnn.Bench -nologo -v quiet
+quietly dotnet run -c Release --project src/GpuCnn.Cli -- data fetch
 data="${XDG_CACHE_HOME:-$HOME/.cache}/gpucnn/fashion-mnist"
 
 # PyTorch inside the root: Debian's python3-torch, installed there once.

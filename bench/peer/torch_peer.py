@@ -177,8 +177,8 @@ def main():
     images = torch.from_numpy(pixels.copy()).reshape(count, 1, 28, 28).to(device).float().div_(255)
     labels = torch.from_numpy(label_bytes.astype(np.int64)).to(device)
     trainable, moving = parameter_counts(MODELS[args.model]())
-    print(f"PyTorch {torch.__version__} on {device.type} ({name}); cuDNN benchmark {torch.backends.cudnn.benchmark}, "
-          f"{'TF32 allowed' if args.tf32 else 'strict FP32'}; {count} training images on the device", flush=True)
+    gpu = f"; cuDNN benchmark {torch.backends.cudnn.benchmark}, {'TF32 allowed' if args.tf32 else 'strict FP32'}" if on_gpu else ""
+    print(f"PyTorch {torch.__version__} on {device.type} ({name}){gpu}; {count} training images on the device", flush=True)
     print(f"PyTorch {args.model}: {trainable:,} trainable parameters, {moving:,} non-trainable (moving statistics)", flush=True)
 
     layouts = {"both": (False, True), "nchw": (False,), "channels_last": (True,)}[args.layout]
