@@ -13,7 +13,7 @@ tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 for variant in im2col implicit winograd; do
   dotnet bench/GpuCnn.Bench/bin/Release/net10.0/GpuCnn.Bench.dll --device "$device" --models "$models" --batches 0 \
-    --kernel conv2d --variant "$variant" | grep -E "^(Device|Ceiling)|conv2d" >> "$tmp"
+    --kernel conv2d --variant "$variant" | grep -E "^(Device|Ceiling|FMA peak)|conv2d" >> "$tmp"
 done
 # Then the whole training step of each model under each variant, alternating, twice.
 for round in 1 2; do

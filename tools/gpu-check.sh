@@ -257,7 +257,7 @@ steps() { # steps DEVICE RUNDIR OUTDIR DEADLINE_S EPOCHS LIMIT_SCALE
 
   if [ "$device" = cuda ]; then
     # The same seed model in PyTorch on the same GPU: eager NCHW and channels_last.
-    step pytorch 90 pytorch.txt env PYTHONUNBUFFERED=1 python3 bench/peer/torch_seed.py "$data" --device cuda --batches 400
+    step pytorch 90 pytorch.txt env PYTHONUNBUFFERED=1 python3 bench/peer/torch_peer.py "$data" --device cuda --batches 400
     grep -E 'images/s' "$out/pytorch.txt" 2>/dev/null | sed 's/^/pytorch: /' >>"$summary" || true
     ratio "$out" >>"$summary"
     # memcheck over a short training run: 1,280 training and 1,000 test images, one epoch.

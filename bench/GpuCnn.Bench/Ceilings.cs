@@ -5,9 +5,10 @@ using ILGPU.Runtime.Cuda;
 namespace GpuCnn.Bench;
 
 /// <summary>
-/// The ceiling each kernel is compared with. On the CPU accelerator it is measured in the same
-/// run: the scalar C# GEMM on all cores and a plain parallel memory copy. On a GPU it is the
-/// device's peak computed from its properties.
+/// The ceilings each kernel is compared with. On a CPU device (ILGPU's CPU accelerator, PoCL) they
+/// are measured in the same run: the scalar C# GEMM and a plain parallel memory copy on all cores,
+/// and the host's vector FMA peak (<see cref="FmaCeiling"/>). On a GPU both GFLOP/s figures are
+/// the device's peak computed from its properties.
 /// </summary>
 public static class Ceilings
 {
@@ -18,7 +19,9 @@ public static class Ceilings
         ScalarCeiling.MeasureGflops(512, 512, 512, seconds / 2);
         double gflops = Math.Max(ScalarCeiling.MeasureGflops(512, 512, 512, seconds),
             ScalarCeiling.MeasureGflops(512, 512, 512, seconds));
-        return new Ceiling("scalar C# GEMM 512³ and parallel copy, all cores, this run", gflops, CopyBandwidth(seconds));
+        var (fmaGflops, width) = FmaCeiling.Measure(seconds);
+        return new Ceiling("scalar C# GEMM 512³ and parallel copy, all cores, this run", gflops, CopyBandwidth(seconds),
+            fmaGflops, $"C# {width}, this run");
     }
 
     static Ceiling ForCuda(CudaAccelerator cuda)
@@ -27,7 +30,8 @@ public static class Ceilings
         int coresPerSm = arch is { Major: 6, Minor: 0 } or { Major: 7 } or { Major: 8, Minor: 0 } ? 64 : 128;
         double gflops = 2.0 * cuda.NumMultiprocessors * coresPerSm * cuda.ClockRate / 1e6;
         double gbps = 2.0 * cuda.MemoryClockRate * 1e3 * (cuda.MemoryBusWidth / 8.0) / 1e9;
-        return new Ceiling($"peak of {cuda.Name} from its properties (sm_{arch.Major}{arch.Minor})", gflops, gbps);
+        string source = $"peak of {cuda.Name} from its properties (sm_{arch.Major}{arch.Minor})";
+        return new Ceiling(source, gflops, gbps, gflops, source);
     }
 
     /// <summary>GB/s of reading and writing a 64 MiB float array on all cores.</summary>

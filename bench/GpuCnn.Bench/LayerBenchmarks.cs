@@ -9,7 +9,8 @@ namespace GpuCnn.Bench;
 /// <summary>
 /// Times every kernel pass of a model on its real shapes and buffers: each GEMM layer's forward,
 /// weight-gradient and input-gradient passes (im2col/col2im included for convolutions) in
-/// GFLOP/s, and the memory-bound layers in GB/s, each against the device's ceiling. Each pass is
+/// GFLOP/s against the scalar GEMM ceiling and the FMA peak, and the memory-bound layers in GB/s
+/// against the copy bandwidth. Each pass is
 /// first checked against the same pass on the reference device (<see cref="PassCheck"/>).
 /// </summary>
 /// <param name="only">With `--layer`: only the layers whose "model layer" name contains it (the workbench: one layer's
@@ -86,13 +87,18 @@ public sealed class LayerBenchmarks(ComputeDevice device, ComputeDevice referenc
         }
     }
 
-    BenchResult Compute(string name, string shape, double ms, double gflop, double checkError) =>
-        new(name, shape, ms, "GFLOP/s", gflop / (ms / 1e3), gflop / (ms / 1e3) / ceiling.Gflops, checkError);
+    BenchResult Compute(string name, string shape, double ms, double gflop, double checkError)
+    {
+        double rate = gflop / (ms / 1e3);
+        return new(name, shape, ms, "GFLOP/s", rate, rate / ceiling.Gflops, checkError, PeakFraction: rate / ceiling.FmaGflops);
+    }
 
-    BenchResult Pass(string name, string shape, double ms, double bytes, bool memoryBound, double checkError) =>
-        memoryBound
-            ? new(name, shape, ms, "GB/s", bytes / 1e9 / (ms / 1e3), bytes / 1e9 / (ms / 1e3) / ceiling.GBytesPerSecond, checkError)
-            : new(name, shape, ms, "-", 0, null, checkError);
+    BenchResult Pass(string name, string shape, double ms, double bytes, bool memoryBound, double checkError)
+    {
+        if (!memoryBound) return new(name, shape, ms, "-", 0, null, checkError);
+        double rate = bytes / 1e9 / (ms / 1e3), share = rate / ceiling.GBytesPerSecond;
+        return new(name, shape, ms, "GB/s", rate, share, checkError, PeakFraction: share);
+    }
 
     /// <summary>
     /// Milliseconds per call: one warm-up (JIT), then repeated for at least the given time. The

@@ -36,6 +36,7 @@ using var device = ComputeDevice.Open(options.Device, plan);
 Console.WriteLine($"Device: {device.Info}; launch plan {device.Plan.Name}, GEMM {device.Plan.Gemm}, convolutions {device.Plan.Conv}, groups of {(device.Plan.GroupSize > 0 ? device.Plan.GroupSize : "ILGPU's choice")}; {Environment.ProcessorCount} cores");
 var ceiling = Ceilings.For(device, options.Seconds);
 Console.WriteLine($"Ceiling: {ceiling.Gflops:F2} GFLOP/s, {ceiling.GBytesPerSecond:F2} GB/s ({ceiling.Source})");
+Console.WriteLine($"FMA peak: {ceiling.FmaGflops:F2} GFLOP/s ({ceiling.FmaSource})");
 Console.WriteLine();
 
 var results = new List<BenchResult>();
@@ -43,15 +44,17 @@ var failedChecks = new List<string>();
 void Print(BenchResult r)
 {
     results.Add(r);
-    string fraction = r.CeilingFraction is { } f ? $"{f,6:P0}" : "     -";
+    string fraction = r.PeakFraction is { } f ? $"{f,7:P0}" : "      -";
     string check = r.CheckError is { } e ? $"{e,9:E1}" : "        -";
-    Console.WriteLine($"{r.Name,-38} {r.Shape,-34} {r.Milliseconds,9:F2} ms {r.Rate,9:F2} {r.Unit,-9} {fraction} {check}");
+    string effective = r.EffectiveGflops is { } g ? $"  {g:F1} GFLOP/s effective" : "";
+    Console.WriteLine($"{r.Name,-38} {r.Shape,-34} {r.Milliseconds,9:F2} ms {r.Rate,9:F2} {r.Unit,-9} {fraction} {check}{effective}");
 }
-Console.WriteLine($"{"pass",-38} {"shape",-34} {"time",12} {"rate",19} {"of ceiling",6} {"check",9}");
+// "of peak": a compute pass's (or a training step's effective) GFLOP/s over the FMA peak, a memory pass's GB/s over the copy bandwidth.
+Console.WriteLine($"{"pass",-38} {"shape",-34} {"time",12} {"rate",19} {"of peak",7} {"check",9}");
 // End to end first: on the CPU accelerator it runs on the same cores as everything else.
 var images = options.FashionMnist ? new GpuCnn.Data.FashionMnistStore(new GpuCnn.Data.DataOptions()).Load().Train : null;
 foreach (var model in options.Models.Where(_ => options.Batches > 1))
-    Print(TrainingThroughput.Measure(device, model, options.BatchSize, options.Batches, options.Profile, images));
+    Print(TrainingThroughput.Measure(device, ceiling, model, options.BatchSize, options.Batches, options.Profile, images));
 if (options.Layers)
 {
     // Each pass is checked against the CPU accelerator before it is timed (its generic GEMM when the CPU plan is timed).

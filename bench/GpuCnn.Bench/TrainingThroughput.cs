@@ -1,15 +1,20 @@
 using System.Diagnostics;
 using GpuCnn.Data;
 using GpuCnn.Devices;
+using GpuCnn.Layers;
 using GpuCnn.Models;
 using GpuCnn.Training;
 
 namespace GpuCnn.Bench;
 
-/// <summary>End to end: training images per second of a model, through the trainer's own batch step.</summary>
+/// <summary>
+/// End to end: training images per second of a model, through the trainer's own batch step, and
+/// the effective GFLOP/s that makes: the FLOP of its GEMM passes per image (forward, weight
+/// gradient, and input gradient where one is computed) × images/s, as a share of the FMA peak.
+/// </summary>
 public static class TrainingThroughput
 {
-    public static BenchResult Measure(ComputeDevice device, string modelName, int batchSize, int batches, bool profile = false,
+    public static BenchResult Measure(ComputeDevice device, Ceiling ceiling, string modelName, int batchSize, int batches, bool profile = false,
         ImageSet? images = null)
     {
         int count = batchSize * batches;
@@ -33,9 +38,21 @@ public static class TrainingThroughput
             kernels.Print($"one {modelName} training step, batch {batchSize}");
         }
         int timed = (batches - 1) * batchSize;
+        double gflops = StepGemmFlops(model.Layers) / batchSize * timed / seconds / 1e9;
         return new BenchResult($"{modelName} training step (end to end)", $"batch {batchSize}, {batches - 1} batches{(images is null ? "" : ", Fashion-MNIST")}",
-            seconds * 1e3 / (batches - 1), "images/s", timed / seconds, null);
+            seconds * 1e3 / (batches - 1), "images/s", timed / seconds, null, PeakFraction: gflops / ceiling.FmaGflops, EffectiveGflops: gflops);
     }
+
+    /// <summary>
+    /// FLOP of one training step's GEMM passes at the batch of the layers' last forward pass; a
+    /// residual block's are its inner convolutions'.
+    /// </summary>
+    public static double StepGemmFlops(IEnumerable<Layer> layers) => layers.Sum(layer => layer switch
+    {
+        IGemmLayer gemm => (double)gemm.GemmFlops * (layer.NeedsInputGradient ? 3 : 2),
+        ResidualBlock block => StepGemmFlops(block.MainPath.Concat(block.Shortcut)),
+        _ => 0,
+    });
 
     /// <summary>Random pixels and labels: the default, so the bench needs no data set.</summary>
     static ImageSet RandomImages(int count)
