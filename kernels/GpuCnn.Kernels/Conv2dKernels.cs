@@ -151,8 +151,54 @@ public static class Conv2dKernels
     }
 
     /// <summary>
-    /// Forward pass without im2col, for unpadded convolutions whose input channels are not a
-    /// multiple of 8 (the first layer on grey images). The GEMM of GemmRegisterTiled with A read
+    /// padded[n, y, x, c] = x[n, y - p, x - p, c] inside the image, else 0: the (B, H+2p, W+2p,
+    /// Cin) copy over which the implicit-GEMM kernels run a padded convolution as an unpadded
+    /// one, one pass over memory where im2col makes KH·KW. Items are padded pixels; channels go
+    /// eight at a time when Cin is a multiple of 8, as in Conv2dIm2Col.
+    /// </summary>
+    public static void Conv2dPad(Index1D thread, ArrayView<float> input, ArrayView<float> padded, ConvGeometry g,
+        WorkSplit split)
+    {
+        int end = split.End(thread);
+        int lanes = g.Vectorized ? 8 : 1;
+        int groups = g.ChannelGroups;
+        var input8 = input.Cast<Float8>();
+        var padded8 = padded.Cast<Float8>();
+        Float8 zero = default;
+        for (int pixel = split.Start(thread); pixel < end; pixel++)
+        {
+            var at = new PixelIndex(pixel, g.InHeight + 2 * g.Padding, g.InWidth + 2 * g.Padding);
+            int iy = at.Y - g.Padding, ix = at.X - g.Padding;
+            bool inside = iy >= 0 && iy < g.InHeight && ix >= 0 && ix < g.InWidth;
+            int src = ((at.Image * g.InHeight + iy) * g.InWidth + ix) * groups;
+            for (int c = 0; c < groups; c++)
+            {
+                if (lanes == 8) padded8[pixel * groups + c] = inside ? input8[src + c] : zero;
+                else padded[pixel * groups + c] = inside ? input[src + c] : 0f;
+            }
+        }
+    }
+
+    /// <summary>
+    /// flipped[kh, kw, f, c] = kernel[K-1-kh, K-1-kw, c, f]: the K×K×Cin×Cout kernel turned 180°
+    /// with its channel axes swapped. The input gradient of a stride-1 convolution is the
+    /// convolution of dY, padded by K-1-p, with this kernel. Items are elements of flipped.
+    /// </summary>
+    public static void Conv2dKernelFlip(Index1D thread, ArrayView<float> kernel, ArrayView<float> flipped, int kernelSize,
+        int inChannels, int filters, WorkSplit split)
+    {
+        int end = split.End(thread);
+        for (int item = split.Start(thread); item < end; item++)
+        {
+            int c = item % inChannels, f = item / inChannels % filters, tap = item / (inChannels * filters);
+            int source = kernelSize * kernelSize - 1 - tap;
+            flipped[item] = kernel[(source * inChannels + c) * filters + f];
+        }
+    }
+
+    /// <summary>
+    /// Forward pass without im2col, for unpadded convolutions (a padded one runs over its
+    /// Conv2dPad copy) and, with a flipped kernel, the input gradient. The GEMM of GemmRegisterTiled with A read
     /// straight from the image: each tile is 4 consecutive output pixels × 16 filters. With so
     /// short a K (9 for a 3×3 grey kernel), fixed costs per tile dominate, so each thread takes a
     /// contiguous block of pixel tiles and steps the pixel position instead of dividing for it.

@@ -31,7 +31,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     int batch;
     Tensor? input;
     ConvVariant variant;
-    bool implicitWeightGrad;
+    bool implicitWeightGrad, implicitInputGrad;
 
     public int Filters => filters;
     public int KernelSize => kernelSize;
@@ -85,16 +85,25 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
 
         // Sizes past an int are refused by the model's plan; the variant is only asked of geometries that fit one.
         var variant = ConvVariant.Im2Col;
-        bool implicitWeights = false;
+        bool implicitWeights = false, implicitInput = false;
         if (columnRows <= int.MaxValue && columnWidth <= int.MaxValue)
         {
             var g = new ConvGeometry(plan.MaxBatch, inputShape[0], inputShape[1], inputShape[2], kernelSize, kernelSize, stride, Pad);
             variant = KernelLauncher.ConvVariantFor(plan.Launch, g, filters);
             implicitWeights = variant != ConvVariant.Im2Col && KernelLauncher.ImplicitFits(g, filters);
+            implicitInput = variant == ConvVariant.Implicit && KernelLauncher.ImplicitInputGradFits(g);
         }
         // As Allocate decides, taking the input gradient as needed (an upper bound for the first layer).
-        if (variant == ConvVariant.Im2Col || !implicitWeights || variant != ConvVariant.Winograd)
+        if (ColumnsUsed(variant, implicitWeights, implicitInput, needsInputGradient: true))
             plan.Buffer("columns", columnRows, columnWidth);
+        if (implicitWeights && Pad > 0)
+        {
+            // The padded input, and in the input gradient the padded dZ, share one workspace.
+            plan.Workspace("padded input", plan.MaxBatch, paddedHeight, paddedWidth, inputShape[2]);
+            if (implicitInput)
+                plan.Workspace("padded input", plan.MaxBatch, outHeight + 2L * (kernelSize - 1 - Pad), outWidth + 2L * (kernelSize - 1 - Pad), filters);
+        }
+        if (implicitInput) plan.Workspace("flipped kernel", columnWidth, filters);
         plan.BatchBuffer("output", output);
         plan.Buffer("transposed kernel", filters, columnWidth);
         if (activation != Activation.None) plan.BatchBuffer("activation gradient", output);
@@ -129,19 +138,23 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         variant = Kernels.ConvVariantFor(geometry, filters);
         // The weight gradient needs no columns where the implicit kernel fits, so Winograd layers use it too.
         implicitWeightGrad = variant != ConvVariant.Im2Col && KernelLauncher.ImplicitFits(geometry, filters);
+        implicitInputGrad = variant == ConvVariant.Implicit && KernelLauncher.ImplicitInputGradFits(geometry);
         return [geometry.OutHeight, geometry.OutWidth, filters];
     }
 
     public override void Allocate()
     {
-        // The column matrix: im2col's output, and the scratch of the input gradient's dCol.
-        bool columnsUsed = variant == ConvVariant.Im2Col || !implicitWeightGrad || (NeedsInputGradient && variant != ConvVariant.Winograd);
-        if (columnsUsed) columns = Own(Tensor.Zeros(Device, geometry.ColumnRows, geometry.ColumnWidth));
+        if (ColumnsUsed(variant, implicitWeightGrad, implicitInputGrad, NeedsInputGradient)) columns = Own(Tensor.Zeros(Device, geometry.ColumnRows, geometry.ColumnWidth));
         output = BatchTensor(OutputShape);
         kernelTransposed = Own(Tensor.Zeros(Device, filters, geometry.ColumnWidth));
         fused.Allocate(() => BatchTensor(OutputShape));
         if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
     }
+
+    /// <summary>Whether the column matrix is used: im2col's output, and the scratch of the input gradient's dCol.</summary>
+    static bool ColumnsUsed(ConvVariant variant, bool implicitWeights, bool implicitInput, bool needsInputGradient) =>
+        variant == ConvVariant.Im2Col || !implicitWeights
+        || (needsInputGradient && variant != ConvVariant.Winograd && !implicitInput);
 
     ConvGeometry GeometryFor(int rows) => new(rows, geometry.InHeight, geometry.InWidth, geometry.InChannels,
         geometry.KernelHeight, geometry.KernelWidth, geometry.Stride, geometry.Padding);
@@ -196,8 +209,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     }
 
     /// <summary>
-    /// dX: with Winograd, the convolution of dZ (padded by 2 - p) with the kernel turned 180°;
-    /// else dCol = dZ · Wᵀ (into the column buffer, whose forward content BackwardWeights has
+    /// dX: with Winograd or the implicit GEMM (stride 1), the convolution of dZ (padded by K-1-p)
+    /// with the kernel turned 180°; else dCol = dZ · Wᵀ (into the column buffer, whose forward content BackwardWeights has
     /// used), folded back onto the input.
     /// </summary>
     public Tensor BackwardInput(Tensor grad)
@@ -209,6 +222,11 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
             var transposed = new ConvGeometry(batch, g.OutHeight, g.OutWidth, filters, 3, 3, 1, 2 - g.Padding);
             // Its outputs are the layer's input channels; no bias or activation.
             Kernels.Conv2dWinograd(grad.View, kernel.Value.View, result.View, null, transposed, new GemmArgs { N = g.InChannels }, flip: 1);
+            return result;
+        }
+        if (implicitInputGrad)
+        {
+            Kernels.Conv2dInputGradImplicit(grad.View, kernel.Value.View, result.View, g, filters);
             return result;
         }
         Kernels.Transpose(kernel.Value.View, kernelTransposed.View, g.ColumnWidth, filters);

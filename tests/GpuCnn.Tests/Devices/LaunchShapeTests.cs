@@ -55,7 +55,9 @@ public sealed class LaunchShapeTests
         foreach (var model in ModelZoo.Names)
         {
             data.Add(model, 128);
-            data.Add(model, 1536); // past 1,338, where the ResNet stem once overflowed grid Y
+            // Past 1,338, where the ResNet stem once overflowed grid Y. The dry run still allocates
+            // the model, and resnet20/32 (the same stem) would need 14-20 GiB of host memory there.
+            if (model is not ("resnet20" or "resnet32")) data.Add(model, 1536);
         }
         return data;
     }

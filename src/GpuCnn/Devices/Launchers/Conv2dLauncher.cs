@@ -12,6 +12,8 @@ public sealed partial class KernelLauncher
         new(Conv2dKernels.Conv2dForwardImplicit);
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int> convWeightGradImplicit =
         new(Conv2dKernels.Conv2dWeightGradImplicit);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> pad = new(Conv2dKernels.Conv2dPad);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> kernelFlip = new(Conv2dKernels.Conv2dKernelFlip);
 
     public void Im2Col(ArrayView<float> input, ArrayView<float> columns, ConvGeometry g)
     {
@@ -31,8 +33,68 @@ public sealed partial class KernelLauncher
     static void RequireImage(string kernel, string buffer, ArrayView<float> image, ConvGeometry g) =>
         Require(kernel, buffer, image, g.Batch, g.InHeight, g.InWidth, g.InChannels);
 
-    /// <summary>Whether the implicit-GEMM kernels run a convolution: unpadded, filters in multiples of 16.</summary>
-    public static bool ImplicitFits(ConvGeometry g, int filters) => g.Padding == 0 && filters % GemmKernels.TileCols == 0;
+    /// <summary>Whether the implicit-GEMM kernels run a convolution's forward pass and weight gradient: filters in multiples of 16 (padding goes through a padded copy).</summary>
+    public static bool ImplicitFits(ConvGeometry g, int filters) => filters % GemmKernels.TileCols == 0;
+
+    /// <summary>
+    /// Whether the implicit GEMM also runs the input gradient, as a convolution of dZ with the
+    /// flipped kernel: stride 1, a square kernel, input channels in multiples of 16 (the flipped
+    /// kernel's filters) and padding below the kernel size. Else dCol = dZ·Wᵀ and col2im.
+    /// </summary>
+    public static bool ImplicitInputGradFits(ConvGeometry g) => g.Stride == 1 && g.KernelHeight == g.KernelWidth
+        && g.InChannels % GemmKernels.TileCols == 0 && g.Padding < g.KernelHeight;
+
+    /// <summary>
+    /// The input of a convolution as the implicit kernels read it: itself when g is unpadded,
+    /// else its zero-padded copy (B, H+2p, W+2p, Cin) in a workspace; <paramref name="unpadded"/>
+    /// is the same convolution over what is returned, with no padding and the same output.
+    /// </summary>
+    ArrayView<float> PaddedInput(ArrayView<float> input, ConvGeometry g, out ConvGeometry unpadded)
+    {
+        unpadded = g;
+        if (g.Padding == 0) return input;
+        unpadded = new ConvGeometry(g.Batch, g.InHeight + 2 * g.Padding, g.InWidth + 2 * g.Padding, g.InChannels,
+            g.KernelHeight, g.KernelWidth, g.Stride, 0);
+        var padded = Workspace((long)unpadded.InputPixels * g.InChannels, Scratch.PaddedInput);
+        Conv2dPad(input, padded, g);
+        return padded;
+    }
+
+    /// <summary>Zero-pads an N×H×W×Cin image by g.Padding on every side into padded.</summary>
+    public void Conv2dPad(ArrayView<float> input, ArrayView<float> padded, ConvGeometry g)
+    {
+        RequireImage(nameof(Conv2dPad), "input", input, g);
+        Require(nameof(Conv2dPad), "padded", padded, g.Batch, g.InHeight + 2 * g.Padding, g.InWidth + 2 * g.Padding, g.InChannels);
+        pad.LaunchSplit(this, g.Batch * (g.InHeight + 2 * g.Padding) * (g.InWidth + 2 * g.Padding), g.ChannelGroups, input, padded, g);
+    }
+
+    /// <summary>flipped (K×K×filters×Cin) = kernel (K×K×Cin×filters) turned 180° with its channel axes swapped.</summary>
+    public void Conv2dKernelFlip(ArrayView<float> kernel, ArrayView<float> flipped, int kernelSize, int inChannels, int filters)
+    {
+        Require(nameof(Conv2dKernelFlip), "kernel", kernel, kernelSize, kernelSize, inChannels, filters);
+        Require(nameof(Conv2dKernelFlip), "flipped", flipped, kernelSize, kernelSize, filters, inChannels);
+        kernelFlip.LaunchSplit(this, kernelSize * kernelSize * inChannels * filters, 1, kernel, flipped, kernelSize, inChannels, filters);
+    }
+
+    /// <summary>
+    /// dX (N×H×W×Cin) of a stride-1 convolution with dZ (N×OH×OW×filters): dZ padded by K-1-p,
+    /// convolved with the flipped kernel, in the implicit GEMM. Needs <see cref="ImplicitInputGradFits"/>.
+    /// </summary>
+    public void Conv2dInputGradImplicit(ArrayView<float> outputGrad, ArrayView<float> kernel, ArrayView<float> inputGrad,
+        ConvGeometry g, int filters)
+    {
+        const string name = nameof(Conv2dInputGradImplicit);
+        if (!ImplicitInputGradFits(g)) throw new ArgumentException($"{name}: needs stride 1, a square kernel, Cin % 16 == 0 and padding below the kernel size.", nameof(g));
+        Require(name, "outputGrad", outputGrad, g.Batch, g.OutHeight, g.OutWidth, filters);
+        Require(name, "kernel", kernel, g.KernelHeight, g.KernelWidth, g.InChannels, filters);
+        RequireImage(name, "inputGrad", inputGrad, g);
+        var flipped = Workspace((long)g.ColumnWidth * filters, Scratch.FlippedKernel);
+        Conv2dKernelFlip(kernel, flipped, g.KernelHeight, g.InChannels, filters);
+        var transposed = new ConvGeometry(g.Batch, g.OutHeight, g.OutWidth, filters, g.KernelHeight, g.KernelWidth, 1,
+            g.KernelHeight - 1 - g.Padding);
+        Conv2dForwardImplicit(outputGrad, flipped, inputGrad, null, transposed,
+            GemmArgs.RowMajor(transposed.ColumnRows, g.InChannels, transposed.ColumnWidth));
+    }
 
     /// <summary>The variant that runs a convolution layer: the plan's, where it fits the layer, else im2col + GEMM.</summary>
     public ConvVariant ConvVariantFor(ConvGeometry g, int filters) => ConvVariantFor(Plan, g, filters);
@@ -63,6 +125,7 @@ public sealed partial class KernelLauncher
         // Output pixels × filters, rows CRowStride apart as the GEMM epilogue writes them.
         RequireMatrix(name, "output", output, "output", g.ColumnRows, epilogue.N, epilogue.CRowStride);
         if (epilogue.AddBias != 0) Require(name, "bias", bias ?? default, epilogue.N);
+        input = PaddedInput(input, g, out g);
         // Threads own blocks of pixel tiles (each covering every filter).
         int tiles = (g.ColumnRows + GemmKernels.TileRows - 1) / GemmKernels.TileRows;
         int threads = Plan.RegisterTileThreads(tiles);
@@ -78,6 +141,7 @@ public sealed partial class KernelLauncher
         RequireImage(name, "input", input, g);
         Require(name, "outputGrad", outputGrad, g.Batch, g.OutHeight, g.OutWidth, filters);
         Require(name, "kernelGrad", kernelGrad, g.KernelHeight, g.KernelWidth, g.InChannels, filters);
+        input = PaddedInput(input, g, out g);
         int chunks = Plan.Chunks(g.ColumnRows), rowChunk = Plan.ChunkLength(g.ColumnRows);
         var sum = GemmArgs.RowMajor(g.ColumnWidth, filters, g.ColumnRows) with { KChunk = rowChunk, PartialStride = g.ColumnWidth * filters };
         var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
