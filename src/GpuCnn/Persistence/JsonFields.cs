@@ -43,6 +43,12 @@ static class JsonFields
 
     public static bool Bool(this JsonElement o, string name) => o.Get(name, JsonValueKind.True).GetBoolean();
 
+    /// <summary>A field that joined the schema after files were written without it: its value, or the default where it is absent.</summary>
+    public static double DoubleOr(this JsonElement o, string name, double absent) => o.TryGetProperty(name, out _) ? o.Double(name) : absent;
+
+    /// <summary>As <see cref="DoubleOr"/>, for a boolean.</summary>
+    public static bool BoolOr(this JsonElement o, string name, bool absent) => o.TryGetProperty(name, out _) ? o.Bool(name) : absent;
+
     public static int[] Ints(this JsonElement o, string name) =>
         [.. o.Get(name, JsonValueKind.Array).EnumerateArray().Select(e => e.TryGetInt32(out int v) ? v : throw new JsonException($"'{name}' holds a value that is not an integer"))];
 

@@ -7,7 +7,10 @@ namespace GpuCnn.Persistence;
 /// <summary>
 /// The JSON schema of a run's settings, written and read field by field: hyperparameters, data,
 /// and per-epoch metrics. Checkpoint headers (format 3), settings.json and campaign.json share it.
-/// Every field is written; on reading every field must be there, with its type.
+/// Every field is written; on reading every field must be there, with its type, except those of
+/// the recipe toolbox (erasing, weight decay, label smoothing, warm-up, test-time flip), which
+/// joined format 3 after its first files: absent, they take their defaults, which are what those
+/// files trained with.
 /// </summary>
 public static class SettingsSchema
 {
@@ -42,6 +45,7 @@ public static class SettingsSchema
     public static Hyperparameters ReadHyperparameters(JsonElement o)
     {
         var augmentation = o.Get("augmentation", JsonValueKind.Object);
+        var absent = new Hyperparameters();
         return new Hyperparameters
         {
             Epochs = o.Int("epochs"),
@@ -50,17 +54,17 @@ public static class SettingsSchema
             Optimizer = o.String("optimizer"),
             Seed = o.Int("seed"),
             ValidationSplit = o.Double("validation_split"),
-            Augmentation = new Augmentation(augmentation.Int("max_shift"), augmentation.Bool("flip"), augmentation.Double("erase_probability")),
+            Augmentation = new Augmentation(augmentation.Int("max_shift"), augmentation.Bool("flip"), augmentation.DoubleOr("erase_probability", absent.Augmentation.EraseProbability)),
             EarlyStoppingPatience = o.IntOrNull("early_stopping_patience"),
             Schedule = ParseSchedule(o.String("lr_schedule")),
             StepEvery = o.Int("step_every"),
             StepGamma = (float)o.Double("step_gamma"),
             BatchNormRecalibration = o.Int("bn_recalibrate"),
-            WeightDecay = (float)o.Double("weight_decay"),
-            DecayAll = o.Bool("decay_all"),
-            LabelSmoothing = (float)o.Double("label_smoothing"),
-            WarmupEpochs = o.Double("warmup_epochs"),
-            TestTimeFlip = o.Bool("test_time_flip"),
+            WeightDecay = (float)o.DoubleOr("weight_decay", absent.WeightDecay),
+            DecayAll = o.BoolOr("decay_all", absent.DecayAll),
+            LabelSmoothing = (float)o.DoubleOr("label_smoothing", absent.LabelSmoothing),
+            WarmupEpochs = o.DoubleOr("warmup_epochs", absent.WarmupEpochs),
+            TestTimeFlip = o.BoolOr("test_time_flip", absent.TestTimeFlip),
         };
     }
 
