@@ -50,10 +50,12 @@ public sealed class EmaWeights : IDisposable
         statistics = Tensor.Zeros(model.Device, model.StateBuffer.Length);
     }
 
-    /// <summary>The average for <paramref name="hyperparameters"/> (null when EmaDecay is 0).</summary>
-    public static EmaWeights? For(Sequential model, Hyperparameters hyperparameters) =>
-        hyperparameters.EmaDecay == 0 ? (hyperparameters.EmaWarmup ? throw new ArgumentException("the EMA warm-up needs an EMA decay.") : null)
-            : new EmaWeights(model, hyperparameters.EmaDecay, hyperparameters.EmaWarmup);
+    /// <summary>The average <paramref name="hyperparameters"/> ask for (null when EmaDecay is 0).</summary>
+    public static EmaWeights? For(Sequential model, Hyperparameters hyperparameters)
+    {
+        if (hyperparameters.EmaDecay != 0) return new EmaWeights(model, hyperparameters.EmaDecay, hyperparameters.EmaWarmup);
+        return hyperparameters.EmaWarmup ? throw new ArgumentException("the EMA warm-up needs an EMA decay.") : null;
+    }
 
     /// <summary>The decay after optimizer step <paramref name="step"/> (1 for the first).</summary>
     public float DecayAt(long step) => Warmup ? (float)Math.Min(Decay, (1.0 + step) / (10.0 + step)) : Decay;

@@ -25,10 +25,8 @@ public sealed class EmaTests(TestDevices devices)
         {
             var start = TestData.Uniform(length, 21);
             var live = TestData.Uniform(length, 22);
-            using var average = Tensor.Zeros(device, length);
-            using var weights = Tensor.Zeros(device, length);
-            average.CopyFrom(start);
-            weights.CopyFrom(live);
+            using var average = Tensor.Upload(device, start, [length], "average");
+            using var weights = Tensor.Upload(device, live, [length], "weights");
             device.Kernels.EmaUpdate(average.View, weights.View, 0.9f);
             device.Kernels.EmaUpdate(average.View, weights.View, 0.999f);
             TestData.AssertClose(average.ToArray(), Reference.EmaUpdate(Reference.EmaUpdate(start.ToDouble(), live, 0.9f), live, 0.999f), 1e-6);
