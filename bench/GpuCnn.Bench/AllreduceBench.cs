@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using GpuCnn.Distributed;
+using GpuCnn.Mpi;
 using GpuCnn.Models;
 
 namespace GpuCnn.Bench;

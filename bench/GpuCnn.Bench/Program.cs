@@ -19,7 +19,7 @@ if (options.Allreduce)
     {
         return AllreduceBench.Run(options.StepMilliseconds);
     }
-    catch (GpuCnn.Distributed.MpiUnavailableException e)
+    catch (GpuCnn.Mpi.MpiUnavailableException e)
     {
         Console.Error.WriteLine($"error: {e.Message}");
         return 2;

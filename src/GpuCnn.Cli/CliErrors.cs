@@ -31,7 +31,7 @@ public static class CliErrors
         }
         catch (Exception e) when (e is DataFileException or DeviceUnavailableException or DeviceOutOfMemoryException
                                       or TrainingDivergedException or ArgumentException or Persistence.CheckpointException
-                                      or IO.FileWriteException or Distributed.MpiUnavailableException or Runs.RunException)
+                                      or IO.FileWriteException or Mpi.MpiUnavailableException or Runs.RunException)
         {
             Console.Out.Flush();
             // The library names no flag; the command line says which of its own would help.
@@ -48,5 +48,5 @@ public static class CliErrors
     }
 
     /// <summary>"error", or under mpiexec "error on rank R", so that a job's output says which rank failed.</summary>
-    static string Label => Distributed.MpiSession.LaunchedSize() > 1 ? $"error on rank {Distributed.MpiSession.LaunchedRank()}" : "error";
+    static string Label => Mpi.MpiSession.LaunchedSize() > 1 ? $"error on rank {Mpi.MpiSession.LaunchedRank()}" : "error";
 }

@@ -50,7 +50,7 @@ public static class CompareCommand
         foreach (var option in shared.All) command.Options.Add(option);
         command.Validators.Add(r =>
         {
-            if (GpuCnn.Distributed.MpiSession.LaunchedSize() > 1)
+            if (GpuCnn.Mpi.MpiSession.LaunchedSize() > 1)
                 r.AddError("compare runs in one process; under mpiexec, train each model with `gpucnn train` instead.");
             if (r.GetResult(resume) is not null && r.GetResult(runDir) is not null)
                 r.AddError("--resume continues the campaign in its own folder: do not pass --run-dir with it.");

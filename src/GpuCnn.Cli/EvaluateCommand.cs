@@ -21,7 +21,8 @@ public static class EvaluateCommand
         command.SetAction(parse => CliErrors.Run(() =>
         {
             ModelEvaluation.Run(parse.GetValue(model)!, CommonOptions.ParseDevice(parse.GetValue(device)!), CommonOptions.FullPath(parse.GetValue(dataDir)),
-                CommonOptions.FullPath(parse.GetValue(cacheDir)), parse.GetValue(output), Console.Out, parse.GetValue(tta) ? true : null);
+                CommonOptions.FullPath(parse.GetValue(cacheDir)), parse.GetValue(output), Console.Out, parse.GetValue(tta) ? true : null,
+                liveProgress: !Console.IsOutputRedirected);
             return 0;
         }));
         return command;

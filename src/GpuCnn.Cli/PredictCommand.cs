@@ -17,10 +17,15 @@ public static class PredictCommand
         var json = new Option<bool>("--json") { Description = "Print machine-readable JSON." };
         var device = CommonOptions.Device();
         var tta = new Option<bool>("--tta") { Description = "Test-time augmentation: the mean of the logits of each picture and its mirror (runs trained with --tta use it anyway)." };
-        var command = new Command("predict", "Classify pictures with a saved model.") { model, images, json, device, tta };
+        var invert = CommonOptions.OneOf("--invert",
+            "Fashion-MNIST models take light things on black: auto inverts a picture whose border is light (a product photo on white), always and never decide for every picture. " +
+            "Models trained on your own pictures take them as they are unless always.",
+            "auto", ["auto", "always", "never"]);
+        var command = new Command("predict", "Classify pictures with a saved model.") { model, images, json, device, tta, invert };
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var paths = parse.GetValue(images)!;
+            var inversion = Enum.Parse<PictureInversion>(parse.GetValue(invert)!, ignoreCase: true);
             using var accelerator = ComputeDevice.Open(CommonOptions.ParseDevice(parse.GetValue(device)!));
             // The library reads each picture as the model's training data was, and names its classes.
             using var loaded = GpuCnn.Model.Load(parse.GetValue(model)!, accelerator);
@@ -30,7 +35,7 @@ public static class PredictCommand
             {
                 try
                 {
-                    decoded.Add((path, loaded.ReadPicture(path)));
+                    decoded.Add((path, loaded.ReadPicture(path, inversion)));
                 }
                 catch (DataFileException e)
                 {

@@ -17,6 +17,8 @@ var root = new Command("gpucnn", "Train and evaluate convolutional networks on I
     DataCommand.Create(),
     PlotCommand.Create(),
 };
-GpuCnn.Reporting.Plots.Warning = message => Console.Error.WriteLine($"warning: {message} (gpucnn plot RUN_DIR redraws them)");
+// The core library draws no plots and decodes no pictures itself: these packages do.
+GpuCnn.Reporting.Plotting.Writer = new GpuCnn.Plots.ScottPlotWriter(message => Console.Error.WriteLine($"warning: {message} (gpucnn plot RUN_DIR redraws them)"));
+GpuCnn.Data.PictureFiles.Decoder = new GpuCnn.Pictures.SkiaPictureDecoder();
 // Bare `gpucnn` shows what it can do.
 return CliErrors.Parse(root, args.Length == 0 ? ["--help"] : args);

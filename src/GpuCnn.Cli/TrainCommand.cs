@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GpuCnn.Data;
 using GpuCnn.Distributed;
+using GpuCnn.Mpi;
 using GpuCnn.Persistence;
 using GpuCnn.Runs;
 using GpuCnn.Training;
@@ -59,7 +60,7 @@ public static class TrainCommand
             DataParallel? parallel = null;
             int code = CliErrors.Run(() =>
             {
-                parallel = DataParallel.Join();
+                parallel = MpiSession.Join() is { } mpi ? new DataParallel(mpi) : null;
                 var output = parallel?.IsRoot ?? true ? Console.Out : TextWriter.Null;
                 var session = new TrainingSession(output, liveProgress: parallel is null && !Console.IsOutputRedirected, parallel)
                 {

@@ -148,12 +148,13 @@ public sealed class Model : IDisposable
 
     /// <summary>Loss, accuracy and every prediction on a labelled set (inference mode).</summary>
     /// <param name="testTimeFlip">Score the mean of the logits of each image and its mirror (null: Hyperparameters.TestTimeFlip).</param>
-    public Evaluation Evaluate(ImageSet images, bool? testTimeFlip = null)
+    /// <param name="progress">Told (images scored, images in all) a few times a second, and once at the end (e.g. a ScoringProgress's Report).</param>
+    public Evaluation Evaluate(ImageSet images, bool? testTimeFlip = null, Action<int, int>? progress = null)
     {
         CheckShape(images, nameof(images));
         using var data = new DeviceDataset(Device, images);
         using var feeder = new BatchFeeder(Device, data, Enumerable.Range(0, images.Count).ToArray(), Hyperparameters.BatchSize, parallel);
-        return Evaluator.Evaluate(Averaged(), feeder, loss, parallel, testTimeFlip ?? Hyperparameters.TestTimeFlip);
+        return Evaluator.Evaluate(Averaged(), feeder, loss, parallel, testTimeFlip ?? Hyperparameters.TestTimeFlip, progress);
     }
 
     /// <summary>Class probabilities (softmax of the logits, or of the mean of an image's and its mirror's logits), images × classes, row after row.</summary>
@@ -236,17 +237,25 @@ public sealed class Model : IDisposable
     }
 
     /// <summary>
-    /// A picture file as this model takes it: resized to its input as its training data was (a
-    /// model trained on your own pictures), or fitted into a light-on-dark 28×28 frame
-    /// (Fashion-MNIST models; see <see cref="PictureConverter"/>). DataFileException when it cannot be decoded.
+    /// A picture file as this model takes it, through <see cref="PictureFiles.Decoder"/>: resized
+    /// to its input as its training data was (a model trained on your own pictures; inverted only
+    /// when <paramref name="inversion"/> is Always), or fitted into a light-on-dark 28×28 frame
+    /// (Fashion-MNIST models; see <see cref="IPictureDecoder.Fit"/>). DataFileException when it cannot be decoded.
     /// </summary>
-    public byte[] ReadPicture(string path)
+    public byte[] ReadPicture(string path, PictureInversion inversion = PictureInversion.Auto)
     {
+        var decoder = PictureFiles.Require();
         int[] shape = Network.InputShape;
-        if (OwnPictures) return PictureReader.Read(path, shape[0], shape[1], shape[2]);
+        if (OwnPictures)
+        {
+            var pixels = decoder.Read(path, shape[0], shape[1], shape[2]);
+            if (inversion == PictureInversion.Always)
+                for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)(255 - pixels[i]);
+            return pixels;
+        }
         if (!shape.SequenceEqual(ModelZoo.ImageShape))
-            throw new ArgumentException($"model '{Network.Name}' takes {string.Join("x", shape)} pictures; read them with PictureReader.Read");
-        return PictureConverter.Load(path);
+            throw new ArgumentException($"model '{Network.Name}' takes {string.Join("x", shape)} pictures; read them with PictureFiles.Decoder.Read");
+        return decoder.Fit(path, inversion);
     }
 
     /// <summary>An image set of pictures read by <see cref="ReadPicture"/>, for Predict.</summary>

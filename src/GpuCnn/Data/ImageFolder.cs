@@ -19,12 +19,13 @@ public static class ImageFolder
     public static bool IsImageFolder(string folder) =>
         Directory.Exists(folder) && !Directory.EnumerateFiles(folder, "*idx*-ubyte*").Any()
         && Directory.EnumerateDirectories(folder).Any(d =>
-            Directory.EnumerateFiles(d).Any(PictureReader.IsPicture)
-            || Directory.EnumerateDirectories(d).Any(c => Directory.EnumerateFiles(c).Any(PictureReader.IsPicture)));
+            Directory.EnumerateFiles(d).Any(PictureFiles.IsPicture)
+            || Directory.EnumerateDirectories(d).Any(c => Directory.EnumerateFiles(c).Any(PictureFiles.IsPicture)));
 
     public static ImageDataset Read(string folder, ImageFolderOptions options, Action<string>? log = null)
     {
         if (!Directory.Exists(folder)) throw new DataFileException(folder, "data folder not found");
+        var decoder = PictureFiles.Require();
         string train = Path.Combine(folder, "train"), test = Path.Combine(folder, "test");
         bool split = !(Directory.Exists(train) && Directory.Exists(test));
         string[] classes = ClassFolders(split ? folder : train);
@@ -36,7 +37,7 @@ public static class ImageFolder
         {
             var all = Files(folder, classes);
             var (trainFiles, testFiles) = Split(all, options);
-            result = new ImageDataset(Load(trainFiles, options, bad), Load(testFiles, options, bad), classes,
+            result = new ImageDataset(Load(trainFiles, options, decoder, bad), Load(testFiles, options, decoder, bad), classes,
                 $"folder {folder} ({classes.Length} classes, {1 - options.TestShare:P0} / {options.TestShare:P0} split, seed {options.Seed})");
         }
         else
@@ -44,7 +45,7 @@ public static class ImageFolder
             var testClasses = ClassFolders(test);
             if (!testClasses.SequenceEqual(classes))
                 throw new DataFileException(test, $"has classes {string.Join(", ", testClasses)} but train/ has {string.Join(", ", classes)}");
-            result = new ImageDataset(Load(Files(train, classes), options, bad), Load(Files(test, classes), options, bad), classes,
+            result = new ImageDataset(Load(Files(train, classes), options, decoder, bad), Load(Files(test, classes), options, decoder, bad), classes,
                 $"folder {folder} (train/ and test/, {classes.Length} classes)");
         }
         if (bad.Count > 0)
@@ -63,7 +64,7 @@ public static class ImageFolder
         var classes = Directory.EnumerateDirectories(folder).Where(d => !Path.GetFileName(d).StartsWith('.'))
             .Order(StringComparer.Ordinal).ToArray();
         foreach (var classFolder in classes)
-            if (!Directory.EnumerateFiles(classFolder).Any(PictureReader.IsPicture))
+            if (!Directory.EnumerateFiles(classFolder).Any(PictureFiles.IsPicture))
                 throw new DataFileException(classFolder, "the class folder holds no PNG or JPEG pictures; add some or remove the folder");
         return [.. classes.Select(Path.GetFileName)!];
     }
@@ -73,7 +74,7 @@ public static class ImageFolder
         if (classes.Length > 256) throw new DataFileException(folder, $"has {classes.Length} classes; at most 256 are supported");
         var files = new List<(string, byte)>();
         for (int label = 0; label < classes.Length; label++)
-            files.AddRange(Directory.EnumerateFiles(Path.Combine(folder, classes[label])).Where(PictureReader.IsPicture)
+            files.AddRange(Directory.EnumerateFiles(Path.Combine(folder, classes[label])).Where(PictureFiles.IsPicture)
                 .Order(StringComparer.Ordinal).Select(f => (f, (byte)label)));
         return files;
     }
@@ -97,7 +98,7 @@ public static class ImageFolder
         return ([.. shuffledTrain], test);
     }
 
-    static ImageSet Load(List<(string Path, byte Label)> files, ImageFolderOptions options, List<string> bad)
+    static ImageSet Load(List<(string Path, byte Label)> files, ImageFolderOptions options, IPictureDecoder decoder, List<string> bad)
     {
         int size = options.Height * options.Width * options.Channels;
         var pixels = new List<byte>(files.Count * size);
@@ -108,7 +109,7 @@ public static class ImageFolder
         {
             try
             {
-                pixels.AddRange(PictureReader.Read(path, options.Height, options.Width, options.Channels));
+                pixels.AddRange(decoder.Read(path, options.Height, options.Width, options.Channels));
                 labels.Add(label);
             }
             catch (DataFileException e)

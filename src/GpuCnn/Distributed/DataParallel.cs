@@ -10,15 +10,10 @@ namespace GpuCnn.Distributed;
 /// summed with one Allreduce per step over the flat gradient buffer, so that the same optimizer
 /// step runs everywhere. Each collective here is called by every rank at the same point.
 /// </summary>
-public sealed class DataParallel : IDisposable
+/// <param name="mpi">The job's collectives (GpuCnn.Mpi's MpiSession under mpiexec); disposed with this.</param>
+public sealed class DataParallel(ICommunicator mpi) : IDisposable
 {
-    readonly MpiSession mpi;
     float[] host = [];
-
-    DataParallel(MpiSession mpi) => this.mpi = mpi;
-
-    /// <summary>Joins the MPI job when the process runs under mpiexec with more than one rank; null otherwise (no MPI loaded).</summary>
-    public static DataParallel? Join() => MpiSession.Join() is { } session ? new DataParallel(session) : null;
 
     public int Rank => mpi.Rank;
     public int Size => mpi.Size;

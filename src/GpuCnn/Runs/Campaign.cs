@@ -180,7 +180,7 @@ public sealed class Comparison(CampaignPlan plan, DeviceKind device, TextWriter 
         AtomicFile.WriteText(Path.Combine(folder, "comparison.md"), table.ToString());
         AtomicFile.WriteText(Path.Combine(folder, "comparison.json"), JsonSerializer.Serialize(new { seeds = plan.Seeds, command = plan.Command, models = summaries },
             new JsonSerializerOptions { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals }));
-        Plots.ValidationCurves(runs.Select(r => (plan.Seeds.Count > 1 ? $"{r.Model} (seed {r.Seed})" : r.Model, r.History)).ToList(),
+        Plotting.Writer?.ValidationCurves(runs.Select(r => (plan.Seeds.Count > 1 ? $"{r.Model} (seed {r.Seed})" : r.Model, r.History)).ToList(),
             Path.Combine(folder, "comparison.png"));
         output.Write(table);
         output.WriteLine($"Comparison written to {folder}");

@@ -1,6 +1,7 @@
 using GpuCnn.Data;
 using GpuCnn.Devices;
 using GpuCnn.Persistence;
+using GpuCnn.Reporting;
 using GpuCnn.Training;
 
 namespace GpuCnn.Runs;
@@ -17,8 +18,9 @@ public static class ModelEvaluation
     /// <param name="dataDir">Test on this folder's images instead of the model's own data.</param>
     /// <param name="reportFolder">Where to write the report and confusion matrix (null: nowhere); refused when it holds a run.</param>
     /// <param name="testTimeFlip">Score the mean of each image's and its mirror's logits (null: as the model was trained to).</param>
+    /// <param name="liveProgress">Count the images scored on a line redrawn in place (a terminal).</param>
     public static Evaluation Run(string modelPath, DeviceKind kind, string? dataDir, string? cacheDir, string? reportFolder, TextWriter output,
-        bool? testTimeFlip = null)
+        bool? testTimeFlip = null, bool liveProgress = false)
     {
         if (reportFolder is not null && RunFolder.HoldsRun(reportFolder))
             throw new RunException($"{reportFolder} holds a training run, which evaluation never writes into; choose a folder of its own.");
@@ -30,8 +32,8 @@ public static class ModelEvaluation
         if (!data.Test.Shape.SequenceEqual(model.Network.InputShape) || data.Classes != model.Classes)
             throw new ArgumentException($"{data.Source} holds {data.Classes} classes of {string.Join("x", data.Test.Shape)} pictures, " +
                                         $"but model {model.Network.Name} takes {string.Join("x", model.Network.InputShape)} and {model.Classes} classes.");
-        output.WriteLine($"Scoring the {data.Test.Count} test images of {data.Source}...");
-        var test = model.Evaluate(data.Test, testTimeFlip);
+        output.WriteLine($"Scoring the {data.Test.Count:N0} test images of {data.Source}...");
+        var test = model.Evaluate(data.Test, testTimeFlip, new ScoringProgress(output, liveProgress).Report);
         var metrics = reportFolder is not null
             ? RunFolder.WriteEvaluation(reportFolder, model, test, ResultsFile)
             : new ClassificationMetrics(test.Predictions, test.Labels, model.ClassNames);

@@ -74,8 +74,8 @@ public sealed class RunFolder : ITrainingObserver, IDisposable
     {
         history.Add(metrics);
         WriteMetrics();
-        Plots.TrainingCurves(history, File(RunFiles.TrainingPlot), model!.Network.Name);
-        model.Save(File(RunFiles.Checkpoint));
+        Plotting.Writer?.TrainingCurves(history, File(RunFiles.TrainingPlot), model!.Network.Name);
+        model!.Save(File(RunFiles.Checkpoint));
     }
 
     void WriteMetrics()
@@ -115,19 +115,20 @@ public sealed class RunFolder : ITrainingObserver, IDisposable
     /// </summary>
     public static void Redraw(string folder)
     {
+        var plots = Plotting.Require();
         var history = ReadHistory(folder);
         string checkpoint = System.IO.Path.Combine(folder, RunFiles.Checkpoint);
         string modelFile = System.IO.Path.Combine(folder, RunFiles.Model);
         var header = System.IO.File.Exists(modelFile) ? Checkpoint.Load(modelFile).Header
             : System.IO.File.Exists(checkpoint) ? Checkpoint.Load(checkpoint).Header : null;
-        Plots.TrainingCurves(history, System.IO.Path.Combine(folder, RunFiles.TrainingPlot), header?.Model ?? "model");
+        plots.TrainingCurves(history, System.IO.Path.Combine(folder, RunFiles.TrainingPlot), header?.Model ?? "model");
         if (!IsFinished(folder)) return;
         var test = JsonDocument.Parse(System.IO.File.ReadAllText(System.IO.Path.Combine(folder, RunFiles.TestResults))).RootElement;
         var rows = test.GetProperty("confusion").EnumerateArray().Select(r => r.EnumerateArray().Select(c => c.GetInt32()).ToArray()).ToArray();
         var counts = new int[rows.Length, rows.Length];
         for (int r = 0; r < rows.Length; r++)
             for (int c = 0; c < rows.Length; c++) counts[r, c] = rows[r][c];
-        Plots.ConfusionMatrix(counts, header?.TrainedClassNames ?? FashionMnist.ClassNames, System.IO.Path.Combine(folder, RunFiles.ConfusionPlot),
+        plots.ConfusionMatrix(counts, header?.TrainedClassNames ?? FashionMnist.ClassNames, System.IO.Path.Combine(folder, RunFiles.ConfusionPlot),
             ConfusionTitle(test.GetProperty("model").GetString()!, test.GetProperty("test_accuracy").GetDouble()));
     }
 
@@ -155,7 +156,7 @@ public sealed class RunFolder : ITrainingObserver, IDisposable
         var classNames = model.ClassNames;
         var metrics = new ClassificationMetrics(test.Predictions, test.Labels, classNames);
         Directory.CreateDirectory(folder);
-        Plots.ConfusionMatrix(metrics.Confusion, classNames, System.IO.Path.Combine(folder, RunFiles.ConfusionPlot),
+        Plotting.Writer?.ConfusionMatrix(metrics.Confusion, classNames, System.IO.Path.Combine(folder, RunFiles.ConfusionPlot),
             ConfusionTitle(modelName, test.Accuracy));
         AtomicFile.WriteText(System.IO.Path.Combine(folder, RunFiles.Report), metrics.Report());
         AtomicFile.WriteText(System.IO.Path.Combine(folder, resultsFile), JsonSerializer.Serialize(new

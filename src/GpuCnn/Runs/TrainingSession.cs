@@ -163,8 +163,8 @@ public sealed class TrainingSession(TextWriter output, bool liveProgress = false
         model.Fit(data.Train, hyperparameters.Epochs - model.History.Count, observers: [.. observers]);
         if (model.StoppedEarly)
             output.WriteLine($"Early stopping: validation loss did not improve for {hyperparameters.EarlyStoppingPatience} epochs.");
-        output.WriteLine($"Scoring the {data.Test.Count} test images...");
-        var test = model.Evaluate(data.Test);
+        output.WriteLine($"Scoring the {data.Test.Count:N0} test images...");
+        var test = model.Evaluate(data.Test, progress: new ScoringProgress(output, liveProgress).Report);
         output.WriteLine($"Test accuracy: {test.Accuracy:P2} - test loss: {test.Loss:F4} ({data.Test.Count} images)");
         var metrics = folder?.Finish(test) ?? new ClassificationMetrics(test.Predictions, test.Labels, model.ClassNames);
         if (folder is not null) board!.Test(test, model.History.Count, Path.Combine(folder.Path, RunFiles.ConfusionPlot));

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using GpuCnn.Data;
 using GpuCnn.Persistence;
+using GpuCnn.Pictures;
 using GpuCnn.Training;
 using SkiaSharp;
 

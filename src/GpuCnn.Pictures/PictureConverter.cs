@@ -1,30 +1,37 @@
+using GpuCnn.Data;
 using SkiaSharp;
 
-namespace GpuCnn.Data;
+namespace GpuCnn.Pictures;
 
 /// <summary>
 /// Turns a PNG or JPEG of any size and colour into a 28×28 Fashion-MNIST-like image: grey,
 /// fitted into the frame with its aspect kept, and light-on-dark. Pictures with a light
-/// background (product photos) are inverted, judged by the mean of their border pixels.
+/// background (product photos) are inverted, judged by the mean of their border pixels, unless
+/// told to invert always or never.
 /// </summary>
 public static class PictureConverter
 {
     const int Side = 28;
 
     /// <summary>The 784 grey pixels, or a DataFileException naming the file when it is missing, cannot be decoded, or is truncated (<see cref="PictureDecoder"/>).</summary>
-    public static byte[] Load(string path)
+    public static byte[] Load(string path, PictureInversion inversion = PictureInversion.Auto)
     {
         using var bitmap = PictureDecoder.Decode(path);
-        return FromBitmap(bitmap);
+        return FromBitmap(bitmap, inversion);
     }
 
-    public static byte[] FromBitmap(SKBitmap source)
+    public static byte[] FromBitmap(SKBitmap source, PictureInversion inversion = PictureInversion.Auto)
     {
         var grey = Grey(source);
-        bool lightBackground = BorderMean(grey, source.Width, source.Height) > 127;
-        if (lightBackground)
+        bool invert = inversion switch
+        {
+            PictureInversion.Always => true,
+            PictureInversion.Never => false,
+            _ => BorderMean(grey, source.Width, source.Height) > 127,
+        };
+        if (invert)
             for (int i = 0; i < grey.Length; i++) grey[i] = (byte)(255 - grey[i]);
-        // Fit the longer side to 28 pixels on a black canvas (the background after inversion).
+        // Fit the longer side to 28 pixels (Mitchell cubic filter) on a black canvas, centred: the aspect is kept.
         double scale = (double)Side / Math.Max(source.Width, source.Height);
         int width = Math.Max(1, (int)Math.Round(source.Width * scale)), height = Math.Max(1, (int)Math.Round(source.Height * scale));
         using var greyBitmap = new SKBitmap(new SKImageInfo(source.Width, source.Height, SKColorType.Gray8, SKAlphaType.Opaque));

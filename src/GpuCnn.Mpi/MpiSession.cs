@@ -1,15 +1,17 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using GpuCnn.Distributed;
 
-namespace GpuCnn.Distributed;
+namespace GpuCnn.Mpi;
 
 /// <summary>
 /// The MPI job this process is a rank of, when `mpiexec` (or `mpirun`) started it; null otherwise,
 /// and then no MPI library is loaded. MPI.NET calls MS-MPI's msmpi.dll; on Linux a resolver loads
 /// an MPICH-ABI library in its place (libmpich.so.12: MPICH, Intel MPI, Cray MPICH, MVAPICH;
-/// GPUCNN_MPI_LIBRARY names another). Open MPI's ABI differs and is refused.
+/// GPUCNN_MPI_LIBRARY names another). Open MPI's ABI differs and is refused. A DataParallel
+/// takes it as its collectives.
 /// </summary>
-public sealed class MpiSession : IDisposable
+public sealed class MpiSession : ICommunicator
 {
     const string DefaultLibrary = "libmpich.so.12";
     static int resolverSet;
@@ -54,14 +56,11 @@ public sealed class MpiSession : IDisposable
         }
     }
 
-    /// <summary>values ← the element-wise sum of every rank's values (in place; floats, doubles, ints).</summary>
     public void AllreduceSum<T>(T[] values) where T : unmanaged =>
         MPI.Communicator.world.Allreduce(values, MPI.Operation<T>.Add).CopyTo(values, 0);
 
-    /// <summary>Every rank's value, in rank order, on every rank.</summary>
     public long[] AllGather(long value) => MPI.Communicator.world.Allgather(value);
 
-    /// <summary>values ← root's values on every rank.</summary>
     public void Broadcast(ref float[] values, int root) => MPI.Communicator.world.Broadcast(ref values, root);
 
     public void Barrier() => MPI.Communicator.world.Barrier();

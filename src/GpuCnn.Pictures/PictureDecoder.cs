@@ -1,6 +1,7 @@
+using GpuCnn.Data;
 using SkiaSharp;
 
-namespace GpuCnn.Data;
+namespace GpuCnn.Pictures;
 
 /// <summary>
 /// Decodes a picture file whole, or refuses it with a DataFileException naming the file: not

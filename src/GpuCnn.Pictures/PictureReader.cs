@@ -1,6 +1,7 @@
+using GpuCnn.Data;
 using SkiaSharp;
 
-namespace GpuCnn.Data;
+namespace GpuCnn.Pictures;
 
 /// <summary>
 /// Decodes a PNG or JPEG and resizes it to height×width (bilinear, aspect not kept), as Keras's
@@ -9,10 +10,6 @@ namespace GpuCnn.Data;
 /// </summary>
 public static class PictureReader
 {
-    public static readonly string[] Extensions = [".png", ".jpg", ".jpeg"];
-
-    public static bool IsPicture(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
-
     /// <summary>The pixels, or a DataFileException naming the file when it is missing, cannot be decoded, or is truncated (<see cref="PictureDecoder"/>).</summary>
     public static byte[] Read(string path, int height, int width, int channels)
     {

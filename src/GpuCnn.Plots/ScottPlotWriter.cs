@@ -1,29 +1,31 @@
 using GpuCnn.IO;
+using GpuCnn.Reporting;
 using GpuCnn.Training;
 using ScottPlot;
 
-namespace GpuCnn.Reporting;
+namespace GpuCnn.Plots;
 
-/// <summary>The training curves and the confusion-matrix heatmap, as PNG files (ScottPlot 5).</summary>
-public static class Plots
+/// <summary>
+/// The training curves and the confusion-matrix heatmap, as PNG files (ScottPlot 5), written
+/// atomically. Plug it in with Plotting.Writer = new ScottPlotWriter().
+/// </summary>
+/// <param name="warning">Where a warning goes (the caller's logger; the command line sends it to stderr). Null: nowhere.</param>
+public sealed class ScottPlotWriter(Action<string>? warning = null) : IPlotWriter
 {
-    static int fontsChecked;
-
-    /// <summary>Where a warning goes (the caller's logger; the command line sends it to stderr). Null: nowhere.</summary>
-    public static Action<string>? Warning { get; set; }
+    int fontsChecked;
 
     /// <summary>
     /// On a machine without fonts (a minimal container or chroot) Skia draws every plot without
     /// text; say so once rather than leave textless pictures unexplained.
     /// </summary>
-    static void CheckFonts()
+    void CheckFonts()
     {
         if (Interlocked.Exchange(ref fontsChecked, 1) == 0 && SkiaSharp.SKTypeface.Default.GlyphCount == 0)
-            Warning?.Invoke("no fonts found on this machine, so plots will have no text; install one (Debian: apt-get install fonts-dejavu-core), then redraw the run's plots from its files.");
+            warning?.Invoke("no fonts found on this machine, so plots will have no text; install one (Debian: apt-get install fonts-dejavu-core), then redraw the run's plots from its files.");
     }
 
     /// <summary>Accuracy and loss per epoch, train against validation, side by side.</summary>
-    public static void TrainingCurves(IReadOnlyList<EpochMetrics> history, string path, string title)
+    public void TrainingCurves(IReadOnlyList<EpochMetrics> history, string path, string title)
     {
         CheckFonts();
         double[] epochs = history.Select(m => (double)m.Epoch).ToArray();
@@ -52,7 +54,7 @@ public static class Plots
     }
 
     /// <summary>Validation accuracy and loss per epoch of several runs, one line per model, side by side.</summary>
-    public static void ValidationCurves(IReadOnlyList<(string Model, IReadOnlyList<EpochMetrics> History)> runs, string path)
+    public void ValidationCurves(IReadOnlyList<(string Model, IReadOnlyList<EpochMetrics> History)> runs, string path)
     {
         CheckFonts();
         var multiplot = new Multiplot();
@@ -76,7 +78,7 @@ public static class Plots
     }
 
     /// <summary>A heatmap of counts, true class down, predicted class across, each cell labelled.</summary>
-    public static void ConfusionMatrix(int[,] counts, IReadOnlyList<string> classNames, string path, string title)
+    public void ConfusionMatrix(int[,] counts, IReadOnlyList<string> classNames, string path, string title)
     {
         CheckFonts();
         int k = classNames.Count;

@@ -1,7 +1,9 @@
 using GpuCnn.Data;
+using GpuCnn.Pictures;
+using GpuCnn.Tests.Data;
 using SkiaSharp;
 
-namespace GpuCnn.Tests.Data;
+namespace GpuCnn.Tests.Pictures;
 
 /// <summary>Pictures cut short, missing or in empty class folders are refused by name; whole pictures decode as before.</summary>
 public sealed class PictureFileTests
