@@ -8,14 +8,14 @@ namespace GpuCnn.Cli;
 /// <summary>
 /// The training budget and schedule options `train` and `compare` share (epochs, batch size,
 /// optimizer, learning rate and schedule, validation, augmentation, early stopping, PreciseBN,
-/// the first N training images), how they fill <see cref="Hyperparameters"/>, and which of them
+/// the weight average, the first N training images), how they fill <see cref="Hyperparameters"/>, and which of them
 /// a resumed run's checkpoint contradicts. The two commands differ only in defaults.
 /// </summary>
 public sealed class TrainingOptionSet
 {
     readonly Option<int> epochs, batchSize, shift, recalibrate;
-    readonly Option<double> learningRate, validationSplit, weightDecay, labelSmoothing, warmup, erase;
-    readonly Option<bool> decayAll, testTimeFlip;
+    readonly Option<double> learningRate, validationSplit, weightDecay, labelSmoothing, warmup, erase, ema;
+    readonly Option<bool> decayAll, testTimeFlip, emaWarmup;
     readonly Option<string> optimizer, schedule;
     readonly Option<int?> patience;
     readonly Option<string> trainLimit;
@@ -38,6 +38,10 @@ public sealed class TrainingOptionSet
             defaults.LabelSmoothing, v => v is >= 0 and < 1, "a fraction from 0 up to (not including) 1");
         warmup = CommonOptions.Number("--warmup", "Epochs of linear learning-rate warm-up, stepped per batch (onecycle: its rising phase).",
             defaults.WarmupEpochs, v => v is >= 0 and <= 1000, "a number of epochs from 0 to 1000");
+        ema = CommonOptions.Number("--ema", "Exponential moving average of the weights with this decay (e.g. 0.999), updated after every step: " +
+            "validation, the test evaluation and the saved model use it, training goes on from the live weights.",
+            defaults.EmaDecay, v => v is > 0 and < 1, "a decay between 0 and 1 (both excluded), e.g. 0.999");
+        emaWarmup = new Option<bool>("--ema-warmup") { Description = "Warm the average up: after step t its decay is min(DECAY, (1 + t) / (10 + t))." };
         validationSplit = CommonOptions.Number("--validation-split", "Fraction of the training images (the last ones) held out for validation.",
             defaults.ValidationSplit, v => v is >= 0 and < 1, "a fraction from 0 up to (not including) 1");
         trainLimit = new Option<string>("--train-limit")
@@ -67,14 +71,18 @@ public sealed class TrainingOptionSet
     }
 
     public IEnumerable<Option> All =>
-        [epochs, batchSize, learningRate, optimizer, weightDecay, decayAll, validationSplit, trainLimit, patience, schedule, warmup, labelSmoothing, shift, flip, erase, recalibrate, testTimeFlip];
+        [epochs, batchSize, learningRate, optimizer, weightDecay, decayAll, validationSplit, trainLimit, patience, schedule, warmup, labelSmoothing, shift, flip, erase, recalibrate, testTimeFlip,
+            ema, emaWarmup];
 
-    /// <summary><paramref name="baseline"/> (the defaults, or a settings file's) with every option the command line gives.</summary>
+    /// <summary>
+    /// <paramref name="baseline"/> (the defaults, or a settings file's) with every option the
+    /// command line gives. ArgumentException, naming the option, for --ema-warmup without an average.
+    /// </summary>
     public Hyperparameters Read(ParseResult parse, Hyperparameters baseline)
     {
         T Pick<T>(Option<T> option, T fallback) => Given(parse, option) ? parse.GetValue(option)! : fallback;
         string scheduleName = Pick(schedule, SettingsSchema.ScheduleName(baseline.Schedule));
-        return baseline with
+        var read = baseline with
         {
             Epochs = Pick(epochs, baseline.Epochs),
             BatchSize = Pick(batchSize, baseline.BatchSize),
@@ -90,7 +98,10 @@ public sealed class TrainingOptionSet
             LabelSmoothing = Given(parse, labelSmoothing) ? (float)parse.GetValue(labelSmoothing) : baseline.LabelSmoothing,
             WarmupEpochs = Pick(warmup, baseline.WarmupEpochs),
             TestTimeFlip = Pick(testTimeFlip, baseline.TestTimeFlip),
+            EmaDecay = Given(parse, ema) ? (float)parse.GetValue(ema) : baseline.EmaDecay,
+            EmaWarmup = Pick(emaWarmup, baseline.EmaWarmup),
         };
+        return read.EmaWarmup && read.EmaDecay == 0 ? throw new ArgumentException("--ema-warmup warms up an average: give --ema DECAY too.") : read;
     }
 
     /// <summary>--train-limit as a number of images (null: all); <paramref name="baseline"/> when it is not given.</summary>
@@ -116,6 +127,7 @@ public sealed class TrainingOptionSet
             (flip, read.Augmentation.Flip, h.Augmentation.Flip), (erase, read.Augmentation.EraseProbability, h.Augmentation.EraseProbability), (recalibrate, read.BatchNormRecalibration, h.BatchNormRecalibration),
             (weightDecay, read.WeightDecay, h.WeightDecay), (decayAll, read.DecayAll, h.DecayAll), (labelSmoothing, read.LabelSmoothing, h.LabelSmoothing),
             (warmup, read.WarmupEpochs, h.WarmupEpochs), (testTimeFlip, read.TestTimeFlip, h.TestTimeFlip),
+            (ema, read.EmaDecay, h.EmaDecay), (emaWarmup, read.EmaWarmup, h.EmaWarmup),
             (trainLimit, TrainLimit(parse, run.Run.Data?.TrainLimit), run.Run.Data?.TrainLimit),
         ];
         return pairs.Where(p => Given(parse, p.Option) && !Equals(p.Given, p.Stored)).Select(p => Contradiction(p.Option.Name, p.Stored));

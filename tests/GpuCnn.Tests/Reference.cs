@@ -112,6 +112,16 @@ public static class Reference
         return p;
     }
 
+    /// <summary>
+    /// The weight average after one more step: decay·average + (1 - decay)·live, with the decay of
+    /// step t (1 for the first) warmed up as min(decay, (1 + t) / (10 + t)) when asked.
+    /// </summary>
+    public static double[] EmaUpdate(double[] average, IReadOnlyList<float> live, double decay, long step = 0, bool warmup = false)
+    {
+        double d = warmup ? Math.Min(decay, (1.0 + step) / (10.0 + step)) : decay;
+        return [.. average.Select((a, i) => d * a + (1 - d) * live[i])];
+    }
+
     /// <summary>Batch norm in training mode (batch statistics over all but the last axis).</summary>
     public static double[] BatchNorm(double[] x, double[] gamma, double[] beta, int channels, double epsilon)
     {

@@ -27,8 +27,14 @@ public sealed class Model : IDisposable
     readonly Optimizer optimizer;
     readonly SoftmaxCrossEntropy loss;
     readonly DataParallel? parallel;
+    /// <summary>The average of the weights (Hyperparameters.EmaDecay), or null.</summary>
+    readonly EmaWeights? ema;
 
-    /// <summary>The layers, built on <see cref="Device"/>.</summary>
+    /// <summary>
+    /// The layers, built on <see cref="Device"/>. With Hyperparameters.EmaDecay they hold the
+    /// average of the weights, as Evaluate, Predict, Save and ExportOnnx use it, except while
+    /// <see cref="Fit"/> trains the live weights.
+    /// </summary>
     public Sequential Network { get; }
     public ComputeDevice Device { get; }
     /// <summary>Batch size, optimizer, learning rate, seed, schedule, augmentation, early stopping; <see cref="Fit"/> moves Epochs to the epochs it trains up to.</summary>
@@ -52,9 +58,20 @@ public sealed class Model : IDisposable
         Device = device;
         Hyperparameters = hyperparameters;
         this.parallel = parallel;
+        ema = EmaWeights.For(network, hyperparameters);
         optimizer = Optimizer.Create(hyperparameters.Optimizer, device, network.ParameterBuffer, network.GradientBuffer, hyperparameters.LearningRate,
             hyperparameters.WeightDecay, hyperparameters.WeightDecay == 0 ? null : network.ParameterMask(p => hyperparameters.DecayAll || Decays(p)));
         loss = new SoftmaxCrossEntropy(device, hyperparameters.BatchSize, Classes);
+    }
+
+    /// <summary>What a data-parallel job makes identical on every rank besides the weights: the optimizer's state and the average's.</summary>
+    IEnumerable<Tensor> TrainingBuffers => optimizer.State.Select(s => s.Value).Concat(ema?.Buffers ?? []);
+
+    /// <summary>The network with the weights that are evaluated, saved and exported in it (the average, with an EMA).</summary>
+    Sequential Averaged()
+    {
+        ema?.UseAverage();
+        return Network;
     }
 
     /// <summary>Weight decay's default reach: the convolution and dense kernels, not biases or batch norm's γ and β.</summary>
@@ -85,7 +102,7 @@ public sealed class Model : IDisposable
         hyperparameters ??= new Hyperparameters();
         network.Build(device, hyperparameters.BatchSize, hyperparameters.Seed);
         var model = new Model(network, device, hyperparameters, classNames, parallel);
-        model.parallel?.BroadcastFromRoot(network, model.optimizer.State.Select(s => s.Value));
+        model.parallel?.BroadcastFromRoot(network, model.TrainingBuffers);
         return model;
     }
 
@@ -113,12 +130,13 @@ public sealed class Model : IDisposable
         using var validationFeeder = validationData is not null
             ? new BatchFeeder(Device, validationData, Enumerable.Range(0, validationData.Count).ToArray(), batchSize, parallel)
             : validationCount > 0 ? new BatchFeeder(Device, trainData, Enumerable.Range(trainCount, validationCount).ToArray(), batchSize, parallel) : null;
-        using var trainer = new Trainer(Network, optimizer, loss, trainFeeder, validationFeeder, Hyperparameters, parallel);
+        using var trainer = new Trainer(Network, optimizer, loss, trainFeeder, validationFeeder, Hyperparameters, parallel, ema);
         trainer.History.AddRange(History);
         // History grows as each epoch ends, before the caller's observers (a checkpoint) see it.
         trainer.Observe(new EpochRecorder(History));
         foreach (var observer in observers) trainer.Observe(observer);
         trainer.Run();
+        ema?.UseAverage();
         return History;
     }
 
@@ -136,7 +154,7 @@ public sealed class Model : IDisposable
         CheckShape(images, nameof(images));
         using var data = new DeviceDataset(Device, images);
         using var feeder = new BatchFeeder(Device, data, Enumerable.Range(0, images.Count).ToArray(), Hyperparameters.BatchSize, parallel);
-        return Evaluator.Evaluate(Network, feeder, loss, parallel, testTimeFlip ?? Hyperparameters.TestTimeFlip, progress);
+        return Evaluator.Evaluate(Averaged(), feeder, loss, parallel, testTimeFlip ?? Hyperparameters.TestTimeFlip, progress);
     }
 
     /// <summary>Class probabilities (softmax of the logits, or of the mean of an image's and its mirror's logits), images × classes, row after row.</summary>
@@ -145,14 +163,15 @@ public sealed class Model : IDisposable
     {
         CheckShape(images, nameof(images));
         var probabilities = new float[images.Count * Classes];
+        var network = Averaged();
         using var data = new DeviceDataset(Device, images);
         using var feeder = new BatchFeeder(Device, data, Enumerable.Range(0, images.Count).ToArray(), Hyperparameters.BatchSize);
         for (int batch = 0; batch < feeder.Batches; batch++)
         {
-            var logits = Network.Forward(feeder.Gather(batch, Augmentation.None, 0), PassContext.Inference).ToArray();
+            var logits = network.Forward(feeder.Gather(batch, Augmentation.None, 0), PassContext.Inference).ToArray();
             if (testTimeFlip ?? Hyperparameters.TestTimeFlip)
             {
-                var mirrored = Network.Forward(feeder.Gather(batch, Augmentation.Mirror, 0), PassContext.Inference).ToArray();
+                var mirrored = network.Forward(feeder.Gather(batch, Augmentation.Mirror, 0), PassContext.Inference).ToArray();
                 for (int i = 0; i < logits.Length; i++) logits[i] = 0.5f * (logits[i] + mirrored[i]);
             }
             for (int row = 0; row < feeder.RowsOf(batch); row++)
@@ -171,6 +190,7 @@ public sealed class Model : IDisposable
         if (inputs.Length == 0 || inputs.Length % perImage != 0)
             throw new ArgumentException($"inputs hold {inputs.Length} floats, not a whole number of {string.Join("x", Network.InputShape)} images.");
         int count = inputs.Length / perImage;
+        var network = Averaged();
         var logits = new float[count * Classes];
         using var x = Tensor.Zeros(Device, [Hyperparameters.BatchSize, .. Network.InputShape]);
         for (int first = 0; first < count; first += Hyperparameters.BatchSize)
@@ -178,7 +198,7 @@ public sealed class Model : IDisposable
             int rows = Math.Min(Hyperparameters.BatchSize, count - first);
             var batch = x.FirstRows(rows);
             batch.CopyFrom(inputs.AsSpan(first * perImage, rows * perImage));
-            Network.Forward(batch, PassContext.Inference).ToArray().CopyTo(logits, first * Classes);
+            network.Forward(batch, PassContext.Inference).ToArray().CopyTo(logits, first * Classes);
         }
         return logits;
     }
@@ -190,9 +210,13 @@ public sealed class Model : IDisposable
         return [.. Enumerable.Range(0, images.Count).Select(i => ArgMax(probabilities.AsSpan(i * Classes, Classes)))];
     }
 
-    /// <summary>Weights, optimizer state, hyperparameters, history, architecture and <see cref="Run"/> in one .gpucnn file (written atomically).</summary>
+    /// <summary>
+    /// Weights, optimizer state, hyperparameters, history, architecture and <see cref="Run"/> in one
+    /// .gpucnn file (written atomically). With an EMA the file's model is the average, and the live
+    /// weights are kept beside the optimizer's state, so that training resumes exactly.
+    /// </summary>
     public void Save(string path) =>
-        TrainingState.Save(path, Network, optimizer, Hyperparameters, History, Run, OwnPictures ? ClassNames : null);
+        TrainingState.Save(path, Averaged(), optimizer, Hyperparameters, History, Run, OwnPictures ? ClassNames : null, ema);
 
     /// <summary>
     /// A model saved by <see cref="Save"/> or by `gpucnn train` (a file or a run folder), ready to
@@ -206,9 +230,9 @@ public sealed class Model : IDisposable
         var (header, arrays) = Checkpoint.Load(file);
         var network = ModelFile.Build(file, header, arrays, device, header.Hyperparameters.BatchSize);
         var model = new Model(network, device, header.Hyperparameters, header.ClassNames, parallel) { Run = header.Run };
-        TrainingState.Restore(file, header, arrays, network, model.optimizer);
+        TrainingState.Restore(file, header, arrays, network, model.optimizer, model.ema);
         model.History.AddRange(header.History);
-        model.parallel?.BroadcastFromRoot(network, model.optimizer.State.Select(s => s.Value));
+        model.parallel?.BroadcastFromRoot(network, model.TrainingBuffers);
         return model;
     }
 
@@ -242,7 +266,7 @@ public sealed class Model : IDisposable
     }
 
     /// <summary>The model as an ONNX file (see <see cref="OnnxExport"/>).</summary>
-    public void ExportOnnx(string path) => OnnxExport.Save(Network, path);
+    public void ExportOnnx(string path) => OnnxExport.Save(Averaged(), path);
 
     /// <summary>An observer that saves the model after every epoch, as Keras's ModelCheckpoint.</summary>
     public ITrainingObserver CheckpointEachEpoch(string path) => new EpochCheckpoint(this, path);
@@ -284,6 +308,7 @@ public sealed class Model : IDisposable
     {
         loss.Dispose();
         optimizer.Dispose();
+        ema?.Dispose();
         Network.Dispose();
     }
 }

@@ -7,10 +7,10 @@ namespace GpuCnn.Persistence;
 /// <summary>
 /// The JSON schema of a run's settings, written and read field by field: hyperparameters, data,
 /// and per-epoch metrics. Checkpoint headers (format 3), settings.json and campaign.json share it.
-/// Every field is written; on reading every field must be there, with its type, except those of
-/// the recipe toolbox (erasing, weight decay, label smoothing, warm-up, test-time flip), which
-/// joined format 3 after its first files: absent, they take their defaults, which are what those
-/// files trained with.
+/// Every field is written; on reading every field must be there, with its type, except those
+/// added since files were first written, which take the value older files meant: the recipe
+/// toolbox's (erasing, weight decay, label smoothing, warm-up, test-time flip) their defaults,
+/// "ema" none.
 /// </summary>
 public static class SettingsSchema
 {
@@ -39,6 +39,14 @@ public static class SettingsSchema
         w.WriteNumber("label_smoothing", h.LabelSmoothing);
         w.WriteNumber("warmup_epochs", h.WarmupEpochs);
         w.WriteBoolean("test_time_flip", h.TestTimeFlip);
+        if (h.EmaDecay == 0) w.WriteNull("ema");
+        else
+        {
+            w.WriteStartObject("ema");
+            w.WriteNumber("decay", h.EmaDecay);
+            w.WriteBoolean("warmup", h.EmaWarmup);
+            w.WriteEndObject();
+        }
         w.WriteEndObject();
     }
 
@@ -46,6 +54,7 @@ public static class SettingsSchema
     {
         var augmentation = o.Get("augmentation", JsonValueKind.Object);
         var absent = new Hyperparameters();
+        var ema = o.Optional("ema");
         return new Hyperparameters
         {
             Epochs = o.Int("epochs"),
@@ -65,7 +74,16 @@ public static class SettingsSchema
             LabelSmoothing = (float)o.DoubleOr("label_smoothing", absent.LabelSmoothing),
             WarmupEpochs = o.DoubleOr("warmup_epochs", absent.WarmupEpochs),
             TestTimeFlip = o.BoolOr("test_time_flip", absent.TestTimeFlip),
+            EmaDecay = ema is { } e ? EmaDecay(e) : 0f,
+            EmaWarmup = ema is { } w && w.Bool("warmup"),
         };
+    }
+
+    /// <summary>"ema": {"decay", "warmup"}'s decay, which must lie strictly between 0 and 1.</summary>
+    static float EmaDecay(JsonElement ema)
+    {
+        double decay = ema.Double("decay");
+        return (float)decay is > 0 and < 1 ? (float)decay : throw new JsonException($"'ema' has decay {decay}; it must be between 0 and 1 (both excluded)");
     }
 
     public static string ScheduleName(LearningRateSchedule schedule) => schedule switch

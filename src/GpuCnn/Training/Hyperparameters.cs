@@ -55,6 +55,15 @@ public sealed record Hyperparameters
     public bool TestTimeFlip { get; init; }
     /// <summary>Epochs of linear warm-up, counted in batches (0: none); OneCycle's rising phase when given.</summary>
     public double WarmupEpochs { get; init; }
+    /// <summary>
+    /// The decay d of an exponential moving average of the weights (0: none; e.g. 0.999): after
+    /// every step average = d·average + (1 - d)·weights, batch norm's moving statistics alike.
+    /// Validation, the test evaluation, predictions and the saved model use the average; training
+    /// goes on from the live weights (see <see cref="EmaWeights"/>).
+    /// </summary>
+    public float EmaDecay { get; init; }
+    /// <summary>The average's warm-up: after step t the decay is min(EmaDecay, (1 + t) / (10 + t)), so the first weights fade fast.</summary>
+    public bool EmaWarmup { get; init; }
 
     /// <summary>
     /// The learning rate of batch <paramref name="batch"/> of <paramref name="batches"/> in epoch

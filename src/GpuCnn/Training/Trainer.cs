@@ -11,10 +11,12 @@ namespace GpuCnn.Training;
 /// the optimizer step, all on the device; per epoch it reads back the totals, validates and
 /// tells the observers (which print, plot and checkpoint). In a data-parallel run (feeders and
 /// loss built with the same <paramref name="parallel"/>) each rank does this on its share of the
-/// batch and the gradients are summed before the step.
+/// batch and the gradients are summed before the step. With an <paramref name="ema"/>, the steps
+/// train the live weights and each epoch ends with the average in the model, for validation and
+/// the observers (checkpoints).
 /// </summary>
 public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossEntropy loss, BatchFeeder train,
-    BatchFeeder? validation, Hyperparameters hyperparameters, Distributed.DataParallel? parallel = null) : IDisposable
+    BatchFeeder? validation, Hyperparameters hyperparameters, Distributed.DataParallel? parallel = null, EmaWeights? ema = null) : IDisposable
 {
     /// <summary>The epoch's training loss and accuracy so far; validation keeps its own.</summary>
     readonly LossTotals totals = new(model.Device, parallel);
@@ -91,6 +93,12 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
         var (trainLoss, trainAccuracy, rows) = totals.Read();
         CheckFinite(trainLoss, epoch, train.Batches - 1);
         double seconds = clock.Elapsed.TotalSeconds;
+        if (ema is not null)
+        {
+            // The live statistics agree on every rank at each checkpoint, as without an average.
+            parallel?.AverageStatistics(model);
+            ema.UseAverage();
+        }
         if (hyperparameters.BatchNormRecalibration > 0 && BatchNormRecalibration.Applies(model))
             BatchNormRecalibration.Run(model, train, hyperparameters.BatchNormRecalibration);
         parallel?.AverageStatistics(model);
@@ -104,6 +112,7 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
     /// <summary>One optimisation step on batch number <paramref name="batch"/> of the current order: all on the device.</summary>
     public void TrainBatch(int batch)
     {
+        ema?.UseLive();
         uint stepSeed = CounterRng.Hash((uint)hyperparameters.Seed, (uint)optimizer.Steps);
         var (first, rows) = train.ShareOf(batch);
         if (rows > 0)
@@ -115,6 +124,7 @@ public sealed class Trainer(Sequential model, Optimizer optimizer, SoftmaxCrossE
         else model.GradientBuffer.View.MemSetToZero(); // a share of a short last batch can be empty
         parallel?.SumGradients(model);
         optimizer.Step();
+        ema?.Update(optimizer.Steps);
         if (verifyRanks) parallel!.VerifyIdentical(model, optimizer.Steps);
     }
 

@@ -57,6 +57,8 @@ public sealed class CommandTests
     [InlineData("--validation-split must be a fraction from 0 up to (not including) 1, got '1.5'", "train", "--validation-split", "1.5")]
     [InlineData("--train-limit must be a number of images (at least 2) or 'all', got '10x'", "train", "--train-limit", "10x")]
     [InlineData("--early-stopping must be a whole number of at least 1, got '0'", "train", "--early-stopping", "0")]
+    [InlineData("--ema must be a decay between 0 and 1 (both excluded), e.g. 0.999, got '1'", "train", "--ema", "1")]
+    [InlineData("--ema-warmup warms up an average: give --ema DECAY too", "train", "--ema-warmup")]
     [InlineData("--seeds takes whole numbers, got 'x'", "compare", "--seeds", "x")]
     [InlineData("--resume /nonexistent-run: no checkpoint.gpucnn there to resume from", "train", "--resume", "/nonexistent-run")]
     public void BadOptionsAreOneLineAndExitCode2BeforeAnyWork(string message, params string[] args)

@@ -16,7 +16,7 @@ public sealed class ConfigTests
         string first = Path.Combine(SyntheticData.TempFolder(), "first");
         var trained = CliRunner.Run("train", "--data-dir", data, "--run-dir", first, "--epochs", "1", "--batch-size", "32", "--seed", "5",
             "--optimizer", "adamw", "--weight-decay", "0.01", "--lr", "0.002", "--lr-schedule", "onecycle", "--warmup", "0.5",
-            "--label-smoothing", "0.1", "--augment-shift", "1", "--train-limit", "150");
+            "--label-smoothing", "0.1", "--augment-shift", "1", "--ema", "0.99", "--ema-warmup", "--train-limit", "150");
         Assert.True(trained.ExitCode == 0, trained.Error);
 
         string again = Path.Combine(SyntheticData.TempFolder(), "again");
@@ -36,6 +36,8 @@ public sealed class ConfigTests
         Assert.Equal(6, h.GetProperty("seed").GetInt32());
         Assert.Equal("adamw", h.GetProperty("optimizer").GetString());
         Assert.Equal("onecycle", h.GetProperty("lr_schedule").GetString());
+        Assert.Equal(0.99, h.GetProperty("ema").GetProperty("decay").GetDouble(), 6);
+        Assert.True(h.GetProperty("ema").GetProperty("warmup").GetBoolean());
 
         var missing = CliRunner.Run("train", "--config", Path.Combine(first, "nothing.json"));
         Assert.Equal(2, missing.ExitCode);

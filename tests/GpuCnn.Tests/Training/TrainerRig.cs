@@ -7,7 +7,8 @@ namespace GpuCnn.Tests.Training;
 
 /// <summary>
 /// What a Trainer needs, built the way Model.Fit builds it, on synthetic images: the first
-/// <c>trainCount</c> images train, the rest (if any) validate. Disposes all of it.
+/// <c>trainCount</c> images train, the rest (if any) validate; with options.EmaDecay, a weight
+/// average. Disposes all of it.
 /// </summary>
 public sealed class TrainerRig : IDisposable
 {
@@ -17,6 +18,7 @@ public sealed class TrainerRig : IDisposable
     public SoftmaxCrossEntropy Loss { get; }
     public BatchFeeder Train { get; }
     public BatchFeeder? Validation { get; }
+    public EmaWeights? Ema { get; }
     public Trainer Trainer { get; }
 
     public TrainerRig(ComputeDevice device, Hyperparameters options, int images, int trainCount, Sequential? model = null, string zooModel = "seed")
@@ -29,12 +31,14 @@ public sealed class TrainerRig : IDisposable
         Validation = images > trainCount
             ? new BatchFeeder(device, Data, Enumerable.Range(trainCount, images - trainCount).ToArray(), options.BatchSize)
             : null;
-        Trainer = new Trainer(Model, Optimizer, Loss, Train, Validation, options);
+        Ema = EmaWeights.For(Model, options);
+        Trainer = new Trainer(Model, Optimizer, Loss, Train, Validation, options, ema: Ema);
     }
 
     public void Dispose()
     {
         Trainer.Dispose();
+        Ema?.Dispose();
         Validation?.Dispose();
         Train.Dispose();
         Loss.Dispose();
