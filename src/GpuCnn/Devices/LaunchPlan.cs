@@ -25,7 +25,11 @@ public enum ConvVariant
     Auto,
     /// <summary>im2col, then the plan's GEMM; col2im for the input gradient. Fits every layer.</summary>
     Im2Col,
-    /// <summary>An implicit GEMM that reads the image in place of the column matrix (forward and weight gradient): unpadded layers with filters in multiples of 16.</summary>
+    /// <summary>
+    /// An implicit GEMM that reads the image (or its zero-padded copy) in place of the column
+    /// matrix: forward and weight gradient for filters in multiples of 16, and the input gradient
+    /// of stride-1 layers with input channels in multiples of 16 (dZ with the flipped kernel).
+    /// </summary>
     Implicit,
     /// <summary>Winograd F(2×2, 3×3) for the forward and input-gradient passes: 3×3 stride-1 layers.</summary>
     Winograd,
