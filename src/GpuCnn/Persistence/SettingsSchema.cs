@@ -36,6 +36,7 @@ public static class SettingsSchema
         w.WriteNumber("label_smoothing", h.LabelSmoothing);
         w.WriteNumber("warmup_epochs", h.WarmupEpochs);
         w.WriteBoolean("test_time_flip", h.TestTimeFlip);
+        w.WriteString("freeze", h.Freeze);
         w.WriteEndObject();
     }
 
@@ -61,6 +62,8 @@ public static class SettingsSchema
             LabelSmoothing = (float)o.Double("label_smoothing"),
             WarmupEpochs = o.Double("warmup_epochs"),
             TestTimeFlip = o.Bool("test_time_flip"),
+            // Added after version 3 first shipped: files without it froze nothing.
+            Freeze = o.StringOrNull("freeze"),
         };
     }
 
@@ -141,22 +144,24 @@ public static class SettingsSchema
         else w.WriteNullValue();
         w.WriteString("command", run.Command);
         w.WriteNumber("ranks", run.Ranks);
+        w.WriteString("init_from", run.InitFrom);
         w.WriteEndObject();
     });
 
     /// <summary>
     /// A settings document read back (a run's settings.json, or a recipe file of the same schema):
-    /// the model's name, the hyperparameters and the data, if it names any. Only "model" and
-    /// "hyperparameters" are required; DataFileException naming the file and the field otherwise.
+    /// the model's name, the hyperparameters, the data, if it names any, and the model file whose
+    /// weights the run started from, if any. Only "model" and "hyperparameters" are required;
+    /// DataFileException naming the file and the field otherwise.
     /// </summary>
-    public static (string Model, Hyperparameters Hyperparameters, DataSpec? Data) ReadDocument(string path)
+    public static (string Model, Hyperparameters Hyperparameters, DataSpec? Data, string? InitFrom) ReadDocument(string path)
     {
         try
         {
             using var json = JsonDocument.Parse(File.ReadAllText(path));
             var root = json.RootElement;
             var data = root.Optional("data") is { } d ? ReadDataSpec(d) : null;
-            return (root.String("model"), ReadHyperparameters(root.Get("hyperparameters", JsonValueKind.Object)), data);
+            return (root.String("model"), ReadHyperparameters(root.Get("hyperparameters", JsonValueKind.Object)), data, root.StringOrNull("init_from"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {

@@ -54,6 +54,24 @@ public sealed class CheckpointTests(TestDevices devices)
         Assert.Equal(expected, model.Forward(x, PassContext.Inference).ToArray());
     }
 
+    /// <summary>Fine-tuning's fields are written and read back; a version 3 header from before them reads as freezing nothing and starting from the seed.</summary>
+    [Fact]
+    public void FreezeAndInitFromRoundTripAndHeadersWithoutThemStillLoad()
+    {
+        var header = new CheckpointHeader("seed", [28, 28, 1], 10, new Hyperparameters { Freeze = "conv2d_1" }, "adam", 0, [],
+            new RunRecord("test", InitFrom: "/models/fashion.gpucnn"));
+        byte[] bytes = HeaderSchema.Write(header, []);
+        var (read, _) = HeaderSchema.Read(System.Text.Json.JsonDocument.Parse(bytes).RootElement);
+        Assert.Equal(header.Hyperparameters, read.Hyperparameters);
+        Assert.Equal("/models/fashion.gpucnn", read.Run.InitFrom);
+
+        var older = System.Text.Json.Nodes.JsonNode.Parse(bytes)!.AsObject();
+        Assert.True(older["hyperparameters"]!.AsObject().Remove("freeze") && older["run"]!.AsObject().Remove("init_from"));
+        var (old, _) = HeaderSchema.Read(System.Text.Json.JsonDocument.Parse(older.ToJsonString()).RootElement);
+        Assert.Equal(header.Hyperparameters with { Freeze = null }, old.Hyperparameters);
+        Assert.Null(old.Run.InitFrom);
+    }
+
     [Fact]
     public void TruncatedCheckpointIsRefused()
     {
