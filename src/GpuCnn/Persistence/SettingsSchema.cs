@@ -40,6 +40,11 @@ public static class SettingsSchema
         w.WriteEndObject();
     }
 
+    /// <summary>
+    /// The hyperparameters of a settings object. Fields added after version 3 first shipped
+    /// (random erasing, weight decay, label smoothing, warm-up, test-time flips, frozen layers) may
+    /// be absent, as in the run folders of that time: they take the value that meant none.
+    /// </summary>
     public static Hyperparameters ReadHyperparameters(JsonElement o)
     {
         var augmentation = o.Get("augmentation", JsonValueKind.Object);
@@ -51,18 +56,17 @@ public static class SettingsSchema
             Optimizer = o.String("optimizer"),
             Seed = o.Int("seed"),
             ValidationSplit = o.Double("validation_split"),
-            Augmentation = new Augmentation(augmentation.Int("max_shift"), augmentation.Bool("flip"), augmentation.Double("erase_probability")),
+            Augmentation = new Augmentation(augmentation.Int("max_shift"), augmentation.Bool("flip"), augmentation.DoubleOr("erase_probability", 0)),
             EarlyStoppingPatience = o.IntOrNull("early_stopping_patience"),
             Schedule = ParseSchedule(o.String("lr_schedule")),
             StepEvery = o.Int("step_every"),
             StepGamma = (float)o.Double("step_gamma"),
             BatchNormRecalibration = o.Int("bn_recalibrate"),
-            WeightDecay = (float)o.Double("weight_decay"),
-            DecayAll = o.Bool("decay_all"),
-            LabelSmoothing = (float)o.Double("label_smoothing"),
-            WarmupEpochs = o.Double("warmup_epochs"),
-            TestTimeFlip = o.Bool("test_time_flip"),
-            // Added after version 3 first shipped: files without it froze nothing.
+            WeightDecay = (float)o.DoubleOr("weight_decay", 0),
+            DecayAll = o.BoolOr("decay_all", false),
+            LabelSmoothing = (float)o.DoubleOr("label_smoothing", 0),
+            WarmupEpochs = o.DoubleOr("warmup_epochs", 0),
+            TestTimeFlip = o.BoolOr("test_time_flip", false),
             Freeze = o.StringOrNull("freeze"),
         };
     }
