@@ -35,12 +35,22 @@ public static class TrainCommand
         {
             Description = "Start from a run's settings.json or a recipe file (recipes/): its model, hyperparameters and data; options given beside it override it.",
         };
+        var initFrom = new Option<string?>("--init-from")
+        {
+            Description = "Fine-tune: start from a saved model's weights (a .gpucnn file or a run folder), layer by layer where names and shapes match; " +
+                          "the last dense layer starts afresh when the classes differ. The optimizer starts fresh.",
+        };
+        var freeze = new Option<string?>("--freeze")
+        {
+            Description = "Keep the layers up to and including this one (named as `gpucnn summary` prints them) fixed: no updates, no optimizer state, " +
+                          "batch norm and dropout there as at inference. Meant for --init-from.",
+        };
         var tensorBoard = CommonOptions.TensorBoard("the run folder");
         var skipBad = new Option<bool>("--skip-bad-images") { Description = "With a folder of pictures: skip (and list) pictures that cannot be decoded instead of stopping." };
 
         var command = new Command("train", "Train a model on Fashion-MNIST, or on a folder of your own pictures, and report test accuracy.")
         {
-            device, model, seed, dataDir, cacheDir, runDir, resume, imageSize, channels, skipBad, architecture, config, tensorBoard,
+            device, model, seed, dataDir, cacheDir, runDir, resume, imageSize, channels, skipBad, architecture, config, initFrom, freeze, tensorBoard,
         };
         foreach (var option in shared.All) command.Options.Add(option);
         command.Validators.Add(r =>
@@ -51,8 +61,12 @@ public static class TrainCommand
                 r.AddError("--resume continues the run with its own settings: do not pass --config with it.");
             if (r.GetResult(resume) is not null && r.GetResult(architecture) is not null)
                 r.AddError("--resume continues the run with its own architecture: do not pass --architecture with it.");
+            if (r.GetResult(resume) is not null && r.GetResult(initFrom) is not null)
+                r.AddError("--resume continues the run from its own checkpoint: do not pass --init-from with it.");
             if (r.GetValue(resume) is { } from && !File.Exists(Path.Combine(from, RunFiles.Checkpoint)))
                 r.AddError($"--resume {from}: no {RunFiles.Checkpoint} there to resume from.");
+            if (r.GetValue(initFrom) is { } source && !File.Exists(source) && !Directory.Exists(source))
+                r.AddError($"--init-from {source}: no model file or run folder there.");
         });
         command.SetAction(parse =>
         {
@@ -69,10 +83,16 @@ public static class TrainCommand
                 if (parse.GetValue(resume) is { } from) Resume(parse, session, from);
                 else
                 {
-                    var settings = parse.GetValue(config) is { } file ? SettingsSchema.ReadDocument(file) : ("seed", defaults, null);
+                    var settings = parse.GetValue(config) is { } file ? SettingsSchema.ReadDocument(file) : ("seed", defaults, null, null);
                     var hyperparameters = shared.Read(parse, settings.Hyperparameters);
                     if (TrainingOptionSet.Given(parse, seed)) hyperparameters = hyperparameters with { Seed = parse.GetValue(seed) };
-                    session.Start(Run(parse, settings.Model), hyperparameters, Data(parse, settings.Data ?? new DataSpec()));
+                    if (TrainingOptionSet.Given(parse, freeze)) hyperparameters = hyperparameters with { Freeze = parse.GetValue(freeze) };
+                    var run = Run(parse, settings.Model, settings.InitFrom);
+                    var data = Data(parse, settings.Data ?? new DataSpec());
+                    if (hyperparameters.Freeze is { } layer) CheckFreeze(run, data, layer);
+                    if (hyperparameters.Freeze is not null && run.InitFrom is null)
+                        output.WriteLine("note: --freeze without --init-from keeps freshly initialised layers fixed (a random-features baseline).");
+                    session.Start(run, hyperparameters, data);
                 }
                 return 0;
             });
@@ -83,9 +103,10 @@ public static class TrainCommand
         });
         return command;
 
-        RunSpec Run(ParseResult parse, string baseline) => new()
+        RunSpec Run(ParseResult parse, string baseline, string? baselineInitFrom) => new()
         {
             Model = TrainingOptionSet.Given(parse, model) ? parse.GetValue(model)! : baseline,
+            InitFrom = TrainingOptionSet.Given(parse, initFrom) ? CommonOptions.FullPath(parse.GetValue(initFrom)) : baselineInitFrom,
             Architecture = parse.GetValue(architecture) is { } file ? RunSpec.ReadArchitecture(file) : null,
             Device = CommonOptions.ParseDevice(parse.GetValue(device)!),
             Folder = parse.GetValue(runDir),
@@ -109,6 +130,29 @@ public static class TrainCommand
             };
         }
 
+        // --freeze names a layer of the model: checked before any data or device, as one line naming the option and the layers.
+        // A model that cannot be planned for the data is left to the session, which says why.
+        static void CheckFreeze(RunSpec run, DataSpec data, string layer)
+        {
+            using var network = run.Network([data.ImageHeight, data.ImageWidth, data.Channels], 10);
+            try
+            {
+                network.Plan(1);
+            }
+            catch (ArgumentException)
+            {
+                return;
+            }
+            try
+            {
+                network.Freeze(layer);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"--freeze {layer}: {e.Message}");
+            }
+        }
+
         // A resumed run trains as it was started: an option that says otherwise is refused, except
         // more --epochs (train further), --device, and where the data now is.
         void Resume(ParseResult parse, TrainingSession session, string from)
@@ -126,6 +170,7 @@ public static class TrainCommand
             Check(imageSize, parse.GetValue(imageSize), $"{data.ImageHeight}x{data.ImageWidth}");
             Check(channels, requested.Channels, data.Channels);
             Check(skipBad, requested.SkipBadImages, data.SkipBadImages);
+            Check(freeze, parse.GetValue(freeze), run.Hyperparameters.Freeze);
             if (shared.GivenEpochs(parse) is { } asked && asked < run.Hyperparameters.Epochs)
                 contradictions.Add($"--epochs (the run has {run.Hyperparameters.Epochs}; give more to train it further)");
             if (contradictions.Count > 0)

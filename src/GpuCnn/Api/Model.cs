@@ -24,7 +24,7 @@ namespace GpuCnn;
 /// </summary>
 public sealed class Model : IDisposable
 {
-    readonly Optimizer optimizer;
+    Optimizer optimizer;
     readonly SoftmaxCrossEntropy loss;
     readonly DataParallel? parallel;
     /// <summary>The average of the weights (Hyperparameters.EmaDecay), or null.</summary>
@@ -58,10 +58,19 @@ public sealed class Model : IDisposable
         Device = device;
         Hyperparameters = hyperparameters;
         this.parallel = parallel;
+        network.Freeze(hyperparameters.Freeze);
         ema = EmaWeights.For(network, hyperparameters);
-        optimizer = Optimizer.Create(hyperparameters.Optimizer, device, network.ParameterBuffer, network.GradientBuffer, hyperparameters.LearningRate,
-            hyperparameters.WeightDecay, hyperparameters.WeightDecay == 0 ? null : network.ParameterMask(p => hyperparameters.DecayAll || Decays(p)));
+        optimizer = CreateOptimizer();
         loss = new SoftmaxCrossEntropy(device, hyperparameters.BatchSize, Classes);
+    }
+
+    /// <summary>A fresh optimizer over the layers that are not frozen: it keeps no state for the frozen ones.</summary>
+    Optimizer CreateOptimizer()
+    {
+        var h = Hyperparameters;
+        var (parameters, gradients) = Network.TrainedBuffers();
+        return Optimizer.Create(h.Optimizer, Device, parameters, gradients, h.LearningRate,
+            h.WeightDecay, h.WeightDecay == 0 ? null : Network.ParameterMask(p => h.DecayAll || Decays(p)));
     }
 
     /// <summary>What a data-parallel job makes identical on every rank besides the weights: the optimizer's state and the average's.</summary>
@@ -235,6 +244,58 @@ public sealed class Model : IDisposable
         model.parallel?.BroadcastFromRoot(network, model.TrainingBuffers);
         return model;
     }
+
+    /// <summary>
+    /// Fine-tuning's start: the weights of a saved model (a .gpucnn file or a run folder, as
+    /// <see cref="Load"/> takes) copied in layer by layer where the layer names and weight shapes
+    /// match, batch norm's moving statistics included (see <see cref="WeightLoading.LoadWeightsFrom"/>).
+    /// Other layers get fresh initial weights from Hyperparameters.Seed, and so does the last layer
+    /// with weights when the saved model was trained on other classes (another count, or other
+    /// names). The optimizer is not touched: call it on a compiled model, before Fit. Records the
+    /// file in <see cref="Run"/>. Returns one line per layer with weights: loaded, new or reinitialised.
+    /// </summary>
+    public IReadOnlyList<LayerLoad> LoadWeightsFrom(string path)
+    {
+        string file = ModelFile.Resolve(path);
+        var (header, arrays) = Checkpoint.Load(file);
+        using var source = ModelFile.Build(file, header, arrays, Device, 1);
+        var report = LoadWeightsFrom(source, header.TrainedClassNames);
+        Run = Run with { InitFrom = Path.GetFullPath(file) };
+        return report;
+    }
+
+    /// <summary>The same from a model in memory (on any device).</summary>
+    public IReadOnlyList<LayerLoad> LoadWeightsFrom(Model source) => LoadWeightsFrom(source.Network, source.ClassNames);
+
+    IReadOnlyList<LayerLoad> LoadWeightsFrom(Sequential source, IReadOnlyList<string> sourceClasses)
+    {
+        string? newHead = sourceClasses.SequenceEqual(ClassNames) ? null
+            : sourceClasses.Count != Classes ? $"a new head: {Classes} classes here, {sourceClasses.Count} in the source"
+            : $"a new head: the classes here are {Listed(ClassNames)}, in the source {Listed(sourceClasses)}";
+        return WeightLoading.LoadWeightsFrom(Network, source, Hyperparameters.Seed, newHead);
+    }
+
+    static string Listed(IReadOnlyList<string> names) => string.Join(", ", names.Take(3)) + (names.Count > 3 ? ", ..." : "");
+
+    /// <summary>
+    /// Keeps the layers up to and including <paramref name="upToLayer"/> (a name, as
+    /// <see cref="ModelSummary"/> prints it) fixed while the rest train, as Keras's trainable = False
+    /// on each; null trains every layer again. Frozen layers are neither updated nor given optimizer
+    /// state, no backward pass runs through them, and their batch norm uses its moving statistics
+    /// (inference mode) in training too. As Keras's compile after a change of trainable, it starts a
+    /// fresh optimizer. Recorded in Hyperparameters.Freeze, so a saved model resumes frozen.
+    /// ArgumentException, listing the layers, for a name the model does not have.
+    /// </summary>
+    public void Freeze(string? upToLayer)
+    {
+        Network.Freeze(upToLayer);
+        Hyperparameters = Hyperparameters with { Freeze = upToLayer };
+        optimizer.Dispose();
+        optimizer = CreateOptimizer();
+    }
+
+    /// <summary>The optimizer's state buffers (Adam's moments, SGD's velocity): they cover the layers that are not frozen, and no others.</summary>
+    public IReadOnlyList<(string Name, Tensor Value)> OptimizerState => optimizer.State;
 
     /// <summary>
     /// A picture file as this model takes it, through <see cref="PictureFiles.Decoder"/>: resized

@@ -45,7 +45,7 @@ public static class ImageFolder
             var testClasses = ClassFolders(test);
             if (!testClasses.SequenceEqual(classes))
                 throw new DataFileException(test, $"has classes {string.Join(", ", testClasses)} but train/ has {string.Join(", ", classes)}");
-            result = new ImageDataset(Load(Files(train, classes), options, decoder, bad), Load(Files(test, classes), options, decoder, bad), classes,
+            result = new ImageDataset(Load(Interleaved(Files(train, classes), options.Seed), options, decoder, bad), Load(Files(test, classes), options, decoder, bad), classes,
                 $"folder {folder} (train/ and test/, {classes.Length} classes)");
         }
         if (bad.Count > 0)
@@ -92,10 +92,18 @@ public static class ImageFolder
             test.AddRange(items[..held]);
             train.AddRange(items[held..]);
         }
-        // Interleave the classes (a seeded shuffle of the whole set), as a training order should not be class by class.
-        var shuffledTrain = train.ToArray();
-        new SeededRandom(options.Seed).Shuffle(shuffledTrain);
-        return ([.. shuffledTrain], test);
+        return (Interleaved(train, options.Seed), test);
+    }
+
+    /// <summary>
+    /// The training pictures in a seeded shuffle of the whole set: a training order should not be
+    /// class by class, and the validation split takes the last ones, which would be whole classes.
+    /// </summary>
+    static List<(string, byte)> Interleaved(List<(string, byte)> train, int seed)
+    {
+        var shuffled = train.ToArray();
+        new SeededRandom(seed).Shuffle(shuffled);
+        return [.. shuffled];
     }
 
     static ImageSet Load(List<(string Path, byte Label)> files, ImageFolderOptions options, IPictureDecoder decoder, List<string> bad)

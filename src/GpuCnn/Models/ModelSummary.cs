@@ -25,10 +25,13 @@ public static class ModelSummary
         foreach (var r in rows)
             text.AppendLine(r.Layer.PadRight(w1) + r.Shape.PadRight(w2) + r.Params.PadLeft(w3 - 2).PadRight(w3) + r.Details);
         text.AppendLine(line);
-        int trainable = model.TrainableCount, tracked = model.NonTrainableCount;
-        text.AppendLine($"Total params: {trainable + tracked:N0} ({(trainable + tracked) * 4 / 1024.0:F2} KB)");
+        // As Keras counts them: a frozen layer's weights are non-trainable.
+        int trainable = model.TrainableCount - model.FrozenCount, fixedCount = model.NonTrainableCount + model.FrozenCount;
+        text.AppendLine($"Total params: {trainable + fixedCount:N0} ({(trainable + fixedCount) * 4 / 1024.0:F2} KB)");
         text.AppendLine($"Trainable params: {trainable:N0}");
-        text.AppendLine($"Non-trainable params: {tracked:N0}");
+        text.AppendLine($"Non-trainable params: {fixedCount:N0}");
+        if (model.FrozenLayers > 0)
+            text.AppendLine($"Frozen: {model.Layers[0].Name} to {model.Layers[model.FrozenLayers - 1].Name} ({model.FrozenLayers} layers)");
         return text.ToString();
     }
 }

@@ -251,6 +251,53 @@ public sealed class Sequential : IDisposable
     public Tensor StateBuffer => stateBuffer ?? throw new InvalidOperationException("Build the model first.");
 
     public int TrainableCount => TrainableParameters.Sum(p => p.Length);
+
+    /// <summary>How many layers, from the first, <see cref="Freeze"/> keeps fixed (0: none).</summary>
+    public int FrozenLayers { get; private set; }
+
+    /// <summary>The trainable parameters of the frozen layers, which the optimizer leaves alone.</summary>
+    public int FrozenCount => layers.Take(FrozenLayers).Sum(l => l.ParameterCount(true));
+
+    /// <summary>
+    /// Keeps the layers up to and including <paramref name="upToLayer"/> fixed, as Keras's
+    /// trainable = False on each (null: none). A frozen layer's weights are left out of the
+    /// optimizer's part of the buffers (<see cref="TrainedBuffers"/>), so an optimizer made after
+    /// this keeps no state for them; no backward pass runs through them; and they run as at
+    /// inference while training too: batch norm normalises with its moving statistics and leaves
+    /// them as they are, dropout passes its input through. Works built or not (names are set as
+    /// <see cref="Plan"/> sets them). ArgumentException, listing the layers, for a name the model
+    /// does not have or one that would leave nothing to train.
+    /// </summary>
+    public void Freeze(string? upToLayer)
+    {
+        if (upToLayer is null)
+        {
+            FrozenLayers = 0;
+            return;
+        }
+        // Planning names the layers and lists their trainable buffers (a residual block's inner ones named "block/inner").
+        var trained = Plan(1).Buffers.Where(b => b.Use == BufferUse.Parameter).Select(b => b.Layer.Split('/')[0]).ToHashSet();
+        int index = layers.FindIndex(l => l.Name == upToLayer);
+        if (index < 0)
+            throw new ArgumentException($"{Owner} has no layer '{LayerLimits.Escaped(upToLayer)}' to freeze up to; its layers: {string.Join(", ", layers.Select(l => l.Name))}.");
+        if (!layers.Skip(index + 1).Any(l => trained.Contains(l.Name)))
+            throw new ArgumentException($"{Owner}: freezing up to {upToLayer} leaves no weights to train; freeze up to an earlier layer: " +
+                                        $"{string.Join(", ", layers.Take(layers.FindLastIndex(l => trained.Contains(l.Name))).Select(l => l.Name))}.");
+        FrozenLayers = index + 1;
+    }
+
+    /// <summary>Where the optimizer's part of ParameterBuffer begins: the frozen layers' slots come first, as their layers do.</summary>
+    int FrozenSlots => layers.Take(FrozenLayers).SelectMany(l => l.Parameters).Where(p => p.Trainable).Aggregate(0, (offset, p) => Aligned(offset + p.Length));
+
+    /// <summary>
+    /// The part of ParameterBuffer and of GradientBuffer that training updates: all of them, less
+    /// the frozen layers' slots at their start. Views (nothing to dispose); an optimizer is made over them.
+    /// </summary>
+    public (Tensor Parameters, Tensor Gradients) TrainedBuffers()
+    {
+        int first = FrozenSlots, length = ParameterBuffer.Length - first;
+        return (Tensor.Over(ParameterBuffer.View.SubView(first, length), length), Tensor.Over(GradientBuffer.View.SubView(first, length), length));
+    }
     public int NonTrainableCount => AllParameters.Where(p => !p.Trainable).Sum(p => p.Length);
 
     /// <summary>
@@ -291,8 +338,9 @@ public sealed class Sequential : IDisposable
     static int Aligned(int offset) => (offset + 7) / 8 * 8;
 
     /// <summary>
-    /// 1 for each element of the flat parameter buffer that <paramref name="decays"/> picks, 0
-    /// elsewhere (other parameters and the alignment gaps): an optimizer's weight-decay mask.
+    /// 1 for each element of the trained part of the parameter buffer (<see cref="TrainedBuffers"/>)
+    /// that <paramref name="decays"/> picks, 0 elsewhere (other parameters and the alignment gaps):
+    /// an optimizer's weight-decay mask.
     /// </summary>
     public float[] ParameterMask(Func<Parameter, bool> decays)
     {
@@ -303,7 +351,7 @@ public sealed class Sequential : IDisposable
             if (decays(p)) Array.Fill(mask, 1f, offset, p.Length);
             offset = Aligned(offset + p.Length);
         }
-        return mask;
+        return mask[FrozenSlots..];
     }
 
     static int SlotsLength(IEnumerable<Parameter> parameters) =>
@@ -316,24 +364,22 @@ public sealed class Sequential : IDisposable
         parameterBuffer = Tensor.Zeros(Device, SlotsLength(trainable));
         gradientBuffer = Tensor.Zeros(Device, SlotsLength(trainable));
         stateBuffer = Tensor.Zeros(Device, SlotsLength(tracked));
-        // Initial values are drawn layer by layer in declaration order, so a seed means the same weights everywhere.
-        var random = new SeededRandom(seed);
         var initial = new float[parameterBuffer.Length];
         var state = new float[stateBuffer.Length];
         int trainableOffset = 0, trackedOffset = 0;
-        foreach (var p in AllParameters)
+        foreach (var (p, values) in InitialValues(seed))
         {
             if (p.Trainable)
             {
                 p.Bind(Tensor.Over(parameterBuffer.View.SubView(trainableOffset, p.Length), p.Shape),
                     Tensor.Over(gradientBuffer.View.SubView(trainableOffset, p.Length), p.Shape));
-                p.InitialValues(random).CopyTo(initial, trainableOffset);
+                values.CopyTo(initial, trainableOffset);
                 trainableOffset = Aligned(trainableOffset + p.Length);
             }
             else
             {
                 p.Bind(Tensor.Over(stateBuffer.View.SubView(trackedOffset, p.Length), p.Shape), null);
-                p.InitialValues(random).CopyTo(state, trackedOffset);
+                values.CopyTo(state, trackedOffset);
                 trackedOffset = Aligned(trackedOffset + p.Length);
             }
         }
@@ -341,19 +387,44 @@ public sealed class Sequential : IDisposable
         stateBuffer.CopyFrom(state);
     }
 
-    /// <summary>Runs every layer; returns the logits (the softmax is fused into the loss).</summary>
+    /// <summary>Every parameter with its initial values from <paramref name="seed"/>: drawn layer by layer in declaration order, so a seed means the same weights everywhere.</summary>
+    IEnumerable<(Parameter Parameter, float[] Values)> InitialValues(int seed)
+    {
+        var random = new SeededRandom(seed);
+        foreach (var p in AllParameters) yield return (p, p.InitialValues(random));
+    }
+
+    /// <summary>Sets the weights (and statistics) of <paramref name="chosen"/> layers of a built model back to those <see cref="Build"/> drew for them from <paramref name="seed"/>.</summary>
+    public void Reinitialise(IEnumerable<Layer> chosen, int seed)
+    {
+        var parameters = chosen.SelectMany(l => l.Parameters).ToHashSet();
+        foreach (var (p, values) in InitialValues(seed))
+            if (parameters.Contains(p)) p.Value.CopyFrom(values);
+    }
+
+    /// <summary>Runs every layer (the frozen ones as at inference); returns the logits (the softmax is fused into the loss).</summary>
     public Tensor Forward(Tensor input, PassContext pass)
     {
+        var frozen = pass with { Training = false, RecalibrationWeight = 0f };
         var x = input;
-        foreach (var layer in layers) x = layer.Forward(x, pass);
+        for (int i = 0; i < layers.Count; i++) x = layers[i].Forward(x, i < FrozenLayers ? frozen : pass);
         return x;
     }
 
-    /// <summary>Back-propagates dL/dlogits through every layer, leaving gradients in GradientBuffer.</summary>
+    /// <summary>
+    /// Back-propagates dL/dlogits, leaving gradients in GradientBuffer: through every layer, or,
+    /// with frozen layers, down to the first trained layer after them, which computes its weight
+    /// gradient and, where it is a GEMM layer, no input gradient (nothing below needs one).
+    /// </summary>
     public void Backward(Tensor logitGrad)
     {
+        int last = FrozenLayers == 0 ? 0 : layers.FindIndex(FrozenLayers, l => l.ParameterCount(true) > 0);
         Tensor? grad = logitGrad;
-        for (int i = layers.Count - 1; i >= 0 && grad is not null; i--) grad = layers[i].Backward(grad);
+        for (int i = layers.Count - 1; i >= last && grad is not null; i--)
+        {
+            if (i == last && FrozenLayers > 0 && layers[i] is IGemmLayer gemm) gemm.BackwardWeights(gemm.ActivationGradient(grad));
+            else grad = layers[i].Backward(grad);
+        }
     }
 
     public void Dispose()

@@ -4,8 +4,11 @@ using GpuCnn.Training;
 
 namespace GpuCnn.Persistence;
 
-/// <summary>How a checkpoint came to be: the command line, the number of data-parallel ranks, and the data it trained on.</summary>
-public sealed record RunRecord(string Command, int Ranks = 1, DataSpec? Data = null)
+/// <summary>
+/// How a checkpoint came to be: the command line, the number of data-parallel ranks, the data it
+/// trained on, and the model file whose weights it started from (null: drawn from the seed).
+/// </summary>
+public sealed record RunRecord(string Command, int Ranks = 1, DataSpec? Data = null, string? InitFrom = null)
 {
     /// <summary>A model saved from code, not by a run.</summary>
     public static readonly RunRecord Library = new("GpuCnn library");

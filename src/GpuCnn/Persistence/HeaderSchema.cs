@@ -12,7 +12,7 @@ namespace GpuCnn.Persistence;
 ///   "hyperparameters": { see SettingsSchema },
 ///   "optimizer":       { "name", "steps" },
 ///   "history":         [ { "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "images_per_second", "learning_rate" } ],
-///   "run":             { "command", "ranks", "data" (or null) },
+///   "run":             { "command", "ranks", "data" (or null), "init_from" (or null; absent in older files) },
 ///   "arrays":          [ { "name", "shape" } ]   in payload order }
 /// </code>
 /// Versions 1 and 2 wrote a serialised record instead; <see cref="LegacyHeader"/> reads those.
@@ -56,6 +56,7 @@ static class HeaderSchema
             w.WritePropertyName("data");
             if (h.Run.Data is { } data) SettingsSchema.Write(w, data);
             else w.WriteNullValue();
+            w.WriteString("init_from", h.Run.InitFrom);
             w.WriteEndObject();
 
             w.WriteStartArray("arrays");
@@ -96,7 +97,7 @@ static class HeaderSchema
             SettingsSchema.ReadHyperparameters(root.Get("hyperparameters", JsonValueKind.Object)),
             optimizer.String("name"), optimizer.Long("steps"),
             SettingsSchema.ReadHistory(root.Get("history", JsonValueKind.Array)),
-            new RunRecord(run.String("command"), run.Int("ranks"), data),
+            new RunRecord(run.String("command"), run.Int("ranks"), data, run.StringOrNull("init_from")),
             architecture, classNames);
         var arrays = root.Get("arrays", JsonValueKind.Array).EnumerateArray().Select(e => (e.String("name"), e.Ints("shape"))).ToList();
         return (header, arrays);

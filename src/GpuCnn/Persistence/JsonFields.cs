@@ -34,6 +34,9 @@ static class JsonFields
 
     public static double Double(this JsonElement o, string name) => o.Get(name, JsonValueKind.Number).GetDouble();
 
+    /// <summary>A number that older files may lack: its value, or <paramref name="absent"/>.</summary>
+    public static double DoubleOr(this JsonElement o, string name, double absent) => o.Optional(name) is null ? absent : o.Double(name);
+
     /// <summary>A number, or null for a figure that was not finite (a run without validation has no validation loss).</summary>
     public static double DoubleOrNaN(this JsonElement o, string name) => o.Optional(name) is null ? double.NaN : o.Double(name);
 
@@ -43,11 +46,8 @@ static class JsonFields
 
     public static bool Bool(this JsonElement o, string name) => o.Get(name, JsonValueKind.True).GetBoolean();
 
-    /// <summary>A field that joined the schema after files were written without it: its value, or the default where it is absent.</summary>
-    public static double DoubleOr(this JsonElement o, string name, double absent) => o.TryGetProperty(name, out _) ? o.Double(name) : absent;
-
     /// <summary>As <see cref="DoubleOr"/>, for a boolean.</summary>
-    public static bool BoolOr(this JsonElement o, string name, bool absent) => o.TryGetProperty(name, out _) ? o.Bool(name) : absent;
+    public static bool BoolOr(this JsonElement o, string name, bool absent) => o.Optional(name) is null ? absent : o.Bool(name);
 
     public static int[] Ints(this JsonElement o, string name) =>
         [.. o.Get(name, JsonValueKind.Array).EnumerateArray().Select(e => e.TryGetInt32(out int v) ? v : throw new JsonException($"'{name}' holds a value that is not an integer"))];

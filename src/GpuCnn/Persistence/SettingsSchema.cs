@@ -47,9 +47,15 @@ public static class SettingsSchema
             w.WriteBoolean("warmup", h.EmaWarmup);
             w.WriteEndObject();
         }
+        w.WriteString("freeze", h.Freeze);
         w.WriteEndObject();
     }
 
+    /// <summary>
+    /// The hyperparameters of a settings object. Fields added after version 3 first shipped
+    /// (random erasing, weight decay, label smoothing, warm-up, test-time flips, frozen layers) may
+    /// be absent, as in the run folders of that time: they take the value that meant none.
+    /// </summary>
     public static Hyperparameters ReadHyperparameters(JsonElement o)
     {
         var augmentation = o.Get("augmentation", JsonValueKind.Object);
@@ -76,6 +82,7 @@ public static class SettingsSchema
             TestTimeFlip = o.BoolOr("test_time_flip", absent.TestTimeFlip),
             EmaDecay = ema is { } e ? EmaDecay(e) : 0f,
             EmaWarmup = ema is { } w && w.Bool("warmup"),
+            Freeze = o.StringOrNull("freeze"),
         };
     }
 
@@ -163,22 +170,24 @@ public static class SettingsSchema
         else w.WriteNullValue();
         w.WriteString("command", run.Command);
         w.WriteNumber("ranks", run.Ranks);
+        w.WriteString("init_from", run.InitFrom);
         w.WriteEndObject();
     });
 
     /// <summary>
     /// A settings document read back (a run's settings.json, or a recipe file of the same schema):
-    /// the model's name, the hyperparameters and the data, if it names any. Only "model" and
-    /// "hyperparameters" are required; DataFileException naming the file and the field otherwise.
+    /// the model's name, the hyperparameters, the data, if it names any, and the model file whose
+    /// weights the run started from, if any. Only "model" and "hyperparameters" are required;
+    /// DataFileException naming the file and the field otherwise.
     /// </summary>
-    public static (string Model, Hyperparameters Hyperparameters, DataSpec? Data) ReadDocument(string path)
+    public static (string Model, Hyperparameters Hyperparameters, DataSpec? Data, string? InitFrom) ReadDocument(string path)
     {
         try
         {
             using var json = JsonDocument.Parse(File.ReadAllText(path));
             var root = json.RootElement;
             var data = root.Optional("data") is { } d ? ReadDataSpec(d) : null;
-            return (root.String("model"), ReadHyperparameters(root.Get("hyperparameters", JsonValueKind.Object)), data);
+            return (root.String("model"), ReadHyperparameters(root.Get("hyperparameters", JsonValueKind.Object)), data, root.StringOrNull("init_from"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {

@@ -19,9 +19,15 @@ public sealed record RunSpec
     /// <summary>The run folder (null: runs/TIME-MODEL).</summary>
     public string? Folder { get; init; }
     public string Command { get; init; } = "GpuCnn library";
+    /// <summary>A saved model (a .gpucnn file or a run folder) whose weights the run starts from, where names and shapes match (null: drawn from the seed).</summary>
+    public string? InitFrom { get; init; }
 
     /// <summary>The model's name: the architecture's, else the zoo name.</summary>
     public string ModelName => Architecture?["name"]?.GetValue<string>() ?? Model;
+
+    /// <summary>The model, unbuilt: the architecture given, or the zoo model for pictures of <paramref name="shape"/> and <paramref name="classes"/> classes.</summary>
+    public Sequential Network(int[] shape, int classes) =>
+        Architecture is { } architecture ? Sequential.FromArchitecture(architecture) : ModelZoo.Create(Model, shape, classes);
 
     /// <summary>An architecture file, checked by reading its layers' configs; one line naming the file (DataFileException) otherwise.</summary>
     public static JsonObject ReadArchitecture(string file)

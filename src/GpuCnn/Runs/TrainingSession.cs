@@ -43,6 +43,12 @@ public sealed class TrainingSession(TextWriter output, bool liveProgress = false
         var images = LoadData(data, hyperparameters.Seed);
         using var model = Compile(run, hyperparameters, images, device);
         model.Run = new RunRecord(run.Command, parallel?.Size ?? 1, data);
+        if (run.InitFrom is { } source)
+        {
+            var report = model.LoadWeightsFrom(source);
+            output.WriteLine($"Weights from {model.Run.InitFrom}:");
+            foreach (var line in report) output.WriteLine($"  {line}");
+        }
         return Train(model, images, folder, run.Command);
     }
 
@@ -124,7 +130,7 @@ public sealed class TrainingSession(TextWriter output, bool liveProgress = false
         Sequential network;
         try
         {
-            network = run.Architecture is { } architecture ? Sequential.FromArchitecture(architecture) : ModelZoo.Create(run.Model, shape, data.Classes);
+            network = run.Network(shape, data.Classes);
         }
         catch (ArgumentException e)
         {
@@ -151,6 +157,10 @@ public sealed class TrainingSession(TextWriter output, bool liveProgress = false
     {
         var hyperparameters = model.Hyperparameters with { Epochs = epochs ?? model.Hyperparameters.Epochs };
         int validation = (int)Math.Floor(data.Train.Count * hyperparameters.ValidationSplit);
+        var network = model.Network;
+        if (network.FrozenLayers > 0)
+            output.WriteLine($"Frozen: {network.Layers[0].Name} to {model.Hyperparameters.Freeze} ({network.FrozenCount:N0} weights fixed, run as at inference; " +
+                             $"{network.TrainableCount - network.FrozenCount:N0} trained).");
         output.WriteLine($"Training on {data.Train.Count - validation} images, validating on {validation}, testing on {data.Test.Count}.");
         List<ITrainingObserver> observers = [new ConsoleProgress(output, hyperparameters.Epochs, liveProgress)];
         folder?.Start(model, hyperparameters, command);

@@ -19,7 +19,7 @@ public enum LearningRateSchedule
 
 /// <summary>
 /// How a model is trained, and nothing else: the budget, the optimizer and its schedule, the
-/// seed, validation, augmentation, early stopping, PreciseBN. The defaults reproduce the Keras
+/// seed, validation, augmentation, early stopping, PreciseBN, frozen layers. The defaults reproduce the Keras
 /// reference run. Which data and which run folder are other records (<see cref="Data.DataSpec"/>
 /// and the run's own); a checkpoint writes each under its own key, field by field.
 /// </summary>
@@ -64,6 +64,11 @@ public sealed record Hyperparameters
     public float EmaDecay { get; init; }
     /// <summary>The average's warm-up: after step t the decay is min(EmaDecay, (1 + t) / (10 + t)), so the first weights fade fast.</summary>
     public bool EmaWarmup { get; init; }
+    /// <summary>
+    /// Fine-tuning: the layers up to and including this one (by name) stay fixed, as Keras's
+    /// trainable = False on each; null trains every layer (see Sequential.Freeze).
+    /// </summary>
+    public string? Freeze { get; init; }
 
     /// <summary>
     /// The learning rate of batch <paramref name="batch"/> of <paramref name="batches"/> in epoch

@@ -61,6 +61,12 @@ public sealed class CommandTests
     [InlineData("--ema-warmup warms up an average: give --ema DECAY too", "train", "--ema-warmup")]
     [InlineData("--seeds takes whole numbers, got 'x'", "compare", "--seeds", "x")]
     [InlineData("--resume /nonexistent-run: no checkpoint.gpucnn there to resume from", "train", "--resume", "/nonexistent-run")]
+    [InlineData("--init-from /nonexistent-model: no model file or run folder there", "train", "--init-from", "/nonexistent-model")]
+    [InlineData("--resume continues the run from its own checkpoint: do not pass --init-from with it", "train", "--resume", "/r", "--init-from", "/m")]
+    [InlineData("--freeze nope: model 'seed' has no layer 'nope' to freeze up to; its layers: conv2d, max_pooling2d, conv2d_1, max_pooling2d_1, " +
+                "dropout, flatten, dense, dropout_1, dense_1", "train", "--freeze", "nope")]
+    [InlineData("--freeze dropout_1: model 'seed': freezing up to dropout_1 leaves no weights to train; freeze up to an earlier layer: conv2d, " +
+                "max_pooling2d, conv2d_1, max_pooling2d_1, dropout, flatten, dense, dropout_1", "train", "--freeze", "dropout_1")]
     public void BadOptionsAreOneLineAndExitCode2BeforeAnyWork(string message, params string[] args)
     {
         var r = CliRunner.Run(args);

@@ -52,7 +52,7 @@ public sealed class ConfigTests
         Assert.NotEmpty(recipes);
         foreach (var recipe in recipes)
         {
-            var (model, hyperparameters, data) = SettingsSchema.ReadDocument(recipe);
+            var (model, hyperparameters, data, _) = SettingsSchema.ReadDocument(recipe);
             Assert.Contains(model, ModelZoo.Names);
             Assert.True(hyperparameters.Epochs > 0, recipe);
             Assert.NotNull(data);

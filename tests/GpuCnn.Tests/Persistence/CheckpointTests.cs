@@ -54,6 +54,31 @@ public sealed class CheckpointTests(TestDevices devices)
         Assert.Equal(expected, model.Forward(x, PassContext.Inference).ToArray());
     }
 
+    /// <summary>
+    /// Fine-tuning's fields are written and read back. A version 3 header from before them, and
+    /// before the modern recipe's (as the run folders under docs/results hold), reads as none of
+    /// them: nothing frozen, weights from the seed, no erasing, decay, smoothing, warm-up or flips.
+    /// </summary>
+    [Fact]
+    public void FreezeAndInitFromRoundTripAndHeadersWithoutThemStillLoad()
+    {
+        var header = new CheckpointHeader("seed", [28, 28, 1], 10, new Hyperparameters { Freeze = "conv2d_1" }, "adam", 0, [],
+            new RunRecord("test", InitFrom: "/models/fashion.gpucnn"));
+        byte[] bytes = HeaderSchema.Write(header, []);
+        var (read, _) = HeaderSchema.Read(System.Text.Json.JsonDocument.Parse(bytes).RootElement);
+        Assert.Equal(header.Hyperparameters, read.Hyperparameters);
+        Assert.Equal("/models/fashion.gpucnn", read.Run.InitFrom);
+
+        var older = System.Text.Json.Nodes.JsonNode.Parse(bytes)!.AsObject();
+        var hyperparameters = older["hyperparameters"]!.AsObject();
+        foreach (var field in new[] { "freeze", "weight_decay", "decay_all", "label_smoothing", "warmup_epochs", "test_time_flip" })
+            Assert.True(hyperparameters.Remove(field), field);
+        Assert.True(hyperparameters["augmentation"]!.AsObject().Remove("erase_probability") && older["run"]!.AsObject().Remove("init_from"));
+        var (old, _) = HeaderSchema.Read(System.Text.Json.JsonDocument.Parse(older.ToJsonString()).RootElement);
+        Assert.Equal(new Hyperparameters(), old.Hyperparameters);
+        Assert.Null(old.Run.InitFrom);
+    }
+
     [Fact]
     public void TruncatedCheckpointIsRefused()
     {
