@@ -2,7 +2,7 @@
 # Trains the full-budget results of docs/results.md as `gpucnn compare` campaigns, one folder each under
 # docs/results/, every run in its own run folder:
 #
-#   tools/full-results.sh [CAMPAIGN...]      (default: all seven, in this order)
+#   tools/full-results.sh [CAMPAIGN...]      (default: all nine, in this order)
 #
 #   compare-precisebn  the 5-epoch comparison of all three models (compare's defaults, PreciseBN on)
 #   compare-keras-bn   the same with Keras's momentum averages (--bn-recalibrate 0), to set beside it
@@ -11,6 +11,8 @@
 #   full-seed          seed, the Keras defaults (15 epochs), seeds 42 43 44
 #   full-seed-bn-30    seed-bn as full-seed-bn, over 30 epochs, seed 42
 #   full-resnet-30     resnet as full-resnet, over 30 epochs
+#   modern-seed-bn     seed-bn with the modern recipe (recipes/seed-bn-modern.json), seeds 42 43 44
+#   modern-resnet20    resnet20 with the modern recipe (recipes/resnet20-modern.json), seeds 42 43 44
 #
 # Run again after an interruption, it continues each campaign where it stopped (compare --resume):
 # finished runs are kept, an interrupted run resumes from its last checkpoint. It trains through
@@ -32,7 +34,10 @@ campaign() { # campaign NAME COMPARE-ARGS...
   tail -n 8 "$dir.log"
 }
 
-all=(compare-precisebn full-resnet full-seed-bn full-seed compare-keras-bn full-seed-bn-30 full-resnet-30)
+all=(compare-precisebn full-resnet full-seed-bn full-seed compare-keras-bn full-seed-bn-30 full-resnet-30 modern-seed-bn modern-resnet20)
+# The modern recipe's options, shared by both models (the recipe files hold the same settings).
+modern=(--seeds 42 43 44 --epochs 30 --train-limit all --lr-schedule onecycle --label-smoothing 0.1 --augment-shift 2
+  --augment-flip --ema 0.999 --ema-warmup --tta --bn-recalibrate 100)
 for name in "${@:-${all[@]}}"; do
   case "$name" in
     compare-precisebn) campaign "$name" ;;
@@ -42,6 +47,8 @@ for name in "${@:-${all[@]}}"; do
     full-seed-bn-30) campaign "$name" --models seed-bn --seeds 42 --epochs 30 --train-limit all ;;
     full-resnet-30) campaign "$name" --models resnet --seeds 42 --epochs 30 --train-limit all --lr-schedule cosine --augment-shift 2 --augment-flip ;;
     full-seed) campaign "$name" --models seed --seeds 42 43 44 --epochs 15 --train-limit all ;;
+    modern-seed-bn) campaign "$name" --models seed-bn "${modern[@]}" --optimizer adamw --lr 0.003 --weight-decay 0.05 --augment-erase 0.1 ;;
+    modern-resnet20) campaign "$name" --models resnet20 "${modern[@]}" --optimizer sgd-nesterov --lr 0.1 --weight-decay 0.0005 --augment-erase 0.25 ;;
     *) echo "unknown campaign '$name'; known: ${all[*]}" >&2; exit 2 ;;
   esac
 done
