@@ -91,7 +91,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
             var g = new ConvGeometry(plan.MaxBatch, inputShape[0], inputShape[1], inputShape[2], kernelSize, kernelSize, stride, Pad);
             variant = KernelLauncher.ConvVariantFor(plan.Launch, g, filters);
             implicitWeights = variant != ConvVariant.Im2Col && KernelLauncher.ImplicitFits(g, filters);
-            implicitInput = variant == ConvVariant.Implicit && KernelLauncher.ImplicitInputGradFits(g);
+            implicitInput = KernelLauncher.UsesImplicitInputGrad(variant, g);
         }
         // As Allocate decides, taking the input gradient as needed (an upper bound for the first layer).
         if (ColumnsUsed(variant, implicitWeights, implicitInput, needsInputGradient: true))
@@ -138,7 +138,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         variant = Kernels.ConvVariantFor(geometry, filters);
         // The weight gradient needs no columns where the implicit kernel fits, so Winograd layers use it too.
         implicitWeightGrad = variant != ConvVariant.Im2Col && KernelLauncher.ImplicitFits(geometry, filters);
-        implicitInputGrad = variant == ConvVariant.Implicit && KernelLauncher.ImplicitInputGradFits(geometry);
+        implicitInputGrad = KernelLauncher.UsesImplicitInputGrad(variant, geometry);
         return [geometry.OutHeight, geometry.OutWidth, filters];
     }
 
@@ -209,7 +209,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     }
 
     /// <summary>
-    /// dX: with Winograd or the implicit GEMM (stride 1), the convolution of dZ (padded by K-1-p)
+    /// dX: with Winograd or the implicit GEMM (padded, stride 1), the convolution of dZ (padded by K-1-p)
     /// with the kernel turned 180°; else dCol = dZ · Wᵀ (into the column buffer, whose forward content BackwardWeights has
     /// used), folded back onto the input.
     /// </summary>

@@ -25,7 +25,7 @@ public sealed class LayerGradientTests(TestDevices devices)
             Add(ConvVariant.Im2Col, 7, 6, 1, 16, 3, 1, false);
             Add(ConvVariant.Implicit, 6, 5, 8, 16, 3, 1, false);
             Add(ConvVariant.Implicit, 6, 6, 8, 16, 1, 2, false);
-            // Padded layers over their padded copy; stride 1 with 16k input channels also takes the input gradient implicitly.
+            // Padded layers over their padded copy; padded, stride 1 with 16k input channels also takes the input gradient implicitly.
             Add(ConvVariant.Implicit, 5, 5, 16, 32, 3, 1, true);
             Add(ConvVariant.Implicit, 6, 5, 16, 16, 3, 1, false);
             Add(ConvVariant.Implicit, 7, 7, 3, 16, 3, 2, true);

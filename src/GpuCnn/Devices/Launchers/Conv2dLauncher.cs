@@ -45,6 +45,15 @@ public sealed partial class KernelLauncher
         && g.InChannels % GemmKernels.TileCols == 0 && g.Padding < g.KernelHeight;
 
     /// <summary>
+    /// Whether a layer of this variant takes its input gradient from the implicit GEMM: padded
+    /// layers where it fits. Unpadded ones keep dZ·Wᵀ and col2im, the seed model's measured plan,
+    /// whose one-epoch training on PoCL the plan-equality test pins to the CPU plan's within 1e-4
+    /// (the other summation order moved some Adam updates of near-zero gradients by up to 9e-4).
+    /// </summary>
+    public static bool UsesImplicitInputGrad(ConvVariant variant, ConvGeometry g) =>
+        variant == ConvVariant.Implicit && g.Padding > 0 && ImplicitInputGradFits(g);
+
+    /// <summary>
     /// The input of a convolution as the implicit kernels read it: itself when g is unpadded,
     /// else its zero-padded copy (B, H+2p, W+2p, Cin) in a workspace; <paramref name="unpadded"/>
     /// is the same convolution over what is returned, with no padding and the same output.
