@@ -24,7 +24,8 @@ public sealed class BoardBrowserTests
         string runs = SyntheticData.TempFolder();
         await using var board = await BoardServer.StartAsync(new RunsDirectory(runs), IPAddress.Loopback, 0);
         using var browser = HeadlessChromium.Open(new Uri(board.Url, "#runs=live"));
-        Until(() => browser.Evaluate("document.body.dataset.ready ?? ''").GetString() == "1", "the page did not load");
+        // Right after navigation the document may have no body yet.
+        Until(() => browser.Evaluate("document.body?.dataset.ready ?? ''").GetString() == "1", "the page did not load");
 
         using var training = Process.Start(CliRunner.StartInfo(TrainedRun.Arguments(data, Path.Combine(runs, "live"), Epochs)))!;
         var stderr = training.StandardError.ReadToEndAsync();
