@@ -47,7 +47,7 @@ for name in "${@:-${all[@]}}"; do
     full-seed-bn-30) campaign "$name" --models seed-bn --seeds 42 --epochs 30 --train-limit all ;;
     full-resnet-30) campaign "$name" --models resnet --seeds 42 --epochs 30 --train-limit all --lr-schedule cosine --augment-shift 2 --augment-flip ;;
     full-seed) campaign "$name" --models seed --seeds 42 43 44 --epochs 15 --train-limit all ;;
-    modern-seed-bn) campaign "$name" --models seed-bn "${modern[@]}" --optimizer adamw --lr 0.003 --weight-decay 0.05 --augment-erase 0.1 ;;
+    modern-seed-bn) campaign "$name" --models seed-bn "${modern[@]}" --optimizer adamw --lr 0.003 --weight-decay 0.005 ;;
     modern-resnet20) campaign "$name" --models resnet20 "${modern[@]}" --optimizer sgd-nesterov --lr 0.1 --weight-decay 0.0005 --augment-erase 0.25 ;;
     *) echo "unknown campaign '$name'; known: ${all[*]}" >&2; exit 2 ;;
   esac
