@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs a command with the PoCL root's lock held and every other heavy process on the machine
+# Runs a command with the PoCL root's lock held (or beside the background run that holds it) and every other heavy process on the machine
 # paused (SIGSTOP), including ones started while it runs, and resumes them all at the end: the
 # timing runs in docs/performance.md that say "other work paused" ran under it, on a 2-core
 # machine shared with builds and tests. It pauses processes it does not own, so use it only on
@@ -7,7 +7,7 @@
 #   tools/quiet.sh COMMAND...          e.g. tools/quiet.sh bench/peer/run.sh
 set -u
 exec 9>"${XDG_CACHE_HOME:-$HOME/.cache}/gpucnn/pocl-root.lock"
-flock 9
+flock -n 9 || echo "quiet: a background run holds the PoCL lock; it is paused like the rest" >&2
 me=$$
 list=$(mktemp); mine=$(mktemp)
 related() { # 0 when pid is an ancestor or a descendant of this script

@@ -58,10 +58,12 @@ build_root() {
   mv "$tmp" "$root" # a half-built root is never taken for a ready one
 }
 
+if [ "${GPUCNN_OPENCL_NAMESPACE:-0}" != 1 ]; then
 exec 9>"$cache/pocl-root.lock"
-# One user of the root's mounts at a time; a caller that holds this lock already (a timing
-# wrapper that pauses the machine's other work) says so with GPUCNN_OPENCL_LOCKED=1.
-[ "${GPUCNN_OPENCL_LOCKED:-0}" = 1 ] || flock 9
+# One run at a time, so that runs do not share the two cores unknowingly; a caller that means to
+# run beside others (a timing wrapper that pauses the machine's other work) says so with
+# GPUCNN_OPENCL_LOCKED=1. Building the root always waits for the lock.
+[ "${GPUCNN_OPENCL_LOCKED:-0}" = 1 ] && [ -e "$root/.gpucnn-pocl-ready" ] || flock 9
 [ -e "$root/.gpucnn-pocl-ready" ] || build_root
 # Roots built before Node, MPICH, fonts and Chromium joined them (the ONNX Runtime Web and MPI tests;
 # text in the plots, which a root without fonts draws without; the board's browser test) get them now.
@@ -73,31 +75,21 @@ if [ ! -x "$root/usr/bin/node" ] || [ ! -x "$root/usr/bin/mpiexec" ] || [ ! -d "
     || { echo "error: installing Node, MPICH, fonts and Chromium in the root failed; see $cache/pocl-root.log" >&2; exit 2; }
 fi
 
-# Mounts left by a run that was killed outright (no trap ran): nobody else holds the lock, so
-# nothing uses them; take them down before mounting again.
-awk -v r="$root/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r | while read -r stale; do
-  umount -l "$stale" 2>/dev/null || true
-done
-
-mounted=()
-cleanup() {
-  local i
-  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
-    umount -R "${mounted[$i]}" 2>/dev/null || umount -l "${mounted[$i]}" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT INT TERM
+# Each run mounts in a mount namespace of its own (util-linux's unshare): its mounts are seen by
+# nobody else and vanish with it however it ends, so runs side by side never take down each
+# other's. The lock (fd 9) stays held across the exec.
+GPUCNN_OPENCL_NAMESPACE=1 exec unshare --mount --propagation private "$0" "$@"
+fi
 
 bind() { # bind SOURCE [ro]: mount SOURCE at the same path inside the root
   local target="$root$1"
   mkdir -p "$target"
   mount --rbind "$1" "$target"
-  mounted+=("$target")
   if [ "${2:-}" = ro ]; then mount -o remount,bind,ro "$target"; fi
 }
 
-mount -t proc proc "$root/proc"; mounted+=("$root/proc")
-mount -t sysfs sys "$root/sys"; mounted+=("$root/sys") # PoCL's hwloc reads the topology here
+mount -t proc proc "$root/proc"
+mount -t sysfs sys "$root/sys" # PoCL's hwloc reads the topology here
 bind /dev
 bind /etc/ssl/certs ro # this machine's trusted certificates, for NuGet restores inside the root
 bind "$dotnet_dir" ro

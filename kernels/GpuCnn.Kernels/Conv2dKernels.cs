@@ -32,6 +32,10 @@ public struct ConvGeometry
 
     /// <summary>Groups of eight input channels, or single channels.</summary>
     public readonly int ChannelGroups => Vectorized ? InChannels / 8 : InChannels;
+
+    /// <summary>The same convolution over the zero-padded input (H+2p, W+2p), with no padding of its own: the same output.</summary>
+    public readonly ConvGeometry OverPaddedInput =>
+        new(Batch, InHeight + 2 * Padding, InWidth + 2 * Padding, InChannels, KernelHeight, KernelWidth, Stride, 0);
 }
 
 /// <summary>
@@ -296,15 +300,32 @@ public static class Conv2dKernels
             int first = chunk * rowChunk, end = XMath.Min(g.ColumnRows, first + rowChunk);
             var at = new PixelIndex(first, g.OutHeight, g.OutWidth);
             int n = at.Image, oy = at.Y, ox = at.X;
-            for (int r = first; r < end; r++)
+            int pixelStep = g.Stride * g.InChannels;
+            // Output rows at a time, so the innermost loop only steps two offsets: its pixels'
+            // corners are pixelStep apart in the input and their dZ rows filters8 apart.
+            for (int r = first; r < end;)
             {
-                int corner = CornerAndStep(g, ref n, ref oy, ref ox);
-                Float8 dL = outputGrad8[r * filters8 + col8], dR = outputGrad8[r * filters8 + col8 + 1];
-                float a0 = input[corner + o0], a1 = input[corner + o1], a2 = input[corner + o2], a3 = input[corner + o3];
-                c0L.MultiplyAdd(a0, dL); c0R.MultiplyAdd(a0, dR);
-                c1L.MultiplyAdd(a1, dL); c1R.MultiplyAdd(a1, dR);
-                c2L.MultiplyAdd(a2, dL); c2R.MultiplyAdd(a2, dR);
-                c3L.MultiplyAdd(a3, dL); c3R.MultiplyAdd(a3, dR);
+                int run = XMath.Min(g.OutWidth - ox, end - r);
+                int corner = ((n * g.InHeight + oy * g.Stride) * g.InWidth + ox * g.Stride) * g.InChannels;
+                int d = r * filters8 + col8;
+                for (int k = 0; k < run; k++)
+                {
+                    Float8 dL = outputGrad8[d], dR = outputGrad8[d + 1];
+                    float a0 = input[corner + o0], a1 = input[corner + o1], a2 = input[corner + o2], a3 = input[corner + o3];
+                    c0L.MultiplyAdd(a0, dL); c0R.MultiplyAdd(a0, dR);
+                    c1L.MultiplyAdd(a1, dL); c1R.MultiplyAdd(a1, dR);
+                    c2L.MultiplyAdd(a2, dL); c2R.MultiplyAdd(a2, dR);
+                    c3L.MultiplyAdd(a3, dL); c3R.MultiplyAdd(a3, dR);
+                    corner += pixelStep;
+                    d += filters8;
+                }
+                r += run;
+                ox += run;
+                if (ox == g.OutWidth)
+                {
+                    ox = 0;
+                    if (++oy == g.OutHeight) { oy = 0; n++; }
+                }
             }
             int o = chunk * (partialStride / 8) + i0 * filters8 + col8;
             kernelGrad8[o] = c0L; kernelGrad8[o + 1] = c0R;

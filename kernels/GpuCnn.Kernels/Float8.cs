@@ -12,11 +12,13 @@ public struct Float8
 {
     public float X0, X1, X2, X3, X4, X5, X6, X7;
 
-    /// <summary>this += s * b, element-wise.</summary>
+    /// <summary>this += s * b, element-wise (FusedMath.MultiplyAdd: one instruction per lane on OpenCL).</summary>
     public void MultiplyAdd(float s, in Float8 b)
     {
-        X0 += s * b.X0; X1 += s * b.X1; X2 += s * b.X2; X3 += s * b.X3;
-        X4 += s * b.X4; X5 += s * b.X5; X6 += s * b.X6; X7 += s * b.X7;
+        X0 = FusedMath.MultiplyAdd(s, b.X0, X0); X1 = FusedMath.MultiplyAdd(s, b.X1, X1);
+        X2 = FusedMath.MultiplyAdd(s, b.X2, X2); X3 = FusedMath.MultiplyAdd(s, b.X3, X3);
+        X4 = FusedMath.MultiplyAdd(s, b.X4, X4); X5 = FusedMath.MultiplyAdd(s, b.X5, X5);
+        X6 = FusedMath.MultiplyAdd(s, b.X6, X6); X7 = FusedMath.MultiplyAdd(s, b.X7, X7);
     }
 
     public void Add(in Float8 b)

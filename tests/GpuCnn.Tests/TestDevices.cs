@@ -9,7 +9,7 @@ namespace GpuCnn.Tests;
 /// 4×4 tiles, one thread per item, reductions cut into chunks of 8 rows so the two-stage paths
 /// run on small shapes) and the generic GEMM. On an OpenCL device (PoCL in CI, through
 /// tools/with-opencl.sh): the GPU plan exactly as a GPU runs it (16×16 tiles, 256-work-item
-/// groups, chunks of 1,024) and the OpenCL-CPU plan (with chunks of 8). On a CUDA GPU (the GPU
+/// groups, chunks of 1,024) and the OpenCL-CPU plan (with chunks of 8, weight gradients too). On a CUDA GPU (the GPU
 /// kit, tools/gpu-check.sh): the plan the GPU gets. Every kernel test runs on all six; the OpenCL
 /// ones skip, saying so, when no usable OpenCL device is found, and fail instead when
 /// GPUCNN_REQUIRE_OPENCL=1 (CI); the CUDA ones likewise with GPUCNN_REQUIRE_CUDA=1 (the GPU kit).
@@ -54,7 +54,7 @@ public sealed class TestDevices : IDisposable
     };
 
     readonly Lazy<ComputeDevice?> openCLGpu = new(() => OpenOpenCL(LaunchPlan.ForGpu()));
-    readonly Lazy<ComputeDevice?> openCLCpu = new(() => OpenOpenCL(LaunchPlan.ForOpenCLCpu() with { ReductionChunk = 8 }));
+    readonly Lazy<ComputeDevice?> openCLCpu = new(() => OpenOpenCL(LaunchPlan.ForOpenCLCpu() with { ReductionChunk = 8, WeightGradChunk = 8 }));
     readonly Lazy<ComputeDevice?> cuda = new(() => OpenCuda(null));
 
     /// <summary>The three plans on the CPU accelerator, always present.</summary>

@@ -47,7 +47,7 @@ public sealed class ComputeDevice : IDisposable
     static Context CreateContext(CPUDevice cpu, bool cpuOnly = false) =>
         Context.Create(builder =>
         {
-            builder.CPU(cpu).EnableAlgorithms();
+            builder.CPU(cpu).EnableAlgorithms().EnableFusedMultiplyAdd();
             if (!cpuOnly) builder.Cuda().OpenCL(_ => true);
         });
 

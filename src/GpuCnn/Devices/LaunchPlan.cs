@@ -55,6 +55,9 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// <summary>Work-items per group of the implicitly grouped kernels; 0 lets ILGPU choose.</summary>
     public int GroupSize { get; init; }
 
+    /// <summary>Output pixels one work-item of the implicit weight gradient sums; 0: ReductionChunk's.</summary>
+    public int WeightGradChunk { get; init; }
+
     /// <summary>The longest serial loop a work-item may run on a GPU-shaped plan (checked by the launch-shape test).</summary>
     public const int MaxSerialLoop = 4096;
 
@@ -82,9 +85,13 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// little parallelism, and each chunk of a split GEMM is a launch of its own. Convolutions
     /// take the implicit GEMM wherever it fits: the seed step ran 10-16 % faster than with
     /// im2col in two alternating rounds of bench/variants.sh (docs/results/conv-variants-opencl.txt).
+    /// Their weight gradients sum 2,048 pixels a work-item: a chunk's dZ and input rows stay in
+    /// the core's L2 while its 16 tiles read them (resnet20's weight gradients took 127 ms a step
+    /// against 176 ms with 4,096, docs/results/weight-grad-chunk-opencl.txt).
     /// </summary>
     public static LaunchPlan ForOpenCLCpu() =>
-        new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, MaxSerialLoop) { GroupSize = 16, Conv = ConvVariant.Implicit };
+        new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, MaxSerialLoop)
+        { GroupSize = 16, Conv = ConvVariant.Implicit, WeightGradChunk = 2048 };
 
     /// <summary>
     /// Whether work goes to a few threads (<see cref="ParallelThreads"/>), each looping over a
@@ -109,4 +116,8 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
 
     /// <summary>Chunks a reduction over length rows is cut into.</summary>
     public int Chunks(int length) => (length + ChunkLength(length) - 1) / ChunkLength(length);
+
+    /// <summary>Output pixels a work-item of the implicit weight gradient sums, out of <paramref name="pixels"/>.</summary>
+    public int WeightGradChunkLength(int pixels) =>
+        WeightGradChunk > 0 && !ThreadsOwnBlocks ? Math.Min(Math.Max(pixels, 1), WeightGradChunk) : ChunkLength(pixels);
 }

@@ -24,6 +24,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     Parameter kernel = null!;
     Parameter? bias;
     Tensor? columns;
+    /// <summary>The implicit GEMM's zero-padded copy of the input (B, H+2p, W+2p, Cin), kept from the forward pass for the weight gradient.</summary>
+    Tensor? paddedInput;
     Tensor output = null!, kernelTransposed = null!;
     Tensor? inputGrad;
     readonly FusedActivation fused = new(activation);
@@ -98,8 +100,10 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
             plan.Buffer("columns", columnRows, columnWidth);
         if (implicitWeights && Pad > 0)
         {
-            // The padded input, and in the input gradient the padded dZ, share one workspace.
-            plan.Workspace("padded input", plan.MaxBatch, paddedHeight, paddedWidth, inputShape[2]);
+            // The implicit forward pass keeps its padded input for the weight gradient; Winograd's
+            // weight gradient pads in a workspace, which the input gradient's padded dZ shares.
+            if (variant == ConvVariant.Implicit) plan.Buffer("padded input", plan.MaxBatch, paddedHeight, paddedWidth, inputShape[2]);
+            else plan.Workspace("padded input", plan.MaxBatch, paddedHeight, paddedWidth, inputShape[2]);
             if (implicitInput)
                 plan.Workspace("padded input", plan.MaxBatch, outHeight + 2L * (kernelSize - 1 - Pad), outWidth + 2L * (kernelSize - 1 - Pad), filters);
         }
@@ -145,6 +149,11 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     public override void Allocate()
     {
         if (ColumnsUsed(variant, implicitWeightGrad, implicitInputGrad, NeedsInputGradient)) columns = Own(Tensor.Zeros(Device, geometry.ColumnRows, geometry.ColumnWidth));
+        if (variant == ConvVariant.Implicit && Pad > 0)
+        {
+            var padded = geometry.OverPaddedInput;
+            paddedInput = BatchTensor([padded.InHeight, padded.InWidth, padded.InChannels]);
+        }
         output = BatchTensor(OutputShape);
         kernelTransposed = Own(Tensor.Zeros(Device, filters, geometry.ColumnWidth));
         fused.Allocate(() => BatchTensor(OutputShape));
@@ -169,7 +178,13 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         var result = output.FirstRows(batch);
         if (variant == ConvVariant.Implicit)
         {
-            Kernels.Conv2dForwardImplicit(input.View, kernel.Value.View, result.View, bias?.Value.View, g, gemm);
+            var (x, over) = (input, g);
+            if (paddedInput is not null)
+            {
+                (x, over) = (paddedInput.FirstRows(batch), g.OverPaddedInput);
+                Kernels.Conv2dPad(input.View, x.View, g);
+            }
+            Kernels.Conv2dForwardImplicit(x.View, kernel.Value.View, result.View, bias?.Value.View, over, gemm);
             return result;
         }
         if (variant == ConvVariant.Winograd)
@@ -196,7 +211,9 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     public void BackwardWeights(Tensor grad)
     {
         var g = GeometryFor(batch);
-        if (implicitWeightGrad)
+        if (implicitWeightGrad && paddedInput is not null)
+            Kernels.Conv2dWeightGradImplicit(paddedInput.FirstRows(batch).View, grad.View, kernel.Gradient.View, g.OverPaddedInput, filters);
+        else if (implicitWeightGrad)
             Kernels.Conv2dWeightGradImplicit(input!.View, grad.View, kernel.Gradient.View, g, filters);
         else
         {

@@ -1,4 +1,5 @@
 using System.Reflection;
+using GpuCnn.Devices;
 using GpuCnn.Kernels;
 using ILGPU;
 using ILGPU.Backends.EntryPoints;
@@ -61,7 +62,7 @@ public sealed class GpuCompilationTests
 
     static string CompilePtx(MethodInfo kernel, CudaArchitecture architecture, CudaInstructionSet isa)
     {
-        using var context = Context.Create(b => b.CPU().EnableAlgorithms());
+        using var context = Context.Create(b => b.CPU().EnableAlgorithms().EnableFusedMultiplyAdd());
         using var backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, isa, null!);
         return ((PTXCompiledKernel)backend.Compile(Describe(kernel), new KernelSpecialization())).PTXAssembly;
     }
@@ -99,15 +100,27 @@ public sealed class GpuCompilationTests
         Ptxas.Report(name, registers);
     }
 
-    [Theory]
-    [MemberData(nameof(KernelNames))]
-    public void CompilesToOpenCLC(string name)
+    /// <summary>The OpenCL C that GpuCnn's devices compile: FusedMath.MultiplyAdd registered as fma.</summary>
+    static string CompileOpenCL(MethodInfo kernel)
     {
-        var kernel = Find(name);
-        using var context = Context.Create(b => b.CPU().EnableAlgorithms());
+        using var context = Context.Create(b => b.CPU().EnableAlgorithms().EnableFusedMultiplyAdd());
         var capabilities = new CLCapabilityContext(float16: false, float64: true, genericAddressSpace: true, int64_Atomics: true, subGroups: true);
         using var backend = new CLBackend(context, capabilities, CLDeviceVendor.Nvidia, CLCVersion.CL20);
-        var compiled = (CLCompiledKernel)backend.Compile(Describe(kernel), new KernelSpecialization());
-        Assert.Contains("kernel", compiled.Source);
+        return ((CLCompiledKernel)backend.Compile(Describe(kernel), new KernelSpecialization())).Source;
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelNames))]
+    public void CompilesToOpenCLC(string name) => Assert.Contains("kernel", CompileOpenCL(Find(name)));
+
+    /// <summary>The GEMM and convolution inner loops reach OpenCL as fma calls, eight per Float8 multiply-add.</summary>
+    [Theory]
+    [InlineData("GemmKernels.GemmRegisterTilePerItem")]
+    [InlineData("Conv2dKernels.Conv2dForwardImplicit")]
+    [InlineData("Conv2dKernels.Conv2dWeightGradImplicit")]
+    public void MultiplyAddsCompileToOpenCLFma(string name)
+    {
+        int calls = System.Text.RegularExpressions.Regex.Matches(CompileOpenCL(Find(name)), @"\bfma\s*\(").Count;
+        Assert.True(calls >= 64, $"{name}: {calls} fma calls in its OpenCL C, expected at least 64 (8 Float8 multiply-adds)");
     }
 }

@@ -62,8 +62,7 @@ public sealed partial class KernelLauncher
     {
         unpadded = g;
         if (g.Padding == 0) return input;
-        unpadded = new ConvGeometry(g.Batch, g.InHeight + 2 * g.Padding, g.InWidth + 2 * g.Padding, g.InChannels,
-            g.KernelHeight, g.KernelWidth, g.Stride, 0);
+        unpadded = g.OverPaddedInput;
         var padded = Workspace((long)unpadded.InputPixels * g.InChannels, Scratch.PaddedInput);
         Conv2dPad(input, padded, g);
         return padded;
@@ -151,7 +150,7 @@ public sealed partial class KernelLauncher
         Require(name, "outputGrad", outputGrad, g.Batch, g.OutHeight, g.OutWidth, filters);
         Require(name, "kernelGrad", kernelGrad, g.KernelHeight, g.KernelWidth, g.InChannels, filters);
         input = PaddedInput(input, g, out g);
-        int chunks = Plan.Chunks(g.ColumnRows), rowChunk = Plan.ChunkLength(g.ColumnRows);
+        int rowChunk = Plan.WeightGradChunkLength(g.ColumnRows), chunks = (g.ColumnRows + rowChunk - 1) / rowChunk;
         var sum = GemmArgs.RowMajor(g.ColumnWidth, filters, g.ColumnRows) with { KChunk = rowChunk, PartialStride = g.ColumnWidth * filters };
         var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
         int tiles = (g.ColumnWidth + GemmKernels.TileRows - 1) / GemmKernels.TileRows * (filters / GemmKernels.TileCols);
