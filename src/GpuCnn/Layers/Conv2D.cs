@@ -104,9 +104,9 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
             // weight gradient pads in a workspace, which the input gradient's padded dZ shares.
             if (variant == ConvVariant.Implicit) plan.Buffer("padded input", plan.MaxBatch, paddedHeight, paddedWidth, inputShape[2]);
             else plan.Workspace("padded input", plan.MaxBatch, paddedHeight, paddedWidth, inputShape[2]);
-            if (implicitInput)
-                plan.Workspace("padded input", plan.MaxBatch, outHeight + 2L * (kernelSize - 1 - Pad), outWidth + 2L * (kernelSize - 1 - Pad), filters);
         }
+        if (implicitInput)
+            plan.Workspace("padded input", plan.MaxBatch, outHeight + 2L * (kernelSize - 1 - Pad), outWidth + 2L * (kernelSize - 1 - Pad), filters);
         if (implicitInput) plan.Workspace("flipped kernel", columnWidth, filters);
         plan.BatchBuffer("output", output);
         plan.Buffer("transposed kernel", filters, columnWidth);

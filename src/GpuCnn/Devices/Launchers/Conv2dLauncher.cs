@@ -45,13 +45,11 @@ public sealed partial class KernelLauncher
         && g.InChannels % GemmKernels.TileCols == 0 && g.Padding < g.KernelHeight;
 
     /// <summary>
-    /// Whether a layer of this variant takes its input gradient from the implicit GEMM: padded
-    /// layers where it fits. Unpadded ones keep dZ·Wᵀ and col2im, the seed model's measured plan,
-    /// whose one-epoch training on PoCL the plan-equality test pins to the CPU plan's within 1e-4
-    /// (the other summation order moved some Adam updates of near-zero gradients by up to 9e-4).
+    /// Whether a layer of this variant takes its input gradient from the implicit GEMM: wherever
+    /// it fits (padded or not), instead of dZ·Wᵀ and col2im.
     /// </summary>
     public static bool UsesImplicitInputGrad(ConvVariant variant, ConvGeometry g) =>
-        variant == ConvVariant.Implicit && g.Padding > 0 && ImplicitInputGradFits(g);
+        variant == ConvVariant.Implicit && ImplicitInputGradFits(g);
 
     /// <summary>
     /// The input of a convolution as the implicit kernels read it: itself when g is unpadded,
