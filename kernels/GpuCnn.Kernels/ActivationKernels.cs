@@ -55,11 +55,31 @@ public static class ActivationKernels
             mean[i] = 0.5f * (a[i] + b[i]);
     }
 
-    /// <summary>y = a + b: the residual add. Its backward pass passes dY to both branches unchanged.</summary>
-    public static void Add(Index1D thread, ArrayView<float> a, ArrayView<float> b, ArrayView<float> sum, WorkSplit split)
+    /// <summary>
+    /// y = a + b, and with relu 1 then max(y, 0): the residual add, with the block's ReLU in the
+    /// same pass over memory. Its backward pass passes dY to both branches unchanged. Items are
+    /// groups of eight elements when vectorGroups is 1, else elements.
+    /// </summary>
+    public static void Add(Index1D thread, ArrayView<float> a, ArrayView<float> b, ArrayView<float> sum, int relu,
+        int vectorGroups, WorkSplit split)
     {
         int end = split.End(thread);
+        var a8 = a.Cast<Float8>();
+        var b8 = b.Cast<Float8>();
+        var sum8 = sum.Cast<Float8>();
         for (int i = split.Start(thread); i < end; i++)
-            sum[i] = a[i] + b[i];
+        {
+            if (vectorGroups != 0)
+            {
+                Float8 v = a8[i] + b8[i];
+                if (relu != 0) v.ClampAtZero();
+                sum8[i] = v;
+            }
+            else
+            {
+                float v = a[i] + b[i];
+                sum[i] = relu == 0 || v > 0f ? v : 0f;
+            }
+        }
     }
 }

@@ -234,22 +234,24 @@ public static class Conv2dKernels
                 Float8 c0L = default, c0R = default, c1L = default, c1R = default;
                 Float8 c2L = default, c2R = default, c3L = default, c3R = default;
                 int w = col8;
+                // A receptive field's row (kh) is KW·Cin consecutive floats of the input, as its
+                // kernel rows (kh, kw, c) are consecutive rows of the kernel: one loop walks both.
+                int rowLength = g.KernelWidth * g.InChannels;
                 for (int kh = 0; kh < g.KernelHeight; kh++)
-                    for (int kw = 0; kw < g.KernelWidth; kw++)
+                {
+                    int row = kh * g.InWidth * g.InChannels;
+                    for (int j = row; j < row + rowLength; j++)
                     {
-                        int tap = (kh * g.InWidth + kw) * g.InChannels;
-                        for (int c = 0; c < g.InChannels; c++)
-                        {
-                            Float8 wL = kernel8[w], wR = kernel8[w + 1];
-                            w += filters8;
-                            float a0 = input[x0 + tap + c], a1 = input[x1 + tap + c];
-                            float a2 = input[x2 + tap + c], a3 = input[x3 + tap + c];
-                            c0L.MultiplyAdd(a0, wL); c0R.MultiplyAdd(a0, wR);
-                            c1L.MultiplyAdd(a1, wL); c1R.MultiplyAdd(a1, wR);
-                            c2L.MultiplyAdd(a2, wL); c2R.MultiplyAdd(a2, wR);
-                            c3L.MultiplyAdd(a3, wL); c3R.MultiplyAdd(a3, wR);
-                        }
+                        Float8 wL = kernel8[w], wR = kernel8[w + 1];
+                        w += filters8;
+                        float a0 = input[x0 + j], a1 = input[x1 + j];
+                        float a2 = input[x2 + j], a3 = input[x3 + j];
+                        c0L.MultiplyAdd(a0, wL); c0R.MultiplyAdd(a0, wR);
+                        c1L.MultiplyAdd(a1, wL); c1R.MultiplyAdd(a1, wR);
+                        c2L.MultiplyAdd(a2, wL); c2R.MultiplyAdd(a2, wR);
+                        c3L.MultiplyAdd(a3, wL); c3R.MultiplyAdd(a3, wR);
                     }
+                }
                 int o = row0 * filters8 + col8;
                 GemmKernels.StoreTileRow(output8, bias, epilogue, o, col8, c0L, c0R);
                 if (row0 + 1 < rows) GemmKernels.StoreTileRow(output8, bias, epilogue, o + filters8, col8, c1L, c1R);

@@ -105,8 +105,7 @@ public sealed class ResidualBlock(int filters, int stride = 1) : Layer
         var a = main.Aggregate(input, (x, layer) => layer.Forward(x, pass));
         var b = shortcut.Aggregate(input, (x, layer) => layer.Forward(x, pass));
         var result = output.FirstRows(input.Shape[0]);
-        Kernels.Add(a.View, b.View, result.View);
-        Kernels.ReluForward(result.View, result.View);
+        Kernels.Add(a.View, b.View, result.View, relu: true);
         return result;
     }
 

@@ -32,6 +32,29 @@ public sealed class ElementwiseKernelTests(TestDevices devices)
         }
     }
 
+    /// <summary>The residual add, alone and with its ReLU, in groups of eight (64) and one by one (37).</summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
+    public void AddSumsAndWithReluClampsAtZero(string plan)
+    {
+        var device = devices[plan];
+        foreach (int length in new[] { 64, 37 })
+        {
+            var a = TestData.Uniform(length, 3);
+            var b = TestData.Uniform(length, 4);
+            using var ta = Tensor.Zeros(device, length);
+            using var tb = Tensor.Zeros(device, length);
+            using var sum = Tensor.Zeros(device, length);
+            ta.CopyFrom(a);
+            tb.CopyFrom(b);
+            device.Kernels.Add(ta.View, tb.View, sum.View);
+            Assert.Equal(a.Select((v, i) => v + b[i]), sum.ToArray());
+            device.Kernels.Add(ta.View, tb.View, sum.View, relu: true);
+            Assert.Equal(a.Select((v, i) => Math.Max(0f, v + b[i])), sum.ToArray());
+            Assert.Contains(0f, sum.ToArray());
+        }
+    }
+
     [Theory]
     [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
     public void DropoutKeepsAboutOneMinusRateScaledAndBackwardUsesTheSameMask(string plan)

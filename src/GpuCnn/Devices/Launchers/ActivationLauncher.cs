@@ -8,7 +8,7 @@ public sealed partial class KernelLauncher
 {
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int> reluForward = new(ActivationKernels.ReluForward);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int> reluBackward = new(ActivationKernels.ReluBackward);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>> add = new(ActivationKernels.Add);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> add = new(ActivationKernels.Add);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>> average = new(ActivationKernels.Average);
 
     /// <summary>Items are groups of eight floats when the length allows, else single floats.</summary>
@@ -36,10 +36,12 @@ public sealed partial class KernelLauncher
         average.LaunchSplit(this, (int)a.Length, 1, a, b, mean);
     }
 
-    public void Add(ArrayView<float> a, ArrayView<float> b, ArrayView<float> sum)
+    /// <summary>sum = a + b, then ReLU when <paramref name="relu"/>.</summary>
+    public void Add(ArrayView<float> a, ArrayView<float> b, ArrayView<float> sum, bool relu = false)
     {
         Require(nameof(Add), "b", b, (int)a.Length);
         Require(nameof(Add), "sum", sum, (int)a.Length);
-        add.LaunchSplit(this, (int)a.Length, 1, a, b, sum);
+        var (items, vector) = Lanes8(a.Length);
+        add.LaunchSplit(this, items, 1, a, b, sum, relu ? 1 : 0, vector);
     }
 }
