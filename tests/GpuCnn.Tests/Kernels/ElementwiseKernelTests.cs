@@ -11,9 +11,10 @@ namespace GpuCnn.Tests.Kernels;
 [Collection("devices")]
 public sealed class ElementwiseKernelTests(TestDevices devices)
 {
+    /// <summary>ReLU both ways and the residual add, alone and with its ReLU, in groups of eight (64) and one by one (37).</summary>
     [Theory]
     [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
-    public void ReluBackwardMasksWhereTheOutputIsNotPositive(string plan)
+    public void ReluAndTheResidualAddMatchTheirDefinitions(string plan)
     {
         var device = devices[plan];
         foreach (int length in new[] { 64, 37 })
@@ -29,29 +30,11 @@ public sealed class ElementwiseKernelTests(TestDevices devices)
             Assert.Equal(y.Select((v, i) => v > 0 ? dy[i] : 0f), tdx.ToArray());
             device.Kernels.ReluForward(ty.View, tdx.View);
             Assert.Equal(y.Select(v => Math.Max(0f, v)), tdx.ToArray());
-        }
-    }
-
-    /// <summary>The residual add, alone and with its ReLU, in groups of eight (64) and one by one (37).</summary>
-    [Theory]
-    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
-    public void AddSumsAndWithReluClampsAtZero(string plan)
-    {
-        var device = devices[plan];
-        foreach (int length in new[] { 64, 37 })
-        {
-            var a = TestData.Uniform(length, 3);
-            var b = TestData.Uniform(length, 4);
-            using var ta = Tensor.Zeros(device, length);
-            using var tb = Tensor.Zeros(device, length);
-            using var sum = Tensor.Zeros(device, length);
-            ta.CopyFrom(a);
-            tb.CopyFrom(b);
-            device.Kernels.Add(ta.View, tb.View, sum.View);
-            Assert.Equal(a.Select((v, i) => v + b[i]), sum.ToArray());
-            device.Kernels.Add(ta.View, tb.View, sum.View, relu: true);
-            Assert.Equal(a.Select((v, i) => Math.Max(0f, v + b[i])), sum.ToArray());
-            Assert.Contains(0f, sum.ToArray());
+            device.Kernels.Add(ty.View, tdy.View, tdx.View);
+            Assert.Equal(y.Select((v, i) => v + dy[i]), tdx.ToArray());
+            device.Kernels.Add(ty.View, tdy.View, tdx.View, relu: true);
+            Assert.Equal(y.Select((v, i) => Math.Max(0f, v + dy[i])), tdx.ToArray());
+            Assert.Contains(0f, tdx.ToArray());
         }
     }
 
