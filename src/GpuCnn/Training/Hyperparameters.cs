@@ -9,8 +9,9 @@ public enum LearningRateSchedule
     /// <summary>Cosine decay from the initial rate to zero over all epochs.</summary>
     Cosine,
     /// <summary>
-    /// Per batch, as PyTorch's OneCycleLR: from lr/25 up to lr over the warm-up (30 % of the steps
-    /// when no warm-up is given), then down to lr/250,000, both along cosines.
+    /// Per batch, the rate of PyTorch's OneCycleLR: from lr/25 up to lr over the warm-up (30 % of
+    /// the steps when no warm-up is given), then down to lr/250,000, both along cosines. The
+    /// momentum stays as the optimizer has it (OneCycleLR cycles it by default).
     /// </summary>
     OneCycle,
     /// <summary>Per batch: a linear warm-up, then cosine decay to zero over the remaining steps.</summary>
@@ -28,7 +29,7 @@ public sealed record Hyperparameters
     public int Epochs { get; init; } = 15;
     public int BatchSize { get; init; } = 128;
     public float LearningRate { get; init; } = 1e-3f;
-    /// <summary>"adam" or "sgd" (momentum 0.9).</summary>
+    /// <summary>One of Optimizer.Names: "adam", "adamw", "sgd" or "sgd-nesterov" (both SGDs with momentum 0.9).</summary>
     public string Optimizer { get; init; } = "adam";
     /// <summary>Seeds the initial weights, the shuffles, dropout and augmentation.</summary>
     public int Seed { get; init; } = 42;
