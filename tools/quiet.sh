@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs a command with the PoCL root's lock held (or beside the background run that holds it) and every other heavy process on the machine
-# paused (SIGSTOP), including ones started while it runs, and resumes them all at the end: the
+# Runs a command with the PoCL root's lock held (or beside the background run that holds it) and
+# every other heavy process on the machine paused (SIGSTOP), that run included, and ones started
+# while it runs; it resumes them all at the end: the
 # timing runs in docs/performance.md that say "other work paused" ran under it, on a 2-core
 # machine shared with builds and tests. It pauses processes it does not own, so use it only on
 # a machine of your own, for minutes at a time.
