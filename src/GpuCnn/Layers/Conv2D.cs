@@ -106,8 +106,10 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
             else plan.Workspace("padded input", plan.MaxBatch, paddedHeight, paddedWidth, inputShape[2]);
         }
         if (implicitInput)
+        {
             plan.Workspace("padded input", plan.MaxBatch, outHeight + 2L * (kernelSize - 1 - Pad), outWidth + 2L * (kernelSize - 1 - Pad), filters);
-        if (implicitInput) plan.Workspace("flipped kernel", columnWidth, filters);
+            plan.Workspace("flipped kernel", columnWidth, filters);
+        }
         plan.BatchBuffer("output", output);
         plan.Buffer("transposed kernel", filters, columnWidth);
         if (activation != Activation.None) plan.BatchBuffer("activation gradient", output);
@@ -168,6 +170,14 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     ConvGeometry GeometryFor(int rows) => new(rows, geometry.InHeight, geometry.InWidth, geometry.InChannels,
         geometry.KernelHeight, geometry.KernelWidth, geometry.Stride, geometry.Padding);
 
+    /// <summary>
+    /// What the implicit kernels read for geometry g: the input itself, or the padded copy the
+    /// layer keeps (its forward pass fills it, its weight gradient reads it again) with the
+    /// unpadded geometry over it.
+    /// </summary>
+    (Tensor Input, ConvGeometry Geometry) ImplicitOperand(Tensor input, ConvGeometry g) =>
+        paddedInput is null ? (input, g) : (paddedInput.FirstRows(g.Batch), g.OverPaddedInput);
+
     public override Tensor Forward(Tensor input, PassContext pass)
     {
         this.input = input;
@@ -178,12 +188,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         var result = output.FirstRows(batch);
         if (variant == ConvVariant.Implicit)
         {
-            var (x, over) = (input, g);
-            if (paddedInput is not null)
-            {
-                (x, over) = (paddedInput.FirstRows(batch), g.OverPaddedInput);
-                Kernels.Conv2dPad(input.View, x.View, g);
-            }
+            var (x, over) = ImplicitOperand(input, g);
+            if (paddedInput is not null) Kernels.Conv2dPad(input.View, x.View, g);
             Kernels.Conv2dForwardImplicit(x.View, kernel.Value.View, result.View, bias?.Value.View, over, gemm);
             return result;
         }
@@ -211,10 +217,11 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     public void BackwardWeights(Tensor grad)
     {
         var g = GeometryFor(batch);
-        if (implicitWeightGrad && paddedInput is not null)
-            Kernels.Conv2dWeightGradImplicit(paddedInput.FirstRows(batch).View, grad.View, kernel.Gradient.View, g.OverPaddedInput, filters);
-        else if (implicitWeightGrad)
-            Kernels.Conv2dWeightGradImplicit(input!.View, grad.View, kernel.Gradient.View, g, filters);
+        if (implicitWeightGrad)
+        {
+            var (x, over) = ImplicitOperand(input!, g);
+            Kernels.Conv2dWeightGradImplicit(x.View, grad.View, kernel.Gradient.View, over, filters);
+        }
         else
         {
             // Only im2col's forward pass leaves the columns behind.
@@ -226,7 +233,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     }
 
     /// <summary>
-    /// dX: with Winograd or the implicit GEMM (padded, stride 1), the convolution of dZ (padded by K-1-p)
+    /// dX: with Winograd or the implicit GEMM (stride 1), the convolution of dZ (padded by K-1-p)
     /// with the kernel turned 180°; else dCol = dZ · Wᵀ (into the column buffer, whose forward content BackwardWeights has
     /// used), folded back onto the input.
     /// </summary>
