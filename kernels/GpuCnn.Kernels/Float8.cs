@@ -122,5 +122,19 @@ public static class Lanes
         return r;
     }
 
+    /// <summary>WherePositive where relu is 1; grad unchanged where it is 0 (max pooling's backward pass, <see cref="PoolGeometry.ReluBefore"/>).</summary>
+    public static Float8 WherePositive(in Float8 output, in Float8 grad, int relu)
+    {
+        Float8 r;
+        r.X0 = grad.X0 * Step(output.X0, relu); r.X1 = grad.X1 * Step(output.X1, relu);
+        r.X2 = grad.X2 * Step(output.X2, relu); r.X3 = grad.X3 * Step(output.X3, relu);
+        r.X4 = grad.X4 * Step(output.X4, relu); r.X5 = grad.X5 * Step(output.X5, relu);
+        r.X6 = grad.X6 * Step(output.X6, relu); r.X7 = grad.X7 * Step(output.X7, relu);
+        return r;
+    }
+
     static float Step(float x) => XMath.Min(XMath.Max(x * float.MaxValue, 0f), 1f);
+
+    /// <summary>Step(x) where relu is 1, 1 where it is 0; exactly Step(x) · 1 + 0 in the first case.</summary>
+    public static float Step(float x, int relu) => Step(x) * relu + (1 - relu);
 }

@@ -7,9 +7,17 @@ public struct PoolGeometry
 {
     public int Batch, InHeight, InWidth, Channels, Size, OutHeight, OutWidth;
 
-    public PoolGeometry(int batch, int inHeight, int inWidth, int channels, int size)
+    /// <summary>
+    /// 1 when the input is a ReLU's output whose backward pass the pooling takes over: the backward
+    /// pass masks each window's gradient where its maximum (the output) is not positive, as the
+    /// ReLU's would have at the winning element. 0: plain max pooling.
+    /// </summary>
+    public int ReluBefore;
+
+    public PoolGeometry(int batch, int inHeight, int inWidth, int channels, int size, bool reluBefore = false)
     {
         Batch = batch; InHeight = inHeight; InWidth = inWidth; Channels = channels; Size = size;
+        ReluBefore = reluBefore ? 1 : 0;
         // Keras's "valid" pooling: a partial window at the border is dropped.
         OutHeight = inHeight / size;
         OutWidth = inWidth / size;
@@ -74,16 +82,19 @@ public static class PoolingKernels
     }
 
     /// <summary>
-    /// dX gets dY where its element won the window and 0 elsewhere (also in the dropped border).
-    /// A gather over input pixels: every dX element is written exactly once, no zeroing pass.
+    /// dX gets dY where its element won the window and 0 elsewhere (also in the dropped border);
+    /// with g.ReluBefore, only where the window's maximum y is positive too (the ReLU's mask,
+    /// <see cref="Lanes.WherePositive"/>, at the winner). A gather over input pixels: every dX
+    /// element is written exactly once, no zeroing pass.
     /// </summary>
     public static void MaxPool2DBackward(Index1D thread, ArrayView<float> outputGrad, ArrayView<int> argmax,
-        ArrayView<float> inputGrad, PoolGeometry g, WorkSplit split)
+        ArrayView<float> output, ArrayView<float> inputGrad, PoolGeometry g, WorkSplit split)
     {
         int end = split.End(thread);
         bool vector = g.Vectorized;
         int groups = g.ChannelGroups;
         var outputGrad8 = outputGrad.Cast<Float8>();
+        var output8 = output.Cast<Float8>();
         var argmax8 = argmax.Cast<Int8>();
         var inputGrad8 = inputGrad.Cast<Float8>();
         Float8 zero = default;
@@ -97,8 +108,10 @@ public static class PoolingKernels
             for (int c = 0; c < groups; c++)
             {
                 int dst = pixel * groups + c;
-                if (vector) inputGrad8[dst] = covered ? Lanes.WhereTap(argmax8[src + c], tap, outputGrad8[src + c]) : zero;
-                else inputGrad[dst] = covered && argmax[src + c] == tap ? outputGrad[src + c] : 0f;
+                if (vector)
+                    inputGrad8[dst] = covered ? Lanes.WherePositive(output8[src + c], Lanes.WhereTap(argmax8[src + c], tap, outputGrad8[src + c]), g.ReluBefore) : zero;
+                else
+                    inputGrad[dst] = covered && argmax[src + c] == tap ? outputGrad[src + c] * Lanes.Step(output[src + c], g.ReluBefore) : 0f;
             }
         }
     }

@@ -40,6 +40,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     public int Stride => stride;
     public Padding PaddingMode => padding;
     public Activation ActivationKind => activation;
+    public override bool EndsWithRelu => fused.Relu;
 
     protected override IEnumerable<(string, JsonNode?)> Options() =>
     [
@@ -211,7 +212,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     }
 
     /// <summary>dL/dZ before the fused activation: dY masked where the ReLU was off.</summary>
-    public Tensor ActivationGradient(Tensor outputGrad) => fused.Gradient(Kernels, output, outputGrad, batch);
+    public Tensor ActivationGradient(Tensor outputGrad) => fused.Gradient(Kernels, output, outputGrad, batch, ReluBackwardTakenOver);
 
     /// <summary>dW = colᵀ · dZ (the implicit kernel, or a GEMM over the columns) and db = Σ rows of dZ.</summary>
     public void BackwardWeights(Tensor grad)

@@ -15,6 +15,7 @@ public sealed class Dense(int units, Activation activation = Activation.None) : 
 
     public int Units => units;
     public Activation ActivationKind => activation;
+    public override bool EndsWithRelu => fused.Relu;
 
     protected override IEnumerable<(string, JsonNode?)> Options() => [("units", units), ("activation", LayerConfig.Name(activation))];
     public override string Kind => "Dense";
@@ -81,7 +82,7 @@ public sealed class Dense(int units, Activation activation = Activation.None) : 
     int Batch => (input ?? throw new InvalidOperationException($"{Name}: Backward before Forward.")).Shape[0];
 
     /// <summary>dL/dZ before the fused activation: dY masked where the ReLU was off.</summary>
-    public Tensor ActivationGradient(Tensor outputGrad) => fused.Gradient(Kernels, output, outputGrad, Batch);
+    public Tensor ActivationGradient(Tensor outputGrad) => fused.Gradient(Kernels, output, outputGrad, Batch, ReluBackwardTakenOver);
 
     /// <summary>dW = xᵀ · dZ and db = Σ rows of dZ.</summary>
     public void BackwardWeights(Tensor grad)

@@ -21,9 +21,10 @@ public sealed class FusedActivation(Activation activation)
         if (activation != Activation.None) gradient = allocate();
     }
 
-    public Tensor Gradient(KernelLauncher kernels, Tensor output, Tensor outputGrad, int batch)
+    /// <summary>dZ; dY itself when there is no activation or the next layer already masked it (takenOver).</summary>
+    public Tensor Gradient(KernelLauncher kernels, Tensor output, Tensor outputGrad, int batch, bool takenOver)
     {
-        if (gradient is null) return outputGrad;
+        if (gradient is null || takenOver) return outputGrad;
         var masked = gradient.FirstRows(batch);
         kernels.ReluBackward(output.FirstRows(batch).View, outputGrad.View, masked.View);
         return masked;

@@ -39,6 +39,15 @@ public abstract class Layer : IDisposable
     /// <summary>Whether Backward must produce the input gradient (false for the first layer).</summary>
     public bool NeedsInputGradient { get; set; } = true;
 
+    /// <summary>Whether the output is a ReLU's (a ReLU layer, or Conv2D and Dense with relu): the layer after may take over its backward pass.</summary>
+    public virtual bool EndsWithRelu => false;
+
+    /// <summary>
+    /// Set by Sequential.Build when the next layer applies this layer's ReLU mask to
+    /// the gradient it returns (<see cref="MaxPool2D.TakesReluBackward"/>): Backward then skips its own.
+    /// </summary>
+    public bool ReluBackwardTakenOver { get; internal set; }
+
     public abstract string Kind { get; }
     readonly List<Parameter> weights = [];
 

@@ -15,6 +15,14 @@ public sealed class MaxPool2D(int size = 2) : Layer
     public override string Kind => "MaxPooling2D";
     public int Size => size;
 
+    /// <summary>
+    /// Set by Sequential.Build when the layer before ends in a ReLU: this layer takes
+    /// over that ReLU's backward pass (a window whose maximum is not positive passes no gradient),
+    /// so the ReLU's mask costs no memory pass of its own: the mask of the winning element is its
+    /// window's output, which this layer keeps.
+    /// </summary>
+    public bool TakesReluBackward { get; internal set; }
+
     protected override IEnumerable<(string, System.Text.Json.Nodes.JsonNode?)> Options() => [("size", size)];
     public override string Details => $"{size}x{size}";
 
@@ -46,7 +54,7 @@ public sealed class MaxPool2D(int size = 2) : Layer
         if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
     }
 
-    PoolGeometry GeometryFor(int rows) => new(rows, geometry.InHeight, geometry.InWidth, geometry.Channels, size);
+    PoolGeometry GeometryFor(int rows) => new(rows, geometry.InHeight, geometry.InWidth, geometry.Channels, size, TakesReluBackward);
 
     public override Tensor Forward(Tensor input, PassContext pass)
     {
@@ -60,7 +68,7 @@ public sealed class MaxPool2D(int size = 2) : Layer
     {
         if (inputGrad is null) return null;
         var result = inputGrad.FirstRows(batch);
-        Kernels.MaxPool2DBackward(outputGrad.View, argmax.FirstRows(batch).View, result.View, GeometryFor(batch));
+        Kernels.MaxPool2DBackward(outputGrad.View, argmax.FirstRows(batch).View, output.FirstRows(batch).View, result.View, GeometryFor(batch));
         return result;
     }
 }

@@ -9,6 +9,7 @@ public sealed class ReLU : Layer
     Tensor? inputGrad;
 
     public override string Kind => "ReLU";
+    public override bool EndsWithRelu => true;
 
     /// <summary>Output as input; output and input gradient.</summary>
     protected override int[] PlanFor(int[] inputShape, LayerPlan plan)
@@ -36,6 +37,7 @@ public sealed class ReLU : Layer
     public override Tensor? Backward(Tensor outputGrad)
     {
         if (inputGrad is null) return null;
+        if (ReluBackwardTakenOver) return outputGrad;
         int batch = outputGrad.Shape[0];
         var result = inputGrad.FirstRows(batch);
         Kernels.ReluBackward(output.FirstRows(batch).View, outputGrad.View, result.View);

@@ -6,8 +6,9 @@ using GpuCnn.Tensors;
 namespace GpuCnn.Tests.Layers;
 
 /// <summary>
-/// Checks one layer against its double-precision reference f(x, parameters): the forward output
-/// directly, and every gradient of the backward pass against central finite differences of
+/// Checks one layer, or a chain of layers as a model runs them (with the fusions Sequential makes
+/// between neighbours), against its double-precision reference f(x, parameters): the forward
+/// output directly, and every gradient of the backward pass against central finite differences of
 /// L = Σ r·f(x, θ) for a random upstream gradient r.
 /// </summary>
 public static class LayerCheck
@@ -15,23 +16,28 @@ public static class LayerCheck
     public delegate double[] ReferenceForward(double[] x, IReadOnlyList<double[]> parameters);
 
     public static void Run(ComputeDevice device, Layer layer, int[] inputShape, int batch, ReferenceForward reference,
+        double forwardTolerance = 1e-4, double gradientTolerance = 2e-3, int samplesPerTensor = 12) =>
+        Run(device, [layer], inputShape, batch, reference, forwardTolerance, gradientTolerance, samplesPerTensor);
+
+    /// <summary>The chain's trainable parameters, in layer order, are the reference's.</summary>
+    public static void Run(ComputeDevice device, IReadOnlyList<Layer> layers, int[] inputShape, int batch, ReferenceForward reference,
         double forwardTolerance = 1e-4, double gradientTolerance = 2e-3, int samplesPerTensor = 12)
     {
-        using var model = new Sequential("check", inputShape, [layer]).Build(device, batch, seed: 11, inputGradient: true);
+        using var model = new Sequential("check", inputShape, layers).Build(device, batch, seed: 11, inputGradient: true);
         var x = TestData.Uniform(batch * inputShape.Aggregate(1, (a, b) => a * b), 21);
         using var input = Tensor.Zeros(device, [batch, .. inputShape]);
         input.CopyFrom(x);
-        var parameters = layer.Parameters.Where(p => p.Trainable).ToList();
+        var parameters = layers.SelectMany(l => l.Parameters).Where(p => p.Trainable).ToList();
         var theta = parameters.Select(p => p.Value.ToArray().ToDouble()).ToList();
 
-        var y = layer.Forward(input, new PassContext(true, 5));
+        var y = layers.Aggregate(input, (t, layer) => layer.Forward(t, new PassContext(true, 5)));
         var expected = reference(x.ToDouble(), theta);
         TestData.AssertClose(y.ToArray(), expected, forwardTolerance);
 
         var r = TestData.Uniform(y.Length, 22);
         using var upstream = Tensor.Zeros(device, y.Shape);
         upstream.CopyFrom(r);
-        var inputGrad = layer.Backward(upstream)!.ToArray();
+        var inputGrad = layers.Reverse().Aggregate(upstream, (g, layer) => layer.Backward(g)!).ToArray();
 
         double Loss(double[] xs, IReadOnlyList<double[]> ps)
         {
@@ -53,7 +59,7 @@ public static class LayerCheck
             xs[i] = saved - Epsilon;
             double minus = Loss(xs, theta);
             xs[i] = saved;
-            AssertGradient($"{layer.Kind} dX[{i}]", inputGrad[i], (plus - minus) / (2 * Epsilon), gradientTolerance);
+            AssertGradient($"{string.Join(" → ", layers.Select(l => l.Kind))} dX[{i}]", inputGrad[i], (plus - minus) / (2 * Epsilon), gradientTolerance);
         }
         for (int t = 0; t < parameters.Count; t++)
         {

@@ -84,6 +84,42 @@ public sealed class LayerGradientTests(TestDevices devices)
             (x, _) => Reference.MaxPool2D(x, Batch, h, w, c, 2));
     }
 
+    /// <summary>
+    /// A ReLU (fused into Conv2D, or a layer of its own) followed by max pooling: the pooling applies
+    /// the ReLU's mask in its backward pass and the ReLU skips its own. Every input gradient is
+    /// checked, so the windows without a positive value (which must pass no gradient) are too.
+    /// </summary>
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("gpu")]
+    [InlineData("generic")]
+    [InlineData(TestDevices.OpenCLGpu, Traits = [TestDevices.PlanTrait, TestDevices.OpenCLGpu])]
+    [InlineData(TestDevices.Cuda, Traits = [TestDevices.PlanTrait, TestDevices.Cuda])]
+    [InlineData(TestDevices.OpenCLCpu)]
+    public void MaxPool2DTakesOverTheBackwardPassOfTheReluBeforeIt(string plan)
+    {
+        const int Batch = 2;
+        var conv = new Conv2D(16, 3, Activation.Relu);
+        var convPool = new MaxPool2D(2);
+        LayerCheck.Run(devices[plan], [conv, convPool], [6, 7, 3], Batch, (x, p) =>
+            PooledWithSomeEmptyWindows(Reference.Conv2d(x, p[0], p[1], Batch, 6, 7, 3, 16, 3, 1, 0, relu: true), 4, 5, 16),
+            samplesPerTensor: int.MaxValue);
+        Assert.True(convPool.TakesReluBackward && conv.ReluBackwardTakenOver);
+
+        var relu = new ReLU();
+        var reluPool = new MaxPool2D(2);
+        LayerCheck.Run(devices[plan], [relu, reluPool], [5, 7, 8], Batch, (x, _) =>
+            PooledWithSomeEmptyWindows(x.Select(v => Math.Max(v, 0)).ToArray(), 5, 7, 8), samplesPerTensor: int.MaxValue);
+        Assert.True(reluPool.TakesReluBackward && relu.ReluBackwardTakenOver);
+
+        static double[] PooledWithSomeEmptyWindows(double[] activations, int h, int w, int c)
+        {
+            var pooled = Reference.MaxPool2D(activations, Batch, h, w, c, 2);
+            Assert.Contains(0.0, pooled); // a window without a positive value: the case the fusion must get right
+            return pooled;
+        }
+    }
+
     [Fact]
     public void FlattenIsAViewInNhwcOrder()
     {

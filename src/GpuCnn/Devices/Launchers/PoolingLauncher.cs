@@ -7,7 +7,8 @@ namespace GpuCnn.Devices;
 public sealed partial class KernelLauncher
 {
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, PoolGeometry> maxPool2DForward = new(PoolingKernels.MaxPool2DForward);
-    readonly SplitKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, PoolGeometry> maxPool2DBackward = new(PoolingKernels.MaxPool2DBackward);
+    readonly SplitKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, PoolGeometry> maxPool2DBackward =
+        new(PoolingKernels.MaxPool2DBackward);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int> globalAvgPoolForward = new(PoolingKernels.GlobalAvgPoolForward),
         globalAvgPoolBackward = new(PoolingKernels.GlobalAvgPoolBackward);
 
@@ -17,10 +18,13 @@ public sealed partial class KernelLauncher
         maxPool2DForward.LaunchSplit(this, g.OutputPixels, (long)g.ChannelGroups * g.Size * g.Size, input, output, argmax, g);
     }
 
-    public void MaxPool2DBackward(ArrayView<float> outputGrad, ArrayView<int> argmax, ArrayView<float> inputGrad, PoolGeometry g)
+    /// <summary>output: the forward pass's, which g.ReluBefore masks by.</summary>
+    public void MaxPool2DBackward(ArrayView<float> outputGrad, ArrayView<int> argmax, ArrayView<float> output, ArrayView<float> inputGrad,
+        PoolGeometry g)
     {
         RequirePool(nameof(MaxPool2DBackward), inputGrad, outputGrad, argmax, g, "inputGrad", "outputGrad");
-        maxPool2DBackward.LaunchSplit(this, g.InputPixels, g.ChannelGroups, outputGrad, argmax, inputGrad, g);
+        Require(nameof(MaxPool2DBackward), "output", output, g.Batch, g.OutHeight, g.OutWidth, g.Channels);
+        maxPool2DBackward.LaunchSplit(this, g.InputPixels, g.ChannelGroups, outputGrad, argmax, output, inputGrad, g);
     }
 
     /// <summary>The input side N×H×W×C; the output side and the argmax N×OH×OW×C.</summary>
