@@ -107,23 +107,13 @@ public static class Lanes
     static float Same(int a, int b) => 1f - XMath.Min(XMath.Abs((float)(a - b)), 1f);
 
     /// <summary>
-    /// Lane i is grad's where output[i] &gt; 0, else 0: ReLU's backward pass. Written without a
-    /// comparison: ILGPU turns each `?:` into a branch, which stops PoCL from vectorising. The
-    /// mask min(max(output·float.MaxValue, 0), 1) is exactly 1 for every positive normal float and
-    /// 0 for output ≤ 0 (a ReLU output is 0 or a value of normal size).
+    /// Lane i is grad's where output[i] &gt; 0, else 0: ReLU's backward pass; with relu 0, grad
+    /// unchanged (max pooling's backward pass uses both, <see cref="PoolGeometry.ReluBefore"/>).
+    /// Written without a comparison: ILGPU turns each `?:` into a branch, which stops PoCL from
+    /// vectorising. The mask min(max(output·float.MaxValue, 0), 1) is exactly 1 for every positive
+    /// normal float and 0 for output ≤ 0 (a ReLU output is 0 or a value of normal size).
     /// </summary>
-    public static Float8 WherePositive(in Float8 output, in Float8 grad)
-    {
-        Float8 r;
-        r.X0 = grad.X0 * Step(output.X0); r.X1 = grad.X1 * Step(output.X1);
-        r.X2 = grad.X2 * Step(output.X2); r.X3 = grad.X3 * Step(output.X3);
-        r.X4 = grad.X4 * Step(output.X4); r.X5 = grad.X5 * Step(output.X5);
-        r.X6 = grad.X6 * Step(output.X6); r.X7 = grad.X7 * Step(output.X7);
-        return r;
-    }
-
-    /// <summary>WherePositive where relu is 1; grad unchanged where it is 0 (max pooling's backward pass, <see cref="PoolGeometry.ReluBefore"/>).</summary>
-    public static Float8 WherePositive(in Float8 output, in Float8 grad, int relu)
+    public static Float8 WherePositive(in Float8 output, in Float8 grad, int relu = 1)
     {
         Float8 r;
         r.X0 = grad.X0 * Step(output.X0, relu); r.X1 = grad.X1 * Step(output.X1, relu);
