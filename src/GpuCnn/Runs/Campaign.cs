@@ -123,8 +123,9 @@ public sealed class Comparison(CampaignPlan plan, DeviceKind device, TextWriter 
         }
         else
         {
-            // A folder without a checkpoint was interrupted in its first epoch: nothing trained is lost.
-            if (Directory.Exists(path) && !File.Exists(Path.Combine(path, RunLock.FileName))) Directory.Delete(path, recursive: true);
+            // A folder without a checkpoint was interrupted in its first epoch: nothing trained is lost. A live
+            // owner keeps it, and starting the run then says who holds it; a killed one's lock is stale.
+            if (Directory.Exists(path) && !RunLock.IsHeld(path)) Directory.Delete(path, recursive: true);
             output.WriteLine($"== {model}, seed {seed} ==");
             session.Start(new RunSpec { Model = model, Device = device, Folder = path, Command = plan.Command }, plan.Budget with { Seed = seed }, plan.Data);
         }

@@ -13,6 +13,15 @@ public sealed class CompareCommandTests
     static double TestAccuracy(string run) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunFiles.TestResults))).RootElement.GetProperty("test_accuracy").GetDouble();
 
+    /// <summary>A lock as a killed training leaves it: this host, the pid of a process that has ended.</summary>
+    static string DeadOwner()
+    {
+        using var ended = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("dotnet", "--version") { RedirectStandardOutput = true })!;
+        ended.StandardOutput.ReadToEnd();
+        ended.WaitForExit();
+        return JsonSerializer.Serialize(new { Host = Environment.MachineName, Pid = ended.Id, ProcessStart = 0L, Since = "2026-01-01 00:00:00Z" });
+    }
+
     [Fact]
     public void ACampaignOverSeedsWritesMeanAndSdAndContinuesWithoutRedoingFinishedRuns()
     {
@@ -38,10 +47,12 @@ public sealed class CompareCommandTests
         }
         AssertTable();
 
-        // Interrupt it after the fact: run 2 lost its final phase, run 3 never started.
+        // Interrupt it after the fact: run 2 lost its final phase, run 3 was killed in its first epoch,
+        // leaving its settings and the lock of a process that is gone.
         var untouched = File.GetLastWriteTimeUtc(Path.Combine(runs[0], RunFiles.Model));
         File.Delete(Path.Combine(runs[1], RunFiles.TestResults));
-        Directory.Delete(runs[2], recursive: true);
+        foreach (var file in Directory.GetFiles(runs[2]).Where(f => Path.GetFileName(f) != RunFiles.Settings)) File.Delete(file);
+        File.WriteAllText(Path.Combine(runs[2], RunLock.FileName), DeadOwner());
         var again = CliRunner.Run("compare", "--device", "cpu", "--resume", dir);
         Assert.True(again.ExitCode == 0, again.Output + again.Error);
         Assert.Contains("seed 1: finished before", again.Output);
