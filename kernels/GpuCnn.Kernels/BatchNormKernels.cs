@@ -13,6 +13,8 @@ public struct BatchNormShape
     public int Rows, Channels;
     /// <summary>Keras's defaults: moving = momentum·moving + (1-momentum)·batch, momentum 0.99, ε 1e-3.</summary>
     public float Momentum, Epsilon;
+    /// <summary>1: a ReLU follows inside the same passes, y = max(0, BN(x)), and the backward passes take dy only where y &gt; 0.</summary>
+    public int Relu;
 
     public readonly int Groups => Channels / 8;
 }
@@ -118,7 +120,9 @@ public static class BatchNormKernels
             for (int g = 0; g < s.Groups; g++)
             {
                 int i = r * s.Groups + g;
-                y8[i] = gamma8[g] * ((x8[i] - statistics8[g]) * statistics8[s.Groups + g]) + beta8[g];
+                Float8 y = gamma8[g] * ((x8[i] - statistics8[g]) * statistics8[s.Groups + g]) + beta8[g];
+                if (s.Relu != 0) y.ClampAtZero();
+                y8[i] = y;
             }
     }
 
@@ -126,12 +130,14 @@ public static class BatchNormKernels
     /// dγ = Σ dy·x̂ and dβ = Σ dy per channel, with x̂ recomputed from x, over the rows of one
     /// chunk of rowChunk rows into gammaSums[k·C + c] and betaSums[k·C + c]. With one chunk they
     /// are final; otherwise the launcher adds the chunks. Items are (chunk, group of 8 channels).
+    /// With s.Relu, dy is taken where the output y is positive (read only then).
     /// </summary>
-    public static void BatchNormBackwardReduce(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
-        ArrayView<float> statistics, ArrayView<float> gammaSums, ArrayView<float> betaSums, BatchNormShape s,
-        int rowChunk, WorkSplit split)
+    public static void BatchNormBackwardReduce(Index1D thread, ArrayView<float> input, ArrayView<float> output,
+        ArrayView<float> outputGrad, ArrayView<float> statistics, ArrayView<float> gammaSums, ArrayView<float> betaSums,
+        BatchNormShape s, int rowChunk, WorkSplit split)
     {
         var x8 = input.Cast<Float8>();
+        var y8 = output.Cast<Float8>();
         var dy8 = outputGrad.Cast<Float8>();
         var statistics8 = statistics.Cast<Float8>();
         var gammaSums8 = gammaSums.Cast<Float8>();
@@ -146,7 +152,7 @@ public static class BatchNormKernels
             for (int r = first; r < last; r++)
             {
                 int i = r * s.Groups + g;
-                Float8 dy = dy8[i];
+                Float8 dy = s.Relu != 0 ? Lanes.WherePositive(y8[i], dy8[i]) : dy8[i];
                 dGamma.Add(dy * ((x8[i] - mean) * inverseStd));
                 dBeta.Add(dy);
             }
@@ -157,13 +163,14 @@ public static class BatchNormKernels
 
     /// <summary>
     /// dx = γ·(1/√(σ²+ε))/m · (m·dy - dβ - x̂·dγ), the gradient through the batch statistics as
-    /// well as the normalization (m = rows). Items are rows.
+    /// well as the normalization (m = rows). Items are rows. With s.Relu, dy where y &gt; 0, as in BatchNormBackwardReduce.
     /// </summary>
-    public static void BatchNormBackward(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
+    public static void BatchNormBackward(Index1D thread, ArrayView<float> input, ArrayView<float> output, ArrayView<float> outputGrad,
         ArrayView<float> inputGrad, ArrayView<float> gamma, ArrayView<float> statistics, ArrayView<float> gammaGrad,
         ArrayView<float> betaGrad, BatchNormShape s, WorkSplit split)
     {
         var x8 = input.Cast<Float8>();
+        var y8 = output.Cast<Float8>();
         var dy8 = outputGrad.Cast<Float8>();
         var dx8 = inputGrad.Cast<Float8>();
         var statistics8 = statistics.Cast<Float8>();
@@ -176,7 +183,8 @@ public static class BatchNormKernels
                 Float8 inverseStd = statistics8[s.Groups + g];
                 Float8 normalized = (x8[i] - statistics8[g]) * inverseStd;
                 Float8 scale = inverseRows * (gamma.Cast<Float8>()[g] * inverseStd);
-                dx8[i] = scale * (rows * dy8[i] - betaGrad.Cast<Float8>()[g] - normalized * gammaGrad.Cast<Float8>()[g]);
+                Float8 dy = s.Relu != 0 ? Lanes.WherePositive(y8[i], dy8[i]) : dy8[i];
+                dx8[i] = scale * (rows * dy - betaGrad.Cast<Float8>()[g] - normalized * gammaGrad.Cast<Float8>()[g]);
             }
     }
 }

@@ -203,40 +203,38 @@ public static class Conv2dKernels
     /// <summary>
     /// Forward pass without im2col, for unpadded convolutions (a padded one runs over its
     /// Conv2dPad copy) and, with a flipped kernel, the input gradient. The GEMM of GemmRegisterTiled with A read
-    /// straight from the image: each tile is 4 consecutive output pixels × 16 filters. With so
+    /// straight from the image: each tile is TTile.Rows consecutive output pixels × 16 filters. With so
     /// short a K (9 for a 3×3 grey kernel), fixed costs per tile dominate, so each thread takes a
     /// contiguous block of pixel tiles and steps the pixel position instead of dividing for it.
     /// Needs filters % 16 == 0 and no padding; the epilogue (bias, ReLU) is the GEMM's.
     /// </summary>
-    public static void Conv2dForwardImplicit(Index1D thread, ArrayView<float> input, ArrayView<float> kernel,
+    public static void Conv2dForwardImplicit<TTile>(Index1D thread, ArrayView<float> input, ArrayView<float> kernel,
         ArrayView<float> output, ArrayView<float> bias, ConvGeometry g, GemmArgs epilogue, int threadCount)
+        where TTile : struct, IRegisterTile
     {
         var kernel8 = kernel.Cast<Float8>();
         var output8 = output.Cast<Float8>();
+        TTile tile = default;
+        int tileRows = tile.Rows;
         int filters8 = epilogue.N / 8;
         int rows = g.ColumnRows;
-        int pixelTiles = (rows + GemmKernels.TileRows - 1) / GemmKernels.TileRows;
+        int pixelTiles = (rows + tileRows - 1) / tileRows;
         int perThread = (pixelTiles + threadCount - 1) / threadCount;
         int first = thread * perThread, end = XMath.Min(first + perThread, pixelTiles);
         if (first >= end) return;
-        var at = new PixelIndex(first * GemmKernels.TileRows, g.OutHeight, g.OutWidth);
+        var at = new PixelIndex(first * tileRows, g.OutHeight, g.OutWidth);
         int n = at.Image, oy = at.Y, ox = at.X;
+        // A receptive field's row (kh) is KW·Cin consecutive floats of the input, as its
+        // kernel rows (kh, kw, c) are consecutive rows of the kernel: one loop walks both.
+        int rowLength = g.KernelWidth * g.InChannels;
         for (int pixelTile = first; pixelTile < end; pixelTile++)
         {
-            int row0 = pixelTile * GemmKernels.TileRows;
-            // Corners of the tile's 4 pixels; pixels past the end repeat the last (never stored).
-            int x0 = CornerAndStep(g, ref n, ref oy, ref ox);
-            int x1 = row0 + 1 < rows ? CornerAndStep(g, ref n, ref oy, ref ox) : x0;
-            int x2 = row0 + 2 < rows ? CornerAndStep(g, ref n, ref oy, ref ox) : x1;
-            int x3 = row0 + 3 < rows ? CornerAndStep(g, ref n, ref oy, ref ox) : x2;
+            int row0 = pixelTile * tileRows;
+            tile.BasesFromPixels(g, row0, rows, ref n, ref oy, ref ox);
             for (int col8 = 0; col8 < filters8; col8 += 2)
             {
-                Float8 c0L = default, c0R = default, c1L = default, c1R = default;
-                Float8 c2L = default, c2R = default, c3L = default, c3R = default;
+                tile.Clear();
                 int w = col8;
-                // A receptive field's row (kh) is KW·Cin consecutive floats of the input, as its
-                // kernel rows (kh, kw, c) are consecutive rows of the kernel: one loop walks both.
-                int rowLength = g.KernelWidth * g.InChannels;
                 for (int kh = 0; kh < g.KernelHeight; kh++)
                 {
                     int row = kh * g.InWidth * g.InChannels;
@@ -244,25 +242,16 @@ public static class Conv2dKernels
                     {
                         Float8 wL = kernel8[w], wR = kernel8[w + 1];
                         w += filters8;
-                        float a0 = input[x0 + j], a1 = input[x1 + j];
-                        float a2 = input[x2 + j], a3 = input[x3 + j];
-                        c0L.MultiplyAdd(a0, wL); c0R.MultiplyAdd(a0, wR);
-                        c1L.MultiplyAdd(a1, wL); c1R.MultiplyAdd(a1, wR);
-                        c2L.MultiplyAdd(a2, wL); c2R.MultiplyAdd(a2, wR);
-                        c3L.MultiplyAdd(a3, wL); c3R.MultiplyAdd(a3, wR);
+                        tile.MultiplyAdd(input, j, wL, wR);
                     }
                 }
-                int o = row0 * filters8 + col8;
-                GemmKernels.StoreTileRow(output8, bias, epilogue, o, col8, c0L, c0R);
-                if (row0 + 1 < rows) GemmKernels.StoreTileRow(output8, bias, epilogue, o + filters8, col8, c1L, c1R);
-                if (row0 + 2 < rows) GemmKernels.StoreTileRow(output8, bias, epilogue, o + 2 * filters8, col8, c2L, c2R);
-                if (row0 + 3 < rows) GemmKernels.StoreTileRow(output8, bias, epilogue, o + 3 * filters8, col8, c3L, c3R);
+                tile.Store(output8, bias, epilogue, row0 * filters8 + col8, filters8, col8, rows - row0);
             }
         }
     }
 
     /// <summary>The input offset of the current output pixel's receptive-field corner; then steps to the next pixel.</summary>
-    static int CornerAndStep(ConvGeometry g, ref int n, ref int oy, ref int ox)
+    internal static int CornerAndStep(ConvGeometry g, ref int n, ref int oy, ref int ox)
     {
         int corner = ((n * g.InHeight + oy * g.Stride) * g.InWidth + ox * g.Stride) * g.InChannels;
         if (++ox == g.OutWidth)
@@ -276,29 +265,30 @@ public static class Conv2dKernels
     /// <summary>
     /// Weight gradient without im2col, for the same layers as Conv2dForwardImplicit:
     /// dW[(kh,kw,c), f] = Σ over output pixels r of x[corner(r) + offset(kh,kw,c)] · dZ[r, f].
-    /// Items are (chunk, tile) pairs: 4 kernel rows × 16 filters summed over the output pixels of
+    /// Items are (chunk, tile) pairs: TTile.Rows kernel rows × 16 filters summed over the output pixels of
     /// one chunk of rowChunk pixels, in order, into the chunk's own slab (partialStride floats
     /// apart); with more than one chunk GemmSplitKReduce adds the slabs. One chunk of all pixels
-    /// writes dW directly. Results do not depend on the thread count.
+    /// writes dW directly. Results depend neither on the thread count nor on the tile.
     /// </summary>
-    public static void Conv2dWeightGradImplicit(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
+    public static void Conv2dWeightGradImplicit<TTile>(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
         ArrayView<float> kernelGrad, ConvGeometry g, int filters, int rowChunk, int partialStride, int threadCount)
+        where TTile : struct, IRegisterTile
     {
         var outputGrad8 = outputGrad.Cast<Float8>();
         var kernelGrad8 = kernelGrad.Cast<Float8>();
+        TTile tile = default;
+        int tileRows = tile.Rows;
         int filters8 = filters / 8, tileColumns = filters / GemmKernels.TileCols;
-        int width = g.ColumnWidth, last = width - 1;
-        int tiles = (width + GemmKernels.TileRows - 1) / GemmKernels.TileRows * tileColumns;
+        int width = g.ColumnWidth;
+        int tiles = (width + tileRows - 1) / tileRows * tileColumns;
         int chunks = (g.ColumnRows + rowChunk - 1) / rowChunk;
         for (int item = thread; item < tiles * chunks; item += threadCount)
         {
-            int chunk = item / tiles, tile = item % tiles;
-            int i0 = tile / tileColumns * GemmKernels.TileRows;
-            int col8 = tile % tileColumns * 2;
-            int o0 = TapOffset(g, i0), o1 = TapOffset(g, XMath.Min(i0 + 1, last));
-            int o2 = TapOffset(g, XMath.Min(i0 + 2, last)), o3 = TapOffset(g, XMath.Min(i0 + 3, last));
-            Float8 c0L = default, c0R = default, c1L = default, c1R = default;
-            Float8 c2L = default, c2R = default, c3L = default, c3R = default;
+            int chunk = item / tiles, t = item % tiles;
+            int i0 = t / tileColumns * tileRows;
+            int col8 = t % tileColumns * 2;
+            tile.BasesFromTaps(g, i0, width);
+            tile.Clear();
             int first = chunk * rowChunk, end = XMath.Min(g.ColumnRows, first + rowChunk);
             var at = new PixelIndex(first, g.OutHeight, g.OutWidth);
             int n = at.Image, oy = at.Y, ox = at.X;
@@ -313,11 +303,7 @@ public static class Conv2dKernels
                 for (int k = 0; k < run; k++)
                 {
                     Float8 dL = outputGrad8[d], dR = outputGrad8[d + 1];
-                    float a0 = input[corner + o0], a1 = input[corner + o1], a2 = input[corner + o2], a3 = input[corner + o3];
-                    c0L.MultiplyAdd(a0, dL); c0R.MultiplyAdd(a0, dR);
-                    c1L.MultiplyAdd(a1, dL); c1R.MultiplyAdd(a1, dR);
-                    c2L.MultiplyAdd(a2, dL); c2R.MultiplyAdd(a2, dR);
-                    c3L.MultiplyAdd(a3, dL); c3R.MultiplyAdd(a3, dR);
+                    tile.MultiplyAdd(input, corner, dL, dR);
                     corner += pixelStep;
                     d += filters8;
                 }
@@ -329,16 +315,13 @@ public static class Conv2dKernels
                     if (++oy == g.OutHeight) { oy = 0; n++; }
                 }
             }
-            int o = chunk * (partialStride / 8) + i0 * filters8 + col8;
-            kernelGrad8[o] = c0L; kernelGrad8[o + 1] = c0R;
-            if (i0 + 1 < width) { kernelGrad8[o + filters8] = c1L; kernelGrad8[o + filters8 + 1] = c1R; }
-            if (i0 + 2 < width) { kernelGrad8[o + 2 * filters8] = c2L; kernelGrad8[o + 2 * filters8 + 1] = c2R; }
-            if (i0 + 3 < width) { kernelGrad8[o + 3 * filters8] = c3L; kernelGrad8[o + 3 * filters8 + 1] = c3R; }
+            // No epilogue: the raw sums, rows filters8 apart.
+            tile.Store(kernelGrad8, kernelGrad, default, chunk * (partialStride / 8) + i0 * filters8 + col8, filters8, col8, width - i0);
         }
     }
 
     /// <summary>Offset of kernel row i = (kh, kw, c) from a receptive field's corner.</summary>
-    static int TapOffset(ConvGeometry g, int i)
+    internal static int TapOffset(ConvGeometry g, int i)
     {
         int tap = i / g.InChannels, c = i % g.InChannels;
         return (tap / g.KernelWidth * g.InWidth + tap % g.KernelWidth) * g.InChannels + c;

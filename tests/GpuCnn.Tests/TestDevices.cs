@@ -70,24 +70,28 @@ public sealed class TestDevices : IDisposable
         _ => Generic,
     };
 
-    readonly Dictionary<(string, ConvVariant), ComputeDevice?> convVariants = [];
+    readonly Dictionary<(string, ConvVariant, int), ComputeDevice?> convVariants = [];
 
-    /// <summary>The plan's device with its convolutions forced to one variant (opened once, then shared).</summary>
-    public ComputeDevice WithConv(string plan, ConvVariant conv)
+    /// <summary>
+    /// The plan's device with its convolutions forced to one variant and, unless tileRows is 0,
+    /// the implicit convolutions to register tiles of that many rows (opened once, then shared).
+    /// </summary>
+    public ComputeDevice WithConv(string plan, ConvVariant conv, int tileRows = 0)
     {
-        if (conv == ConvVariant.Auto) return this[plan];
+        if (conv == ConvVariant.Auto && tileRows == 0) return this[plan];
         lock (convVariants)
         {
-            if (!convVariants.TryGetValue((plan, conv), out var device))
+            if (!convVariants.TryGetValue((plan, conv, tileRows), out var device))
             {
-                var basePlan = this[plan].Plan with { Conv = conv };
+                var basePlan = this[plan].Plan with { Conv = conv == ConvVariant.Auto ? this[plan].Plan.Conv : conv };
+                if (tileRows != 0) basePlan = basePlan with { TileRows = tileRows };
                 device = plan switch
                 {
                     OpenCLGpu or OpenCLCpu => OpenOpenCL(basePlan),
                     Cuda => OpenCuda(basePlan),
                     _ => Open(plan, basePlan),
                 };
-                convVariants[(plan, conv)] = device;
+                convVariants[(plan, conv, tileRows)] = device;
             }
             return plan == Cuda ? RequireCuda(device) : RequireOpenCL(device);
         }

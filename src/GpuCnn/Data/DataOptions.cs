@@ -24,14 +24,5 @@ public sealed record DataOptions
 
     public TimeSpan DownloadTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    public static string DefaultCacheDir()
-    {
-        string? fromEnvironment = Environment.GetEnvironmentVariable("GPUCNN_CACHE");
-        if (!string.IsNullOrEmpty(fromEnvironment)) return Path.Combine(fromEnvironment, "fashion-mnist");
-        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        string root = !string.IsNullOrEmpty(xdg) ? xdg
-            : OperatingSystem.IsWindows() ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        return Path.Combine(root, "gpucnn", "fashion-mnist");
-    }
+    public static string DefaultCacheDir() => Path.Combine(GpuCnn.IO.CacheFolder.Root(), "fashion-mnist");
 }

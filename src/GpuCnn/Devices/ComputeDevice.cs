@@ -25,7 +25,7 @@ public sealed class ComputeDevice : IDisposable
         Accelerator = accelerator;
         Info = info;
         Plan = plan;
-        Kernels = new KernelLauncher(accelerator, plan);
+        Kernels = new KernelLauncher(accelerator, plan, new KernelTuner(accelerator, KernelTuner.FileFor(info)));
     }
 
     /// <summary>

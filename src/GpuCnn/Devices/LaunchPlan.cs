@@ -58,6 +58,13 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// <summary>Output pixels one work-item of the implicit weight gradient sums; 0: ReductionChunk's.</summary>
     public int WeightGradChunk { get; init; }
 
+    /// <summary>
+    /// Rows of the implicit convolutions' register tiles (KernelLauncher.TileRowChoices: 4 or 6),
+    /// or 0: measured per kernel and layer shape on the device's first use of it and kept per
+    /// device (KernelTuner). The tiles give the same results bit for bit.
+    /// </summary>
+    public int TileRows { get; init; } = 4;
+
     /// <summary>The longest serial loop a work-item may run on a GPU-shaped plan (checked by the launch-shape test).</summary>
     public const int MaxSerialLoop = 4096;
 
@@ -91,7 +98,7 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// </summary>
     public static LaunchPlan ForOpenCLCpu() =>
         new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, MaxSerialLoop)
-        { GroupSize = 16, Conv = ConvVariant.Implicit, WeightGradChunk = 2048 };
+        { GroupSize = 16, Conv = ConvVariant.Implicit, WeightGradChunk = 2048, TileRows = 0 };
 
     /// <summary>
     /// Whether work goes to a few threads (<see cref="ParallelThreads"/>), each looping over a

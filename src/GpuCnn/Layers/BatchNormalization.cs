@@ -17,6 +17,11 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
 
     public float Epsilon => epsilon;
 
+    /// <summary>Set when the ReLU layer after it runs inside its passes (<see cref="LayerFusion"/>).</summary>
+    public bool TakesRelu { get; internal set; }
+
+    public override bool EndsWithRelu => TakesRelu;
+
     protected override IEnumerable<(string, System.Text.Json.Nodes.JsonNode?)> Options() => [("momentum", momentum), ("epsilon", epsilon)];
     public override string Kind => "BatchNormalization";
 
@@ -61,16 +66,16 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
         if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
     }
 
-    BatchNormShape ShapeFor(Tensor x, float movingMomentum) => new()
+    BatchNormShape ShapeFor(Tensor x, float movingMomentum, bool relu) => new()
     {
-        Rows = x.Length / channels, Channels = channels, Momentum = movingMomentum, Epsilon = epsilon,
+        Rows = x.Length / channels, Channels = channels, Momentum = movingMomentum, Epsilon = epsilon, Relu = relu ? 1 : 0,
     };
 
     public override Tensor Forward(Tensor x, PassContext pass)
     {
         input = x;
         // A recalibration pass replaces Keras's momentum: moving = (1-w)·moving + w·batch.
-        var shape = ShapeFor(x, pass.Training ? momentum : 1f - pass.RecalibrationWeight);
+        var shape = ShapeFor(x, pass.Training ? momentum : 1f - pass.RecalibrationWeight, TakesRelu);
         if (pass.UsesBatchStatistics)
             Kernels.BatchNormStatistics(x.View, statistics.View, movingMean.Value.View, movingVariance.Value.View, shape);
         else
@@ -84,8 +89,9 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
     {
         var x = input ?? throw new InvalidOperationException($"{Name}: Backward before Forward.");
         var result = inputGrad?.FirstRows(x.Shape[0]);
-        Kernels.BatchNormBackward(x.View, outputGrad.View, result?.View ?? default, gamma.Value.View, statistics.View,
-            gamma.Gradient.View, beta.Gradient.View, ShapeFor(x, momentum), result is not null);
+        // The ReLU's mask, unless the pooling after it applies it.
+        Kernels.BatchNormBackward(x.View, output.FirstRows(x.Shape[0]).View, outputGrad.View, result?.View ?? default, gamma.Value.View,
+            statistics.View, gamma.Gradient.View, beta.Gradient.View, ShapeFor(x, momentum, TakesRelu && !ReluBackwardTakenOver), result is not null);
         return result;
     }
 }

@@ -43,8 +43,8 @@ public abstract class Layer : IDisposable
     public virtual bool EndsWithRelu => false;
 
     /// <summary>
-    /// Set by Sequential.Build when the next layer applies this layer's ReLU mask to
-    /// the gradient it returns (<see cref="MaxPool2D.TakesReluBackward"/>): Backward then skips its own.
+    /// Set when the next layer applies this layer's ReLU mask to the gradient it returns
+    /// (<see cref="LayerFusion"/>): Backward then skips its own.
     /// </summary>
     public bool ReluBackwardTakenOver { get; internal set; }
 

@@ -11,6 +11,9 @@ public sealed class ReLU : Layer
     public override string Kind => "ReLU";
     public override bool EndsWithRelu => true;
 
+    /// <summary>Set when the batch normalization before it applies it (<see cref="LayerFusion"/>): input and gradient pass through.</summary>
+    public bool Absorbed { get; internal set; }
+
     /// <summary>Output as input; output and input gradient.</summary>
     protected override int[] PlanFor(int[] inputShape, LayerPlan plan)
     {
@@ -23,12 +26,14 @@ public sealed class ReLU : Layer
 
     public override void Allocate()
     {
+        if (Absorbed) return;
         output = BatchTensor(OutputShape);
         if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
     }
 
     public override Tensor Forward(Tensor input, PassContext pass)
     {
+        if (Absorbed) return input;
         var result = output.FirstRows(input.Shape[0]);
         Kernels.ReluForward(input.View, result.View);
         return result;
@@ -36,6 +41,7 @@ public sealed class ReLU : Layer
 
     public override Tensor? Backward(Tensor outputGrad)
     {
+        if (Absorbed) return outputGrad;
         if (inputGrad is null) return null;
         if (ReluBackwardTakenOver) return outputGrad;
         int batch = outputGrad.Shape[0];

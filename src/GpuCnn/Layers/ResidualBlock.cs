@@ -79,6 +79,7 @@ public sealed class ResidualBlock(int filters, int stride = 1) : Layer
         (main, shortcut) = Chains(inputShape[2]);
         var shape = BuildChain(main, inputShape);
         BuildChain(shortcut, inputShape);
+        LayerFusion.Pair(main); // bn_a takes relu_a in
         return shape;
     }
 

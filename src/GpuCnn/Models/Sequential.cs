@@ -319,11 +319,7 @@ public sealed class Sequential : IDisposable
             layer.NeedsInputGradient = i > 0 || inputGradient;
             shape = layer.Build(shape, device, maxBatch);
         }
-        // A ReLU followed by max pooling: the pooling's backward pass applies the ReLU's mask, which
-        // saves a pass over the activations each step (the seed model's two convolutions).
-        for (int i = 0; i + 1 < layers.Count; i++)
-            if (layers[i].EndsWithRelu && layers[i + 1] is MaxPool2D pool)
-                (pool.TakesReluBackward, layers[i].ReluBackwardTakenOver) = (true, true);
+        LayerFusion.Pair(layers);
         BindParameters(seed);
         foreach (var layer in layers) layer.Allocate();
         return this;

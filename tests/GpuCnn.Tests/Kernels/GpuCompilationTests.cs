@@ -20,22 +20,31 @@ namespace GpuCnn.Tests.Kernels;
 /// </summary>
 public sealed class GpuCompilationTests
 {
-    /// <summary>Every kernel entry point: a public static void method of a *Kernels class.</summary>
+    /// <summary>Every register tile the implicit convolutions come in.</summary>
+    static readonly Type[] RegisterTiles =
+        [.. typeof(IRegisterTile).Assembly.GetTypes().Where(t => t.IsValueType && typeof(IRegisterTile).IsAssignableFrom(t)).OrderBy(t => t.Name)];
+
+    /// <summary>Every kernel entry point: a public static void method of a *Kernels class; a generic one once per register tile.</summary>
     public static IEnumerable<MethodInfo> AllKernels() =>
         typeof(GemmKernels).Assembly.GetTypes()
             .Where(t => t.IsClass && t.IsAbstract && t.IsSealed && t.Name.EndsWith("Kernels"))
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
             .Where(m => m.ReturnType == typeof(void))
-            .OrderBy(m => m.DeclaringType!.Name + "." + m.Name);
+            .SelectMany(m => m.IsGenericMethodDefinition ? RegisterTiles.Select(tile => m.MakeGenericMethod(tile)) : [m])
+            .OrderBy(NameOf);
+
+    /// <summary>Class.Method, with a generic kernel's tile: Conv2dKernels.Conv2dForwardImplicit&lt;RegisterTile6&gt;.</summary>
+    static string NameOf(MethodInfo m) =>
+        $"{m.DeclaringType!.Name}.{m.Name}" + (m.IsGenericMethod ? $"<{string.Join(",", m.GetGenericArguments().Select(t => t.Name))}>" : "");
 
     public static TheoryData<string> KernelNames()
     {
         var data = new TheoryData<string>();
-        foreach (var m in AllKernels()) data.Add($"{m.DeclaringType!.Name}.{m.Name}");
+        foreach (var m in AllKernels()) data.Add(NameOf(m));
         return data;
     }
 
-    static MethodInfo Find(string name) => AllKernels().Single(m => $"{m.DeclaringType!.Name}.{m.Name}" == name);
+    static MethodInfo Find(string name) => AllKernels().Single(m => NameOf(m) == name);
 
     static EntryPointDescription Describe(MethodInfo kernel) =>
         kernel.GetParameters().FirstOrDefault()?.ParameterType == typeof(Index1D)
@@ -50,6 +59,9 @@ public sealed class GpuCompilationTests
                      "MaxPool2DForward", "MaxPool2DBackward", "DropoutForward", "DropoutBackward", "SoftmaxCrossEntropy",
                      "AdamUpdate", "SgdMomentumUpdate", "GatherBatch" })
             Assert.Contains(expected, names);
+        var closed = AllKernels().Select(NameOf).ToHashSet();
+        foreach (var tile in new[] { "RegisterTile4", "RegisterTile6" })
+            Assert.Contains($"Conv2dKernels.Conv2dWeightGradImplicit<{tile}>", closed);
     }
 
     static readonly (CudaArchitecture Architecture, CudaInstructionSet Isa, string Sm)[] PtxTargets =
@@ -116,8 +128,10 @@ public sealed class GpuCompilationTests
     /// <summary>The GEMM and convolution inner loops reach OpenCL as fma calls, eight per Float8 multiply-add.</summary>
     [Theory]
     [InlineData("GemmKernels.GemmRegisterTilePerItem")]
-    [InlineData("Conv2dKernels.Conv2dForwardImplicit")]
-    [InlineData("Conv2dKernels.Conv2dWeightGradImplicit")]
+    [InlineData("Conv2dKernels.Conv2dForwardImplicit<RegisterTile4>")]
+    [InlineData("Conv2dKernels.Conv2dForwardImplicit<RegisterTile6>")]
+    [InlineData("Conv2dKernels.Conv2dWeightGradImplicit<RegisterTile4>")]
+    [InlineData("Conv2dKernels.Conv2dWeightGradImplicit<RegisterTile6>")]
     public void MultiplyAddsCompileToOpenCLFma(string name)
     {
         int calls = System.Text.RegularExpressions.Regex.Matches(CompileOpenCL(Find(name)), @"\bfma\s*\(").Count;

@@ -25,6 +25,31 @@ public sealed class ResNetLayerTests(TestDevices devices)
             (x, p) => Reference.BatchNorm(x, p[0], p[1], channels, Epsilon));
     }
 
+    /// <summary>
+    /// Batch norm takes in the ReLU after it (LayerFusion): max(0, ·) in its forward pass and the
+    /// mask in its backward passes, the ReLU layer passing through; with a pooling after the ReLU
+    /// (seed-bn's order), the pooling applies the mask instead.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
+    public void BatchNormTakesInTheReluAfterIt(string plan)
+    {
+        const int Batch = 3;
+        var norm = new BatchNormalization();
+        var relu = new ReLU();
+        LayerCheck.Run(devices[plan], [norm, relu], [5, 4, 8], Batch,
+            (x, p) => Reference.BatchNorm(x, p[0], p[1], 8, Epsilon).Select(v => Math.Max(0, v)).ToArray(), samplesPerTensor: int.MaxValue);
+        Assert.True(norm.TakesRelu && relu.Absorbed && !norm.ReluBackwardTakenOver);
+
+        var pooledNorm = new BatchNormalization();
+        var pooledRelu = new ReLU();
+        var pool = new MaxPool2D(2);
+        LayerCheck.Run(devices[plan], [pooledNorm, pooledRelu, pool], [4, 6, 8], Batch,
+            (x, p) => Reference.MaxPool2D(Reference.BatchNorm(x, p[0], p[1], 8, Epsilon).Select(v => Math.Max(0, v)).ToArray(), Batch, 4, 6, 8, 2),
+            samplesPerTensor: int.MaxValue);
+        Assert.True(pooledNorm.TakesRelu && pooledRelu.Absorbed && pool.TakesReluBackward && pooledNorm.ReluBackwardTakenOver);
+    }
+
     [Fact]
     public void BatchNormUpdatesMovingAveragesAndUsesThemAtInference()
     {

@@ -16,9 +16,9 @@ public sealed partial class KernelLauncher
         new(BatchNormKernels.BatchNormVariance), batchNormMovingStatistics = new(BatchNormKernels.BatchNormMovingStatistics);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormForward =
         new(BatchNormKernels.BatchNormForward);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int>
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int>
         batchNormBackwardReduce = new(BatchNormKernels.BatchNormBackwardReduce);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, BatchNormShape> batchNormBackward = new(BatchNormKernels.BatchNormBackward);
 
     /// <summary>statistics = [μ | 1/√(σ²+ε)] of the batch; updates the moving averages.</summary>
@@ -74,13 +74,15 @@ public sealed partial class KernelLauncher
         batchNormForward.LaunchSplit(this, shape.Rows, shape.Groups, input, output, gamma, beta, statistics, shape);
     }
 
-    /// <summary>dγ and dβ (the sums over rows), then dx when the layer needs it.</summary>
-    public void BatchNormBackward(ArrayView<float> input, ArrayView<float> outputGrad, ArrayView<float> inputGrad,
+    /// <summary>dγ and dβ (the sums over rows), then dx when the layer needs it. The forward pass's output is read only with shape.Relu (its mask).</summary>
+    public void BatchNormBackward(ArrayView<float> input, ArrayView<float> output, ArrayView<float> outputGrad, ArrayView<float> inputGrad,
         ArrayView<float> gamma, ArrayView<float> statistics, ArrayView<float> gammaGrad, ArrayView<float> betaGrad,
         BatchNormShape shape, bool needsInputGrad)
     {
         const string kernel = nameof(BatchNormBackward);
         Require(kernel, "input", input, shape.Rows, shape.Channels);
+        if (shape.Relu != 0) Require(kernel, "output", output, shape.Rows, shape.Channels);
+        else output = input; // never read
         Require(kernel, "outputGrad", outputGrad, shape.Rows, shape.Channels);
         if (needsInputGrad) Require(kernel, "inputGrad", inputGrad, shape.Rows, shape.Channels);
         Require(kernel, "gamma", gamma, shape.Channels);
@@ -92,13 +94,13 @@ public sealed partial class KernelLauncher
         var partials = chunks == 1 ? default : Workspace(2 * slab);
         var gammaSums = chunks == 1 ? gammaGrad : partials.SubView(0, slab);
         var betaSums = chunks == 1 ? betaGrad : partials.SubView(slab, slab);
-        batchNormBackwardReduce.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, outputGrad, statistics, gammaSums, betaSums, shape, rowChunk);
+        batchNormBackwardReduce.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, output, outputGrad, statistics, gammaSums, betaSums, shape, rowChunk);
         if (chunks > 1)
         {
             ColumnSumChunks(gammaSums, gammaGrad, chunks, shape.Channels, chunks);
             ColumnSumChunks(betaSums, betaGrad, chunks, shape.Channels, chunks);
         }
         if (!needsInputGrad) return;
-        batchNormBackward.LaunchSplit(this, shape.Rows, shape.Groups, input, outputGrad, inputGrad, gamma, statistics, gammaGrad, betaGrad, shape);
+        batchNormBackward.LaunchSplit(this, shape.Rows, shape.Groups, input, output, outputGrad, inputGrad, gamma, statistics, gammaGrad, betaGrad, shape);
     }
 }

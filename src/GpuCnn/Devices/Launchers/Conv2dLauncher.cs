@@ -8,10 +8,13 @@ public sealed partial class KernelLauncher
 {
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> im2col = new(Conv2dKernels.Conv2dIm2Col),
         col2im = new(Conv2dKernels.Conv2dCol2Im);
-    readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int> convForwardImplicit =
-        new(Conv2dKernels.Conv2dForwardImplicit);
-    readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int> convWeightGradImplicit =
-        new(Conv2dKernels.Conv2dWeightGradImplicit);
+    /// <summary>Rows of the register tiles the implicit kernels come in (RegisterTile4, RegisterTile6), in the order of their kernels below.</summary>
+    public static readonly IReadOnlyList<int> TileRowChoices = [4, 6];
+
+    readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>[] convForwardImplicit =
+        [new(Conv2dKernels.Conv2dForwardImplicit<RegisterTile4>), new(Conv2dKernels.Conv2dForwardImplicit<RegisterTile6>)];
+    readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int>[] convWeightGradImplicit =
+        [new(Conv2dKernels.Conv2dWeightGradImplicit<RegisterTile4>), new(Conv2dKernels.Conv2dWeightGradImplicit<RegisterTile6>)];
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> pad = new(Conv2dKernels.Conv2dPad);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> kernelFlip = new(Conv2dKernels.Conv2dKernelFlip);
 
@@ -131,12 +134,17 @@ public sealed partial class KernelLauncher
         // Output pixels × filters, rows CRowStride apart as the GEMM epilogue writes them.
         RequireMatrix(name, "output", output, "output", g.ColumnRows, epilogue.N, epilogue.CRowStride);
         if (epilogue.AddBias != 0) Require(name, "bias", bias ?? default, epilogue.N);
-        input = PaddedInput(input, g, out g);
-        // Threads own blocks of pixel tiles (each covering every filter).
-        int tiles = (g.ColumnRows + GemmKernels.TileRows - 1) / GemmKernels.TileRows;
-        int threads = Plan.RegisterTileThreads(tiles);
-        long serial = Ceiling(tiles, threads) * (epilogue.N / GemmKernels.TileCols) * g.ColumnWidth;
-        convForwardImplicit.Launch(this, threads, serial, input, kernel, output, bias ?? noBias.View, g, epilogue, threads);
+        var source = PaddedInput(input, g, out var unpadded);
+        var biasView = bias ?? noBias.View;
+        void Run(int tileRows)
+        {
+            // Threads own blocks of pixel tiles (each covering every filter).
+            int tiles = (unpadded.ColumnRows + tileRows - 1) / tileRows;
+            int threads = Plan.RegisterTileThreads(tiles);
+            long serial = Ceiling(tiles, threads) * (epilogue.N / GemmKernels.TileCols) * unpadded.ColumnWidth;
+            convForwardImplicit[TileIndex(tileRows)].Launch(this, threads, serial, source, kernel, output, biasView, unpadded, epilogue, threads);
+        }
+        Run(TileRowsFor(name, unpadded, epilogue.N, Run));
     }
 
     /// <summary>The weight gradient over every output pixel: in one pass on the CPU plan, else in chunks of pixels added by GemmSplitKReduce.</summary>
@@ -147,14 +155,34 @@ public sealed partial class KernelLauncher
         RequireImage(name, "input", input, g);
         Require(name, "outputGrad", outputGrad, g.Batch, g.OutHeight, g.OutWidth, filters);
         Require(name, "kernelGrad", kernelGrad, g.KernelHeight, g.KernelWidth, g.InChannels, filters);
-        input = PaddedInput(input, g, out g);
-        int rowChunk = Plan.WeightGradChunkLength(g.ColumnRows), chunks = (g.ColumnRows + rowChunk - 1) / rowChunk;
-        var sum = GemmArgs.RowMajor(g.ColumnWidth, filters, g.ColumnRows) with { KChunk = rowChunk, PartialStride = g.ColumnWidth * filters };
+        var source = PaddedInput(input, g, out var unpadded);
+        int rowChunk = Plan.WeightGradChunkLength(unpadded.ColumnRows), chunks = (unpadded.ColumnRows + rowChunk - 1) / rowChunk;
+        var sum = GemmArgs.RowMajor(unpadded.ColumnWidth, filters, unpadded.ColumnRows) with { KChunk = rowChunk, PartialStride = unpadded.ColumnWidth * filters };
         var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
-        int tiles = (g.ColumnWidth + GemmKernels.TileRows - 1) / GemmKernels.TileRows * (filters / GemmKernels.TileCols);
-        int threads = Plan.RegisterTileThreads(tiles * chunks);
-        convWeightGradImplicit.Launch(this, threads, Ceiling(tiles * chunks, threads) * rowChunk,
-            input, outputGrad, target, g, filters, rowChunk, sum.PartialStride, threads);
-        if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
+        void Run(int tileRows)
+        {
+            int tiles = (unpadded.ColumnWidth + tileRows - 1) / tileRows * (filters / GemmKernels.TileCols);
+            int threads = Plan.RegisterTileThreads(tiles * chunks);
+            convWeightGradImplicit[TileIndex(tileRows)].Launch(this, threads, Ceiling(tiles * chunks, threads) * rowChunk,
+                source, outputGrad, target, unpadded, filters, rowChunk, sum.PartialStride, threads);
+            if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
+        }
+        Run(TileRowsFor(name, unpadded, filters, Run));
+    }
+
+    static int TileIndex(int tileRows) => Array.IndexOf([.. TileRowChoices], tileRows) is var i and >= 0 ? i
+        : throw new ArgumentException($"no register tile of {tileRows} rows; there are {string.Join(" and ", TileRowChoices)}", nameof(tileRows));
+
+    /// <summary>
+    /// The register tile rows of an implicit convolution: the plan's, or where it leaves them to
+    /// measurement (0), the device's measured choice for this kernel and shape (KernelTuner),
+    /// measured with <paramref name="run"/> on first use. A dry run measures nothing.
+    /// </summary>
+    int TileRowsFor(string kernel, ConvGeometry g, int filters, Action<int> run)
+    {
+        if (Plan.TileRows != 0) return Plan.TileRows;
+        if (DryRun || tuner is null) return TileRowChoices[0];
+        return tuner.Choose($"{kernel} {g.Batch}x{g.InHeight}x{g.InWidth}x{g.InChannels} {g.KernelHeight}x{g.KernelWidth}/{g.Stride} {filters} filters",
+            TileRowChoices, run);
     }
 }

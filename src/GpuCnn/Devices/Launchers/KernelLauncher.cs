@@ -32,10 +32,17 @@ public sealed partial class KernelLauncher : IDisposable
     /// <summary>Record launches without running them: the launch-shape test's dry run.</summary>
     public bool DryRun { get; set; }
 
-    public KernelLauncher(Accelerator accelerator, LaunchPlan plan)
+    /// <summary>The device's measured kernel choices; null: the first candidate, unmeasured.</summary>
+    readonly KernelTuner? tuner;
+
+    /// <summary>The register tile rows this launcher's kernels have run with, by kernel and shape, as measured on this device (now or by an earlier run).</summary>
+    public IReadOnlyDictionary<string, int> TileChoices => tuner?.Used ?? new Dictionary<string, int>();
+
+    public KernelLauncher(Accelerator accelerator, LaunchPlan plan, KernelTuner? tuner = null)
     {
         this.accelerator = accelerator;
         Plan = plan;
+        this.tuner = tuner;
         noBias = accelerator.Allocate1D<float>(16);
     }
 

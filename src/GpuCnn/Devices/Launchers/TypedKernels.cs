@@ -135,6 +135,24 @@ public sealed partial class KernelLauncher
         }
     }
 
+    /// <summary>A kernel over Index1D and 10 more parameters, loaded on first use: implicitly grouped with the plan's group size, or auto-grouped.</summary>
+    class Kernel<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>(Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10> method) : TypedKernel(method)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct where T9 : struct
+        where T10 : struct
+    {
+        Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>? loaded;
+
+        /// <summary>Reports the launch, then runs it unless it is a dry run.</summary>
+        public void Launch(KernelLauncher on, long workItems, long serialLoop, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7, T8 a8, T9 a9, T10 a10)
+        {
+            if (!on.Launching(Name, workItems, serialLoop)) return;
+            loaded ??= on.Plan.GroupSize > 0
+                ? on.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>(method, on.Plan.GroupSize)
+                : on.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>(method);
+            loaded((int)workItems, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
+        }
+    }
+
     /// <summary>A kernel whose last parameter is its <see cref="WorkSplit"/>, with 2 before it.</summary>
     sealed class SplitKernel<T1, T2>(Action<Index1D, T1, T2, WorkSplit> method) : Kernel<T1, T2, WorkSplit>(method)
         where T1 : struct where T2 : struct
@@ -216,6 +234,19 @@ public sealed partial class KernelLauncher
         {
             var split = on.Plan.Split(items);
             Launch(on, split.Threads, split.Chunk * serialPerItem, a1, a2, a3, a4, a5, a6, a7, a8, split);
+        }
+    }
+
+    /// <summary>A kernel whose last parameter is its <see cref="WorkSplit"/>, with 9 before it.</summary>
+    sealed class SplitKernel<T1, T2, T3, T4, T5, T6, T7, T8, T9>(Action<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, WorkSplit> method)
+        : Kernel<T1, T2, T3, T4, T5, T6, T7, T8, T9, WorkSplit>(method)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct where T8 : struct where T9 : struct
+    {
+        /// <summary>Splits items by the plan (<see cref="LaunchPlan.Split"/>) and launches: each work-item loops over its block, serialPerItem elements per item.</summary>
+        public void LaunchSplit(KernelLauncher on, int items, long serialPerItem, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7, T8 a8, T9 a9)
+        {
+            var split = on.Plan.Split(items);
+            Launch(on, split.Threads, split.Chunk * serialPerItem, a1, a2, a3, a4, a5, a6, a7, a8, a9, split);
         }
     }
 

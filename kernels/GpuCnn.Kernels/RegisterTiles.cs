@@ -1,0 +1,140 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace GpuCnn.Kernels;
+
+/// <summary>
+/// A register tile of the implicit convolutions: <see cref="Rows"/> rows × 16 columns (two Float8
+/// per row), its accumulators in registers. Row k multiplies input[base_k + shift] into the
+/// columns: the forward pass walks shift along a receptive-field row with one base per output
+/// pixel, the weight gradient walks it over output pixels with one base per kernel tap. Every
+/// tile adds each output's terms in the same order, so the tiles differ in speed, never in
+/// results; the launcher measures which is fastest on a device (KernelLauncher.TileRowsFor).
+/// </summary>
+public interface IRegisterTile
+{
+    /// <summary>Rows of A (output pixels or kernel taps) per tile.</summary>
+    int Rows { get; }
+
+    /// <summary>Bases: the receptive-field corners of output pixels row0, row0+1, ... of rows; past the last, the last again (never stored). Steps (n, oy, ox) past them.</summary>
+    void BasesFromPixels(ConvGeometry g, int row0, int rows, ref int n, ref int oy, ref int ox);
+
+    /// <summary>Bases: the offsets of kernel rows i0, i0+1, ... from a receptive field's corner; past the last of width rows, the last again.</summary>
+    void BasesFromTaps(ConvGeometry g, int i0, int width);
+
+    /// <summary>Zeroes the accumulators.</summary>
+    void Clear();
+
+    /// <summary>Row k += input[base_k + shift] · (left, right): one multiply-add per lane.</summary>
+    void MultiplyAdd(ArrayView<float> input, int shift, in Float8 left, in Float8 right);
+
+    /// <summary>Stores rows 0 .. valid-1 (at most Rows) at offset, offset + rowStride8, ... through the epilogue (bias, ReLU).</summary>
+    void Store(ArrayView<Float8> c8, ArrayView<float> bias, GemmArgs epilogue, int offset, int rowStride8, int col8, int valid);
+}
+
+/// <summary>4 rows × 16 columns: 8 accumulators.</summary>
+public struct RegisterTile4 : IRegisterTile
+{
+    int b0, b1, b2, b3;
+    Float8 c0L, c0R, c1L, c1R, c2L, c2R, c3L, c3R;
+
+    public readonly int Rows => 4;
+
+    public void BasesFromPixels(ConvGeometry g, int row0, int rows, ref int n, ref int oy, ref int ox)
+    {
+        b0 = Conv2dKernels.CornerAndStep(g, ref n, ref oy, ref ox);
+        b1 = row0 + 1 < rows ? Conv2dKernels.CornerAndStep(g, ref n, ref oy, ref ox) : b0;
+        b2 = row0 + 2 < rows ? Conv2dKernels.CornerAndStep(g, ref n, ref oy, ref ox) : b1;
+        b3 = row0 + 3 < rows ? Conv2dKernels.CornerAndStep(g, ref n, ref oy, ref ox) : b2;
+    }
+
+    public void BasesFromTaps(ConvGeometry g, int i0, int width)
+    {
+        int last = width - 1;
+        b0 = Conv2dKernels.TapOffset(g, i0);
+        b1 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 1, last));
+        b2 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 2, last));
+        b3 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 3, last));
+    }
+
+    public void Clear()
+    {
+        c0L = default; c0R = default; c1L = default; c1R = default;
+        c2L = default; c2R = default; c3L = default; c3R = default;
+    }
+
+    public void MultiplyAdd(ArrayView<float> input, int shift, in Float8 left, in Float8 right)
+    {
+        float a0 = input[b0 + shift], a1 = input[b1 + shift], a2 = input[b2 + shift], a3 = input[b3 + shift];
+        c0L.MultiplyAdd(a0, left); c0R.MultiplyAdd(a0, right);
+        c1L.MultiplyAdd(a1, left); c1R.MultiplyAdd(a1, right);
+        c2L.MultiplyAdd(a2, left); c2R.MultiplyAdd(a2, right);
+        c3L.MultiplyAdd(a3, left); c3R.MultiplyAdd(a3, right);
+    }
+
+    public readonly void Store(ArrayView<Float8> c8, ArrayView<float> bias, GemmArgs epilogue, int offset, int rowStride8, int col8, int valid)
+    {
+        GemmKernels.StoreTileRow(c8, bias, epilogue, offset, col8, c0L, c0R);
+        if (valid > 1) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + rowStride8, col8, c1L, c1R);
+        if (valid > 2) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + 2 * rowStride8, col8, c2L, c2R);
+        if (valid > 3) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + 3 * rowStride8, col8, c3L, c3R);
+    }
+}
+
+/// <summary>6 rows × 16 columns: 12 accumulators, which hide more of the multiply-add latency and still fit AVX2's 16 vector registers with the two B rows and a broadcast.</summary>
+public struct RegisterTile6 : IRegisterTile
+{
+    int b0, b1, b2, b3, b4, b5;
+    Float8 c0L, c0R, c1L, c1R, c2L, c2R, c3L, c3R, c4L, c4R, c5L, c5R;
+
+    public readonly int Rows => 6;
+
+    public void BasesFromPixels(ConvGeometry g, int row0, int rows, ref int n, ref int oy, ref int ox)
+    {
+        b0 = Conv2dKernels.CornerAndStep(g, ref n, ref oy, ref ox);
+        b1 = row0 + 1 < rows ? Conv2dKernels.CornerAndStep(g, ref n, ref oy, ref ox) : b0;
+        b2 = row0 + 2 < rows ? Conv2dKernels.CornerAndStep(g, ref n, ref oy, ref ox) : b1;
+        b3 = row0 + 3 < rows ? Conv2dKernels.CornerAndStep(g, ref n, ref oy, ref ox) : b2;
+        b4 = row0 + 4 < rows ? Conv2dKernels.CornerAndStep(g, ref n, ref oy, ref ox) : b3;
+        b5 = row0 + 5 < rows ? Conv2dKernels.CornerAndStep(g, ref n, ref oy, ref ox) : b4;
+    }
+
+    public void BasesFromTaps(ConvGeometry g, int i0, int width)
+    {
+        int last = width - 1;
+        b0 = Conv2dKernels.TapOffset(g, i0);
+        b1 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 1, last));
+        b2 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 2, last));
+        b3 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 3, last));
+        b4 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 4, last));
+        b5 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 5, last));
+    }
+
+    public void Clear()
+    {
+        c0L = default; c0R = default; c1L = default; c1R = default; c2L = default; c2R = default;
+        c3L = default; c3R = default; c4L = default; c4R = default; c5L = default; c5R = default;
+    }
+
+    public void MultiplyAdd(ArrayView<float> input, int shift, in Float8 left, in Float8 right)
+    {
+        float a0 = input[b0 + shift], a1 = input[b1 + shift], a2 = input[b2 + shift];
+        float a3 = input[b3 + shift], a4 = input[b4 + shift], a5 = input[b5 + shift];
+        c0L.MultiplyAdd(a0, left); c0R.MultiplyAdd(a0, right);
+        c1L.MultiplyAdd(a1, left); c1R.MultiplyAdd(a1, right);
+        c2L.MultiplyAdd(a2, left); c2R.MultiplyAdd(a2, right);
+        c3L.MultiplyAdd(a3, left); c3R.MultiplyAdd(a3, right);
+        c4L.MultiplyAdd(a4, left); c4R.MultiplyAdd(a4, right);
+        c5L.MultiplyAdd(a5, left); c5R.MultiplyAdd(a5, right);
+    }
+
+    public readonly void Store(ArrayView<Float8> c8, ArrayView<float> bias, GemmArgs epilogue, int offset, int rowStride8, int col8, int valid)
+    {
+        GemmKernels.StoreTileRow(c8, bias, epilogue, offset, col8, c0L, c0R);
+        if (valid > 1) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + rowStride8, col8, c1L, c1R);
+        if (valid > 2) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + 2 * rowStride8, col8, c2L, c2R);
+        if (valid > 3) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + 3 * rowStride8, col8, c3L, c3R);
+        if (valid > 4) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + 4 * rowStride8, col8, c4L, c4R);
+        if (valid > 5) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + 5 * rowStride8, col8, c5L, c5R);
+    }
+}

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Text.Json;
+using GpuCnn.IO;
+using ILGPU.Runtime;
+
+namespace GpuCnn.Devices;
+
+/// <summary>
+/// Measured choices between kernel variants that give the same results bit for bit and differ only
+/// in speed, which depends on the device (the implicit convolutions' register tiles: a host with
+/// AVX-512 and one with AVX2 favour different ones). On a key's first use every candidate runs
+/// once to compile and warm up, then <see cref="Rounds"/> times in alternation with the device
+/// synchronised around each run, so a slow spell of the machine hits them alike; the lowest
+/// median wins. The choices persist in one JSON file per device (see <see cref="FileFor"/>), so
+/// later runs skip the measurement; delete the file to measure again.
+/// </summary>
+public sealed class KernelTuner(Accelerator accelerator, string? file)
+{
+    public const int Rounds = 5;
+
+    /// <summary>One process may hold several tuners of a device (tests); they share its file.</summary>
+    static readonly object FileLock = new();
+
+    readonly Dictionary<string, int> choices = Load(file);
+
+    /// <summary>Where a device's choices are kept: tuning/KIND-NAME.json in GpuCnn's cache folder.</summary>
+    public static string FileFor(DeviceInfo device)
+    {
+        string name = new([.. $"{device.KindName}-{device.Name}".Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_')]);
+        return Path.Combine(CacheFolder.Root(), "tuning", name + ".json");
+    }
+
+    readonly Dictionary<string, int> used = [];
+
+    /// <summary>Every choice known: measured by this tuner or read from the device's file.</summary>
+    public IReadOnlyDictionary<string, int> Choices => choices;
+
+    /// <summary>The choices this tuner has handed out, by key.</summary>
+    public IReadOnlyDictionary<string, int> Used => used;
+
+    /// <summary>The known choice for key, else the fastest candidate of <paramref name="run"/> (each run does the whole operation).</summary>
+    public int Choose(string key, IReadOnlyList<int> candidates, Action<int> run) => used[key] = Measure(key, candidates, run);
+
+    int Measure(string key, IReadOnlyList<int> candidates, Action<int> run)
+    {
+        if (choices.TryGetValue(key, out int known) && candidates.Contains(known)) return known;
+        foreach (int candidate in candidates) run(candidate);
+        accelerator.Synchronize();
+        var times = candidates.Select(_ => new List<double>()).ToArray();
+        for (int round = 0; round < Rounds; round++)
+            for (int i = 0; i < candidates.Count; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                run(candidates[i]);
+                accelerator.Synchronize();
+                times[i].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        int best = candidates[Enumerable.Range(0, candidates.Count).MinBy(i => Median(times[i]))];
+        choices[key] = best;
+        Save();
+        return best;
+    }
+
+    static double Median(List<double> values)
+    {
+        values.Sort();
+        return values[values.Count / 2];
+    }
+
+    static Dictionary<string, int> Load(string? file)
+    {
+        if (file is null || !File.Exists(file)) return [];
+        try
+        {
+            return JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(file)) ?? [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return []; // measured again, and the file rewritten
+        }
+    }
+
+    /// <summary>Adds this tuner's choices to the file's (another process may have added its own), written whole or not at all.</summary>
+    void Save()
+    {
+        if (file is null) return;
+        lock (FileLock)
+        {
+            var merged = Load(file);
+            foreach (var (key, value) in choices) merged[key] = value;
+            try
+            {
+                AtomicFile.WriteText(file, JsonSerializer.Serialize(new SortedDictionary<string, int>(merged), new JsonSerializerOptions { WriteIndented = true }));
+            }
+            catch (FileWriteException)
+            {
+                // A read-only cache only costs the measurement again next time.
+            }
+        }
+    }
+}

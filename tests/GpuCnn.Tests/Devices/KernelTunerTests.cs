@@ -1,0 +1,61 @@
+using GpuCnn.Devices;
+
+namespace GpuCnn.Tests.Devices;
+
+/// <summary>The measured choice between equivalent kernel variants: the faster one, kept in the device's file, measured once.</summary>
+[Collection("devices")]
+public sealed class KernelTunerTests(TestDevices devices)
+{
+    [Fact]
+    public void ChoosesTheFasterCandidateAndRemembersItInItsFile()
+    {
+        string file = Path.Combine(SyntheticData.TempFolder(), "tuning", "device.json");
+        var runs = new List<int>();
+        void Run(int candidate)
+        {
+            runs.Add(candidate);
+            Thread.Sleep(candidate == 4 ? 20 : 1);
+        }
+        var tuner = new KernelTuner(devices.Cpu.Accelerator, file);
+        Assert.Equal(6, tuner.Choose("conv 8x8", [4, 6], Run));
+        // Once each to warm up, then alternating rounds.
+        Assert.Equal([4, 6, .. Enumerable.Repeat<int[]>([4, 6], KernelTuner.Rounds).SelectMany(r => r)], runs);
+        Assert.Equal(6, tuner.Choose("conv 8x8", [4, 6], Run));
+        Assert.Equal(2 + 2 * KernelTuner.Rounds, runs.Count);
+
+        // Another process's tuner reads the choice and measures nothing; a new key adds to the file.
+        runs.Clear();
+        var again = new KernelTuner(devices.Cpu.Accelerator, file);
+        Assert.Equal(6, again.Choose("conv 8x8", [4, 6], Run));
+        Assert.Empty(runs);
+        Assert.Equal(4, again.Choose("conv 4x4", [4, 6], c => Thread.Sleep(c == 6 ? 20 : 1)));
+        Assert.Equal(new Dictionary<string, int> { ["conv 4x4"] = 4, ["conv 8x8"] = 6 }, again.Used);
+        var third = new KernelTuner(devices.Cpu.Accelerator, file);
+        Assert.Equal(new Dictionary<string, int> { ["conv 4x4"] = 4, ["conv 8x8"] = 6 }, third.Choices);
+        Assert.Empty(third.Used);
+        // A choice that is no longer a candidate is measured again.
+        Assert.Equal(8, again.Choose("conv 8x8", [8], _ => { }));
+    }
+
+    [Fact]
+    public void ADamagedFileIsMeasuredAgainAndRewritten()
+    {
+        string file = Path.Combine(SyntheticData.TempFolder(), "device.json");
+        File.WriteAllText(file, "{\"conv\": 4, trunc");
+        var tuner = new KernelTuner(devices.Cpu.Accelerator, file);
+        Assert.Empty(tuner.Choices);
+        Assert.Equal(6, tuner.Choose("conv", [4, 6], c => Thread.Sleep(c == 4 ? 20 : 1)));
+        Assert.Equal(6, new KernelTuner(devices.Cpu.Accelerator, file).Choices["conv"]);
+    }
+
+    [Fact]
+    public void EachDeviceHasItsOwnFileInTheCacheFolder()
+    {
+        var avx512 = new DeviceInfo(DeviceKind.OpenCL, "cpu-skylake-avx512-Intel(R) Xeon(R) Processor", 1, 0, 4096, 2, "-");
+        var avx2 = avx512 with { Name = "cpu-znver3-AMD EPYC 7B13" };
+        string file = KernelTuner.FileFor(avx512);
+        Assert.Equal(Path.Combine(GpuCnn.IO.CacheFolder.Root(), "tuning"), Path.GetDirectoryName(file));
+        Assert.Matches("^[A-Za-z0-9._-]+$", Path.GetFileName(file));
+        Assert.NotEqual(file, KernelTuner.FileFor(avx2));
+    }
+}
