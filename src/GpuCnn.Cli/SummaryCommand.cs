@@ -13,7 +13,7 @@ public static class SummaryCommand
     {
         var file = new Argument<string?>("model")
         {
-            Description = "A .gpucnn model file or a run folder (instead of --model).",
+            Description = "A .gpucnn model file, a run folder, or a zoo model's name (instead of --model).",
             Arity = ArgumentArity.ZeroOrOne,
         };
         var model = CommonOptions.Model();
@@ -33,7 +33,11 @@ public static class SummaryCommand
         command.SetAction(parse => CliErrors.Run(() =>
         {
             using var device = ComputeDevice.Open(DeviceKind.Cpu);
-            using var built = parse.GetValue(file) is { } path ? ModelFile.Load(path, device, 1).Model
+            // A zoo name where no file or folder of that name exists: `gpucnn summary resnet20`.
+            string? path = parse.GetValue(file);
+            string? zooName = path is not null && !File.Exists(path) && !Directory.Exists(path) && ModelZoo.Names.Contains(path) ? path : null;
+            using var built = zooName is not null ? ModelZoo.Create(zooName).Build(device, 1, 0)
+                : path is not null ? ModelFile.Load(path, device, 1).Model
                 : parse.GetValue(architecture) is { } json ? Sequential.FromArchitecture(RunSpec.ReadArchitecture(json)).Build(device, 1, 0)
                 : ModelZoo.Create(parse.GetValue(model)!).Build(device, 1, 0);
             Console.Write(ModelSummary.Render(built));

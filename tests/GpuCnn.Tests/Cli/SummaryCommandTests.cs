@@ -62,6 +62,16 @@ public sealed class SummaryCommandTests(TestDevices devices)
         Assert.Equal("error: summary takes one model: a MODEL file or run folder, --model NAME or --architecture FILE.", r.Error.Trim());
     }
 
+    /// <summary>`summary resnet20` is `summary --model resnet20`, unless a file or folder of that name is there.</summary>
+    [Fact]
+    public void AZooNameInPlaceOfAFileIsThatZooModel()
+    {
+        var byName = CliRunner.Run("summary", "resnet20");
+        Assert.True(byName.ExitCode == 0, byName.Error);
+        Assert.Equal(CliRunner.Run("summary", "--model", "resnet20").Output, byName.Output);
+        Messages.Says(byName.Output, "Model: \"resnet20\"");
+    }
+
     [Fact]
     public void AMissingModelFileIsNamed()
     {
