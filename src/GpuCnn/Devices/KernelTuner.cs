@@ -92,9 +92,9 @@ public sealed class KernelTuner(Accelerator accelerator, string? file)
             {
                 AtomicFile.WriteText(file, JsonSerializer.Serialize(new SortedDictionary<string, int>(merged), new JsonSerializerOptions { WriteIndented = true }));
             }
-            catch (FileWriteException)
+            catch (Exception e) when (e is FileWriteException or IOException or UnauthorizedAccessException)
             {
-                // A read-only cache only costs the measurement again next time.
+                // A cache that cannot be written only costs the measurement again next time.
             }
         }
     }

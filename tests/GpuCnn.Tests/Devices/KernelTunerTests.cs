@@ -49,6 +49,18 @@ public sealed class KernelTunerTests(TestDevices devices)
     }
 
     [Fact]
+    public void ACacheThatCannotBeWrittenCostsOnlyTheMeasurement()
+    {
+        // The tuning folder's place is taken by a file, so neither the folder nor the file can be made.
+        string blocker = Path.Combine(SyntheticData.TempFolder(), "tuning");
+        File.WriteAllText(blocker, "not a folder");
+        var tuner = new KernelTuner(devices.Cpu.Accelerator, Path.Combine(blocker, "device.json"));
+        Assert.Equal(6, tuner.Choose("conv", [4, 6], c => Thread.Sleep(c == 4 ? 20 : 1)));
+        Assert.Equal(6, tuner.Choose("conv", [4, 6], _ => throw new InvalidOperationException("measured twice")));
+        Assert.Equal("not a folder", File.ReadAllText(blocker));
+    }
+
+    [Fact]
     public void EachDeviceHasItsOwnFileInTheCacheFolder()
     {
         var avx512 = new DeviceInfo(DeviceKind.OpenCL, "cpu-skylake-avx512-Intel(R) Xeon(R) Processor", 1, 0, 4096, 2, "-");
