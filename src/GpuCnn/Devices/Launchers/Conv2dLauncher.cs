@@ -170,7 +170,8 @@ public sealed partial class KernelLauncher
         Run(TileRowsFor(name, unpadded, filters, Run));
     }
 
-    static int TileIndex(int tileRows) => Array.IndexOf([.. TileRowChoices], tileRows) is var i and >= 0 ? i
+    /// <summary>The kernel arrays' index of a tile; no allocation, as it runs on every launch.</summary>
+    static int TileIndex(int tileRows) => tileRows == TileRowChoices[0] ? 0 : tileRows == TileRowChoices[1] ? 1
         : throw new ArgumentException($"no register tile of {tileRows} rows; there are {string.Join(" and ", TileRowChoices)}", nameof(tileRows));
 
     /// <summary>
