@@ -171,8 +171,12 @@ public sealed partial class KernelLauncher
     }
 
     /// <summary>The kernel arrays' index of a tile; no allocation, as it runs on every launch.</summary>
-    static int TileIndex(int tileRows) => tileRows == TileRowChoices[0] ? 0 : tileRows == TileRowChoices[1] ? 1
-        : throw new ArgumentException($"no register tile of {tileRows} rows; there are {string.Join(" and ", TileRowChoices)}", nameof(tileRows));
+    static int TileIndex(int tileRows)
+    {
+        for (int i = 0; i < TileRowChoices.Count; i++)
+            if (TileRowChoices[i] == tileRows) return i;
+        throw new ArgumentException($"no register tile of {tileRows} rows; there are {string.Join(" and ", TileRowChoices)}", nameof(tileRows));
+    }
 
     /// <summary>
     /// The register tile rows of an implicit convolution: the plan's, or where it leaves them to
