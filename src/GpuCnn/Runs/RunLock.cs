@@ -47,7 +47,9 @@ public sealed class RunLock : IDisposable
             }
             catch (IOException) when (File.Exists(path))
             {
-                var owner = ReadOwner(path);
+                var owner = AwaitOwner(path);
+                // The owner finished and removed its lock meanwhile: try again.
+                if (owner is null && !File.Exists(path)) continue;
                 if (owner is null || IsAlive(owner))
                     throw new RunException(owner is null
                         ? $"run folder {folder} is in use: {FileName} is being written by another process."
@@ -65,6 +67,18 @@ public sealed class RunLock : IDisposable
     {
         string path = Path.Combine(folder, FileName);
         return File.Exists(path) && (ReadOwner(path) is not { } owner || IsAlive(owner));
+    }
+
+    /// <summary>
+    /// The owner a lock file names, given up to two seconds to finish writing it: a second process
+    /// started with the first meets the file between its creation and its content.
+    /// </summary>
+    static Owner? AwaitOwner(string path)
+    {
+        var clock = Stopwatch.StartNew();
+        Owner? owner;
+        while ((owner = ReadOwner(path)) is null && File.Exists(path) && clock.Elapsed < TimeSpan.FromSeconds(2)) Thread.Sleep(20);
+        return owner;
     }
 
     /// <summary>The owner a lock file names; null while its writer has not finished it (or, after a minute, a stale unreadable one).</summary>
