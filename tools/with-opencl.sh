@@ -67,13 +67,23 @@ exec 9>"$cache/pocl-root.lock"
 [ -e "$root/.gpucnn-pocl-ready" ] || build_root
 # Roots built before Node, MPICH, fonts and Chromium joined them (the ONNX Runtime Web and MPI tests;
 # text in the plots, which a root without fonts draws without; the board's browser test) get them now.
-if [ ! -x "$root/usr/bin/node" ] || [ ! -x "$root/usr/bin/mpiexec" ] || [ ! -d "$root/usr/share/fonts/truetype/dejavu" ] \
-   || [ ! -x "$root/usr/bin/chromium" ]; then
+# A lock of its own, held only while installing: a caller with GPUCNN_OPENCL_LOCKED=1 does not hold
+# fd 9's, and two such callers must not run apt in the root together.
+root_complete() {
+  [ -x "$root/usr/bin/node" ] && [ -x "$root/usr/bin/mpiexec" ] && [ -d "$root/usr/share/fonts/truetype/dejavu" ] \
+    && [ -x "$root/usr/bin/chromium" ]
+}
+if ! root_complete; then
+  exec 8>"$cache/pocl-root-install.lock"
+  flock 8
+fi
+if ! root_complete; then
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
     sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends nodejs mpich fontconfig fonts-dejavu-core chromium && apt-get clean' >>"$cache/pocl-root.log" 2>&1 \
     || { echo "error: installing Node, MPICH, fonts and Chromium in the root failed; see $cache/pocl-root.log" >&2; exit 2; }
 fi
+exec 8>&-
 
 # Each run mounts in a mount namespace of its own (util-linux's unshare): its mounts are seen by
 # nobody else and vanish with it however it ends, so runs side by side never take down each

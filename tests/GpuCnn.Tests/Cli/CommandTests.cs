@@ -40,7 +40,9 @@ public sealed class CommandTests
         var (_, option, name) = absent[0];
         var r = CliRunner.Run("train", "--device", option);
         Assert.Equal(2, r.ExitCode);
-        Messages.Says(r.Error, $"No {name} device found. Devices found: " + string.Join("; ", found.Select(d => d.ToString())) + ".");
+        // PoCL reports a share of the memory free at the moment, which moves between two processes.
+        static string AnyMemory(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\d+(\.\d+)? GiB", "? GiB");
+        Messages.Says(AnyMemory(r.Error), AnyMemory($"No {name} device found. Devices found: " + string.Join("; ", found.Select(d => d.ToString())) + "."));
         Assert.DoesNotContain("   at ", r.Error);
     }
 
