@@ -55,8 +55,15 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// <summary>Work-items per group of the implicitly grouped kernels; 0 lets ILGPU choose.</summary>
     public int GroupSize { get; init; }
 
-    /// <summary>Output pixels one work-item of the implicit weight gradient sums; 0: ReductionChunk's.</summary>
+    /// <summary>Output pixels one work-item of the implicit weight gradient sums at most; 0: ReductionChunk's.</summary>
     public int WeightGradChunk { get; init; }
+
+    /// <summary>
+    /// The L2 cache of one core of the device (bytes), or 0: unknown. Where known, a weight
+    /// gradient's chunk is halved (down to 256 pixels) until its input and output-gradient rows
+    /// fill at most half of it, as the chunk's work-items each read all of them in turn.
+    /// </summary>
+    public long L2Bytes { get; init; }
 
     /// <summary>
     /// Rows of the implicit convolutions' register tiles (KernelLauncher.TileRowChoices: 4 or 6),
@@ -92,13 +99,15 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// little parallelism, and each chunk of a split GEMM is a launch of its own. Convolutions
     /// take the implicit GEMM wherever it fits: the seed step ran 10-16 % faster than with
     /// im2col in two alternating rounds of bench/variants.sh (docs/results/conv-variants-opencl.txt).
-    /// Their weight gradients sum 2,048 pixels a work-item: a chunk's dZ and input rows stay in
-    /// the core's L2 while its 16 tiles read them (resnet20's weight gradients took 127 ms a step
-    /// against 176 ms with 4,096, docs/results/weight-grad-chunk-opencl.txt).
+    /// Their weight gradients sum up to 2,048 pixels a work-item, fewer where a chunk's dZ and
+    /// input rows would not fit half the core's L2 while its tiles read them (resnet20's weight
+    /// gradients: 127 ms a step against 176 ms with 4,096 on a 2 MB L2; on a 512 KB L2 the last
+    /// two stages' chunks of 1,024 and 512 made the step 7 % faster,
+    /// docs/results/weight-grad-chunk-opencl.txt and weight-grad-chunk-by-l2-zen3.txt).
     /// </summary>
     public static LaunchPlan ForOpenCLCpu() =>
         new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, MaxSerialLoop)
-        { GroupSize = 16, Conv = ConvVariant.Implicit, WeightGradChunk = 2048, TileRows = 0 };
+        { GroupSize = 16, Conv = ConvVariant.Implicit, WeightGradChunk = 2048, TileRows = 0, L2Bytes = HostCache.L2Bytes() };
 
     /// <summary>
     /// Whether work goes to a few threads (<see cref="ParallelThreads"/>), each looping over a
@@ -124,7 +133,15 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// <summary>Chunks a reduction over length rows is cut into.</summary>
     public int Chunks(int length) => (length + ChunkLength(length) - 1) / ChunkLength(length);
 
-    /// <summary>Output pixels a work-item of the implicit weight gradient sums, out of <paramref name="pixels"/>.</summary>
-    public int WeightGradChunkLength(int pixels) =>
-        WeightGradChunk > 0 && !ThreadsOwnBlocks ? Math.Min(Math.Max(pixels, 1), WeightGradChunk) : ChunkLength(pixels);
+    /// <summary>
+    /// Output pixels a work-item of the implicit weight gradient sums, out of <paramref name="pixels"/>,
+    /// each of which reads <paramref name="bytesPerPixel"/> of input and output gradient.
+    /// </summary>
+    public int WeightGradChunkLength(int pixels, long bytesPerPixel)
+    {
+        if (WeightGradChunk <= 0 || ThreadsOwnBlocks) return ChunkLength(pixels);
+        int chunk = WeightGradChunk;
+        while (L2Bytes > 0 && chunk > 256 && chunk * bytesPerPixel > L2Bytes / 2) chunk /= 2;
+        return Math.Min(Math.Max(pixels, 1), chunk);
+    }
 }

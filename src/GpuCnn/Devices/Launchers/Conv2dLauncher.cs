@@ -156,7 +156,9 @@ public sealed partial class KernelLauncher
         Require(name, "outputGrad", outputGrad, g.Batch, g.OutHeight, g.OutWidth, filters);
         Require(name, "kernelGrad", kernelGrad, g.KernelHeight, g.KernelWidth, g.InChannels, filters);
         var source = PaddedInput(input, g, out var unpadded);
-        int rowChunk = Plan.WeightGradChunkLength(unpadded.ColumnRows), chunks = (unpadded.ColumnRows + rowChunk - 1) / rowChunk;
+        // A chunk's pixels read stride² input pixels and one output-gradient row each.
+        long bytesPerPixel = ((long)g.Stride * g.Stride * g.InChannels + filters) * sizeof(float);
+        int rowChunk = Plan.WeightGradChunkLength(unpadded.ColumnRows, bytesPerPixel), chunks = (unpadded.ColumnRows + rowChunk - 1) / rowChunk;
         var sum = GemmArgs.RowMajor(unpadded.ColumnWidth, filters, unpadded.ColumnRows) with { KChunk = rowChunk, PartialStride = unpadded.ColumnWidth * filters };
         var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
         void Run(int tileRows)

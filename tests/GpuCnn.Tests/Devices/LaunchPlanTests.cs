@@ -1,0 +1,63 @@
+using GpuCnn.Devices;
+
+namespace GpuCnn.Tests.Devices;
+
+/// <summary>How the OpenCL-CPU plan sizes a weight gradient's chunk by the host's L2, and how it reads that size.</summary>
+public sealed class LaunchPlanTests
+{
+    const long K = 1024;
+
+    [Theory]
+    // resnet20's three stages on a 512 KB L2 (Zen 3): 16+16, 32+32 and 64+64 floats a pixel.
+    [InlineData(512 * K, 100352, 128, 2048)]
+    [InlineData(512 * K, 25088, 256, 1024)]
+    [InlineData(512 * K, 6272, 512, 512)]
+    // Never below 256 pixels, however wide the rows.
+    [InlineData(512 * K, 6272, 64 * K, 256)]
+    // A 2 MB L2 (the AVX-512 Xeon) keeps the plan's 2,048 for all three.
+    [InlineData(2048 * K, 6272, 512, 2048)]
+    // An unknown L2 keeps it too.
+    [InlineData(0, 6272, 512, 2048)]
+    // A layer with fewer pixels than a chunk sums them all in one.
+    [InlineData(512 * K, 300, 128, 300)]
+    public void TheWeightGradientsChunkHalvesUntilItsRowsFillHalfTheL2(long l2Bytes, int pixels, long bytesPerPixel, int expected)
+    {
+        var plan = LaunchPlan.ForOpenCLCpu() with { L2Bytes = l2Bytes };
+        Assert.Equal(expected, plan.WeightGradChunkLength(pixels, bytesPerPixel));
+    }
+
+    [Fact]
+    public void AChunkSetBelowTheFloorAndTheCpuPlansWholeSumsAreKept()
+    {
+        Assert.Equal(8, (LaunchPlan.ForOpenCLCpu() with { WeightGradChunk = 8, L2Bytes = 512 * K }).WeightGradChunkLength(6272, 512));
+        Assert.Equal(6272, LaunchPlan.ForCpu(2).WeightGradChunkLength(6272, 512));
+    }
+
+    [Theory]
+    [InlineData("512K\n", 512 * K)]
+    [InlineData("2048K", 2048 * K)]
+    [InlineData("1M", 1024 * K)]
+    [InlineData("65536", 65536)]
+    [InlineData("", 0)]
+    [InlineData("big", 0)]
+    [InlineData("-4K", 0)]
+    public void SysfsCacheSizesAreRead(string text, long bytes) => Assert.Equal(bytes, HostCache.ParseSize(text));
+
+    [Fact]
+    public void TheL2IsTheCacheOfLevelTwo()
+    {
+        string cpu = SyntheticData.TempFolder();
+        void Cache(string index, string level, string size)
+        {
+            Directory.CreateDirectory(Path.Combine(cpu, index));
+            File.WriteAllText(Path.Combine(cpu, index, "level"), level + "\n");
+            File.WriteAllText(Path.Combine(cpu, index, "size"), size + "\n");
+        }
+        Cache("index0", "1", "32K");
+        Cache("index1", "1", "32K");
+        Cache("index2", "2", "1024K");
+        Cache("index3", "3", "32768K");
+        Assert.Equal(1024 * K, HostCache.L2Bytes(cpu));
+        Assert.Equal(0, HostCache.L2Bytes(Path.Combine(cpu, "absent")));
+    }
+}
