@@ -67,8 +67,9 @@ exec 9>"$cache/pocl-root.lock"
 [ -e "$root/.gpucnn-pocl-ready" ] || build_root
 # Roots built before Node, MPICH, fonts and Chromium joined them (the ONNX Runtime Web and MPI tests;
 # text in the plots, which a root without fonts draws without; the board's browser test) get them now.
-# A lock of its own, held only while installing: a caller with GPUCNN_OPENCL_LOCKED=1 does not hold
-# fd 9's, and two such callers must not run apt in the root together.
+# Every apt run in a ready root (here, and bench/peer/run.sh's PyTorch) takes pocl-root-install.lock,
+# held only while installing: a caller with GPUCNN_OPENCL_LOCKED=1, or under tools/quiet.sh, does
+# not hold fd 9's lock and must not wait for it, yet two apt runs must not share the root.
 root_complete() {
   [ -x "$root/usr/bin/node" ] && [ -x "$root/usr/bin/mpiexec" ] && [ -d "$root/usr/share/fonts/truetype/dejavu" ] \
     && [ -x "$root/usr/bin/chromium" ]

@@ -59,7 +59,7 @@ if ! tools/with-opencl.sh python3 -c 'import torch, numpy' 2>/dev/null; then
   if [ -e "$root/.gpucnn-pocl-ready" ] && [ "$(id -u)" = 0 ]; then
     echo "peer: installing Debian's python3-torch in $root (once)" >&2
     cp /etc/resolv.conf "$root/etc/resolv.conf"
-    flock "$cache/pocl-root.lock" chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+    flock "$cache/pocl-root-install.lock" chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
       sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-torch python3-numpy && apt-get clean' \
       >>"$cache/pocl-root.log" 2>&1 \
       || { echo "error: installing python3-torch in $root failed; see $cache/pocl-root.log" >&2; exit 2; }
