@@ -106,7 +106,12 @@ public static class BatchNormKernels
         }
     }
 
-    /// <summary>y = γ·(x - μ)·(1/√(σ²+ε)) + β. Items are rows.</summary>
+    /// <summary>
+    /// y = γ·(x - μ)·(1/√(σ²+ε)) + β. Items are groups of 8 elements, item i of channel group
+    /// i mod Groups: consecutive work-items read consecutive memory, which PoCL vectorises across
+    /// work-items as it does the residual add (a row per item, looping over its groups, ran at a
+    /// third of the add's rate).
+    /// </summary>
     public static void BatchNormForward(Index1D thread, ArrayView<float> input, ArrayView<float> output,
         ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> statistics, BatchNormShape s, WorkSplit split)
     {
@@ -115,15 +120,15 @@ public static class BatchNormKernels
         var gamma8 = gamma.Cast<Float8>();
         var beta8 = beta.Cast<Float8>();
         var statistics8 = statistics.Cast<Float8>();
-        int end = split.End(thread);
-        for (int r = split.Start(thread); r < end; r++)
-            for (int g = 0; g < s.Groups; g++)
-            {
-                int i = r * s.Groups + g;
-                Float8 y = gamma8[g] * ((x8[i] - statistics8[g]) * statistics8[s.Groups + g]) + beta8[g];
-                if (s.Relu != 0) y.ClampAtZero();
-                y8[i] = y;
-            }
+        int start = split.Start(thread), end = split.End(thread);
+        int g = start % s.Groups;
+        for (int i = start; i < end; i++)
+        {
+            Float8 y = gamma8[g] * ((x8[i] - statistics8[g]) * statistics8[s.Groups + g]) + beta8[g];
+            if (s.Relu != 0) y.ClampAtZero();
+            y8[i] = y;
+            if (++g == s.Groups) g = 0;
+        }
     }
 
     /// <summary>
@@ -163,7 +168,8 @@ public static class BatchNormKernels
 
     /// <summary>
     /// dx = γ·(1/√(σ²+ε))/m · (m·dy - dβ - x̂·dγ), the gradient through the batch statistics as
-    /// well as the normalization (m = rows). Items are rows. With s.Relu, dy where y &gt; 0, as in BatchNormBackwardReduce.
+    /// well as the normalization (m = rows). Items are groups of 8 elements, as in BatchNormForward.
+    /// With s.Relu, dy where y &gt; 0, as in BatchNormBackwardReduce.
     /// </summary>
     public static void BatchNormBackward(Index1D thread, ArrayView<float> input, ArrayView<float> output, ArrayView<float> outputGrad,
         ArrayView<float> inputGrad, ArrayView<float> gamma, ArrayView<float> statistics, ArrayView<float> gammaGrad,
@@ -175,16 +181,16 @@ public static class BatchNormKernels
         var dx8 = inputGrad.Cast<Float8>();
         var statistics8 = statistics.Cast<Float8>();
         float rows = s.Rows, inverseRows = 1f / s.Rows;
-        int end = split.End(thread);
-        for (int r = split.Start(thread); r < end; r++)
-            for (int g = 0; g < s.Groups; g++)
-            {
-                int i = r * s.Groups + g;
-                Float8 inverseStd = statistics8[s.Groups + g];
-                Float8 normalized = (x8[i] - statistics8[g]) * inverseStd;
-                Float8 scale = inverseRows * (gamma.Cast<Float8>()[g] * inverseStd);
-                Float8 dy = s.Relu != 0 ? Lanes.WherePositive(y8[i], dy8[i]) : dy8[i];
-                dx8[i] = scale * (rows * dy - betaGrad.Cast<Float8>()[g] - normalized * gammaGrad.Cast<Float8>()[g]);
-            }
+        int start = split.Start(thread), end = split.End(thread);
+        int g = start % s.Groups;
+        for (int i = start; i < end; i++)
+        {
+            Float8 inverseStd = statistics8[s.Groups + g];
+            Float8 normalized = (x8[i] - statistics8[g]) * inverseStd;
+            Float8 scale = inverseRows * (gamma.Cast<Float8>()[g] * inverseStd);
+            Float8 dy = s.Relu != 0 ? Lanes.WherePositive(y8[i], dy8[i]) : dy8[i];
+            dx8[i] = scale * (rows * dy - betaGrad.Cast<Float8>()[g] - normalized * gammaGrad.Cast<Float8>()[g]);
+            if (++g == s.Groups) g = 0;
+        }
     }
 }

@@ -72,6 +72,12 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// </summary>
     public int TileRows { get; init; } = 4;
 
+    /// <summary>
+    /// Work-items a per-column reduction (batch norm's sums) is cut into at least, where its
+    /// columns alone give too few to fill the device: 0, no minimum.
+    /// </summary>
+    public int MinReductionItems { get; init; }
+
     /// <summary>The longest serial loop a work-item may run on a GPU-shaped plan (checked by the launch-shape test).</summary>
     public const int MaxSerialLoop = 4096;
 
@@ -104,10 +110,16 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// gradients: 127 ms a step against 176 ms with 4,096 on a 2 MB L2; on a 512 KB L2 the last
     /// two stages' chunks of 1,024 and 512 made the step 7 % faster,
     /// docs/results/weight-grad-chunk-opencl.txt and weight-grad-chunk-by-l2-zen3.txt).
+    /// Batch norm's sums take at least 128 work-items, eight groups of 16 a core: resnet20's last
+    /// stage had 16, one group on one core (with batch norm's element-wise passes over groups of
+    /// eight, the step 6 % faster on a Zen 5 host, docs/results/batch-norm-items-zen5.txt).
     /// </summary>
     public static LaunchPlan ForOpenCLCpu() =>
         new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, MaxSerialLoop)
-        { GroupSize = 16, Conv = ConvVariant.Implicit, WeightGradChunk = 2048, TileRows = 0, L2Bytes = HostCache.L2Bytes() };
+        {
+            GroupSize = 16, Conv = ConvVariant.Implicit, WeightGradChunk = 2048, TileRows = 0, L2Bytes = HostCache.L2Bytes(),
+            MinReductionItems = 128,
+        };
 
     /// <summary>
     /// Whether work goes to a few threads (<see cref="ParallelThreads"/>), each looping over a
@@ -132,6 +144,22 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
 
     /// <summary>Chunks a reduction over length rows is cut into.</summary>
     public int Chunks(int length) => (length + ChunkLength(length) - 1) / ChunkLength(length);
+
+    /// <summary>
+    /// Rows one work-item sums in a reduction whose chunks each take <paramref name="itemsPerChunk"/>
+    /// work-items (batch norm's groups of eight channels): ChunkLength's, halved (never below 64 rows)
+    /// until the chunks give at least <see cref="MinReductionItems"/> work-items.
+    /// </summary>
+    public int ChunkLength(int length, int itemsPerChunk)
+    {
+        int chunk = ChunkLength(length);
+        if (ThreadsOwnBlocks) return chunk;
+        while (chunk / 2 >= 64 && (long)((length + chunk - 1) / chunk) * itemsPerChunk < MinReductionItems) chunk /= 2;
+        return chunk;
+    }
+
+    /// <summary>Chunks a reduction over length rows is cut into, its chunks each taking itemsPerChunk work-items.</summary>
+    public int Chunks(int length, int itemsPerChunk) => (length + ChunkLength(length, itemsPerChunk) - 1) / ChunkLength(length, itemsPerChunk);
 
     /// <summary>
     /// Output pixels a work-item of the implicit weight gradient sums, out of <paramref name="pixels"/>,

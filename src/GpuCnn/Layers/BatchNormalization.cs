@@ -45,7 +45,7 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
         plan.BatchBuffer("input gradient", inputShape);
         plan.Buffer("statistics", 2, c);
         long rows = LayerPlan.Product([plan.MaxBatch, .. inputShape[..^1].Select(d => (long)d)]);
-        plan.SplitReduction(rows, 2, c);
+        plan.ColumnReduction(rows, c, 2);
         return inputShape;
     }
 

@@ -61,6 +61,14 @@ public sealed class LayerPlan(string layer, int maxBatch, LaunchPlan launch)
         if (chunks > 1) Workspace("reduction", [chunks, .. width]);
     }
 
+    /// <summary>A per-column reduction over rows of columns values (batch norm's), cut as LaunchPlan.ChunkLength(rows, columns / 8) cuts it.</summary>
+    public void ColumnReduction(long rows, int columns, int copies)
+    {
+        int length = (int)Math.Min(rows, int.MaxValue);
+        long chunks = launch.Chunks(length, Math.Max(1, columns / 8));
+        if (chunks > 1) Workspace("reduction", [chunks, copies, columns]);
+    }
+
     long Chunks(long length)
     {
         int chunk = launch.ReductionChunk;

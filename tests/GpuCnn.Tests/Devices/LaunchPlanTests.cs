@@ -2,7 +2,7 @@ using GpuCnn.Devices;
 
 namespace GpuCnn.Tests.Devices;
 
-/// <summary>How the OpenCL-CPU plan sizes a weight gradient's chunk by the host's L2, and how it reads that size.</summary>
+/// <summary>How the OpenCL-CPU plan sizes a weight gradient's chunk by the host's L2, and how it reads that size; how it cuts batch norm's sums.</summary>
 public sealed class LaunchPlanTests
 {
     const long K = 1024;
@@ -32,6 +32,27 @@ public sealed class LaunchPlanTests
         Assert.Equal(8, (LaunchPlan.ForOpenCLCpu() with { WeightGradChunk = 8, L2Bytes = 512 * K }).WeightGradChunkLength(6272, 512));
         Assert.Equal(6272, LaunchPlan.ForCpu(2).WeightGradChunkLength(6272, 512));
     }
+
+    [Theory]
+    // resnet20's batch norms, batch 128: 2, 4 and 8 groups of eight channels a row.
+    [InlineData(100352, 2, 1024)]
+    [InlineData(25088, 4, 512)]
+    [InlineData(6272, 8, 256)]
+    // Never below 64 rows: 300 rows stop at 75, four chunks.
+    [InlineData(300, 1, 75)]
+    // Rows enough for 128 work-items at the plan's 4,096 keep it.
+    [InlineData(1 << 20, 1, 4096)]
+    public void BatchNormsSumsAreCutIntoAtLeast128WorkItems(int rows, int groups, int expected)
+    {
+        var plan = LaunchPlan.ForOpenCLCpu();
+        Assert.Equal(expected, plan.ChunkLength(rows, groups));
+        int chunks = plan.Chunks(rows, groups);
+        Assert.Equal((rows + expected - 1) / expected, chunks);
+        Assert.True(chunks * groups >= 128 || expected / 2 < 64, $"{chunks} chunks of {groups} work-items");
+    }
+
+    [Fact]
+    public void TheCpuPlanSumsBatchNormsRowsWhole() => Assert.Equal(100352, LaunchPlan.ForCpu(2).ChunkLength(100352, 2));
 
     [Theory]
     [InlineData("512K\n", 512 * K)]

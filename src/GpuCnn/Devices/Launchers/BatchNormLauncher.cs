@@ -48,7 +48,7 @@ public sealed partial class KernelLauncher
     /// <summary>Per-channel Σx or Σ(x-μ)² into target.</summary>
     void BatchNormSums(ArrayView<float> input, ArrayView<float> statistics, ArrayView<float> target, BatchNormShape shape, int centered)
     {
-        int chunks = Plan.Chunks(shape.Rows), rowChunk = Plan.ChunkLength(shape.Rows);
+        int chunks = Plan.Chunks(shape.Rows, shape.Groups), rowChunk = Plan.ChunkLength(shape.Rows, shape.Groups);
         var sums = chunks == 1 ? target : Workspace((long)chunks * shape.Channels);
         batchNormPartialSums.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, statistics, sums, shape, rowChunk, centered);
         if (chunks > 1) ColumnSumChunks(sums, target, chunks, shape.Channels, chunks);
@@ -71,7 +71,7 @@ public sealed partial class KernelLauncher
         Require(kernel, "gamma", gamma, shape.Channels);
         Require(kernel, "beta", beta, shape.Channels);
         Require(kernel, "statistics", statistics, 2, shape.Channels);
-        batchNormForward.LaunchSplit(this, shape.Rows, shape.Groups, input, output, gamma, beta, statistics, shape);
+        batchNormForward.LaunchSplit(this, shape.Rows * shape.Groups, 1, input, output, gamma, beta, statistics, shape);
     }
 
     /// <summary>dγ and dβ (the sums over rows), then dx when the layer needs it. The forward pass's output is read only with shape.Relu (its mask).</summary>
@@ -89,7 +89,7 @@ public sealed partial class KernelLauncher
         Require(kernel, "statistics", statistics, 2, shape.Channels);
         Require(kernel, "gammaGrad", gammaGrad, shape.Channels);
         Require(kernel, "betaGrad", betaGrad, shape.Channels);
-        int chunks = Plan.Chunks(shape.Rows), rowChunk = Plan.ChunkLength(shape.Rows);
+        int chunks = Plan.Chunks(shape.Rows, shape.Groups), rowChunk = Plan.ChunkLength(shape.Rows, shape.Groups);
         long slab = (long)chunks * shape.Channels;
         var partials = chunks == 1 ? default : Workspace(2 * slab);
         var gammaSums = chunks == 1 ? gammaGrad : partials.SubView(0, slab);
@@ -101,6 +101,6 @@ public sealed partial class KernelLauncher
             ColumnSumChunks(betaSums, betaGrad, chunks, shape.Channels, chunks);
         }
         if (!needsInputGrad) return;
-        batchNormBackward.LaunchSplit(this, shape.Rows, shape.Groups, input, output, outputGrad, inputGrad, gamma, statistics, gammaGrad, betaGrad, shape);
+        batchNormBackward.LaunchSplit(this, shape.Rows * shape.Groups, 1, input, output, outputGrad, inputGrad, gamma, statistics, gammaGrad, betaGrad, shape);
     }
 }
