@@ -2,7 +2,7 @@
 # Trains the full-budget results of docs/results.md as `gpucnn compare` campaigns, one folder each under
 # docs/results/, every run in its own run folder:
 #
-#   tools/full-results.sh [CAMPAIGN...]      (default: all nine, in this order)
+#   tools/full-results.sh [CAMPAIGN...]      (default: all eleven, in this order)
 #
 #   compare-precisebn  the 5-epoch comparison of all three models (compare's defaults, PreciseBN on)
 #   compare-keras-bn   the same with Keras's momentum averages (--bn-recalibrate 0), to set beside it
@@ -14,6 +14,7 @@
 #   modern-seed-bn     seed-bn with the modern recipe (recipes/seed-bn-modern.json), seeds 42 43 44
 #   modern-resnet20    resnet20 with the modern recipe (recipes/resnet20-modern.json), seeds 42 43 44
 #   modern-seed-bn-60  modern-seed-bn over 60 epochs, the pilots' best on the validation split
+#   modern-seed-bn-flip-60  the same with flips and flip at test time, against its overfitting
 #
 # Run again after an interruption, it continues each campaign where it stopped (compare --resume):
 # finished runs are kept, an interrupted run resumes from its last checkpoint. It trains through
@@ -37,7 +38,7 @@ campaign() { # campaign NAME COMPARE-ARGS...
   tail -n 8 "$dir.log"
 }
 
-all=(compare-precisebn full-resnet full-seed-bn full-seed compare-keras-bn full-seed-bn-30 full-resnet-30 modern-seed-bn modern-resnet20 modern-seed-bn-60)
+all=(compare-precisebn full-resnet full-seed-bn full-seed compare-keras-bn full-seed-bn-30 full-resnet-30 modern-seed-bn modern-resnet20 modern-seed-bn-60 modern-seed-bn-flip-60)
 # The modern recipe's options, shared by both models (the recipe files hold the same settings);
 # seed-bn trains without augmentation, its best on the validation split (docs/results.md, pilots).
 modern=(--seeds 42 43 44 --train-limit all --lr-schedule onecycle --label-smoothing 0.1
@@ -54,6 +55,7 @@ for name in "${@:-${all[@]}}"; do
     full-seed) campaign "$name" --models seed --seeds 42 43 44 --epochs 15 --train-limit all ;;
     modern-seed-bn) campaign "$name" --models seed-bn --epochs 30 "${modern[@]}" "${seed_bn_modern[@]}" ;;
     modern-seed-bn-60) campaign "$name" --models seed-bn --epochs 60 "${modern[@]}" "${seed_bn_modern[@]}" ;;
+    modern-seed-bn-flip-60) campaign "$name" --models seed-bn --epochs 60 "${modern[@]}" "${seed_bn_modern[@]}" --augment-flip --tta ;;
     modern-resnet20) campaign "$name" --models resnet20 --epochs 30 "${modern[@]}" --optimizer sgd-nesterov --lr 0.1 --weight-decay 0.0005 \
       --augment-shift 2 --augment-flip --tta --augment-erase 0.25 ;;
     *) echo "unknown campaign '$name'; known: ${all[*]}" >&2; exit 2 ;;

@@ -145,12 +145,14 @@ def describe(name, output, model, expected):
 
 
 def effective(output, model):
-    """GpuCnn's effective GFLOP/s and its share of the FMA peak, from the bench's lines."""
+    """GpuCnn's effective GFLOP/s and its share of the FMA peak its own run measured, with that peak:
+    on a busy or throttled host one run's peak can come out low, and its share high."""
     step = re.search(rf"^{re.escape(model)} training step \(end to end\).*?([\d.]+) GFLOP/s effective", output, re.M)
     peak = re.search(r"^FMA peak: ([\d.]+) GFLOP/s", output, re.M)
     if not step or not peak:
         return ""
-    return f" ({float(step.group(1)):.1f} GFLOP/s effective, {float(step.group(1)) / float(peak.group(1)):.0%} of the FMA peak)"
+    rate, ceiling = float(step.group(1)), float(peak.group(1))
+    return f" ({rate:.1f} GFLOP/s effective, {rate / ceiling:.0%} of this run's FMA peak, {ceiling:.0f} GFLOP/s)"
 
 
 def ratios(rates, names):
