@@ -54,7 +54,8 @@ public sealed class TestDevices : IDisposable
     };
 
     readonly Lazy<ComputeDevice?> openCLGpu = new(() => OpenOpenCL(LaunchPlan.ForGpu()));
-    readonly Lazy<ComputeDevice?> openCLCpu = new(() => OpenOpenCL(LaunchPlan.ForOpenCLCpu() with { ReductionChunk = 8, WeightGradChunk = 8 }));
+    // Short chunks and pad segments, so that the tests' small shapes take the split paths too.
+    readonly Lazy<ComputeDevice?> openCLCpu = new(() => OpenOpenCL(LaunchPlan.ForOpenCLCpu() with { ReductionChunk = 8, WeightGradChunk = 8, PadSegment = 3 }));
     readonly Lazy<ComputeDevice?> cuda = new(() => OpenCuda(null));
 
     /// <summary>The three plans on the CPU accelerator, always present.</summary>

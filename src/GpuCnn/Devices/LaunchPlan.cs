@@ -78,6 +78,14 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// </summary>
     public int MinReductionItems { get; init; }
 
+    /// <summary>
+    /// Padded pixels a work-item of Conv2dPad writes: 1 on GPUs, where neighbouring work-items
+    /// then write neighbouring memory; 0, a whole padded row, on the CPU plans (on PoCL the pad
+    /// passes of a resnet20 step took 8.4 ms against 10.4 with a pixel a work-item,
+    /// docs/results/pad-rows-zen5.txt).
+    /// </summary>
+    public int PadSegment { get; init; }
+
     /// <summary>The longest serial loop a work-item may run on a GPU-shaped plan (checked by the launch-shape test).</summary>
     public const int MaxSerialLoop = 4096;
 
@@ -94,7 +102,7 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     {
         int t = 16;
         while (t > 4 && (t * t > maxGroupSize || GemmKernels.RegisterBlockedSharedFloats(t) * sizeof(float) > sharedBytesPerGroup)) t /= 2;
-        return new("gpu", GemmVariant.RegisterBlocked, 0, 1, t, 1024);
+        return new("gpu", GemmVariant.RegisterBlocked, 0, 1, t, 1024) { PadSegment = 1 };
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ public sealed class ConvLoweringKernelTests(TestDevices devices)
     public void Conv2dPadCopiesTheImageIntoAZeroBorder(string plan)
     {
         var device = devices[plan];
-        // Eight channels go as Float8, three one by one; padding 1 and 2.
+        // Eight channels go as Float8, three one by one; padding 1 and 2. The plans write whole
+        // padded rows (cpu), single pixels (gpu) or segments of 3 pixels (the tests' opencl-cpu).
         foreach (var (h, w, c, p) in new[] { (5, 4, 8, 1), (3, 6, 3, 2), (4, 4, 16, 1) })
         {
             const int Batch = 2;

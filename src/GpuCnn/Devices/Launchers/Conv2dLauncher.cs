@@ -15,7 +15,7 @@ public sealed partial class KernelLauncher
         [new(Conv2dKernels.Conv2dForwardImplicit<RegisterTile4>), new(Conv2dKernels.Conv2dForwardImplicit<RegisterTile6>)];
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int>[] convWeightGradImplicit =
         [new(Conv2dKernels.Conv2dWeightGradImplicit<RegisterTile4>), new(Conv2dKernels.Conv2dWeightGradImplicit<RegisterTile6>)];
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> pad = new(Conv2dKernels.Conv2dPad);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> pad = new(Conv2dKernels.Conv2dPad);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> kernelFlip = new(Conv2dKernels.Conv2dKernelFlip);
 
     public void Im2Col(ArrayView<float> input, ArrayView<float> columns, ConvGeometry g)
@@ -74,7 +74,9 @@ public sealed partial class KernelLauncher
     {
         RequireImage(nameof(Conv2dPad), "input", input, g);
         Require(nameof(Conv2dPad), "padded", padded, g.Batch, g.InHeight + 2 * g.Padding, g.InWidth + 2 * g.Padding, g.InChannels);
-        pad.LaunchSplit(this, g.Batch * (g.InHeight + 2 * g.Padding) * (g.InWidth + 2 * g.Padding), g.ChannelGroups, input, padded, g);
+        int width = g.InWidth + 2 * g.Padding, segment = Plan.PadSegment > 0 ? Math.Min(Plan.PadSegment, width) : width;
+        int items = g.Batch * (g.InHeight + 2 * g.Padding) * ((width + segment - 1) / segment);
+        pad.LaunchSplit(this, items, (long)segment * g.ChannelGroups, input, padded, g, segment);
     }
 
     /// <summary>flipped (K×K×filters×Cin) = kernel (K×K×Cin×filters) turned 180° with its channel axes swapped.</summary>
