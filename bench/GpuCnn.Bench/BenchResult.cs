@@ -14,4 +14,8 @@ public sealed record BenchResult(string Name, string Shape, double Milliseconds,
 /// What bounds a kernel on this device: a GEMM ceiling (GFLOP/s), a copy ceiling (GB/s) and the
 /// fused multiply-add peak (GFLOP/s; FmaSource says which vector width, or that it is a GPU's peak on paper).
 /// </summary>
-public sealed record Ceiling(string Source, double Gflops, double GBytesPerSecond, double FmaGflops, string FmaSource);
+public sealed record Ceiling(string Source, double Gflops, double GBytesPerSecond, double FmaGflops, string FmaSource)
+{
+    /// <summary>On a host whose peak is measured with Vector512: the peak with Vector256, the widest PoCL's code uses there; else null.</summary>
+    public double? Fma256Gflops { get; init; }
+}

@@ -21,7 +21,10 @@ public static class Ceilings
             ScalarCeiling.MeasureGflops(512, 512, 512, seconds));
         var (fmaGflops, width) = FmaCeiling.Measure(seconds);
         return new Ceiling("scalar C# GEMM 512³ and parallel copy, all cores, this run", gflops, CopyBandwidth(seconds),
-            fmaGflops, $"C# {width}, this run");
+            fmaGflops, $"C# {width}, this run")
+        {
+            Fma256Gflops = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? FmaCeiling.Measure(seconds, widest: false).Gflops : null,
+        };
     }
 
     static Ceiling ForCuda(CudaAccelerator cuda)

@@ -15,16 +15,21 @@ public static class FmaCeiling
 {
     public const int Accumulators = 12;
 
-    /// <summary>GFLOP/s on all cores (one FMA = 2 FLOP per lane), and which vector width was used.</summary>
-    public static (double Gflops, string Width) Measure(double seconds)
+    /// <summary>
+    /// GFLOP/s on all cores (one FMA = 2 FLOP per lane), and which vector width was used: the
+    /// widest the JIT accelerates, or with <paramref name="widest"/> false Vector256 (the width of
+    /// PoCL's code on AVX-512 hosts, docs/performance.md).
+    /// </summary>
+    public static (double Gflops, string Width) Measure(double seconds, bool widest = true)
     {
         int threads = Environment.ProcessorCount;
-        string width = $"{(Vector512.IsHardwareAccelerated ? "Vector512" : "Vector256")} × {Accumulators} accumulators, " +
+        bool wide = widest && Vector512.IsHardwareAccelerated;
+        string width = $"{(wide ? "Vector512" : "Vector256")} × {Accumulators} accumulators, " +
                        $"{threads} thread{(threads == 1 ? "" : "s")}{(System.Runtime.Intrinsics.X86.Fma.IsSupported ? "" : ", FMA not in hardware")}";
-        Func<long, float> chains = Vector512.IsHardwareAccelerated
+        Func<long, float> chains = wide
             ? Chains<Lanes512, Vector512<float>>
             : Chains<Lanes256, Vector256<float>>;
-        long floatsPerIteration = (Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count) * Accumulators;
+        long floatsPerIteration = (wide ? Vector512<float>.Count : Vector256<float>.Count) * Accumulators;
         // A run takes about a tenth of the time: sized on one thread, which also brings the loop to the JIT's full tier.
         long iterations = 1 << 14;
         double took;

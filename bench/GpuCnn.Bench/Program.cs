@@ -51,7 +51,8 @@ using var device = ComputeDevice.Open(options.Device, plan);
 Console.WriteLine($"Device: {device.Info}; launch plan {device.Plan.Name}, GEMM {device.Plan.Gemm}, convolutions {device.Plan.Conv}, groups of {(device.Plan.GroupSize > 0 ? device.Plan.GroupSize : "ILGPU's choice")}; {Environment.ProcessorCount} cores");
 var ceiling = Ceilings.For(device, options.Seconds);
 Console.WriteLine($"Ceiling: {ceiling.Gflops:F2} GFLOP/s, {ceiling.GBytesPerSecond:F2} GB/s ({ceiling.Source})");
-Console.WriteLine($"FMA peak: {ceiling.FmaGflops:F2} GFLOP/s ({ceiling.FmaSource})");
+Console.WriteLine($"FMA peak: {ceiling.FmaGflops:F2} GFLOP/s ({ceiling.FmaSource})" +
+    (ceiling.Fma256Gflops is { } narrow ? $"; with Vector256, the widest PoCL's code uses on AVX-512 hosts: {narrow:F2} GFLOP/s" : ""));
 Console.WriteLine();
 
 var results = new List<BenchResult>();

@@ -17,6 +17,9 @@ public sealed class BenchCeilingTests(TestDevices devices)
         Assert.True(gflops > 0, $"{gflops} GFLOP/s");
         Assert.StartsWith(Vector512.IsHardwareAccelerated ? "Vector512" : "Vector256", width);
         Assert.Contains($"{Environment.ProcessorCount} thread", width);
+        var (narrow, narrowWidth) = FmaCeiling.Measure(0.05, widest: false);
+        Assert.True(narrow > 0, $"{narrow} GFLOP/s");
+        Assert.StartsWith("Vector256", narrowWidth);
     }
 
     /// <summary>Per image: 2·(output pixels)·(filters)·(kernel area · input channels) per GEMM pass; three passes, two for the first layer (no input gradient).</summary>
