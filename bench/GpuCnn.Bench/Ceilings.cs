@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.Intrinsics;
 using GpuCnn.Devices;
 using ILGPU.Runtime.Cuda;
 
@@ -23,7 +24,7 @@ public static class Ceilings
         return new Ceiling("scalar C# GEMM 512³ and parallel copy, all cores, this run", gflops, CopyBandwidth(seconds),
             fmaGflops, $"C# {width}, this run")
         {
-            Fma256Gflops = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? FmaCeiling.Measure(seconds, widest: false).Gflops : null,
+            Fma256Gflops = Vector512.IsHardwareAccelerated ? FmaCeiling.Measure(seconds, widest: false).Gflops : null,
         };
     }
 
