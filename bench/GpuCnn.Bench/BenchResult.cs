@@ -16,6 +16,6 @@ public sealed record BenchResult(string Name, string Shape, double Milliseconds,
 /// </summary>
 public sealed record Ceiling(string Source, double Gflops, double GBytesPerSecond, double FmaGflops, string FmaSource)
 {
-    /// <summary>On a host whose peak is measured with Vector512: the peak with Vector256, the widest PoCL's code uses there; else null.</summary>
+    /// <summary>On a host whose peak is measured with Vector512, for a plan that does not ask for 512-bit vectors: the peak with Vector256, the widest PoCL's code then uses; else null.</summary>
     public double? Fma256Gflops { get; init; }
 }

@@ -24,7 +24,7 @@ public static class Ceilings
         return new Ceiling("scalar C# GEMM 512³ and parallel copy, all cores, this run", gflops, CopyBandwidth(seconds),
             fmaGflops, $"C# {width}, this run")
         {
-            Fma256Gflops = Vector512.IsHardwareAccelerated ? FmaCeiling.Measure(seconds, widest: false).Gflops : null,
+            Fma256Gflops = Vector512.IsHardwareAccelerated && device.Plan.VectorBits == 0 ? FmaCeiling.Measure(seconds, widest: false).Gflops : null,
         };
     }
 

@@ -9,15 +9,16 @@ using GpuCnn.Models;
 //        [--profile true] (time per kernel of one training step) [--layers false] (end to end only)
 //        [--fashion-mnist true] (end to end on the cached Fashion-MNIST training images, not random ones)
 //        [--group-size N] (work-items per group of the implicitly grouped kernels; 0: ILGPU's choice)
+//        [--vector-bits 0|512] (the vector width the OpenCL compiler is asked to prefer; 0: its own choice)
 //        [--kernel "seed conv2d_1"] (the workbench: only that layer's passes, checked then timed; --batches 0 skips end to end)
-//        [--variant V] (with --kernel: a --gemm or --conv value, whichever names it, or tile4|tile6: the implicit
+//        [--variant V] (with --kernel: a --gemm or --conv value, whichever names it, or tile4|tile6|tile8|tile12: the implicit
 //                       convolutions' register tiles, which the OpenCL-CPU plan otherwise measures per layer shape)
 //        [--allreduce true] [--step-ms seed=37.6,...] (under mpiexec -n N: MPI Allreduce times and efficiency on paper)
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("usage: GpuCnn.Bench [--device cpu|cuda|opencl|auto] [--gemm register|blocked|shared|generic] [--conv auto|im2col|implicit|winograd]\n" +
         "  [--models seed,...] [--seconds S] [--batches N] [--batch-size N] [--json FILE] [--profile true] [--layers false] [--fashion-mnist true]\n" +
-        "  [--group-size N] [--kernel \"MODEL LAYER\"] [--variant GEMM|CONV|tile4|tile6] [--allreduce true] [--step-ms seed=37.6,...]\n" +
+        "  [--group-size N] [--vector-bits 0|512] [--kernel \"MODEL LAYER\"] [--variant GEMM|CONV|tile4..tile12] [--allreduce true] [--step-ms seed=37.6,...]\n" +
         "  (what each measures: the comment atop bench/GpuCnn.Bench/Program.cs and docs/performance.md)");
     return 0;
 }
@@ -46,13 +47,15 @@ if (options.Gemm is { } gemm)
     plan = plan with { Gemm = gemm, SharedTile = gemm is GemmVariant.SharedTiled or GemmVariant.RegisterBlocked ? Math.Max(plan.SharedTile, 4) : plan.SharedTile };
 if (options.Conv is { } conv) plan = plan with { Conv = conv };
 if (options.GroupSize is { } groupSize) plan = plan with { GroupSize = groupSize };
+if (options.VectorBits is { } vectorBits) plan = plan with { VectorBits = vectorBits };
 if (options.TileRows is { } tileRows) plan = plan with { TileRows = tileRows };
 using var device = ComputeDevice.Open(options.Device, plan);
-Console.WriteLine($"Device: {device.Info}; launch plan {device.Plan.Name}, GEMM {device.Plan.Gemm}, convolutions {device.Plan.Conv}, groups of {(device.Plan.GroupSize > 0 ? device.Plan.GroupSize : "ILGPU's choice")}; {Environment.ProcessorCount} cores");
+Console.WriteLine($"Device: {device.Info}; launch plan {device.Plan.Name}, GEMM {device.Plan.Gemm}, convolutions {device.Plan.Conv}, groups of {(device.Plan.GroupSize > 0 ? device.Plan.GroupSize : "ILGPU's choice")}" +
+    (device.Plan.VectorBits > 0 ? $", {device.Plan.VectorBits}-bit vectors preferred" : "") + $"; {Environment.ProcessorCount} cores");
 var ceiling = Ceilings.For(device, options.Seconds);
 Console.WriteLine($"Ceiling: {ceiling.Gflops:F2} GFLOP/s, {ceiling.GBytesPerSecond:F2} GB/s ({ceiling.Source})");
 Console.WriteLine($"FMA peak: {ceiling.FmaGflops:F2} GFLOP/s ({ceiling.FmaSource})" +
-    (ceiling.Fma256Gflops is { } narrow ? $"; with Vector256, the widest PoCL's code uses on AVX-512 hosts: {narrow:F2} GFLOP/s" : ""));
+    (ceiling.Fma256Gflops is { } narrow ? $"; with Vector256, the widest PoCL's code uses on AVX-512 hosts unless asked for 512-bit vectors: {narrow:F2} GFLOP/s" : ""));
 Console.WriteLine();
 
 var results = new List<BenchResult>();
@@ -95,7 +98,7 @@ if (options.Layers)
 
 // The register tiles this run's implicit convolutions took, as measured on this device (now or before).
 if (device.Kernels.TileChoices is { Count: > 0 } tiles)
-    Console.WriteLine($"\nRegister tile rows, as measured on this device ({GpuCnn.Devices.KernelTuner.FileFor(device.Info)}): " +
+    Console.WriteLine($"\nRegister tile rows, as measured on this device ({GpuCnn.Devices.KernelTuner.FileFor(device.Info, device.Plan.VectorBits)}): " +
         string.Join("; ", tiles.Select(t => $"{t.Key}: {t.Value}")));
 if (options.Json is { } json)
 {
@@ -110,7 +113,7 @@ if (options.Json is { } json)
 if (failedChecks.Count > 0) Console.Error.WriteLine($"error: {failedChecks.Count} model(s) stopped at a pass whose check failed (above)");
 return failedChecks.Count > 0 ? 1 : 0;
 
-sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null, string? Layer = null, bool Allreduce = false, int? TileRows = null)
+sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null, string? Layer = null, bool Allreduce = false, int? TileRows = null, int? VectorBits = null)
 {
     /// <summary>--step-ms seed=37.6,resnet=173.8: training step times for the allreduce efficiency estimate.</summary>
     public Dictionary<string, double> StepMilliseconds { get; init; } = [];
@@ -141,6 +144,7 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv,
                 "--layers" => a with { Layers = bool.Parse(value) },
                 "--fashion-mnist" => a with { FashionMnist = bool.Parse(value) },
                 "--group-size" => a with { GroupSize = int.Parse(value) },
+                "--vector-bits" => value is "0" or "512" ? a with { VectorBits = int.Parse(value) } : throw Unknown(args[i], value),
                 "--layer" => a with { Layer = value },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };
@@ -158,12 +162,12 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv,
         _ => null,
     };
 
-    /// <summary>tile4, tile6: the implicit convolutions' register tiles (KernelLauncher.TileRowChoices).</summary>
+    /// <summary>tile4, tile6, tile8, tile12: the implicit convolutions' register tiles (KernelLauncher.TileRowChoices).</summary>
     static int? TileNamed(string name) =>
         name.StartsWith("tile", StringComparison.Ordinal) && int.TryParse(name[4..], out int rows) && KernelLauncher.TileRowChoices.Contains(rows) ? rows : null;
 
     static ConvVariant? ConvNamed(string name) => Enum.TryParse<ConvVariant>(name, ignoreCase: true, out var v) ? v : null;
 
     static ArgumentException Unknown(string option, string value) =>
-        new($"{option} {value}: not a variant (GEMM: register, blocked, shared, generic; convolution: auto, im2col, implicit, winograd; register tiles: tile4, tile6)");
+        new($"{option} {value}: not a variant (GEMM: register, blocked, shared, generic; convolution: auto, im2col, implicit, winograd; register tiles: tile4, tile6, tile8, tile12)");
 }

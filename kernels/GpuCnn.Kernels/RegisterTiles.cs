@@ -138,3 +138,53 @@ public struct RegisterTile6 : IRegisterTile
         if (valid > 5) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + 5 * rowStride8, col8, c5L, c5R);
     }
 }
+
+/// <summary>
+/// Two tiles stacked, <typeparamref name="TTop"/>'s rows, then <typeparamref name="TBottom"/>'s:
+/// 8 or 12 rows × 16 columns. With 512-bit vectors a row's 16 columns are one register, so a tile
+/// of 6 rows has 6 accumulators, too few to hide the multiply-add latency; 12 rows fill 12 of
+/// AVX-512's 32 registers.
+/// </summary>
+public struct StackedTile<TTop, TBottom> : IRegisterTile
+    where TTop : struct, IRegisterTile where TBottom : struct, IRegisterTile
+{
+#pragma warning disable CS0649 // set through their own methods, which the compiler does not count
+    TTop top;
+    TBottom bottom;
+#pragma warning restore CS0649
+
+    public readonly int Rows => top.Rows + bottom.Rows;
+
+    public void BasesFromPixels(ConvGeometry g, int row0, int rows, ref int n, ref int oy, ref int ox)
+    {
+        int n0 = n, oy0 = oy, ox0 = ox;
+        top.BasesFromPixels(g, row0, rows, ref n, ref oy, ref ox);
+        // Past the last pixel the bottom rows repeat the top's (valid, never stored) bases.
+        if (row0 + top.Rows < rows) bottom.BasesFromPixels(g, row0 + top.Rows, rows, ref n, ref oy, ref ox);
+        else bottom.BasesFromPixels(g, row0, rows, ref n0, ref oy0, ref ox0);
+    }
+
+    public void BasesFromTaps(ConvGeometry g, int i0, int width)
+    {
+        top.BasesFromTaps(g, i0, width);
+        bottom.BasesFromTaps(g, XMath.Min(i0 + top.Rows, width - 1), width);
+    }
+
+    public void Clear()
+    {
+        top.Clear();
+        bottom.Clear();
+    }
+
+    public void MultiplyAdd(ArrayView<float> input, int shift, in Float8 left, in Float8 right)
+    {
+        top.MultiplyAdd(input, shift, left, right);
+        bottom.MultiplyAdd(input, shift, left, right);
+    }
+
+    public readonly void Store(ArrayView<Float8> c8, ArrayView<float> bias, GemmArgs epilogue, int offset, int rowStride8, int col8, int valid)
+    {
+        top.Store(c8, bias, epilogue, offset, rowStride8, col8, valid);
+        if (valid > top.Rows) bottom.Store(c8, bias, epilogue, offset + top.Rows * rowStride8, rowStride8, col8, valid - top.Rows);
+    }
+}

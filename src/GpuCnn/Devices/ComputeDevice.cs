@@ -25,7 +25,7 @@ public sealed class ComputeDevice : IDisposable
         Accelerator = accelerator;
         Info = info;
         Plan = plan;
-        Kernels = new KernelLauncher(accelerator, plan, new KernelTuner(accelerator, KernelTuner.FileFor(info)));
+        Kernels = new KernelLauncher(accelerator, plan, new KernelTuner(accelerator, KernelTuner.FileFor(info, plan.VectorBits)));
     }
 
     /// <summary>
@@ -111,7 +111,7 @@ public sealed class ComputeDevice : IDisposable
     static LaunchPlan PlanFor(Accelerator accelerator, Device device) => accelerator switch
     {
         CPUAccelerator cpu => LaunchPlan.ForCpu(cpu.NumThreads),
-        _ when IsOpenCLCpu(device) => LaunchPlan.ForOpenCLCpu(),
+        _ when IsOpenCLCpu(device) => LaunchPlan.ForOpenCLCpu(OpenCLBuildFlags.WidestVectorBits((CLDevice)device)),
         _ => LaunchPlan.ForGpu(accelerator.MaxNumThreadsPerGroup, accelerator.MaxSharedMemoryPerGroup),
     };
 

@@ -23,10 +23,14 @@ public sealed class KernelTuner(Accelerator accelerator, string? file)
 
     readonly Dictionary<string, int> choices = Load(file);
 
-    /// <summary>Where a device's choices are kept: tuning/KIND-NAME.json in GpuCnn's cache folder.</summary>
-    public static string FileFor(DeviceInfo device)
+    /// <summary>
+    /// Where a device's choices are kept: tuning/KIND-NAME.json in GpuCnn's cache folder, or
+    /// KIND-NAME-vBITS.json for kernels built to prefer BITS-wide vectors (<see cref="LaunchPlan.VectorBits"/>),
+    /// as other code makes other tiles fastest.
+    /// </summary>
+    public static string FileFor(DeviceInfo device, int vectorBits = 0)
     {
-        string name = new([.. $"{device.KindName}-{device.Name}".Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_')]);
+        string name = new([.. $"{device.KindName}-{device.Name}{(vectorBits > 0 ? $"-v{vectorBits}" : "")}".Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_')]);
         return Path.Combine(CacheFolder.Root(), "tuning", name + ".json");
     }
 

@@ -66,7 +66,7 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     public long L2Bytes { get; init; }
 
     /// <summary>
-    /// Rows of the implicit convolutions' register tiles (KernelLauncher.TileRowChoices: 4 or 6),
+    /// Rows of the implicit convolutions' register tiles (KernelLauncher.TileRowChoices: 4, 6, 8 or 12),
     /// or 0: measured per kernel and layer shape on the device's first use of it and kept per
     /// device (KernelTuner). The tiles give the same results bit for bit.
     /// </summary>
@@ -85,6 +85,13 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// docs/results/pad-rows-zen5.txt).
     /// </summary>
     public int PadSegment { get; init; }
+
+    /// <summary>
+    /// The vector width the OpenCL compiler is asked to prefer when it builds a kernel: 512 on
+    /// PoCL's device of an AVX-512 host, whose packaged LLVM otherwise prefers 256 bits
+    /// (<see cref="OpenCLBuildFlags"/>); 0, the compiler's own choice.
+    /// </summary>
+    public int VectorBits { get; init; }
 
     /// <summary>The longest serial loop a work-item may run on a GPU-shaped plan (checked by the launch-shape test).</summary>
     public const int MaxSerialLoop = 4096;
@@ -122,11 +129,11 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     /// stage had 16, one group on one core (with batch norm's element-wise passes over groups of
     /// eight, the step 6 % faster on a Zen 5 host, docs/results/batch-norm-items-zen5.txt).
     /// </summary>
-    public static LaunchPlan ForOpenCLCpu() =>
+    public static LaunchPlan ForOpenCLCpu(int vectorBits = 0) =>
         new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, MaxSerialLoop)
         {
             GroupSize = 16, Conv = ConvVariant.Implicit, WeightGradChunk = 2048, TileRows = 0, L2Bytes = HostCache.L2Bytes(),
-            MinReductionItems = 128,
+            MinReductionItems = 128, VectorBits = vectorBits,
         };
 
     /// <summary>

@@ -69,5 +69,7 @@ public sealed class KernelTunerTests(TestDevices devices)
         Assert.Equal(Path.Combine(GpuCnn.IO.CacheFolder.Root(), "tuning"), Path.GetDirectoryName(file));
         Assert.Matches("^[A-Za-z0-9._-]+$", Path.GetFileName(file));
         Assert.NotEqual(file, KernelTuner.FileFor(avx2));
+        Assert.NotEqual(file, KernelTuner.FileFor(avx512, vectorBits: 512));
+        Assert.EndsWith("-v512.json", KernelTuner.FileFor(avx512, vectorBits: 512));
     }
 }

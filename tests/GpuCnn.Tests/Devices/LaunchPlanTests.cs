@@ -81,4 +81,22 @@ public sealed class LaunchPlanTests
         Assert.Equal(1024 * K, HostCache.L2Bytes(cpu));
         Assert.Equal(0, HostCache.L2Bytes(Path.Combine(cpu, "absent")));
     }
+
+    /// <summary>GPU plans keep the 4-row tile, the one whose PTX assembles without spills; the stacked tiles are for CPUs' registers.</summary>
+    [Fact]
+    public void GpuPlansKeepFourRowTiles()
+    {
+        Assert.Equal(4, LaunchPlan.ForGpu().TileRows);
+        Assert.Equal(4, LaunchPlan.ForGpu(256, 16 * 1024).TileRows);
+    }
+
+    /// <summary>The OpenCL-CPU plan asks for the vector width it is given; the CPU and GPU plans leave it to the compiler.</summary>
+    [Fact]
+    public void OnlyTheOpenCLCpuPlanAsksForAVectorWidth()
+    {
+        Assert.Equal(512, LaunchPlan.ForOpenCLCpu(512).VectorBits);
+        Assert.Equal(0, LaunchPlan.ForOpenCLCpu().VectorBits);
+        Assert.Equal(0, LaunchPlan.ForGpu().VectorBits);
+        Assert.Equal(0, LaunchPlan.ForCpu(2).VectorBits);
+    }
 }

@@ -8,13 +8,21 @@ public sealed partial class KernelLauncher
 {
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> im2col = new(Conv2dKernels.Conv2dIm2Col),
         col2im = new(Conv2dKernels.Conv2dCol2Im);
-    /// <summary>Rows of the register tiles the implicit kernels come in (RegisterTile4, RegisterTile6), in the order of their kernels below.</summary>
-    public static readonly IReadOnlyList<int> TileRowChoices = [4, 6];
+    /// <summary>Rows of the register tiles the implicit kernels come in (RegisterTile4, RegisterTile6 and the two stacked), in the order of their kernels below.</summary>
+    public static readonly IReadOnlyList<int> TileRowChoices = [4, 6, 8, 12];
 
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>[] convForwardImplicit =
-        [new(Conv2dKernels.Conv2dForwardImplicit<RegisterTile4>), new(Conv2dKernels.Conv2dForwardImplicit<RegisterTile6>)];
+    [
+        new(Conv2dKernels.Conv2dForwardImplicit<RegisterTile4>), new(Conv2dKernels.Conv2dForwardImplicit<RegisterTile6>),
+        new(Conv2dKernels.Conv2dForwardImplicit<StackedTile<RegisterTile4, RegisterTile4>>),
+        new(Conv2dKernels.Conv2dForwardImplicit<StackedTile<RegisterTile6, RegisterTile6>>),
+    ];
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int>[] convWeightGradImplicit =
-        [new(Conv2dKernels.Conv2dWeightGradImplicit<RegisterTile4>), new(Conv2dKernels.Conv2dWeightGradImplicit<RegisterTile6>)];
+    [
+        new(Conv2dKernels.Conv2dWeightGradImplicit<RegisterTile4>), new(Conv2dKernels.Conv2dWeightGradImplicit<RegisterTile6>),
+        new(Conv2dKernels.Conv2dWeightGradImplicit<StackedTile<RegisterTile4, RegisterTile4>>),
+        new(Conv2dKernels.Conv2dWeightGradImplicit<StackedTile<RegisterTile6, RegisterTile6>>),
+    ];
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> pad = new(Conv2dKernels.Conv2dPad);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> kernelFlip = new(Conv2dKernels.Conv2dKernelFlip);
 
@@ -179,7 +187,7 @@ public sealed partial class KernelLauncher
     {
         for (int i = 0; i < TileRowChoices.Count; i++)
             if (TileRowChoices[i] == tileRows) return i;
-        throw new ArgumentException($"no register tile of {tileRows} rows; there are {string.Join(" and ", TileRowChoices)}", nameof(tileRows));
+        throw new ArgumentException($"no register tile of {tileRows} rows; there are {string.Join(", ", TileRowChoices)}", nameof(tileRows));
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using ILGPU.Runtime.OpenCL;
 
 namespace GpuCnn.Devices;
 
@@ -58,6 +59,9 @@ public sealed partial class KernelLauncher : IDisposable
         Observer?.Invoke(new LaunchRecord(kernel, workItems, groupSize > 0 ? groupSize : Plan.GroupSize, serialLoop));
         return !DryRun && workItems > 0;
     }
+
+    /// <summary>Compiles a kernel through <paramref name="load"/>: on OpenCL, with the build flags of the plan's vector width.</summary>
+    T Build<T>(Func<T> load) => accelerator is CLAccelerator ? OpenCLBuildFlags.Building(Plan.VectorBits, load) : load();
 
     /// <summary>What a workspace holds: each user has its own, so a split GEMM inside a Winograd convolution keeps its inputs.</summary>
     enum Scratch { Reduction, WinogradFilter, WinogradInput, WinogradProduct, PaddedInput, FlippedKernel }
