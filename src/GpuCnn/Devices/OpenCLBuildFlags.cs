@@ -53,13 +53,24 @@ public static class OpenCLBuildFlags
         _ => throw new ArgumentOutOfRangeException(nameof(vectorBits), vectorBits, "a vector width is 512 bits or 0 (the compiler's choice)"),
     };
 
-    /// <summary>Runs <paramref name="load"/> (which compiles a kernel) with the flags for <paramref name="vectorBits"/> set.</summary>
+    /// <summary>
+    /// Runs <paramref name="load"/> (which compiles a kernel: ILGPU builds the program as it
+    /// loads it) with the flags for <paramref name="vectorBits"/> set, then puts the user's back,
+    /// so that other OpenCL code in the process builds as it would without GpuCnn.
+    /// </summary>
     public static T Building<T>(int vectorBits, Func<T> load)
     {
         lock (BuildLock)
         {
             Set(For(vectorBits, UserFlags));
-            return load();
+            try
+            {
+                return load();
+            }
+            finally
+            {
+                Set(UserFlags);
+            }
         }
     }
 
