@@ -11,14 +11,14 @@ using GpuCnn.Models;
 //        [--group-size N] (work-items per group of the implicitly grouped kernels; 0: ILGPU's choice)
 //        [--vector-bits 0|512] (the vector width the OpenCL compiler is asked to prefer; 0: its own choice)
 //        [--kernel "seed conv2d_1"] (the workbench: only that layer's passes, checked then timed; --batches 0 skips end to end)
-//        [--variant V] (with --kernel: a --gemm or --conv value, whichever names it, or tile4|tile6|tile8|tile12: the implicit
+//        [--variant V] (with --kernel: a --gemm or --conv value, whichever names it, or tile4x16 .. tile6x32: the implicit
 //                       convolutions' register tiles, which the OpenCL-CPU plan otherwise measures per layer shape)
 //        [--allreduce true] [--step-ms seed=37.6,...] (under mpiexec -n N: MPI Allreduce times and efficiency on paper)
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("usage: GpuCnn.Bench [--device cpu|cuda|opencl|auto] [--gemm register|blocked|shared|generic] [--conv auto|im2col|implicit|winograd]\n" +
         "  [--models seed,...] [--seconds S] [--batches N] [--batch-size N] [--json FILE] [--profile true] [--layers false] [--fashion-mnist true]\n" +
-        "  [--group-size N] [--vector-bits 0|512] [--kernel \"MODEL LAYER\"] [--variant GEMM|CONV|tile4..tile12] [--allreduce true] [--step-ms seed=37.6,...]\n" +
+        "  [--group-size N] [--vector-bits 0|512] [--kernel \"MODEL LAYER\"] [--variant GEMM|CONV|tileRxF] [--allreduce true] [--step-ms seed=37.6,...]\n" +
         "  (what each measures: the comment atop bench/GpuCnn.Bench/Program.cs and docs/performance.md)");
     return 0;
 }
@@ -48,7 +48,7 @@ if (options.Gemm is { } gemm)
 if (options.Conv is { } conv) plan = plan with { Conv = conv };
 if (options.GroupSize is { } groupSize) plan = plan with { GroupSize = groupSize };
 if (options.VectorBits is { } vectorBits) plan = plan with { VectorBits = vectorBits };
-if (options.TileRows is { } tileRows) plan = plan with { TileRows = tileRows };
+if (options.Tile is { } tile) plan = plan with { Tile = tile };
 using var device = ComputeDevice.Open(options.Device, plan);
 Console.WriteLine($"Device: {device.Info}; launch plan {device.Plan.Name}, GEMM {device.Plan.Gemm}, convolutions {device.Plan.Conv}, groups of {(device.Plan.GroupSize > 0 ? device.Plan.GroupSize : "ILGPU's choice")}" +
     (device.Plan.VectorBits > 0 ? $", {device.Plan.VectorBits}-bit vectors preferred" : "") + $"; {Environment.ProcessorCount} cores");
@@ -98,8 +98,8 @@ if (options.Layers)
 
 // The register tiles this run's implicit convolutions took, as measured on this device (now or before).
 if (device.Kernels.TileChoices is { Count: > 0 } tiles)
-    Console.WriteLine($"\nRegister tile rows, as measured on this device ({GpuCnn.Devices.KernelTuner.FileFor(device.Info, device.Plan.VectorBits)}): " +
-        string.Join("; ", tiles.Select(t => $"{t.Key}: {t.Value}")));
+    Console.WriteLine($"\nRegister tiles, as measured on this device ({GpuCnn.Devices.KernelTuner.FileFor(device.Info, device.Plan.VectorBits)}): " +
+        string.Join("; ", tiles.Select(t => $"{t.Key}: {KernelLauncher.TileName(t.Value)}")));
 if (options.Json is { } json)
 {
     var report = new
@@ -113,7 +113,7 @@ if (options.Json is { } json)
 if (failedChecks.Count > 0) Console.Error.WriteLine($"error: {failedChecks.Count} model(s) stopped at a pass whose check failed (above)");
 return failedChecks.Count > 0 ? 1 : 0;
 
-sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null, string? Layer = null, bool Allreduce = false, int? TileRows = null, int? VectorBits = null)
+sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null, string? Layer = null, bool Allreduce = false, int? Tile = null, int? VectorBits = null)
 {
     /// <summary>--step-ms seed=37.6,resnet=173.8: training step times for the allreduce efficiency estimate.</summary>
     public Dictionary<string, double> StepMilliseconds { get; init; } = [];
@@ -131,7 +131,7 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv,
                 "--conv" => a with { Conv = ConvNamed(value) ?? throw Unknown(args[i], value) },
                 "--variant" => GemmNamed(value) is { } gemm ? a with { Gemm = gemm }
                     : ConvNamed(value) is { } conv ? a with { Conv = conv }
-                    : TileNamed(value) is { } rows ? a with { TileRows = rows } : throw Unknown(args[i], value),
+                    : TileNamed(value) is { } rows ? a with { Tile = rows } : throw Unknown(args[i], value),
                 "--kernel" => a with { Layer = value },
                 "--allreduce" => a with { Allreduce = bool.Parse(value) },
                 "--step-ms" => a with { StepMilliseconds = value.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => double.Parse(p[1])) },
@@ -162,12 +162,11 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv,
         _ => null,
     };
 
-    /// <summary>tile4, tile6, tile8, tile12: the implicit convolutions' register tiles (KernelLauncher.TileRowChoices).</summary>
-    static int? TileNamed(string name) =>
-        name.StartsWith("tile", StringComparison.Ordinal) && int.TryParse(name[4..], out int rows) && KernelLauncher.TileRowChoices.Contains(rows) ? rows : null;
+    /// <summary>tile4x16, tile6x16, tile8x16, tile12x16, tile4x32, tile6x32: the implicit convolutions' register tiles (KernelLauncher.Tiles).</summary>
+    static int? TileNamed(string name) => KernelLauncher.Tiles.Where(t => KernelLauncher.TileName(t) == name).Select(t => (int?)t).FirstOrDefault();
 
     static ConvVariant? ConvNamed(string name) => Enum.TryParse<ConvVariant>(name, ignoreCase: true, out var v) ? v : null;
 
     static ArgumentException Unknown(string option, string value) =>
-        new($"{option} {value}: not a variant (GEMM: register, blocked, shared, generic; convolution: auto, im2col, implicit, winograd; register tiles: tile4, tile6, tile8, tile12)");
+        new($"{option} {value}: not a variant (GEMM: register, blocked, shared, generic; convolution: auto, im2col, implicit, winograd; register tiles: {string.Join(", ", KernelLauncher.Tiles.Select(KernelLauncher.TileName))})");
 }

@@ -220,10 +220,10 @@ public static class Conv2dKernels
     /// <summary>
     /// Forward pass without im2col, for unpadded convolutions (a padded one runs over its
     /// Conv2dPad copy) and, with a flipped kernel, the input gradient. The GEMM of GemmRegisterTiled with A read
-    /// straight from the image: each tile is TTile.Rows consecutive output pixels × 16 filters. With so
+    /// straight from the image: each tile is TTile.Rows consecutive output pixels × 16 or 32 filters. With so
     /// short a K (9 for a 3×3 grey kernel), fixed costs per tile dominate, so each thread takes a
     /// contiguous block of pixel tiles and steps the pixel position instead of dividing for it.
-    /// Needs filters % 16 == 0 and no padding; the epilogue (bias, ReLU) is the GEMM's.
+    /// Needs filters in multiples of the tile's columns and no padding; the epilogue (bias, ReLU) is the GEMM's.
     /// </summary>
     public static void Conv2dForwardImplicit<TTile>(Index1D thread, ArrayView<float> input, ArrayView<float> kernel,
         ArrayView<float> output, ArrayView<float> bias, ConvGeometry g, GemmArgs epilogue, int threadCount)
@@ -248,7 +248,7 @@ public static class Conv2dKernels
         {
             int row0 = pixelTile * tileRows;
             tile.BasesFromPixels(g, row0, rows, ref n, ref oy, ref ox);
-            for (int col8 = 0; col8 < filters8; col8 += 2)
+            for (int col8 = 0; col8 < filters8; col8 += tile.Columns8)
             {
                 tile.Clear();
                 int w = col8;
@@ -257,9 +257,8 @@ public static class Conv2dKernels
                     int row = kh * g.InWidth * g.InChannels;
                     for (int j = row; j < row + rowLength; j++)
                     {
-                        Float8 wL = kernel8[w], wR = kernel8[w + 1];
+                        tile.MultiplyAdd(input, j, kernel8, w);
                         w += filters8;
-                        tile.MultiplyAdd(input, j, wL, wR);
                     }
                 }
                 tile.Store(output8, bias, epilogue, row0 * filters8 + col8, filters8, col8, rows - row0);
@@ -282,7 +281,7 @@ public static class Conv2dKernels
     /// <summary>
     /// Weight gradient without im2col, for the same layers as Conv2dForwardImplicit:
     /// dW[(kh,kw,c), f] = Σ over output pixels r of x[corner(r) + offset(kh,kw,c)] · dZ[r, f].
-    /// Items are (chunk, tile) pairs: TTile.Rows kernel rows × 16 filters summed over the output pixels of
+    /// Items are (chunk, tile) pairs: TTile.Rows kernel rows × 16 or 32 filters summed over the output pixels of
     /// one chunk of rowChunk pixels, in order, into the chunk's own slab (partialStride floats
     /// apart); with more than one chunk GemmSplitKReduce adds the slabs. One chunk of all pixels
     /// writes dW directly. Results depend neither on the thread count nor on the tile.
@@ -295,7 +294,7 @@ public static class Conv2dKernels
         var kernelGrad8 = kernelGrad.Cast<Float8>();
         TTile tile = default;
         int tileRows = tile.Rows;
-        int filters8 = filters / 8, tileColumns = filters / GemmKernels.TileCols;
+        int filters8 = filters / 8, tileColumns = filters8 / tile.Columns8;
         int width = g.ColumnWidth;
         int tiles = (width + tileRows - 1) / tileRows * tileColumns;
         int chunks = (g.ColumnRows + rowChunk - 1) / rowChunk;
@@ -303,7 +302,7 @@ public static class Conv2dKernels
         {
             int chunk = item / tiles, t = item % tiles;
             int i0 = t / tileColumns * tileRows;
-            int col8 = t % tileColumns * 2;
+            int col8 = t % tileColumns * tile.Columns8;
             tile.BasesFromTaps(g, i0, width);
             tile.Clear();
             int first = chunk * rowChunk, end = XMath.Min(g.ColumnRows, first + rowChunk);
@@ -319,8 +318,7 @@ public static class Conv2dKernels
                 int d = r * filters8 + col8;
                 for (int k = 0; k < run; k++)
                 {
-                    Float8 dL = outputGrad8[d], dR = outputGrad8[d + 1];
-                    tile.MultiplyAdd(input, corner, dL, dR);
+                    tile.MultiplyAdd(input, corner, outputGrad8, d);
                     corner += pixelStep;
                     d += filters8;
                 }

@@ -4,8 +4,8 @@ using ILGPU.Algorithms;
 namespace GpuCnn.Kernels;
 
 /// <summary>
-/// A register tile of the implicit convolutions: <see cref="Rows"/> rows × 16 columns (two Float8
-/// per row), its accumulators in registers. Row k multiplies input[base_k + shift] into the
+/// A register tile of the implicit convolutions: <see cref="Rows"/> rows × 8·<see cref="Columns8"/>
+/// columns (16 or 32 filters), its accumulators in registers. Row k multiplies input[base_k + shift] into the
 /// columns: the forward pass walks shift along a receptive-field row with one base per output
 /// pixel, the weight gradient walks it over output pixels with one base per kernel tap. Every
 /// tile adds each output's terms in the same order, so the tiles differ in speed, never in
@@ -16,6 +16,9 @@ public interface IRegisterTile
     /// <summary>Rows of A (output pixels or kernel taps) per tile.</summary>
     int Rows { get; }
 
+    /// <summary>Float8 columns per row: 2 (16 filters) or 4 (32).</summary>
+    int Columns8 { get; }
+
     /// <summary>Bases: the receptive-field corners of output pixels row0, row0+1, ... of rows; past the last, the last again (never stored). Steps (n, oy, ox) past them.</summary>
     void BasesFromPixels(ConvGeometry g, int row0, int rows, ref int n, ref int oy, ref int ox);
 
@@ -25,10 +28,10 @@ public interface IRegisterTile
     /// <summary>Zeroes the accumulators.</summary>
     void Clear();
 
-    /// <summary>Row k += input[base_k + shift] · (left, right): one multiply-add per lane.</summary>
-    void MultiplyAdd(ArrayView<float> input, int shift, in Float8 left, in Float8 right);
+    /// <summary>Row k += input[base_k + shift] · b8[b .. b + Columns8 - 1]: one multiply-add per lane.</summary>
+    void MultiplyAdd(ArrayView<float> input, int shift, ArrayView<Float8> b8, int b);
 
-    /// <summary>Stores rows 0 .. valid-1 (at most Rows) at offset, offset + rowStride8, ... through the epilogue (bias, ReLU).</summary>
+    /// <summary>Stores rows 0 .. valid-1 (at most Rows), Columns8 Float8 each, at offset, offset + rowStride8, ... through the epilogue (bias, ReLU).</summary>
     void Store(ArrayView<Float8> c8, ArrayView<float> bias, GemmArgs epilogue, int offset, int rowStride8, int col8, int valid);
 }
 
@@ -39,6 +42,8 @@ public struct RegisterTile4 : IRegisterTile
     Float8 c0L, c0R, c1L, c1R, c2L, c2R, c3L, c3R;
 
     public readonly int Rows => 4;
+
+    public readonly int Columns8 => 2;
 
     public void BasesFromPixels(ConvGeometry g, int row0, int rows, ref int n, ref int oy, ref int ox)
     {
@@ -63,8 +68,9 @@ public struct RegisterTile4 : IRegisterTile
         c2L = default; c2R = default; c3L = default; c3R = default;
     }
 
-    public void MultiplyAdd(ArrayView<float> input, int shift, in Float8 left, in Float8 right)
+    public void MultiplyAdd(ArrayView<float> input, int shift, ArrayView<Float8> b8, int b)
     {
+        Float8 left = b8[b], right = b8[b + 1];
         float a0 = input[b0 + shift], a1 = input[b1 + shift], a2 = input[b2 + shift], a3 = input[b3 + shift];
         c0L.MultiplyAdd(a0, left); c0R.MultiplyAdd(a0, right);
         c1L.MultiplyAdd(a1, left); c1R.MultiplyAdd(a1, right);
@@ -88,6 +94,8 @@ public struct RegisterTile6 : IRegisterTile
     Float8 c0L, c0R, c1L, c1R, c2L, c2R, c3L, c3R, c4L, c4R, c5L, c5R;
 
     public readonly int Rows => 6;
+
+    public readonly int Columns8 => 2;
 
     public void BasesFromPixels(ConvGeometry g, int row0, int rows, ref int n, ref int oy, ref int ox)
     {
@@ -116,8 +124,9 @@ public struct RegisterTile6 : IRegisterTile
         c3L = default; c3R = default; c4L = default; c4R = default; c5L = default; c5R = default;
     }
 
-    public void MultiplyAdd(ArrayView<float> input, int shift, in Float8 left, in Float8 right)
+    public void MultiplyAdd(ArrayView<float> input, int shift, ArrayView<Float8> b8, int b)
     {
+        Float8 left = b8[b], right = b8[b + 1];
         float a0 = input[b0 + shift], a1 = input[b1 + shift], a2 = input[b2 + shift];
         float a3 = input[b3 + shift], a4 = input[b4 + shift], a5 = input[b5 + shift];
         c0L.MultiplyAdd(a0, left); c0R.MultiplyAdd(a0, right);
@@ -155,6 +164,9 @@ public struct StackedTile<TTop, TBottom> : IRegisterTile
 
     public readonly int Rows => top.Rows + bottom.Rows;
 
+    /// <summary>The top tile's; both tiles have as many.</summary>
+    public readonly int Columns8 => top.Columns8;
+
     public void BasesFromPixels(ConvGeometry g, int row0, int rows, ref int n, ref int oy, ref int ox)
     {
         int n0 = n, oy0 = oy, ox0 = ox;
@@ -176,15 +188,63 @@ public struct StackedTile<TTop, TBottom> : IRegisterTile
         bottom.Clear();
     }
 
-    public void MultiplyAdd(ArrayView<float> input, int shift, in Float8 left, in Float8 right)
+    public void MultiplyAdd(ArrayView<float> input, int shift, ArrayView<Float8> b8, int b)
     {
-        top.MultiplyAdd(input, shift, left, right);
-        bottom.MultiplyAdd(input, shift, left, right);
+        top.MultiplyAdd(input, shift, b8, b);
+        bottom.MultiplyAdd(input, shift, b8, b);
     }
 
     public readonly void Store(ArrayView<Float8> c8, ArrayView<float> bias, GemmArgs epilogue, int offset, int rowStride8, int col8, int valid)
     {
         top.Store(c8, bias, epilogue, offset, rowStride8, col8, valid);
         if (valid > top.Rows) bottom.Store(c8, bias, epilogue, offset + top.Rows * rowStride8, rowStride8, col8, valid - top.Rows);
+    }
+}
+
+/// <summary>
+/// Two tiles side by side, the same rows: <typeparamref name="T"/>'s rows × twice its columns
+/// (32 filters). Against a stacked tile of as many accumulators it reads half the inputs and keeps
+/// half the row bases, which a CPU otherwise spills from its 16 general-purpose registers.
+/// </summary>
+public struct WideTile<T> : IRegisterTile where T : struct, IRegisterTile
+{
+#pragma warning disable CS0649 // set through their own methods, which the compiler does not count
+    T left;
+    T right;
+#pragma warning restore CS0649
+
+    public readonly int Rows => left.Rows;
+
+    public readonly int Columns8 => left.Columns8 + right.Columns8;
+
+    // The right half takes the left's bases by copy (its accumulators are cleared next).
+    public void BasesFromPixels(ConvGeometry g, int row0, int rows, ref int n, ref int oy, ref int ox)
+    {
+        left.BasesFromPixels(g, row0, rows, ref n, ref oy, ref ox);
+        right = left;
+    }
+
+    public void BasesFromTaps(ConvGeometry g, int i0, int width)
+    {
+        left.BasesFromTaps(g, i0, width);
+        right = left;
+    }
+
+    public void Clear()
+    {
+        left.Clear();
+        right.Clear();
+    }
+
+    public void MultiplyAdd(ArrayView<float> input, int shift, ArrayView<Float8> b8, int b)
+    {
+        left.MultiplyAdd(input, shift, b8, b);
+        right.MultiplyAdd(input, shift, b8, b + left.Columns8);
+    }
+
+    public readonly void Store(ArrayView<Float8> c8, ArrayView<float> bias, GemmArgs epilogue, int offset, int rowStride8, int col8, int valid)
+    {
+        left.Store(c8, bias, epilogue, offset, rowStride8, col8, valid);
+        right.Store(c8, bias, epilogue, offset + left.Columns8, rowStride8, col8 + left.Columns8, valid);
     }
 }

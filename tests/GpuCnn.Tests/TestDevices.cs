@@ -76,25 +76,25 @@ public sealed class TestDevices : IDisposable
     readonly Dictionary<(string, ConvVariant, int), ComputeDevice?> convVariants = [];
 
     /// <summary>
-    /// The plan's device with its convolutions forced to one variant and, unless tileRows is 0,
-    /// the implicit convolutions to register tiles of that many rows (opened once, then shared).
+    /// The plan's device with its convolutions forced to one variant and, unless tile is 0, the
+    /// implicit convolutions to that register tile (KernelLauncher.Tiles; opened once, then shared).
     /// </summary>
-    public ComputeDevice WithConv(string plan, ConvVariant conv, int tileRows = 0)
+    public ComputeDevice WithConv(string plan, ConvVariant conv, int tile = 0)
     {
-        if (conv == ConvVariant.Auto && tileRows == 0) return this[plan];
+        if (conv == ConvVariant.Auto && tile == 0) return this[plan];
         lock (convVariants)
         {
-            if (!convVariants.TryGetValue((plan, conv, tileRows), out var device))
+            if (!convVariants.TryGetValue((plan, conv, tile), out var device))
             {
                 var basePlan = this[plan].Plan with { Conv = conv == ConvVariant.Auto ? this[plan].Plan.Conv : conv };
-                if (tileRows != 0) basePlan = basePlan with { TileRows = tileRows };
+                if (tile != 0) basePlan = basePlan with { Tile = tile };
                 device = plan switch
                 {
                     OpenCLGpu or OpenCLCpu => OpenOpenCL(basePlan),
                     Cuda => OpenCuda(basePlan),
                     _ => Open(plan, basePlan),
                 };
-                convVariants[(plan, conv, tileRows)] = device;
+                convVariants[(plan, conv, tile)] = device;
             }
             return plan == Cuda ? RequireCuda(device) : RequireOpenCL(device);
         }

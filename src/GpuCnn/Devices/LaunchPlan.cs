@@ -66,11 +66,11 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     public long L2Bytes { get; init; }
 
     /// <summary>
-    /// Rows of the implicit convolutions' register tiles (KernelLauncher.TileRowChoices: 4, 6, 8 or 12),
-    /// or 0: measured per kernel and layer shape on the device's first use of it and kept per
-    /// device (KernelTuner). The tiles give the same results bit for bit.
+    /// The implicit convolutions' register tile (KernelLauncher.Tiles: rows × 100 + filters,
+    /// 416 for 4 rows of 16 filters), or 0: measured per kernel and layer shape on the device's
+    /// first use of it and kept per device (KernelTuner). The tiles give the same results bit for bit.
     /// </summary>
-    public int TileRows { get; init; } = 4;
+    public int Tile { get; init; } = 416;
 
     /// <summary>
     /// Work-items a per-column reduction (batch norm's sums) is cut into at least, where its
@@ -132,7 +132,7 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     public static LaunchPlan ForOpenCLCpu(int vectorBits = 0) =>
         new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, MaxSerialLoop)
         {
-            GroupSize = 16, Conv = ConvVariant.Implicit, WeightGradChunk = 2048, TileRows = 0, L2Bytes = HostCache.L2Bytes(),
+            GroupSize = 16, Conv = ConvVariant.Implicit, WeightGradChunk = 2048, Tile = 0, L2Bytes = HostCache.L2Bytes(),
             MinReductionItems = 128, VectorBits = vectorBits,
         };
 

@@ -82,12 +82,12 @@ public sealed class LaunchPlanTests
         Assert.Equal(0, HostCache.L2Bytes(Path.Combine(cpu, "absent")));
     }
 
-    /// <summary>GPU plans keep the 4-row tile, the one whose PTX assembles without spills; the stacked tiles are for CPUs' registers.</summary>
+    /// <summary>GPU plans keep the 4×16 tile, the one whose PTX assembles without spills; the stacked and wide tiles are for CPUs' registers.</summary>
     [Fact]
     public void GpuPlansKeepFourRowTiles()
     {
-        Assert.Equal(4, LaunchPlan.ForGpu().TileRows);
-        Assert.Equal(4, LaunchPlan.ForGpu(256, 16 * 1024).TileRows);
+        Assert.Equal(416, LaunchPlan.ForGpu().Tile);
+        Assert.Equal(416, LaunchPlan.ForGpu(256, 16 * 1024).Tile);
     }
 
     /// <summary>The OpenCL-CPU plan asks for the vector width it is given; the CPU and GPU plans leave it to the compiler.</summary>

@@ -26,6 +26,7 @@ public sealed class GpuCompilationTests
         .. typeof(IRegisterTile).Assembly.GetTypes()
             .Where(t => t.IsValueType && !t.IsGenericTypeDefinition && typeof(IRegisterTile).IsAssignableFrom(t)).OrderBy(t => t.Name),
         typeof(StackedTile<RegisterTile4, RegisterTile4>), typeof(StackedTile<RegisterTile6, RegisterTile6>),
+        typeof(WideTile<RegisterTile4>), typeof(WideTile<RegisterTile6>),
     ];
 
     /// <summary>Every kernel entry point: a public static void method of a *Kernels class; a generic one once per register tile.</summary>
@@ -68,7 +69,8 @@ public sealed class GpuCompilationTests
                      "AdamUpdate", "SgdMomentumUpdate", "GatherBatch" })
             Assert.Contains(expected, names);
         var closed = AllKernels().Select(NameOf).ToHashSet();
-        foreach (var tile in new[] { "RegisterTile4", "RegisterTile6", "StackedTile<RegisterTile4,RegisterTile4>", "StackedTile<RegisterTile6,RegisterTile6>" })
+        foreach (var tile in new[] { "RegisterTile4", "RegisterTile6", "StackedTile<RegisterTile4,RegisterTile4>", "StackedTile<RegisterTile6,RegisterTile6>",
+                     "WideTile<RegisterTile4>", "WideTile<RegisterTile6>" })
             Assert.Contains($"Conv2dKernels.Conv2dWeightGradImplicit<{tile}>", closed);
     }
 
@@ -102,8 +104,8 @@ public sealed class GpuCompilationTests
     /// <summary>
     /// NVIDIA's assembler takes every kernel's PTX for sm_60, sm_75, sm_80 and sm_90 with no
     /// error, and with no spill every kernel a GPU plan launches: the implicit convolutions'
-    /// stacked tiles (8 and 12 rows, for AVX-512's 32 registers) are CPU tiles, as GPU plans keep
-    /// 4 rows (<see cref="LaunchPlan.TileRows"/>). Skips (saying so) without ptxas;
+    /// stacked and wide tiles (8 and 12 rows, 32 filters: for CPUs' registers) are CPU tiles, as
+    /// GPU plans keep 4×16 (<see cref="LaunchPlan.Tile"/>). Skips (saying so) without ptxas;
     /// GPUCNN_REQUIRE_PTXAS=1 (CI) makes that a failure. With GPUCNN_PTXAS_REPORT=FILE it also
     /// writes each kernel's registers.
     /// </summary>
@@ -117,7 +119,7 @@ public sealed class GpuCompilationTests
         {
             var result = Ptxas.Assemble(ptxas, CompilePtx(Find(name), architecture, isa), sm);
             Assert.True(result.ExitCode == 0, $"ptxas -arch={sm} failed for {name}:\n{result.Output}");
-            if (!name.Contains("StackedTile", StringComparison.Ordinal))
+            if (!name.Contains("StackedTile", StringComparison.Ordinal) && !name.Contains("WideTile", StringComparison.Ordinal))
                 Assert.True(result.SpillBytes == 0, $"{name} spills {result.SpillBytes} bytes on {sm}:\n{result.Output}");
             registers.Add(result.Registers.ToString());
         }
@@ -157,6 +159,7 @@ public sealed class GpuCompilationTests
     [InlineData("Conv2dKernels.Conv2dWeightGradImplicit<RegisterTile6>")]
     [InlineData("Conv2dKernels.Conv2dForwardImplicit<StackedTile<RegisterTile6,RegisterTile6>>")]
     [InlineData("Conv2dKernels.Conv2dWeightGradImplicit<StackedTile<RegisterTile4,RegisterTile4>>")]
+    [InlineData("Conv2dKernels.Conv2dForwardImplicit<WideTile<RegisterTile6>>")]
     public void MultiplyAddsCompileToOpenCLFma(string name)
     {
         int calls = System.Text.RegularExpressions.Regex.Matches(CompileOpenCL(Find(name)), @"\bfma\s*\(").Count;

@@ -57,12 +57,12 @@ public sealed class LayerGradientTests(TestDevices devices)
     {
         var data = new TheoryData<string, int, int, int, int, bool>();
         foreach (var plan in TestDevices.PlanNames)
-            foreach (int rows in KernelLauncher.TileRowChoices)
+            foreach (int tile in KernelLauncher.Tiles)
             {
-                // plan, tile rows, size, in channels, stride, same padding: output pixels (3·25, 3·25, 3·49) that neither
+                // plan, tile, size, in channels, stride, same padding: output pixels (3·25, 3·25, 3·49) that neither
                 // tile divides, and kernel rows 144 (the input gradient runs implicitly too), 27 and 9 (ragged for both).
                 void Add(int size, int cin, int stride, bool same) =>
-                    data.Add(TestDevices.Traited(new TheoryDataRow<string, int, int, int, int, bool>(plan, rows, size, cin, stride, same), plan));
+                    data.Add(TestDevices.Traited(new TheoryDataRow<string, int, int, int, int, bool>(plan, tile, size, cin, stride, same), plan));
                 Add(5, 16, 1, true);
                 Add(9, 3, 2, true);
                 Add(7, 1, 1, true);
@@ -73,16 +73,16 @@ public sealed class LayerGradientTests(TestDevices devices)
     /// <summary>The implicit convolution with each register tile: forward, weight and input gradients against the reference.</summary>
     [Theory]
     [MemberData(nameof(RegisterTileCases))]
-    public void ImplicitConv2DMatchesReferenceWithEveryRegisterTile(string plan, int tileRows, int size, int cin, int stride, bool same)
+    public void ImplicitConv2DMatchesReferenceWithEveryRegisterTile(string plan, int tile, int size, int cin, int stride, bool same)
     {
         const int Batch = 3, Filters = 32, Kernel = 3;
         int pad = same ? Kernel / 2 : 0;
         var layer = new Conv2D(Filters, Kernel, Activation.Relu, same ? Padding.Same : Padding.Valid, stride);
-        var device = devices.WithConv(plan, ConvVariant.Implicit, tileRows);
+        var device = devices.WithConv(plan, ConvVariant.Implicit, tile);
         LayerCheck.Run(device, layer, [size, size, cin], Batch,
             (x, p) => Reference.Conv2d(x, p[0], p[1], Batch, size, size, cin, Filters, Kernel, stride, pad, relu: true));
         Assert.Equal(ConvVariant.Implicit, layer.Variant);
-        Assert.Equal(tileRows, device.Plan.TileRows);
+        Assert.Equal(tile, device.Plan.Tile);
     }
 
     [Theory]

@@ -8,20 +8,36 @@ public sealed partial class KernelLauncher
 {
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> im2col = new(Conv2dKernels.Conv2dIm2Col),
         col2im = new(Conv2dKernels.Conv2dCol2Im);
-    /// <summary>Rows of the register tiles the implicit kernels come in (RegisterTile4, RegisterTile6 and the two stacked), in the order of their kernels below.</summary>
-    public static readonly IReadOnlyList<int> TileRowChoices = [4, 6, 8, 12];
+    /// <summary>
+    /// The register tiles the implicit kernels come in, as the plan, the tuner's file and bench
+    /// name them, rows × 100 + filters: 416 and 616 (RegisterTile4, RegisterTile6), 816 and 1216
+    /// (two of them stacked), 432 and 632 (two side by side, 32 filters); in the order of their
+    /// kernels below.
+    /// </summary>
+    public static readonly IReadOnlyList<int> Tiles = [416, 616, 816, 1216, 432, 632];
+
+    /// <summary>Rows of a tile (output pixels or kernel taps).</summary>
+    public static int TileRows(int tile) => tile / 100;
+
+    /// <summary>Filters (columns) of a tile: 16 or 32.</summary>
+    public static int TileFilters(int tile) => tile % 100;
+
+    /// <summary>A tile as bench names it: tile12x16, tile6x32.</summary>
+    public static string TileName(int tile) => $"tile{TileRows(tile)}x{TileFilters(tile)}";
 
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>[] convForwardImplicit =
     [
         new(Conv2dKernels.Conv2dForwardImplicit<RegisterTile4>), new(Conv2dKernels.Conv2dForwardImplicit<RegisterTile6>),
         new(Conv2dKernels.Conv2dForwardImplicit<StackedTile<RegisterTile4, RegisterTile4>>),
         new(Conv2dKernels.Conv2dForwardImplicit<StackedTile<RegisterTile6, RegisterTile6>>),
+        new(Conv2dKernels.Conv2dForwardImplicit<WideTile<RegisterTile4>>), new(Conv2dKernels.Conv2dForwardImplicit<WideTile<RegisterTile6>>),
     ];
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int>[] convWeightGradImplicit =
     [
         new(Conv2dKernels.Conv2dWeightGradImplicit<RegisterTile4>), new(Conv2dKernels.Conv2dWeightGradImplicit<RegisterTile6>),
         new(Conv2dKernels.Conv2dWeightGradImplicit<StackedTile<RegisterTile4, RegisterTile4>>),
         new(Conv2dKernels.Conv2dWeightGradImplicit<StackedTile<RegisterTile6, RegisterTile6>>),
+        new(Conv2dKernels.Conv2dWeightGradImplicit<WideTile<RegisterTile4>>), new(Conv2dKernels.Conv2dWeightGradImplicit<WideTile<RegisterTile6>>),
     ];
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> pad = new(Conv2dKernels.Conv2dPad);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> kernelFlip = new(Conv2dKernels.Conv2dKernelFlip);
@@ -146,15 +162,15 @@ public sealed partial class KernelLauncher
         if (epilogue.AddBias != 0) Require(name, "bias", bias ?? default, epilogue.N);
         var source = PaddedInput(input, g, out var unpadded);
         var biasView = bias ?? noBias.View;
-        void Run(int tileRows)
+        void Run(int tile)
         {
             // Threads own blocks of pixel tiles (each covering every filter).
-            int tiles = (unpadded.ColumnRows + tileRows - 1) / tileRows;
+            int tiles = (unpadded.ColumnRows + TileRows(tile) - 1) / TileRows(tile);
             int threads = Plan.RegisterTileThreads(tiles);
-            long serial = Ceiling(tiles, threads) * (epilogue.N / GemmKernels.TileCols) * unpadded.ColumnWidth;
-            convForwardImplicit[TileIndex(tileRows)].Launch(this, threads, serial, source, kernel, output, biasView, unpadded, epilogue, threads);
+            long serial = Ceiling(tiles, threads) * (epilogue.N / TileFilters(tile)) * unpadded.ColumnWidth;
+            convForwardImplicit[TileIndex(tile)].Launch(this, threads, serial, source, kernel, output, biasView, unpadded, epilogue, threads);
         }
-        Run(TileRowsFor(name, unpadded, epilogue.N, Run));
+        Run(TileFor(name, unpadded, epilogue.N, Run));
     }
 
     /// <summary>The weight gradient over every output pixel: in one pass on the CPU plan, else in chunks of pixels added by GemmSplitKReduce.</summary>
@@ -171,35 +187,36 @@ public sealed partial class KernelLauncher
         int rowChunk = Plan.WeightGradChunkLength(unpadded.ColumnRows, bytesPerPixel), chunks = (unpadded.ColumnRows + rowChunk - 1) / rowChunk;
         var sum = GemmArgs.RowMajor(unpadded.ColumnWidth, filters, unpadded.ColumnRows) with { KChunk = rowChunk, PartialStride = unpadded.ColumnWidth * filters };
         var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
-        void Run(int tileRows)
+        void Run(int tile)
         {
-            int tiles = (unpadded.ColumnWidth + tileRows - 1) / tileRows * (filters / GemmKernels.TileCols);
+            int tiles = (unpadded.ColumnWidth + TileRows(tile) - 1) / TileRows(tile) * (filters / TileFilters(tile));
             int threads = Plan.RegisterTileThreads(tiles * chunks);
-            convWeightGradImplicit[TileIndex(tileRows)].Launch(this, threads, Ceiling(tiles * chunks, threads) * rowChunk,
+            convWeightGradImplicit[TileIndex(tile)].Launch(this, threads, Ceiling(tiles * chunks, threads) * rowChunk,
                 source, outputGrad, target, unpadded, filters, rowChunk, sum.PartialStride, threads);
             if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
         }
-        Run(TileRowsFor(name, unpadded, filters, Run));
+        Run(TileFor(name, unpadded, filters, Run));
     }
 
     /// <summary>The kernel arrays' index of a tile; no allocation, as it runs on every launch.</summary>
-    static int TileIndex(int tileRows)
+    static int TileIndex(int tile)
     {
-        for (int i = 0; i < TileRowChoices.Count; i++)
-            if (TileRowChoices[i] == tileRows) return i;
-        throw new ArgumentException($"no register tile of {tileRows} rows; there are {string.Join(", ", TileRowChoices)}", nameof(tileRows));
+        for (int i = 0; i < Tiles.Count; i++)
+            if (Tiles[i] == tile) return i;
+        throw new ArgumentException($"no register tile {tile}; there are {string.Join(", ", Tiles)}", nameof(tile));
     }
 
     /// <summary>
-    /// The register tile rows of an implicit convolution: the plan's, or where it leaves them to
-    /// measurement (0), the device's measured choice for this kernel and shape (KernelTuner),
-    /// measured with <paramref name="run"/> on first use. A dry run measures nothing.
+    /// The register tile of an implicit convolution with this many filters: the plan's (or, where
+    /// its filters do not divide them, the 16-filter tile of as many rows), or where the plan leaves
+    /// it to measurement (0), the device's measured choice for this kernel and shape among the tiles
+    /// that fit (KernelTuner), measured with <paramref name="run"/> on first use. A dry run measures nothing.
     /// </summary>
-    int TileRowsFor(string kernel, ConvGeometry g, int filters, Action<int> run)
+    int TileFor(string kernel, ConvGeometry g, int filters, Action<int> run)
     {
-        if (Plan.TileRows != 0) return Plan.TileRows;
-        if (DryRun || tuner is null) return TileRowChoices[0];
+        if (Plan.Tile != 0) return filters % TileFilters(Plan.Tile) == 0 ? Plan.Tile : TileRows(Plan.Tile) * 100 + 16;
+        if (DryRun || tuner is null) return Tiles[0];
         return tuner.Choose($"{kernel} {g.Batch}x{g.InHeight}x{g.InWidth}x{g.InChannels} {g.KernelHeight}x{g.KernelWidth}/{g.Stride} {filters} filters",
-            TileRowChoices, run);
+            [.. Tiles.Where(tile => filters % TileFilters(tile) == 0)], run);
     }
 }

@@ -36,7 +36,7 @@ public sealed partial class KernelLauncher : IDisposable
     /// <summary>The device's measured kernel choices; null: the first candidate, unmeasured.</summary>
     readonly KernelTuner? tuner;
 
-    /// <summary>The register tile rows this launcher's kernels have run with, by kernel and shape, as measured on this device (now or by an earlier run).</summary>
+    /// <summary>The register tiles (KernelLauncher.Tiles) this launcher's kernels have run with, by kernel and shape, as measured on this device (now or by an earlier run).</summary>
     public IReadOnlyDictionary<string, int> TileChoices => tuner?.Used ?? new Dictionary<string, int>();
 
     public KernelLauncher(Accelerator accelerator, LaunchPlan plan, KernelTuner? tuner = null)
