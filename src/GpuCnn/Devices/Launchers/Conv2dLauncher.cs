@@ -16,6 +16,9 @@ public sealed partial class KernelLauncher
     /// </summary>
     public static readonly IReadOnlyList<int> Tiles = [416, 616, 816, 1216, 432, 632];
 
+    /// <summary>The tiles of 16 filters, for layers whose filters are not a multiple of 32.</summary>
+    static readonly IReadOnlyList<int> Tiles16 = [.. Tiles.Where(tile => TileFilters(tile) == 16)];
+
     /// <summary>Rows of a tile (output pixels or kernel taps).</summary>
     public static int TileRows(int tile) => tile / 100;
 
@@ -217,6 +220,6 @@ public sealed partial class KernelLauncher
         if (Plan.Tile != 0) return filters % TileFilters(Plan.Tile) == 0 ? Plan.Tile : TileRows(Plan.Tile) * 100 + 16;
         if (DryRun || tuner is null) return Tiles[0];
         return tuner.Choose($"{kernel} {g.Batch}x{g.InHeight}x{g.InWidth}x{g.InChannels} {g.KernelHeight}x{g.KernelWidth}/{g.Stride} {filters} filters",
-            [.. Tiles.Where(tile => filters % TileFilters(tile) == 0)], run);
+            filters % 32 == 0 ? Tiles : Tiles16, run);
     }
 }
