@@ -174,7 +174,11 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     }
 
     /// <summary>Chunks a reduction over length rows is cut into, its chunks each taking itemsPerChunk work-items.</summary>
-    public int Chunks(int length, int itemsPerChunk) => (length + ChunkLength(length, itemsPerChunk) - 1) / ChunkLength(length, itemsPerChunk);
+    public int Chunks(int length, int itemsPerChunk)
+    {
+        int chunk = ChunkLength(length, itemsPerChunk);
+        return (length + chunk - 1) / chunk;
+    }
 
     /// <summary>
     /// Output pixels a work-item of the implicit weight gradient sums, out of <paramref name="pixels"/>,

@@ -48,7 +48,7 @@ public sealed partial class KernelLauncher
     /// <summary>Per-channel Σx or Σ(x-μ)² into target.</summary>
     void BatchNormSums(ArrayView<float> input, ArrayView<float> statistics, ArrayView<float> target, BatchNormShape shape, int centered)
     {
-        int chunks = Plan.Chunks(shape.Rows, shape.Groups), rowChunk = Plan.ChunkLength(shape.Rows, shape.Groups);
+        int rowChunk = Plan.ChunkLength(shape.Rows, shape.Groups), chunks = (shape.Rows + rowChunk - 1) / rowChunk;
         var sums = chunks == 1 ? target : Workspace((long)chunks * shape.Channels);
         batchNormPartialSums.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, statistics, sums, shape, rowChunk, centered);
         if (chunks > 1) ColumnSumChunks(sums, target, chunks, shape.Channels, chunks);
@@ -89,7 +89,7 @@ public sealed partial class KernelLauncher
         Require(kernel, "statistics", statistics, 2, shape.Channels);
         Require(kernel, "gammaGrad", gammaGrad, shape.Channels);
         Require(kernel, "betaGrad", betaGrad, shape.Channels);
-        int chunks = Plan.Chunks(shape.Rows, shape.Groups), rowChunk = Plan.ChunkLength(shape.Rows, shape.Groups);
+        int rowChunk = Plan.ChunkLength(shape.Rows, shape.Groups), chunks = (shape.Rows + rowChunk - 1) / rowChunk;
         long slab = (long)chunks * shape.Channels;
         var partials = chunks == 1 ? default : Workspace(2 * slab);
         var gammaSums = chunks == 1 ? gammaGrad : partials.SubView(0, slab);

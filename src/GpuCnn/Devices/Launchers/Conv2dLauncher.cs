@@ -19,6 +19,9 @@ public sealed partial class KernelLauncher
     /// <summary>The tiles of 16 filters, for layers whose filters are not a multiple of 32.</summary>
     static readonly IReadOnlyList<int> Tiles16 = [.. Tiles.Where(tile => TileFilters(tile) == 16)];
 
+    /// <summary>The tile of these rows and filters, as <see cref="Tiles"/> names it.</summary>
+    public static int Tile(int rows, int filters) => rows * 100 + filters;
+
     /// <summary>Rows of a tile (output pixels or kernel taps).</summary>
     public static int TileRows(int tile) => tile / 100;
 
@@ -217,7 +220,7 @@ public sealed partial class KernelLauncher
     /// </summary>
     int TileFor(string kernel, ConvGeometry g, int filters, Action<int> run)
     {
-        if (Plan.Tile != 0) return filters % TileFilters(Plan.Tile) == 0 ? Plan.Tile : TileRows(Plan.Tile) * 100 + 16;
+        if (Plan.Tile != 0) return filters % TileFilters(Plan.Tile) == 0 ? Plan.Tile : Tile(TileRows(Plan.Tile), 16);
         if (DryRun || tuner is null) return Tiles[0];
         return tuner.Choose($"{kernel} {g.Batch}x{g.InHeight}x{g.InWidth}x{g.InChannels} {g.KernelHeight}x{g.KernelWidth}/{g.Stride} {filters} filters",
             filters % 32 == 0 ? Tiles : Tiles16, run);
