@@ -27,7 +27,16 @@ if (args.Length % 2 == 1)
     Console.Error.WriteLine($"error: {args[^1]} has no value; every option takes one (--help lists them)");
     return 2;
 }
-var options = Arguments.Parse(args);
+Arguments options;
+try
+{
+    options = Arguments.Parse(args);
+}
+catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+{
+    Console.Error.WriteLine($"error: {e.Message} (--help lists the options)");
+    return 2;
+}
 if (options.Allreduce)
 {
     try
@@ -105,7 +114,12 @@ if (options.Json is { } json)
     var report = new
     {
         machine = new { cores = Environment.ProcessorCount, os = Environment.OSVersion.ToString(), runtime = Environment.Version.ToString() },
-        device = device.Info.ToString(), plan = device.Plan, ceiling, results, failedChecks, measuredUtc = DateTime.UtcNow,
+        device = device.Info.ToString(),
+        plan = device.Plan,
+        ceiling,
+        results,
+        failedChecks,
+        measuredUtc = DateTime.UtcNow,
     };
     GpuCnn.IO.AtomicFile.WriteText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } }));
     Console.WriteLine($"\nwrote {json}");
@@ -124,30 +138,42 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv,
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             string value = args[i + 1];
-            a = args[i] switch
+            try
             {
-                "--device" => a with { Device = Enum.Parse<DeviceKind>(value, ignoreCase: true) },
-                "--gemm" => a with { Gemm = GemmNamed(value) ?? throw Unknown(args[i], value) },
-                "--conv" => a with { Conv = ConvNamed(value) ?? throw Unknown(args[i], value) },
-                "--variant" => GemmNamed(value) is { } gemm ? a with { Gemm = gemm }
-                    : ConvNamed(value) is { } conv ? a with { Conv = conv }
-                    : TileNamed(value) is { } rows ? a with { Tile = rows } : throw Unknown(args[i], value),
-                "--kernel" => a with { Layer = value },
-                "--allreduce" => a with { Allreduce = bool.Parse(value) },
-                "--step-ms" => a with { StepMilliseconds = value.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => double.Parse(p[1])) },
-                "--models" => a with { Models = value.Split(',') },
-                "--seconds" => a with { Seconds = double.Parse(value) },
-                "--batches" => a with { Batches = int.Parse(value) },
-                "--batch-size" => a with { BatchSize = int.Parse(value) },
-                "--json" => a with { Json = value },
-                "--profile" => a with { Profile = bool.Parse(value) },
-                "--layers" => a with { Layers = bool.Parse(value) },
-                "--fashion-mnist" => a with { FashionMnist = bool.Parse(value) },
-                "--group-size" => a with { GroupSize = int.Parse(value) },
-                "--vector-bits" => value is "0" or "512" ? a with { VectorBits = int.Parse(value) } : throw Unknown(args[i], value),
-                "--layer" => a with { Layer = value },
-                _ => throw new ArgumentException($"unknown option {args[i]}"),
-            };
+                a = args[i] switch
+                {
+                    "--device" => a with
+                    {
+                        Device = Enum.TryParse<DeviceKind>(value, ignoreCase: true, out var kind) ? kind
+                        : throw new ArgumentException($"--device {value}: not a device (cpu, cuda, opencl, auto)")
+                    },
+                    "--gemm" => a with { Gemm = GemmNamed(value) ?? throw Unknown(args[i], value) },
+                    "--conv" => a with { Conv = ConvNamed(value) ?? throw Unknown(args[i], value) },
+                    "--variant" => GemmNamed(value) is { } gemm ? a with { Gemm = gemm }
+                        : ConvNamed(value) is { } conv ? a with { Conv = conv }
+                        : TileNamed(value) is { } rows ? a with { Tile = rows } : throw Unknown(args[i], value),
+                    "--kernel" => a with { Layer = value },
+                    "--allreduce" => a with { Allreduce = bool.Parse(value) },
+                    "--step-ms" => a with { StepMilliseconds = value.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => double.Parse(p[1])) },
+                    "--models" => a with { Models = value.Split(',') },
+                    "--seconds" => a with { Seconds = double.Parse(value) },
+                    "--batches" => a with { Batches = int.Parse(value) },
+                    "--batch-size" => a with { BatchSize = int.Parse(value) },
+                    "--json" => a with { Json = value },
+                    "--profile" => a with { Profile = bool.Parse(value) },
+                    "--layers" => a with { Layers = bool.Parse(value) },
+                    "--fashion-mnist" => a with { FashionMnist = bool.Parse(value) },
+                    "--group-size" => a with { GroupSize = int.Parse(value) },
+                    "--vector-bits" => value is "0" or "512" ? a with { VectorBits = int.Parse(value) }
+                        : throw new ArgumentException($"--vector-bits {value}: the width is 512 or 0 (the OpenCL compiler's own choice)"),
+                    "--layer" => a with { Layer = value },
+                    _ => throw new ArgumentException($"unknown option {args[i]}"),
+                };
+            }
+            catch (Exception e) when (e is FormatException or OverflowException or KeyNotFoundException or IndexOutOfRangeException)
+            {
+                throw new ArgumentException($"{args[i]} {value}: not a value it takes ({e.Message})");
+            }
         }
         foreach (var m in a.Models) ModelZoo.Create(m);
         return a;
