@@ -27,66 +27,69 @@ public struct BatchNormShape
 public static class BatchNormKernels
 {
     /// <summary>
-    /// The reductions behind the batch statistics, in chunks of rowChunk rows: sums[k·C + c] =
-    /// Σ over the rows of chunk k of x (centered = 0), or of (x - μ)² with μ = statistics[c]
-    /// (centered = 1: the variance's second pass, free of cancellation). With one chunk the sums
-    /// are final; otherwise the launcher adds the chunks' sums with GemmKernels.ColumnSum. Items
+    /// The batch statistics' first stage, in chunks of rowChunk rows: sums[k·C + c] = Σx over
+    /// the rows of chunk k and squares[k·C + c] = Σ(x - m_k)², the squared deviations from the
+    /// chunk's own mean m_k = Σx·(1/n_k). The second sweep reads rows the first has just brought
+    /// into cache, so the batch is read from memory once, free of the cancellation of Σx². Items
     /// are (chunk, group of 8 channels) pairs; each sum runs in row order.
     /// </summary>
-    public static void BatchNormPartialSums(Index1D thread, ArrayView<float> input, ArrayView<float> statistics,
-        ArrayView<float> sums, BatchNormShape s, int rowChunk, int centered, WorkSplit split)
+    public static void BatchNormChunkStatistics(Index1D thread, ArrayView<float> input, ArrayView<float> sums,
+        ArrayView<float> squares, BatchNormShape s, int rowChunk, WorkSplit split)
     {
         var x8 = input.Cast<Float8>();
-        var statistics8 = statistics.Cast<Float8>();
         var sums8 = sums.Cast<Float8>();
+        var squares8 = squares.Cast<Float8>();
         int end = split.End(thread);
         for (int item = split.Start(thread); item < end; item++)
         {
             int chunk = item / s.Groups, g = item % s.Groups;
             int first = chunk * rowChunk, last = XMath.Min(s.Rows, first + rowChunk);
-            Float8 sum = default;
-            if (centered == 0)
+            Float8 sum = default, square = default;
+            for (int r = first; r < last; r++) sum.Add(x8[r * s.Groups + g]);
+            Float8 mean = (1f / (last - first)) * sum;
+            for (int r = first; r < last; r++)
             {
-                for (int r = first; r < last; r++) sum.Add(x8[r * s.Groups + g]);
-            }
-            else
-            {
-                Float8 mean = statistics8[g];
-                for (int r = first; r < last; r++)
-                {
-                    Float8 d = x8[r * s.Groups + g] - mean;
-                    sum.Add(d * d);
-                }
+                Float8 d = x8[r * s.Groups + g] - mean;
+                square.Add(d * d);
             }
             sums8[item] = sum;
+            squares8[item] = square;
         }
     }
 
-    /// <summary>μ = Σx / rows, in place over statistics' first C floats (which hold Σx). Items are groups of 8 channels.</summary>
-    public static void BatchNormMean(Index1D thread, ArrayView<float> statistics, BatchNormShape s, WorkSplit split)
-    {
-        var statistics8 = statistics.Cast<Float8>();
-        float inverseRows = 1f / s.Rows;
-        int end = split.End(thread);
-        for (int g = split.Start(thread); g < end; g++) statistics8[g] = inverseRows * statistics8[g];
-    }
-
     /// <summary>
-    /// From Σ(x - μ)² (statistics' second C floats): the biased variance σ², 1/√(σ²+ε) in its
-    /// place, and the moving averages. Items are groups of 8 channels.
+    /// The batch statistics from the chunks' (BatchNormChunkStatistics): μ = Σ_k Σx_k / m and
+    /// σ² = Σ_k [squares_k + n_k·(m_k - μ)²] / m (Chan, Golub and LeVeque's combination; m rows,
+    /// n_k in chunk k), written as statistics = [μ | 1/√(σ²+ε)], and the moving averages
+    /// updated with the biased σ². With one chunk the correction is exactly 0: a plain two-pass
+    /// variance. sums and squares may be statistics' own halves then. Items are groups of 8 channels.
     /// </summary>
-    public static void BatchNormVariance(Index1D thread, ArrayView<float> statistics, ArrayView<float> movingMean,
-        ArrayView<float> movingVariance, BatchNormShape s, WorkSplit split)
+    public static void BatchNormStatistics(Index1D thread, ArrayView<float> sums, ArrayView<float> squares,
+        ArrayView<float> statistics, ArrayView<float> movingMean, ArrayView<float> movingVariance, BatchNormShape s,
+        int rowChunk, WorkSplit split)
     {
+        var sums8 = sums.Cast<Float8>();
+        var squares8 = squares.Cast<Float8>();
         var statistics8 = statistics.Cast<Float8>();
         var movingMean8 = movingMean.Cast<Float8>();
         var movingVariance8 = movingVariance.Cast<Float8>();
         float inverseRows = 1f / s.Rows;
+        int chunks = (s.Rows + rowChunk - 1) / rowChunk;
         int end = split.End(thread);
         for (int g = split.Start(thread); g < end; g++)
         {
-            Float8 mean = statistics8[g];
-            Float8 variance = inverseRows * statistics8[s.Groups + g];
+            Float8 total = default;
+            for (int k = 0; k < chunks; k++) total.Add(sums8[k * s.Groups + g]);
+            Float8 mean = inverseRows * total;
+            Float8 deviations = default;
+            for (int k = 0; k < chunks; k++)
+            {
+                int n = XMath.Min(s.Rows - k * rowChunk, rowChunk);
+                Float8 offset = (1f / n) * sums8[k * s.Groups + g] - mean;
+                deviations.Add(squares8[k * s.Groups + g] + n * (offset * offset));
+            }
+            Float8 variance = inverseRows * deviations;
+            statistics8[g] = mean;
             statistics8[s.Groups + g] = Float8.InverseSqrt(variance, s.Epsilon);
             movingMean8[g] = s.Momentum * movingMean8[g] + (1f - s.Momentum) * mean;
             movingVariance8[g] = s.Momentum * movingVariance8[g] + (1f - s.Momentum) * variance;
@@ -134,7 +137,7 @@ public static class BatchNormKernels
     /// <summary>
     /// dγ = Σ dy·x̂ and dβ = Σ dy per channel, with x̂ recomputed from x, over the rows of one
     /// chunk of rowChunk rows into gammaSums[k·C + c] and betaSums[k·C + c]. With one chunk they
-    /// are final; otherwise the launcher adds the chunks. Items are (chunk, group of 8 channels).
+    /// are final; otherwise BatchNormParameterGrads adds the chunks. Items are (chunk, group of 8 channels).
     /// With s.Relu, dy is taken where the output y is positive (read only then).
     /// </summary>
     public static void BatchNormBackwardReduce(Index1D thread, ArrayView<float> input, ArrayView<float> output,
@@ -163,6 +166,29 @@ public static class BatchNormKernels
             }
             gammaSums8[item] = dGamma;
             betaSums8[item] = dBeta;
+        }
+    }
+
+    /// <summary>
+    /// dγ and dβ as the sums of BatchNormBackwardReduce's chunks, in chunk order, both in one
+    /// launch. Items are groups of 8 channels.
+    /// </summary>
+    public static void BatchNormParameterGrads(Index1D thread, ArrayView<float> gammaSums, ArrayView<float> betaSums,
+        ArrayView<float> gammaGrad, ArrayView<float> betaGrad, BatchNormShape s, int chunks, WorkSplit split)
+    {
+        var gammaSums8 = gammaSums.Cast<Float8>();
+        var betaSums8 = betaSums.Cast<Float8>();
+        int end = split.End(thread);
+        for (int g = split.Start(thread); g < end; g++)
+        {
+            Float8 dGamma = default, dBeta = default;
+            for (int k = 0; k < chunks; k++)
+            {
+                dGamma.Add(gammaSums8[k * s.Groups + g]);
+                dBeta.Add(betaSums8[k * s.Groups + g]);
+            }
+            gammaGrad.Cast<Float8>()[g] = dGamma;
+            betaGrad.Cast<Float8>()[g] = dBeta;
         }
     }
 

@@ -151,8 +151,9 @@ public static class GemmKernels
             left.ClampAtZero();
             right.ClampAtZero();
         }
-        c8[offset] = left;
-        c8[offset + 1] = right;
+        var row = c8.SubView(offset, 2);
+        row[0] = left;
+        row[1] = right;
     }
 
 

@@ -5,15 +5,18 @@ namespace GpuCnn.Devices;
 
 /// <summary>
 /// Launchers of BatchNormKernels. The per-channel sums over N·H·W rows run in one pass on the
-/// CPU plan, else in chunks of rows whose sums GemmKernels.ColumnSum adds in order.
+/// CPU plan, else in chunks of rows, whose sums a second launch adds in chunk order.
 /// </summary>
 public sealed partial class KernelLauncher
 {
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int, int> batchNormPartialSums =
-        new(BatchNormKernels.BatchNormPartialSums);
-    readonly SplitKernel<ArrayView<float>, BatchNormShape> batchNormMean = new(BatchNormKernels.BatchNormMean);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormVariance =
-        new(BatchNormKernels.BatchNormVariance), batchNormMovingStatistics = new(BatchNormKernels.BatchNormMovingStatistics);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int> batchNormChunkStatistics =
+        new(BatchNormKernels.BatchNormChunkStatistics);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int>
+        batchNormStatistics = new(BatchNormKernels.BatchNormStatistics);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormMovingStatistics =
+        new(BatchNormKernels.BatchNormMovingStatistics);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int> batchNormParameterGrads =
+        new(BatchNormKernels.BatchNormParameterGrads);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormForward =
         new(BatchNormKernels.BatchNormForward);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int>
@@ -21,19 +24,24 @@ public sealed partial class KernelLauncher
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, BatchNormShape> batchNormBackward = new(BatchNormKernels.BatchNormBackward);
 
-    /// <summary>statistics = [μ | 1/√(σ²+ε)] of the batch; updates the moving averages.</summary>
+    /// <summary>
+    /// statistics = [μ | 1/√(σ²+ε)] of the batch; updates the moving averages. Two launches: the
+    /// chunks' sums and squared deviations (into statistics itself when there is one chunk), then
+    /// their combination.
+    /// </summary>
     public void BatchNormStatistics(ArrayView<float> input, ArrayView<float> statistics, ArrayView<float> movingMean,
         ArrayView<float> movingVariance, BatchNormShape shape)
     {
         const string kernel = nameof(BatchNormStatistics);
         Require(kernel, "input", input, shape.Rows, shape.Channels);
         RequireStatistics(kernel, shape, statistics, movingMean, movingVariance);
-        var means = statistics.SubView(0, shape.Channels);
-        var squares = statistics.SubView(shape.Channels, shape.Channels);
-        BatchNormSums(input, statistics, means, shape, centered: 0);
-        batchNormMean.LaunchSplit(this, shape.Groups, 1, statistics, shape);
-        BatchNormSums(input, statistics, squares, shape, centered: 1);
-        batchNormVariance.LaunchSplit(this, shape.Groups, 1, statistics, movingMean, movingVariance, shape);
+        int rowChunk = Plan.ChunkLength(shape.Rows, shape.Groups), chunks = (shape.Rows + rowChunk - 1) / rowChunk;
+        long slab = (long)chunks * shape.Channels;
+        var partials = chunks == 1 ? statistics : Workspace(2 * slab);
+        var sums = partials.SubView(0, slab);
+        var squares = partials.SubView(slab, slab);
+        batchNormChunkStatistics.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, sums, squares, shape, rowChunk);
+        batchNormStatistics.LaunchSplit(this, shape.Groups, chunks, sums, squares, statistics, movingMean, movingVariance, shape, rowChunk);
     }
 
     /// <summary>statistics: [μ | 1/√(σ²+ε)], 2×C floats; the moving averages: C floats each.</summary>
@@ -43,15 +51,6 @@ public sealed partial class KernelLauncher
         Require(kernel, "statistics", statistics, 2, shape.Channels);
         Require(kernel, "movingMean", movingMean, shape.Channels);
         Require(kernel, "movingVariance", movingVariance, shape.Channels);
-    }
-
-    /// <summary>Per-channel Σx or Σ(x-μ)² into target.</summary>
-    void BatchNormSums(ArrayView<float> input, ArrayView<float> statistics, ArrayView<float> target, BatchNormShape shape, int centered)
-    {
-        int rowChunk = Plan.ChunkLength(shape.Rows, shape.Groups), chunks = (shape.Rows + rowChunk - 1) / rowChunk;
-        var sums = chunks == 1 ? target : Workspace((long)chunks * shape.Channels);
-        batchNormPartialSums.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, statistics, sums, shape, rowChunk, centered);
-        if (chunks > 1) ColumnSumChunks(sums, target, chunks, shape.Channels, chunks);
     }
 
     /// <summary>Statistics from the moving averages, for inference.</summary>
@@ -96,10 +95,7 @@ public sealed partial class KernelLauncher
         var betaSums = chunks == 1 ? betaGrad : partials.SubView(slab, slab);
         batchNormBackwardReduce.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, output, outputGrad, statistics, gammaSums, betaSums, shape, rowChunk);
         if (chunks > 1)
-        {
-            ColumnSumChunks(gammaSums, gammaGrad, chunks, shape.Channels, chunks);
-            ColumnSumChunks(betaSums, betaGrad, chunks, shape.Channels, chunks);
-        }
+            batchNormParameterGrads.LaunchSplit(this, shape.Groups, chunks, gammaSums, betaSums, gammaGrad, betaGrad, shape, chunks);
         if (!needsInputGrad) return;
         batchNormBackward.LaunchSplit(this, shape.Rows * shape.Groups, 1, input, output, outputGrad, inputGrad, gamma, statistics, gammaGrad, betaGrad, shape);
     }
