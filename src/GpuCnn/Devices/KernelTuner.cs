@@ -12,16 +12,26 @@ namespace GpuCnn.Devices;
 /// once to compile and warm up, then <see cref="Rounds"/> times in alternation with the device
 /// synchronised around each run, so a slow spell of the machine hits them alike; the lowest
 /// median wins. The choices persist in one JSON file per device (see <see cref="FileFor"/>), so
-/// later runs skip the measurement; delete the file to measure again.
+/// later runs skip the measurement; delete the file to measure again. The file names the kernels
+/// it was measured with (<see cref="KernelsFingerprint"/>): other kernels, as after an update that
+/// changed their code, are measured again.
 /// </summary>
-public sealed class KernelTuner(Accelerator accelerator, string? file)
+public sealed class KernelTuner(Accelerator accelerator, string? file, string? kernels = null)
 {
     public const int Rounds = 5;
+
+    /// <summary>
+    /// The kernels' build: the GpuCnn.Kernels assembly's module version id, which deterministic
+    /// builds derive from its content, so it changes exactly when a kernel's code does.
+    /// </summary>
+    public static readonly string KernelsFingerprint = typeof(GpuCnn.Kernels.Conv2dKernels).Assembly.ManifestModule.ModuleVersionId.ToString("N");
 
     /// <summary>One process may hold several tuners of a device (tests); they share its file.</summary>
     static readonly object FileLock = new();
 
-    readonly Dictionary<string, int> choices = Load(file);
+    readonly string kernels = kernels ?? KernelsFingerprint;
+
+    readonly Dictionary<string, int> choices = Load(file, kernels ?? KernelsFingerprint);
 
     /// <summary>
     /// Where a device's choices are kept: tuning/KIND-NAME.json in GpuCnn's cache folder, or
@@ -71,16 +81,21 @@ public sealed class KernelTuner(Accelerator accelerator, string? file)
         return values[values.Count / 2];
     }
 
-    static Dictionary<string, int> Load(string? file)
+    /// <summary>The file's contents: the kernels it was measured with, and the choice per key.</summary>
+    sealed record TuningFile(string Kernels, SortedDictionary<string, int> Choices);
+
+    /// <summary>The file's choices if it was measured with these kernels; none otherwise (measured again, and the file rewritten).</summary>
+    static Dictionary<string, int> Load(string? file, string kernels)
     {
         if (file is null || !File.Exists(file)) return [];
         try
         {
-            return JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(file)) ?? [];
+            var saved = JsonSerializer.Deserialize<TuningFile>(File.ReadAllText(file));
+            return saved?.Kernels == kernels && saved.Choices is not null ? new(saved.Choices) : [];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
-            return []; // measured again, and the file rewritten
+            return [];
         }
     }
 
@@ -90,11 +105,11 @@ public sealed class KernelTuner(Accelerator accelerator, string? file)
         if (file is null) return;
         lock (FileLock)
         {
-            var merged = Load(file);
+            var merged = new SortedDictionary<string, int>(Load(file, kernels));
             foreach (var (key, value) in choices) merged[key] = value;
             try
             {
-                AtomicFile.WriteText(file, JsonSerializer.Serialize(new SortedDictionary<string, int>(merged), new JsonSerializerOptions { WriteIndented = true }));
+                AtomicFile.WriteText(file, JsonSerializer.Serialize(new TuningFile(kernels, merged), new JsonSerializerOptions { WriteIndented = true }));
             }
             catch (Exception e) when (e is FileWriteException or IOException or UnauthorizedAccessException)
             {

@@ -49,6 +49,23 @@ public sealed class KernelTunerTests(TestDevices devices)
     }
 
     [Fact]
+    public void ChoicesMeasuredWithOtherKernelsAreMeasuredAgain()
+    {
+        string file = Path.Combine(SyntheticData.TempFolder(), "device.json");
+        Assert.Equal(6, new KernelTuner(devices.Cpu.Accelerator, file, kernels: "build-1").Choose("conv", [4, 6], c => Thread.Sleep(c == 4 ? 20 : 1)));
+        Assert.Equal(6, new KernelTuner(devices.Cpu.Accelerator, file, kernels: "build-1").Choices["conv"]);
+        // After an update of the kernels the old choice is not taken: measured again, and the file rewritten.
+        var updated = new KernelTuner(devices.Cpu.Accelerator, file, kernels: "build-2");
+        Assert.Empty(updated.Choices);
+        Assert.Equal(4, updated.Choose("conv", [4, 6], c => Thread.Sleep(c == 6 ? 20 : 1)));
+        Assert.Equal(4, new KernelTuner(devices.Cpu.Accelerator, file, kernels: "build-2").Choices["conv"]);
+        Assert.Empty(new KernelTuner(devices.Cpu.Accelerator, file, kernels: "build-1").Choices);
+        // A file of the earlier format, a bare dictionary, is measured again too.
+        File.WriteAllText(file, "{\"conv\": 4}");
+        Assert.Empty(new KernelTuner(devices.Cpu.Accelerator, file).Choices);
+    }
+
+    [Fact]
     public void ACacheThatCannotBeWrittenCostsOnlyTheMeasurement()
     {
         // The tuning folder's place is taken by a file, so neither the folder nor the file can be made.
