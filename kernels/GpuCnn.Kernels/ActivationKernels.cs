@@ -82,4 +82,29 @@ public static class ActivationKernels
             }
         }
     }
+
+    /// <summary>
+    /// dx = (a + b) where y &gt; 0: a residual block's input gradient, the sum of its two
+    /// branches', through the ReLU that ends the layer before it (y, that layer's output and the
+    /// block's input), in one pass over memory where Add and ReluBackward make two
+    /// (LayerFusion). The same values as those two. Items as in Add.
+    /// </summary>
+    public static void AddReluBackward(Index1D thread, ArrayView<float> a, ArrayView<float> b, ArrayView<float> output,
+        ArrayView<float> inputGrad, int vectorGroups, WorkSplit split)
+    {
+        int end = split.End(thread);
+        var a8 = a.Cast<Float8>();
+        var b8 = b.Cast<Float8>();
+        var output8 = output.Cast<Float8>();
+        var inputGrad8 = inputGrad.Cast<Float8>();
+        for (int i = split.Start(thread); i < end; i++)
+        {
+            if (vectorGroups != 0) inputGrad8[i] = Lanes.WherePositive(output8[i], a8[i] + b8[i]);
+            else
+            {
+                float v = a[i] + b[i];
+                inputGrad[i] = output[i] > 0f ? v : 0f;
+            }
+        }
+    }
 }

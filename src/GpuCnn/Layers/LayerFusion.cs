@@ -9,6 +9,10 @@ namespace GpuCnn.Layers;
 ///   forward pass and the mask in its backward passes (unless a pooling after the ReLU applies
 ///   it), and the ReLU layer passes its input and gradient through (<see cref="ReLU.Absorbed"/>).
 ///   That saves a ReLU pass over the activations each way: every ResNet block has one.
+/// - A residual block after a ReLU (a ReLU layer, another block, or Conv2D and Dense with relu)
+///   applies that ReLU's mask as it adds its branches' input gradients
+///   (<see cref="ResidualBlock.TakesReluBackward"/>): one pass over memory instead of two at
+///   every block boundary.
 /// </summary>
 public static class LayerFusion
 {
@@ -17,6 +21,8 @@ public static class LayerFusion
         for (int i = 0; i + 1 < chain.Count; i++)
             if (chain[i].EndsWithRelu && chain[i + 1] is MaxPool2D pool)
                 (pool.TakesReluBackward, chain[i].ReluBackwardTakenOver) = (true, true);
+            else if (chain[i].EndsWithRelu && chain[i + 1] is ResidualBlock block)
+                (block.TakesReluBackward, chain[i].ReluBackwardTakenOver) = (true, true);
         for (int i = 0; i + 1 < chain.Count; i++)
             if (chain[i] is BatchNormalization norm && chain[i + 1] is ReLU relu)
             {

@@ -12,13 +12,22 @@ public sealed class ResidualBlock(int filters, int stride = 1) : Layer
     Layer[] main = [];
     Layer[] shortcut = [];
     Tensor output = null!, outputGrad = null!;
-    Tensor? inputGrad;
+    Tensor? input, inputGrad;
 
     public override string Kind => "ResidualBlock";
     public override IReadOnlyList<Parameter> Parameters => main.Concat(shortcut).SelectMany(l => l.Parameters).ToList();
     public override string Details => (shortcut.Length > 0 ? "projection" : "identity") + $" shortcut, {filters} filters" +
                                       (stride > 1 ? $", stride {stride}" : "");
     public bool HasProjection => shortcut.Length > 0;
+
+    /// <summary>The block ends with the ReLU of its add.</summary>
+    public override bool EndsWithRelu => true;
+
+    /// <summary>
+    /// Set when the layer before ends with a ReLU (<see cref="LayerFusion"/>): the block applies
+    /// that ReLU's mask (its own input &gt; 0) as it adds its branches' input gradients.
+    /// </summary>
+    public bool TakesReluBackward { get; internal set; }
 
     protected override IEnumerable<(string, System.Text.Json.Nodes.JsonNode?)> Options() => [("filters", filters), ("stride", stride)];
 
@@ -103,6 +112,7 @@ public sealed class ResidualBlock(int filters, int stride = 1) : Layer
 
     public override Tensor Forward(Tensor input, PassContext pass)
     {
+        this.input = input;
         var a = main.Aggregate(input, (x, layer) => layer.Forward(x, pass));
         var b = shortcut.Aggregate(input, (x, layer) => layer.Forward(x, pass));
         var result = output.FirstRows(input.Shape[0]);
@@ -113,14 +123,19 @@ public sealed class ResidualBlock(int filters, int stride = 1) : Layer
     public override Tensor? Backward(Tensor dy)
     {
         int batch = dy.Shape[0];
-        var dz = outputGrad.FirstRows(batch);
-        Kernels.ReluBackward(output.FirstRows(batch).View, dy.View, dz.View);
+        var dz = dy;
+        if (!ReluBackwardTakenOver)
+        {
+            dz = outputGrad.FirstRows(batch);
+            Kernels.ReluBackward(output.FirstRows(batch).View, dy.View, dz.View);
+        }
         // The add passes dZ to both branches unchanged; their input gradients add up.
         var dMain = main.Reverse().Aggregate(dz, (g, layer) => layer.Backward(g)!);
         var dShortcut = shortcut.Reverse().Aggregate(dz, (g, layer) => layer.Backward(g)!);
         if (inputGrad is null) return null;
         var result = inputGrad.FirstRows(batch);
-        Kernels.Add(dMain.View, dShortcut.View, result.View);
+        if (TakesReluBackward) Kernels.AddReluBackward(dMain.View, dShortcut.View, input!.View, result.View);
+        else Kernels.Add(dMain.View, dShortcut.View, result.View);
         return result;
     }
 

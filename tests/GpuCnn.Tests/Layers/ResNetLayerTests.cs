@@ -113,22 +113,50 @@ public sealed class ResNetLayerTests(TestDevices devices)
     public void ResidualBlockMatchesReferenceAndFiniteDifferences(string plan, int inChannels, int filters, int stride)
     {
         const int Batch = 2, Side = 6;
-        int outSide = (Side + 2 - 3) / stride + 1;
         bool projection = stride != 1 || inChannels != filters;
         var block = new ResidualBlock(filters, stride);
-        LayerCheck.Run(devices[plan], block, [Side, Side, inChannels], Batch, (x, p) =>
-        {
-            var a = Reference.Conv2d(x, p[0], [], Batch, Side, Side, inChannels, filters, 3, stride, 1, relu: false);
-            a = Reference.BatchNorm(a, p[1], p[2], filters, Epsilon).Select(v => Math.Max(0, v)).ToArray();
-            a = Reference.Conv2d(a, p[3], [], Batch, outSide, outSide, filters, filters, 3, 1, 1, relu: false);
-            a = Reference.BatchNorm(a, p[4], p[5], filters, Epsilon);
-            var s = projection
-                ? Reference.BatchNorm(Reference.Conv2d(x, p[6], [], Batch, Side, Side, inChannels, filters, 1, stride, 0, relu: false),
-                    p[7], p[8], filters, Epsilon)
-                : x;
-            return a.Select((v, i) => Math.Max(0, v + s[i])).ToArray();
-        }, gradientTolerance: 5e-3);
+        LayerCheck.Run(devices[plan], block, [Side, Side, inChannels], Batch,
+            (x, p) => ReferenceBlock(x, p, 0, Batch, Side, inChannels, filters, stride), gradientTolerance: 5e-3);
         Assert.Equal(projection, block.HasProjection);
+    }
+
+    /// <summary>
+    /// A residual block after a ReLU applies that ReLU's mask as it adds its branches' input
+    /// gradients (LayerFusion): a ReLU layer, then a block after a block, whose gradients reach
+    /// the chain's input only through both masks.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
+    public void ResidualBlockTakesOverTheReluBackwardOfTheLayerBeforeIt(string plan)
+    {
+        const int Batch = 2, Side = 6;
+        var relu = new ReLU();
+        var first = new ResidualBlock(8);
+        var second = new ResidualBlock(16, 2);
+        LayerCheck.Run(devices[plan], [relu, first, second], [Side, Side, 8], Batch, (x, p) =>
+        {
+            var a = ReferenceBlock(x.Select(v => Math.Max(0, v)).ToArray(), p, 0, Batch, Side, 8, 8, 1);
+            return ReferenceBlock(a, p, 6, Batch, Side, 8, 16, 2);
+        }, gradientTolerance: 5e-3);
+        Assert.True(first.TakesReluBackward && relu.ReluBackwardTakenOver);
+        Assert.True(second.TakesReluBackward && first.ReluBackwardTakenOver);
+        Assert.False(second.ReluBackwardTakenOver);
+    }
+
+    /// <summary>A basic block's output from its parameters p[at..] (conv_a, bn_a, conv_b, bn_b, then the projection's).</summary>
+    static double[] ReferenceBlock(double[] x, IReadOnlyList<double[]> p, int at, int batch, int side, int inChannels, int filters, int stride)
+    {
+        int outSide = (side + 2 - 3) / stride + 1;
+        bool projection = stride != 1 || inChannels != filters;
+        var a = Reference.Conv2d(x, p[at], [], batch, side, side, inChannels, filters, 3, stride, 1, relu: false);
+        a = Reference.BatchNorm(a, p[at + 1], p[at + 2], filters, Epsilon).Select(v => Math.Max(0, v)).ToArray();
+        a = Reference.Conv2d(a, p[at + 3], [], batch, outSide, outSide, filters, filters, 3, 1, 1, relu: false);
+        a = Reference.BatchNorm(a, p[at + 4], p[at + 5], filters, Epsilon);
+        var s = projection
+            ? Reference.BatchNorm(Reference.Conv2d(x, p[at + 6], [], batch, side, side, inChannels, filters, 1, stride, 0, relu: false),
+                p[at + 7], p[at + 8], filters, Epsilon)
+            : x;
+        return a.Select((v, i) => Math.Max(0, v + s[i])).ToArray();
     }
 
     /// <summary>

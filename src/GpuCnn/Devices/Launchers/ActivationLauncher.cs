@@ -8,6 +8,8 @@ public sealed partial class KernelLauncher
 {
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int> reluForward = new(ActivationKernels.ReluForward);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int> reluBackward = new(ActivationKernels.ReluBackward);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> addReluBackward =
+        new(ActivationKernels.AddReluBackward);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> add = new(ActivationKernels.Add);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>> average = new(ActivationKernels.Average);
 
@@ -43,5 +45,15 @@ public sealed partial class KernelLauncher
         Require(nameof(Add), "sum", sum, (int)a.Length);
         var (items, vector) = Lanes8(a.Length);
         add.LaunchSplit(this, items, 1, a, b, sum, relu ? 1 : 0, vector);
+    }
+
+    /// <summary>inputGrad = (a + b) where output &gt; 0.</summary>
+    public void AddReluBackward(ArrayView<float> a, ArrayView<float> b, ArrayView<float> output, ArrayView<float> inputGrad)
+    {
+        Require(nameof(AddReluBackward), "b", b, (int)a.Length);
+        Require(nameof(AddReluBackward), "output", output, (int)a.Length);
+        Require(nameof(AddReluBackward), "inputGrad", inputGrad, (int)a.Length);
+        var (items, vector) = Lanes8(a.Length);
+        addReluBackward.LaunchSplit(this, items, 1, a, b, output, inputGrad, vector);
     }
 }
