@@ -52,12 +52,20 @@ public sealed class KernelTuner(Accelerator accelerator, string? file, string? k
     /// <summary>The choices this tuner has handed out, by key.</summary>
     public IReadOnlyDictionary<string, int> Used => used;
 
-    /// <summary>The known choice for key, else the fastest candidate of <paramref name="run"/> (each run does the whole operation).</summary>
-    public int Choose(string key, IReadOnlyList<int> candidates, Action<int> run) => used[key] = Measure(key, candidates, run);
+    /// <summary>
+    /// The known choice for key among these candidates, else the fastest candidate of
+    /// <paramref name="run"/> (each run does the whole operation). A choice is kept with its
+    /// candidates, so a new candidate (a tile added in an update) is measured too.
+    /// </summary>
+    public int Choose(string key, IReadOnlyList<int> candidates, Action<int> run) =>
+        used[key] = Measure(StoredKey(key, candidates), candidates, run);
+
+    /// <summary>A choice's key in the file: "key among c1 c2 ...".</summary>
+    public static string StoredKey(string key, IReadOnlyList<int> candidates) => $"{key} among {string.Join(' ', candidates)}";
 
     int Measure(string key, IReadOnlyList<int> candidates, Action<int> run)
     {
-        if (choices.TryGetValue(key, out int known) && candidates.Contains(known)) return known;
+        if (choices.TryGetValue(key, out int known)) return known;
         foreach (int candidate in candidates) run(candidate);
         accelerator.Synchronize();
         var times = candidates.Select(_ => new List<double>()).ToArray();

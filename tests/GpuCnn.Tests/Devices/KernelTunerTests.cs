@@ -31,10 +31,13 @@ public sealed class KernelTunerTests(TestDevices devices)
         Assert.Equal(4, again.Choose("conv 4x4", [4, 6], c => Thread.Sleep(c == 6 ? 20 : 1)));
         Assert.Equal(new Dictionary<string, int> { ["conv 4x4"] = 4, ["conv 8x8"] = 6 }, again.Used);
         var third = new KernelTuner(devices.Cpu.Accelerator, file);
-        Assert.Equal(new Dictionary<string, int> { ["conv 4x4"] = 4, ["conv 8x8"] = 6 }, third.Choices);
+        Assert.Equal(new Dictionary<string, int> { ["conv 4x4 among 4 6"] = 4, ["conv 8x8 among 4 6"] = 6 }, third.Choices);
         Assert.Empty(third.Used);
-        // A choice that is no longer a candidate is measured again.
+        // Other candidates are measured again: a choice that is no longer one, and a new one.
         Assert.Equal(8, again.Choose("conv 8x8", [8], _ => { }));
+        runs.Clear();
+        Assert.Equal(12, again.Choose("conv 8x8", [4, 6, 12], c => { runs.Add(c); Thread.Sleep(c == 12 ? 1 : 20); }));
+        Assert.Contains(12, runs);
     }
 
     [Fact]
@@ -45,7 +48,7 @@ public sealed class KernelTunerTests(TestDevices devices)
         var tuner = new KernelTuner(devices.Cpu.Accelerator, file);
         Assert.Empty(tuner.Choices);
         Assert.Equal(6, tuner.Choose("conv", [4, 6], c => Thread.Sleep(c == 4 ? 20 : 1)));
-        Assert.Equal(6, new KernelTuner(devices.Cpu.Accelerator, file).Choices["conv"]);
+        Assert.Equal(6, new KernelTuner(devices.Cpu.Accelerator, file).Choices[KernelTuner.StoredKey("conv", [4, 6])]);
     }
 
     [Fact]
@@ -53,12 +56,12 @@ public sealed class KernelTunerTests(TestDevices devices)
     {
         string file = Path.Combine(SyntheticData.TempFolder(), "device.json");
         Assert.Equal(6, new KernelTuner(devices.Cpu.Accelerator, file, kernels: "build-1").Choose("conv", [4, 6], c => Thread.Sleep(c == 4 ? 20 : 1)));
-        Assert.Equal(6, new KernelTuner(devices.Cpu.Accelerator, file, kernels: "build-1").Choices["conv"]);
+        Assert.Equal(6, new KernelTuner(devices.Cpu.Accelerator, file, kernels: "build-1").Choices[KernelTuner.StoredKey("conv", [4, 6])]);
         // After an update of the kernels the old choice is not taken: measured again, and the file rewritten.
         var updated = new KernelTuner(devices.Cpu.Accelerator, file, kernels: "build-2");
         Assert.Empty(updated.Choices);
         Assert.Equal(4, updated.Choose("conv", [4, 6], c => Thread.Sleep(c == 6 ? 20 : 1)));
-        Assert.Equal(4, new KernelTuner(devices.Cpu.Accelerator, file, kernels: "build-2").Choices["conv"]);
+        Assert.Equal(4, new KernelTuner(devices.Cpu.Accelerator, file, kernels: "build-2").Choices[KernelTuner.StoredKey("conv", [4, 6])]);
         Assert.Empty(new KernelTuner(devices.Cpu.Accelerator, file, kernels: "build-1").Choices);
         // A file of the earlier format, a bare dictionary, is measured again too.
         File.WriteAllText(file, "{\"conv\": 4}");
