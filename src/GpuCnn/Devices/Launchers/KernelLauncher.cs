@@ -60,8 +60,13 @@ public sealed partial class KernelLauncher : IDisposable
         return !DryRun && workItems > 0;
     }
 
-    /// <summary>Compiles a kernel through <paramref name="load"/>: on OpenCL, with the build flags of the plan's vector width.</summary>
-    T Build<T>(Func<T> load) => accelerator is CLAccelerator ? OpenCLBuildFlags.Building(Plan.VectorBits, load) : load();
+    /// <summary>
+    /// Compiles a kernel through <paramref name="load"/>: on OpenCL, with the build flags of the
+    /// plan's vector width. The launcher is passed in, so a typed kernel's lambda captures nothing
+    /// of its Launch call: no closure is made on every launch, only when the kernel is loaded.
+    /// </summary>
+    T Build<T>(Func<KernelLauncher, T> load) =>
+        accelerator is CLAccelerator ? OpenCLBuildFlags.Building(Plan.VectorBits, () => load(this)) : load(this);
 
     /// <summary>What a workspace holds: each user has its own, so a split GEMM inside a Winograd convolution keeps its inputs.</summary>
     enum Scratch { Reduction, WinogradFilter, WinogradInput, WinogradProduct, PaddedInput, FlippedKernel }

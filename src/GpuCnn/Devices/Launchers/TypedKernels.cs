@@ -26,9 +26,9 @@ public sealed partial class KernelLauncher
         public void Launch(KernelLauncher on, long workItems, long serialLoop, T1 a1, T2 a2, T3 a3)
         {
             if (!on.Launching(Name, workItems, serialLoop)) return;
-            loaded ??= on.Build(() => on.Plan.GroupSize > 0
-                ? on.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3>(method, on.Plan.GroupSize)
-                : on.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3>(method));
+            loaded ??= on.Build(launcher => launcher.Plan.GroupSize > 0
+                ? launcher.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3>(method, launcher.Plan.GroupSize)
+                : launcher.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3>(method));
             loaded((int)workItems, a1, a2, a3);
         }
     }
@@ -43,9 +43,9 @@ public sealed partial class KernelLauncher
         public void Launch(KernelLauncher on, long workItems, long serialLoop, T1 a1, T2 a2, T3 a3, T4 a4)
         {
             if (!on.Launching(Name, workItems, serialLoop)) return;
-            loaded ??= on.Build(() => on.Plan.GroupSize > 0
-                ? on.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4>(method, on.Plan.GroupSize)
-                : on.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4>(method));
+            loaded ??= on.Build(launcher => launcher.Plan.GroupSize > 0
+                ? launcher.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4>(method, launcher.Plan.GroupSize)
+                : launcher.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4>(method));
             loaded((int)workItems, a1, a2, a3, a4);
         }
     }
@@ -60,9 +60,9 @@ public sealed partial class KernelLauncher
         public void Launch(KernelLauncher on, long workItems, long serialLoop, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5)
         {
             if (!on.Launching(Name, workItems, serialLoop)) return;
-            loaded ??= on.Build(() => on.Plan.GroupSize > 0
-                ? on.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5>(method, on.Plan.GroupSize)
-                : on.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5>(method));
+            loaded ??= on.Build(launcher => launcher.Plan.GroupSize > 0
+                ? launcher.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5>(method, launcher.Plan.GroupSize)
+                : launcher.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5>(method));
             loaded((int)workItems, a1, a2, a3, a4, a5);
         }
     }
@@ -77,9 +77,9 @@ public sealed partial class KernelLauncher
         public void Launch(KernelLauncher on, long workItems, long serialLoop, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6)
         {
             if (!on.Launching(Name, workItems, serialLoop)) return;
-            loaded ??= on.Build(() => on.Plan.GroupSize > 0
-                ? on.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6>(method, on.Plan.GroupSize)
-                : on.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6>(method));
+            loaded ??= on.Build(launcher => launcher.Plan.GroupSize > 0
+                ? launcher.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6>(method, launcher.Plan.GroupSize)
+                : launcher.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6>(method));
             loaded((int)workItems, a1, a2, a3, a4, a5, a6);
         }
     }
@@ -94,9 +94,9 @@ public sealed partial class KernelLauncher
         public void Launch(KernelLauncher on, long workItems, long serialLoop, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7)
         {
             if (!on.Launching(Name, workItems, serialLoop)) return;
-            loaded ??= on.Build(() => on.Plan.GroupSize > 0
-                ? on.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7>(method, on.Plan.GroupSize)
-                : on.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7>(method));
+            loaded ??= on.Build(launcher => launcher.Plan.GroupSize > 0
+                ? launcher.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7>(method, launcher.Plan.GroupSize)
+                : launcher.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7>(method));
             loaded((int)workItems, a1, a2, a3, a4, a5, a6, a7);
         }
     }
@@ -111,9 +111,9 @@ public sealed partial class KernelLauncher
         public void Launch(KernelLauncher on, long workItems, long serialLoop, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7, T8 a8)
         {
             if (!on.Launching(Name, workItems, serialLoop)) return;
-            loaded ??= on.Build(() => on.Plan.GroupSize > 0
-                ? on.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8>(method, on.Plan.GroupSize)
-                : on.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8>(method));
+            loaded ??= on.Build(launcher => launcher.Plan.GroupSize > 0
+                ? launcher.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8>(method, launcher.Plan.GroupSize)
+                : launcher.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8>(method));
             loaded((int)workItems, a1, a2, a3, a4, a5, a6, a7, a8);
         }
     }
@@ -128,9 +128,9 @@ public sealed partial class KernelLauncher
         public void Launch(KernelLauncher on, long workItems, long serialLoop, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7, T8 a8, T9 a9)
         {
             if (!on.Launching(Name, workItems, serialLoop)) return;
-            loaded ??= on.Build(() => on.Plan.GroupSize > 0
-                ? on.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9>(method, on.Plan.GroupSize)
-                : on.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9>(method));
+            loaded ??= on.Build(launcher => launcher.Plan.GroupSize > 0
+                ? launcher.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9>(method, launcher.Plan.GroupSize)
+                : launcher.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9>(method));
             loaded((int)workItems, a1, a2, a3, a4, a5, a6, a7, a8, a9);
         }
     }
@@ -146,9 +146,9 @@ public sealed partial class KernelLauncher
         public void Launch(KernelLauncher on, long workItems, long serialLoop, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7, T8 a8, T9 a9, T10 a10)
         {
             if (!on.Launching(Name, workItems, serialLoop)) return;
-            loaded ??= on.Build(() => on.Plan.GroupSize > 0
-                ? on.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>(method, on.Plan.GroupSize)
-                : on.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>(method));
+            loaded ??= on.Build(launcher => launcher.Plan.GroupSize > 0
+                ? launcher.accelerator.LoadImplicitlyGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>(method, launcher.Plan.GroupSize)
+                : launcher.accelerator.LoadAutoGroupedStreamKernel<Index1D, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>(method));
             loaded((int)workItems, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10);
         }
     }
@@ -259,7 +259,7 @@ public sealed partial class KernelLauncher
         public void Launch(KernelLauncher on, KernelConfig config, long serialLoop, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6)
         {
             if (!on.Launching(Name, config.GridDim.LongSize * config.GroupDim.LongSize, serialLoop, config.GroupDim.Size)) return;
-            loaded ??= on.Build(() => on.accelerator.LoadStreamKernel<T1, T2, T3, T4, T5, T6>(method));
+            loaded ??= on.Build(launcher => launcher.accelerator.LoadStreamKernel<T1, T2, T3, T4, T5, T6>(method));
             loaded(config, a1, a2, a3, a4, a5, a6);
         }
     }
