@@ -178,6 +178,8 @@ public static class BatchNormKernels
     {
         var gammaSums8 = gammaSums.Cast<Float8>();
         var betaSums8 = betaSums.Cast<Float8>();
+        var gammaGrad8 = gammaGrad.Cast<Float8>();
+        var betaGrad8 = betaGrad.Cast<Float8>();
         int end = split.End(thread);
         for (int g = split.Start(thread); g < end; g++)
         {
@@ -187,8 +189,8 @@ public static class BatchNormKernels
                 dGamma.Add(gammaSums8[k * s.Groups + g]);
                 dBeta.Add(betaSums8[k * s.Groups + g]);
             }
-            gammaGrad.Cast<Float8>()[g] = dGamma;
-            betaGrad.Cast<Float8>()[g] = dBeta;
+            gammaGrad8[g] = dGamma;
+            betaGrad8[g] = dBeta;
         }
     }
 

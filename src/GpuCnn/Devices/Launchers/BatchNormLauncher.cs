@@ -35,13 +35,24 @@ public sealed partial class KernelLauncher
         const string kernel = nameof(BatchNormStatistics);
         Require(kernel, "input", input, shape.Rows, shape.Channels);
         RequireStatistics(kernel, shape, statistics, movingMean, movingVariance);
-        int rowChunk = Plan.ChunkLength(shape.Rows, shape.Groups), chunks = (shape.Rows + rowChunk - 1) / rowChunk;
-        long slab = (long)chunks * shape.Channels;
-        var partials = chunks == 1 ? statistics : Workspace(2 * slab);
-        var sums = partials.SubView(0, slab);
-        var squares = partials.SubView(slab, slab);
+        var (rowChunk, chunks, sums, squares) = ChunkSums(shape, statistics.SubView(0, shape.Channels), statistics.SubView(shape.Channels, shape.Channels));
         batchNormChunkStatistics.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, sums, squares, shape, rowChunk);
         batchNormStatistics.LaunchSplit(this, shape.Groups, chunks, sums, squares, statistics, movingMean, movingVariance, shape, rowChunk);
+    }
+
+    /// <summary>
+    /// The rows a work-item of a per-channel reduction sums, the chunks that makes, and where the
+    /// reduction's two sums per chunk go: the final targets themselves with one chunk, else the
+    /// two halves of a workspace of chunks × C floats each.
+    /// </summary>
+    (int RowChunk, int Chunks, ArrayView<float> First, ArrayView<float> Second) ChunkSums(BatchNormShape shape,
+        ArrayView<float> first, ArrayView<float> second)
+    {
+        int rowChunk = Plan.ChunkLength(shape.Rows, shape.Groups), chunks = (shape.Rows + rowChunk - 1) / rowChunk;
+        if (chunks == 1) return (rowChunk, chunks, first, second);
+        long slab = (long)chunks * shape.Channels;
+        var partials = Workspace(2 * slab);
+        return (rowChunk, chunks, partials.SubView(0, slab), partials.SubView(slab, slab));
     }
 
     /// <summary>statistics: [μ | 1/√(σ²+ε)], 2×C floats; the moving averages: C floats each.</summary>
@@ -88,11 +99,7 @@ public sealed partial class KernelLauncher
         Require(kernel, "statistics", statistics, 2, shape.Channels);
         Require(kernel, "gammaGrad", gammaGrad, shape.Channels);
         Require(kernel, "betaGrad", betaGrad, shape.Channels);
-        int rowChunk = Plan.ChunkLength(shape.Rows, shape.Groups), chunks = (shape.Rows + rowChunk - 1) / rowChunk;
-        long slab = (long)chunks * shape.Channels;
-        var partials = chunks == 1 ? default : Workspace(2 * slab);
-        var gammaSums = chunks == 1 ? gammaGrad : partials.SubView(0, slab);
-        var betaSums = chunks == 1 ? betaGrad : partials.SubView(slab, slab);
+        var (rowChunk, chunks, gammaSums, betaSums) = ChunkSums(shape, gammaGrad, betaGrad);
         batchNormBackwardReduce.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, output, outputGrad, statistics, gammaSums, betaSums, shape, rowChunk);
         if (chunks > 1)
             batchNormParameterGrads.LaunchSplit(this, shape.Groups, chunks, gammaSums, betaSums, gammaGrad, betaGrad, shape, chunks);
