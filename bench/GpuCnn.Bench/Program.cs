@@ -188,11 +188,11 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv,
         _ => null,
     };
 
-    /// <summary>tile4x16, tile6x16, tile8x16, tile12x16, tile4x32, tile6x32: the implicit convolutions' register tiles (KernelLauncher.Tiles).</summary>
-    static int? TileNamed(string name) => KernelLauncher.Tiles.Where(t => KernelLauncher.TileName(t) == name).Select(t => (int?)t).FirstOrDefault();
+    /// <summary>tile4x16 ... tile6x32, winograd12x16, winograd6x32: the implicit convolutions' tiles (KernelLauncher.AllTiles).</summary>
+    static int? TileNamed(string name) => KernelLauncher.AllTiles.Where(t => KernelLauncher.TileName(t) == name).Select(t => (int?)t).FirstOrDefault();
 
     static ConvVariant? ConvNamed(string name) => Enum.TryParse<ConvVariant>(name, ignoreCase: true, out var v) ? v : null;
 
     static ArgumentException Unknown(string option, string value) =>
-        new($"{option} {value}: not a variant (GEMM: register, blocked, shared, generic; convolution: auto, im2col, implicit, winograd; register tiles: {string.Join(", ", KernelLauncher.Tiles.Select(KernelLauncher.TileName))})");
+        new($"{option} {value}: not a variant (GEMM: register, blocked, shared, generic; convolution: auto, im2col, implicit, winograd; tiles: {string.Join(", ", KernelLauncher.AllTiles.Select(KernelLauncher.TileName))})");
 }

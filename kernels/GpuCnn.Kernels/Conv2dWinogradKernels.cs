@@ -186,4 +186,168 @@ public static class Conv2dWinogradKernels
             if (ox + 1 < g.OutWidth) output[(below + 1) * filters + f] = GemmKernels.Epilogue(s11 - s12 - s13, bias, epilogue, f);
         }
     }
+
+    /// <summary>
+    /// The fused kernel's shared memory, in floats: 48 KB, what a CUDA block may allocate statically.
+    /// V and M of a tile of R rows and F filters fill 16·R·(Cin + F) of them.
+    /// </summary>
+    public const int FusedSharedFloats = 12 * 1024;
+
+    /// <summary>The most input channels the fused kernel with this register tile takes (its V and M in FusedSharedFloats).</summary>
+    public static int FusedMaxChannels(int rows, int filters) => FusedSharedFloats / (16 * rows) - filters;
+
+    /// <summary>
+    /// The whole F(2×2, 3×3) convolution in one kernel, for the CPU plans: each work-item (a group
+    /// of one) takes TTile.Rows output tiles and every filter. It transforms their input tiles into
+    /// V (16 × rows × Cin) in its shared memory, multiplies V_e by U_e (Cin × filters, from
+    /// Conv2dWinogradFilter) in the register tile into M (16 × rows × the tile's filters, shared too),
+    /// and transforms M back into the output through the GEMM's epilogue. V and M stay in the
+    /// core's cache, where the three-pass Winograd sends them through memory. Padding is read as
+    /// zeros (no padded copy); outputs past an odd-sized image's edge are not stored. With the
+    /// kernel transformed from the forward layer's (Conv2dWinogradFilter, flip = 1) it computes
+    /// that layer's input gradient from dZ, padded by 2 - p. Needs Cin in multiples of 8 up to
+    /// <see cref="FusedMaxChannels"/>, and filters in multiples of the tile's.
+    /// </summary>
+    public static void Conv2dWinogradFused<TTile>(ArrayView<float> input, ArrayView<float> transformedKernel,
+        ArrayView<float> output, ArrayView<float> bias, ConvGeometry g, GemmArgs epilogue)
+        where TTile : struct, IRegisterTile
+    {
+        TTile tile = default;
+        int rows = tile.Rows, channels = g.InChannels, filters8 = epilogue.N / 8, tileFilters8 = tile.Columns8;
+        // A fixed size: ILGPU keeps a dynamic allocation's address in a program-scope variable,
+        // which PoCL's threads would share (and overwrite) across work-groups.
+        var scratch = SharedMemory.Allocate<float>(FusedSharedFloats);
+        var v = scratch.SubView(0, 16 * rows * channels);
+        var m8 = scratch.SubView(16 * rows * channels, 16 * rows * tileFilters8 * 8).Cast<Float8>();
+        var kernel8 = transformedKernel.Cast<Float8>();
+        int tiles = Tiles(g), first = Grid.GlobalIndex.X * rows;
+        for (int r = 0; r < rows; r++) InputTile8(input.Cast<Float8>(), v.Cast<Float8>(), g, XMath.Min(first + r, tiles - 1), r, rows);
+        tile.BasesFromStride(0, channels);
+        int valid = XMath.Min(rows, tiles - first);
+        for (int col8 = 0; col8 < filters8; col8 += tileFilters8)
+        {
+            for (int e = 0; e < 16; e++)
+            {
+                tile.Clear();
+                int shift = e * rows * channels, w = e * channels * filters8 + col8;
+                for (int c = 0; c < channels; c++)
+                {
+                    tile.MultiplyAdd(v, shift + c, kernel8, w);
+                    w += filters8;
+                }
+                tile.Store(m8, bias, default, e * rows * tileFilters8, tileFilters8, 0, rows);
+            }
+            for (int r = 0; r < valid; r++)
+                for (int j = 0; j < tileFilters8; j += 2)
+                    OutputTile8(m8, output.Cast<Float8>(), bias, g, epilogue, first + r, r * tileFilters8 + j, rows * tileFilters8, col8 + j);
+        }
+    }
+
+    /// <summary>
+    /// V_e[r, :] = (Bᵀ d B)_e for the input tile under output tile <paramref name="tile"/>, eight
+    /// channels at a time (V8 rows are Cin/8 Float8 long, element e's rows·Cin/8 after e-1's).
+    /// Taps outside the image (padding, and the row and column past an odd-sized output's last)
+    /// read a clamped pixel and multiply it by 0, as InputTaps does.
+    /// </summary>
+    static void InputTile8(ArrayView<Float8> input8, ArrayView<Float8> v8, ConvGeometry g, int tile, int r, int rows)
+    {
+        int groups = g.InChannels / 8;
+        var at = new PixelIndex(tile, TileRows(g), TileColumns(g));
+        var taps = new TileTaps(g, at.Image * g.InHeight, 2 * at.Y - g.Padding, 2 * at.X - g.Padding, groups);
+        int elementStride = rows * groups, target = r * groups;
+        for (int k = 0; k < groups; k++)
+        {
+            taps.Row(input8, 0, k, out var d00, out var d01, out var d02, out var d03);
+            taps.Row(input8, 1, k, out var d10, out var d11, out var d12, out var d13);
+            taps.Row(input8, 2, k, out var d20, out var d21, out var d22, out var d23);
+            taps.Row(input8, 3, k, out var d30, out var d31, out var d32, out var d33);
+            // Rows of Bᵀ d, as in InputTile; then each row's columns (InputRow).
+            InputRow8(v8, target + k, elementStride, 0, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
+            InputRow8(v8, target + k, elementStride, 1, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
+            InputRow8(v8, target + k, elementStride, 2, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
+            InputRow8(v8, target + k, elementStride, 3, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
+        }
+    }
+
+    /// <summary>A 4×4 input tile's taps: the Float8 offsets of its (clamped) rows and columns, and whether each lies inside the image (1) or not (0).</summary>
+    struct TileTaps
+    {
+        readonly int row0, row1, row2, row3, col0, col1, col2, col3;
+        readonly float in0, in1, in2, in3, inCol0, inCol1, inCol2, inCol3;
+
+        public TileTaps(ConvGeometry g, int image, int y, int x, int groups)
+        {
+            row0 = RowStart(g, image, y, groups); in0 = Inside(y, g.InHeight);
+            row1 = RowStart(g, image, y + 1, groups); in1 = Inside(y + 1, g.InHeight);
+            row2 = RowStart(g, image, y + 2, groups); in2 = Inside(y + 2, g.InHeight);
+            row3 = RowStart(g, image, y + 3, groups); in3 = Inside(y + 3, g.InHeight);
+            col0 = XMath.Clamp(x, 0, g.InWidth - 1) * groups; inCol0 = Inside(x, g.InWidth);
+            col1 = XMath.Clamp(x + 1, 0, g.InWidth - 1) * groups; inCol1 = Inside(x + 1, g.InWidth);
+            col2 = XMath.Clamp(x + 2, 0, g.InWidth - 1) * groups; inCol2 = Inside(x + 2, g.InWidth);
+            col3 = XMath.Clamp(x + 3, 0, g.InWidth - 1) * groups; inCol3 = Inside(x + 3, g.InWidth);
+        }
+
+        static int RowStart(ConvGeometry g, int image, int y, int groups) => (image + XMath.Clamp(y, 0, g.InHeight - 1)) * g.InWidth * groups;
+
+        /// <summary>Row i (0-3, a constant where it is called) of the tile in channel group k: four taps, 0 outside the image.</summary>
+        public readonly void Row(ArrayView<Float8> input8, int i, int k, out Float8 d0, out Float8 d1, out Float8 d2, out Float8 d3)
+        {
+            int row = (i == 0 ? row0 : i == 1 ? row1 : i == 2 ? row2 : row3) + k;
+            float inside = i == 0 ? in0 : i == 1 ? in1 : i == 2 ? in2 : in3;
+            d0 = (inside * inCol0) * input8[row + col0];
+            d1 = (inside * inCol1) * input8[row + col1];
+            d2 = (inside * inCol2) * input8[row + col2];
+            d3 = (inside * inCol3) * input8[row + col3];
+        }
+    }
+
+    /// <summary>Row r of (Bᵀ d) B from row r of Bᵀ d, eight channels.</summary>
+    static void InputRow8(ArrayView<Float8> v8, int target, int elementStride, int r, in Float8 t0, in Float8 t1, in Float8 t2, in Float8 t3)
+    {
+        int e = 4 * r;
+        v8[e * elementStride + target] = t0 - t2;
+        v8[(e + 1) * elementStride + target] = t1 + t2;
+        v8[(e + 2) * elementStride + target] = t2 - t1;
+        v8[(e + 3) * elementStride + target] = t1 - t3;
+    }
+
+    /// <summary>
+    /// The 2×2 outputs of output tile <paramref name="tile"/> for 16 filters from col8·8 on:
+    /// Aᵀ m A of the products at m8[at + e·elementStride] (and the next Float8), through the epilogue.
+    /// </summary>
+    static void OutputTile8(ArrayView<Float8> m8, ArrayView<Float8> output8, ArrayView<float> bias, ConvGeometry g,
+        GemmArgs epilogue, int tile, int at, int elementStride, int col8)
+    {
+        // Rows of Aᵀ m (s0 = m0 + m1 + m2, s1 = m1 - m2 - m3), for the left and right eight filters.
+        ProductColumn8(m8, at, elementStride, 0, out var s00, out var s10);
+        ProductColumn8(m8, at, elementStride, 1, out var s01, out var s11);
+        ProductColumn8(m8, at, elementStride, 2, out var s02, out var s12);
+        ProductColumn8(m8, at, elementStride, 3, out var s03, out var s13);
+        ProductColumn8(m8, at + 1, elementStride, 0, out var r00, out var r10);
+        ProductColumn8(m8, at + 1, elementStride, 1, out var r01, out var r11);
+        ProductColumn8(m8, at + 1, elementStride, 2, out var r02, out var r12);
+        ProductColumn8(m8, at + 1, elementStride, 3, out var r03, out var r13);
+        var p = new PixelIndex(tile, TileRows(g), TileColumns(g));
+        int oy = 2 * p.Y, ox = 2 * p.X;
+        int filters8 = epilogue.N / 8;
+        int pixel = (p.Image * g.OutHeight + oy) * g.OutWidth + ox;
+        bool right = ox + 1 < g.OutWidth;
+        GemmKernels.StoreTileRow(output8, bias, epilogue, pixel * filters8 + col8, col8, s00 + s01 + s02, r00 + r01 + r02);
+        if (right) GemmKernels.StoreTileRow(output8, bias, epilogue, (pixel + 1) * filters8 + col8, col8, s01 - s02 - s03, r01 - r02 - r03);
+        if (oy + 1 < g.OutHeight)
+        {
+            int below = pixel + g.OutWidth;
+            GemmKernels.StoreTileRow(output8, bias, epilogue, below * filters8 + col8, col8, s10 + s11 + s12, r10 + r11 + r12);
+            if (right) GemmKernels.StoreTileRow(output8, bias, epilogue, (below + 1) * filters8 + col8, col8, s11 - s12 - s13, r11 - r12 - r13);
+        }
+    }
+
+    /// <summary>Column j of Aᵀ m for eight filters: s0 = m0j + m1j + m2j, s1 = m1j - m2j - m3j.</summary>
+    static void ProductColumn8(ArrayView<Float8> m8, int at, int elementStride, int j, out Float8 s0, out Float8 s1)
+    {
+        Float8 m0 = m8[j * elementStride + at], m1 = m8[(4 + j) * elementStride + at];
+        Float8 m2 = m8[(8 + j) * elementStride + at], m3 = m8[(12 + j) * elementStride + at];
+        s0 = m0 + m1 + m2;
+        s1 = m1 - m2 - m3;
+    }
 }

@@ -25,6 +25,9 @@ public interface IRegisterTile
     /// <summary>Bases: the offsets of kernel rows i0, i0+1, ... from a receptive field's corner; past the last of width rows, the last again.</summary>
     void BasesFromTaps(ConvGeometry g, int i0, int width);
 
+    /// <summary>Bases: row k at first + k·stride (rows of a matrix stored one after another).</summary>
+    void BasesFromStride(int first, int stride);
+
     /// <summary>Zeroes the accumulators.</summary>
     void Clear();
 
@@ -60,6 +63,11 @@ public struct RegisterTile4 : IRegisterTile
         b1 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 1, last));
         b2 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 2, last));
         b3 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 3, last));
+    }
+
+    public void BasesFromStride(int first, int stride)
+    {
+        b0 = first; b1 = first + stride; b2 = first + 2 * stride; b3 = first + 3 * stride;
     }
 
     public void Clear()
@@ -116,6 +124,12 @@ public struct RegisterTile6 : IRegisterTile
         b3 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 3, last));
         b4 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 4, last));
         b5 = Conv2dKernels.TapOffset(g, XMath.Min(i0 + 5, last));
+    }
+
+    public void BasesFromStride(int first, int stride)
+    {
+        b0 = first; b1 = first + stride; b2 = first + 2 * stride;
+        b3 = first + 3 * stride; b4 = first + 4 * stride; b5 = first + 5 * stride;
     }
 
     public void Clear()
@@ -182,6 +196,12 @@ public struct StackedTile<TTop, TBottom> : IRegisterTile
         bottom.BasesFromTaps(g, XMath.Min(i0 + top.Rows, width - 1), width);
     }
 
+    public void BasesFromStride(int first, int stride)
+    {
+        top.BasesFromStride(first, stride);
+        bottom.BasesFromStride(first + top.Rows * stride, stride);
+    }
+
     public void Clear()
     {
         top.Clear();
@@ -227,6 +247,12 @@ public struct WideTile<T> : IRegisterTile where T : struct, IRegisterTile
     public void BasesFromTaps(ConvGeometry g, int i0, int width)
     {
         left.BasesFromTaps(g, i0, width);
+        right = left;
+    }
+
+    public void BasesFromStride(int first, int stride)
+    {
+        left.BasesFromStride(first, stride);
         right = left;
     }
 

@@ -12,9 +12,22 @@ public sealed partial class KernelLauncher
     /// The register tiles the implicit kernels come in, as the plan, the tuner's file and bench
     /// name them, rows × 100 + filters: 416 and 616 (RegisterTile4, RegisterTile6), 816 and 1216
     /// (two of them stacked), 432 and 632 (two side by side, 32 filters); in the order of their
-    /// kernels below.
+    /// kernels below. These tiles give the same results bit for bit.
     /// </summary>
     public static readonly IReadOnlyList<int> Tiles = [416, 616, 816, 1216, 432, 632];
+
+    /// <summary>
+    /// A forward pass in Winograd F(2×2, 3×3), fused into one kernel (Conv2dWinogradFused), is a
+    /// tile too: <see cref="WinogradTile"/> + the register tile that multiplies its transforms,
+    /// whose rows are then output tiles of 2×2 pixels. It rounds differently from the direct tiles.
+    /// </summary>
+    public const int WinogradTile = 10000;
+
+    /// <summary>The fused Winograd tiles the tuner measures beside the register tiles, where they fit (WinogradFusedFits).</summary>
+    public static readonly IReadOnlyList<int> WinogradTiles = [WinogradTile + 1216, WinogradTile + 816, WinogradTile + 632];
+
+    /// <summary>Every tile a plan or bench may name.</summary>
+    public static readonly IReadOnlyList<int> AllTiles = [.. Tiles, .. WinogradTiles];
 
     /// <summary>The tiles of 16 filters, for layers whose filters are not a multiple of 32.</summary>
     static readonly IReadOnlyList<int> Tiles16 = [.. Tiles.Where(tile => TileFilters(tile) == 16)];
@@ -22,14 +35,20 @@ public sealed partial class KernelLauncher
     /// <summary>The tile of these rows and filters, as <see cref="Tiles"/> names it.</summary>
     public static int Tile(int rows, int filters) => rows * 100 + filters;
 
-    /// <summary>Rows of a tile (output pixels or kernel taps).</summary>
-    public static int TileRows(int tile) => tile / 100;
+    /// <summary>Whether a tile runs the fused Winograd forward pass.</summary>
+    public static bool IsWinogradTile(int tile) => tile >= WinogradTile;
+
+    /// <summary>The register tile of a tile: itself, or the one a fused Winograd tile multiplies with.</summary>
+    public static int RegisterTileOf(int tile) => tile % WinogradTile;
+
+    /// <summary>Rows of a tile (output pixels, kernel taps, or Winograd's output tiles).</summary>
+    public static int TileRows(int tile) => RegisterTileOf(tile) / 100;
 
     /// <summary>Filters (columns) of a tile: 16 or 32.</summary>
     public static int TileFilters(int tile) => tile % 100;
 
-    /// <summary>A tile as bench names it: tile12x16, tile6x32.</summary>
-    public static string TileName(int tile) => $"tile{TileRows(tile)}x{TileFilters(tile)}";
+    /// <summary>A tile as bench names it: tile12x16, tile6x32, winograd12x16.</summary>
+    public static string TileName(int tile) => $"{(IsWinogradTile(tile) ? "winograd" : "tile")}{TileRows(tile)}x{TileFilters(tile)}";
 
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>[] convForwardImplicit =
     [
@@ -129,11 +148,9 @@ public sealed partial class KernelLauncher
         Require(name, "outputGrad", outputGrad, g.Batch, g.OutHeight, g.OutWidth, filters);
         Require(name, "kernel", kernel, g.KernelHeight, g.KernelWidth, g.InChannels, filters);
         RequireImage(name, "inputGrad", inputGrad, g);
-        var flipped = Workspace((long)g.ColumnWidth * filters, Scratch.FlippedKernel);
-        Conv2dKernelFlip(kernel, flipped, g.KernelHeight, g.InChannels, filters);
         var transposed = new ConvGeometry(g.Batch, g.OutHeight, g.OutWidth, filters, g.KernelHeight, g.KernelWidth, 1,
             g.KernelHeight - 1 - g.Padding);
-        Conv2dForwardImplicit(outputGrad, flipped, inputGrad, null, transposed,
+        ForwardImplicit(name, outputGrad, kernel, flip: 1, inputGrad, null, transposed,
             GemmArgs.RowMajor(transposed.ColumnRows, g.InChannels, transposed.ColumnWidth));
     }
 
@@ -161,22 +178,45 @@ public sealed partial class KernelLauncher
         ArrayView<float>? bias, ConvGeometry g, GemmArgs epilogue)
     {
         const string name = nameof(Conv2dForwardImplicit);
-        RequireImage(name, "input", input, g);
         Require(name, "kernel", kernel, g.KernelHeight, g.KernelWidth, g.InChannels, epilogue.N);
+        ForwardImplicit(name, input, kernel, flip: 0, output, bias, g, epilogue);
+    }
+
+    /// <summary>
+    /// output = epilogue(conv(input, W)) in the implicit GEMM's tile for g: W is kernel, or with
+    /// flip = 1 the forward layer's kernel (K×K×N×Cin of g) turned 180° with its channel axes
+    /// swapped. A register tile reads the zero-padded copy of the input and the flipped kernel
+    /// from workspaces; a fused Winograd tile reads both as they are.
+    /// </summary>
+    void ForwardImplicit(string name, ArrayView<float> input, ArrayView<float> kernel, int flip, ArrayView<float> output,
+        ArrayView<float>? bias, ConvGeometry g, GemmArgs epilogue)
+    {
+        RequireImage(name, "input", input, g);
         // Output pixels × filters, rows CRowStride apart as the GEMM epilogue writes them.
         RequireMatrix(name, "output", output, "output", g.ColumnRows, epilogue.N, epilogue.CRowStride);
         if (epilogue.AddBias != 0) Require(name, "bias", bias ?? default, epilogue.N);
-        var source = PaddedInput(input, g, out var unpadded);
         var biasView = bias ?? noBias.View;
         void Run(int tile)
         {
+            if (IsWinogradTile(tile))
+            {
+                Conv2dWinogradFused(input, kernel, flip, output, biasView, g, epilogue, tile);
+                return;
+            }
+            var source = PaddedInput(input, g, out var unpadded);
+            var weights = kernel;
+            if (flip != 0)
+            {
+                weights = Workspace((long)g.ColumnWidth * epilogue.N, Scratch.FlippedKernel);
+                Conv2dKernelFlip(kernel, weights, g.KernelHeight, epilogue.N, g.InChannels);
+            }
             // Threads own blocks of pixel tiles (each covering every filter).
             int tiles = (unpadded.ColumnRows + TileRows(tile) - 1) / TileRows(tile);
             int threads = Plan.RegisterTileThreads(tiles);
             long serial = Ceiling(tiles, threads) * (epilogue.N / TileFilters(tile)) * unpadded.ColumnWidth;
-            convForwardImplicit[TileIndex(tile)].Launch(this, threads, serial, source, kernel, output, biasView, unpadded, epilogue, threads);
+            convForwardImplicit[TileIndex(tile)].Launch(this, threads, serial, source, weights, output, biasView, unpadded, epilogue, threads);
         }
-        Run(TileFor(name, unpadded, epilogue.N, Run));
+        Run(TileFor(name, g, epilogue.N, Run, winograd: true));
     }
 
     /// <summary>The weight gradient over every output pixel: in one pass on the CPU plan, else in chunks of pixels added by GemmSplitKReduce.</summary>
@@ -201,7 +241,7 @@ public sealed partial class KernelLauncher
                 source, outputGrad, target, unpadded, filters, rowChunk, sum.PartialStride, threads);
             if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
         }
-        Run(TileFor(name, unpadded, filters, Run));
+        Run(TileFor(name, unpadded, filters, Run, winograd: false));
     }
 
     /// <summary>The kernel arrays' index of a tile; no allocation, as it runs on every launch.</summary>
@@ -213,16 +253,25 @@ public sealed partial class KernelLauncher
     }
 
     /// <summary>
-    /// The register tile of an implicit convolution with this many filters: the plan's (or, where
-    /// its filters do not divide them, the 16-filter tile of as many rows), or where the plan leaves
-    /// it to measurement (0), the device's measured choice for this kernel and shape among the tiles
-    /// that fit (KernelTuner), measured with <paramref name="run"/> on first use. A dry run measures nothing.
+    /// The tile of an implicit convolution with this many filters: the plan's (or, where its
+    /// filters do not divide them, or it is a fused Winograd tile that the pass or the shape does
+    /// not take, the register tile of as many rows that fits), or where the plan leaves it to
+    /// measurement (0), the device's measured choice for this kernel and shape among the tiles that
+    /// fit (KernelTuner), measured with <paramref name="run"/> on first use. Fused Winograd tiles
+    /// are candidates only where <paramref name="winograd"/> (forward passes). A dry run measures nothing.
     /// </summary>
-    int TileFor(string kernel, ConvGeometry g, int filters, Action<int> run)
+    int TileFor(string kernel, ConvGeometry g, int filters, Action<int> run, bool winograd)
     {
-        if (Plan.Tile != 0) return filters % TileFilters(Plan.Tile) == 0 ? Plan.Tile : Tile(TileRows(Plan.Tile), 16);
+        if (Plan.Tile != 0)
+        {
+            int tile = winograd && WinogradFusedFits(g, filters, Plan.Tile) ? Plan.Tile : RegisterTileOf(Plan.Tile);
+            return filters % TileFilters(tile) == 0 ? tile : Tile(TileRows(tile), 16);
+        }
         if (DryRun || tuner is null) return Tiles[0];
-        return tuner.Choose($"{kernel} {g.Batch}x{g.InHeight}x{g.InWidth}x{g.InChannels} {g.KernelHeight}x{g.KernelWidth}/{g.Stride} {filters} filters",
-            filters % 32 == 0 ? Tiles : Tiles16, run);
+        IReadOnlyList<int> candidates = filters % 32 == 0 ? Tiles : Tiles16;
+        if (winograd) candidates = [.. candidates, .. WinogradTiles.Where(tile => WinogradFusedFits(g, filters, tile))];
+        return tuner.Choose($"{kernel} {g.Batch}x{g.InHeight}x{g.InWidth}x{g.InChannels} {g.KernelHeight}x{g.KernelWidth}/{g.Stride}"
+            + (g.Padding > 0 ? $" pad {g.Padding}" : "") + $" {filters} filters",
+            candidates, run);
     }
 }

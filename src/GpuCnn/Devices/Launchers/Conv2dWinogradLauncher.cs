@@ -1,9 +1,10 @@
 using GpuCnn.Kernels;
 using ILGPU;
+using ILGPU.Runtime;
 
 namespace GpuCnn.Devices;
 
-/// <summary>Launchers of Conv2dWinogradKernels: F(2×2, 3×3) as three transforms around 16 GEMMs.</summary>
+/// <summary>Launchers of Conv2dWinogradKernels: F(2×2, 3×3) as three transforms around 16 GEMMs, or fused into one kernel.</summary>
 public sealed partial class KernelLauncher
 {
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> winogradFilter = new(Conv2dWinogradKernels.Conv2dWinogradFilter);
@@ -12,6 +13,14 @@ public sealed partial class KernelLauncher
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs> winogradOutput = new(Conv2dWinogradKernels.Conv2dWinogradOutput);
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs> winogradOutputPerItem =
         new(Conv2dWinogradKernels.Conv2dWinogradOutputPerItem);
+    /// <summary>The fused kernel with each register tile, in the order of <see cref="Tiles"/>.</summary>
+    readonly GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs>[] winogradFused =
+    [
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile4>), new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile6>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile4, RegisterTile4>>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile6, RegisterTile6>>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile4>>), new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile6>>),
+    ];
 
     /// <summary>Whether Winograd F(2×2, 3×3) runs a convolution's forward and input-gradient passes: 3×3, stride 1, padding 0-2.</summary>
     public static bool WinogradFits(ConvGeometry g) =>
@@ -47,5 +56,33 @@ public sealed partial class KernelLauncher
                 product.SubView(e * productStride, productStride), null, perElement);
         if (Plan.ThreadsOwnBlocks) winogradOutput.LaunchSplit(this, (int)productStride, 1, product, output, bias ?? noBias.View, g, epilogue);
         else winogradOutputPerItem.Launch(this, productStride, 1, product, output, bias ?? noBias.View, g, epilogue);
+    }
+
+    /// <summary>
+    /// Whether a fused Winograd tile can run this implicit forward pass: 3×3, stride 1, padding
+    /// 0-2, channels in multiples of 8, filters in multiples of the tile's, and V and M in the
+    /// kernel's shared memory.
+    /// </summary>
+    static bool WinogradFusedFits(ConvGeometry g, int filters, int tile) =>
+        WinogradFits(g) && g.InChannels % 8 == 0
+        && filters % TileFilters(tile) == 0 && g.InChannels <= Conv2dWinogradKernels.FusedMaxChannels(TileRows(tile), TileFilters(tile));
+
+    /// <summary>
+    /// output = epilogue(conv(input, kernel)) for a 3×3 stride-1 convolution (flip as
+    /// Conv2dWinograd takes it), in the fused Winograd kernel of this tile
+    /// (<see cref="WinogradFusedFits"/>): the kernel's transform U (16 × Cin × filters) into a
+    /// workspace, then one work-item (a group of one) per block of TileRows(tile) output tiles.
+    /// </summary>
+    void Conv2dWinogradFused(ArrayView<float> input, ArrayView<float> kernel, int flip, ArrayView<float> output, ArrayView<float> bias,
+        ConvGeometry g, GemmArgs epilogue, int tile)
+    {
+        int filters = epilogue.N, pairs = g.InChannels * filters;
+        var transformedKernel = Workspace(16L * pairs, Scratch.WinogradFilter);
+        winogradFilter.LaunchSplit(this, pairs, 1,
+            kernel, transformedKernel, flip == 0 ? g.InChannels : filters, flip == 0 ? filters : g.InChannels, flip);
+        int blocks = (int)Ceiling(Conv2dWinogradKernels.Tiles(g), TileRows(tile));
+        var config = new KernelConfig(blocks, 1);
+        winogradFused[TileIndex(RegisterTileOf(tile))].Launch(this, config, 16L * g.InChannels * (filters / TileFilters(tile)),
+            input, transformedKernel, output, bias, g, epilogue);
     }
 }
