@@ -6,19 +6,21 @@ using ILGPU.Runtime;
 namespace GpuCnn.Devices;
 
 /// <summary>
-/// Measured choices between kernel variants that give the same results bit for bit and differ only
-/// in speed, which depends on the device (the implicit convolutions' register tiles: a host with
-/// AVX-512 and one with AVX2 favour different ones). On a key's first use every candidate runs
-/// once to compile and warm up, then <see cref="Rounds"/> times in alternation with the device
-/// synchronised around each run, so a slow spell of the machine hits them alike; the lowest
-/// median wins. The choices persist in one JSON file per device (see <see cref="FileFor"/>), so
-/// later runs skip the measurement; delete the file to measure again. The file names the kernels
+/// Measured choices between kernel variants that compute the same thing and differ in speed,
+/// which depends on the device (the implicit convolutions' tiles: a host with AVX-512 and one with
+/// AVX2 favour different ones; the register tiles give the same bits, the fused Winograd tiles
+/// round differently). On a key's first use every candidate runs once to compile and warm up,
+/// then <see cref="Rounds"/> times in alternation with the device synchronised around each run;
+/// the lowest time wins. Other work on the machine (other VMs on a shared host) only ever adds
+/// time to a run, so a candidate's fastest run is the closest to its own speed. The choices
+/// persist in one JSON file per device (see <see cref="FileFor"/>), so later runs skip the
+/// measurement; delete the file to measure again. The file names the kernels
 /// it was measured with (<see cref="KernelsFingerprint"/>): other kernels, as after an update that
 /// changed their code, are measured again.
 /// </summary>
 public sealed class KernelTuner(Accelerator accelerator, string? file, string? kernels = null)
 {
-    public const int Rounds = 5;
+    public const int Rounds = 7;
 
     /// <summary>
     /// The kernels' build: the GpuCnn.Kernels assembly's module version id, which deterministic
@@ -77,16 +79,10 @@ public sealed class KernelTuner(Accelerator accelerator, string? file, string? k
                 accelerator.Synchronize();
                 times[i].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
-        int best = candidates[Enumerable.Range(0, candidates.Count).MinBy(i => Median(times[i]))];
+        int best = candidates[Enumerable.Range(0, candidates.Count).MinBy(i => times[i].Min())];
         choices[key] = best;
         Save();
         return best;
-    }
-
-    static double Median(List<double> values)
-    {
-        values.Sort();
-        return values[values.Count / 2];
     }
 
     /// <summary>The file's contents: the kernels it was measured with, and the choice per key.</summary>
