@@ -215,15 +215,15 @@ public static class GemmKernels
     /// <summary>
     /// The classic GPU design: a group of tile×tile threads stages tile×tile blocks of A and B in
     /// shared memory and each thread computes one element of C. Launch with grid
-    /// (ceil(M/tile), ceil(N/tile), splits), group (tile, tile) and 2·tile² floats of dynamic
-    /// shared memory. M goes on grid X, whose limit (2³¹-1) no batch reaches; CUDA caps Y and Z
+    /// (ceil(M/tile), ceil(N/tile), splits) and group (tile, tile), tile at most
+    /// <see cref="MaxSharedTile"/>. M goes on grid X, whose limit (2³¹-1) no batch reaches; CUDA caps Y and Z
     /// at 65,535. On the CPU accelerator every group thread is an OS thread, so it is only
     /// tested there.
     /// </summary>
     public static void GemmSharedTiled(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
         ArrayView<float> bias, GemmArgs g, int tile)
     {
-        var shared = SharedMemory.GetDynamic<float>();
+        var shared = SharedMemory.Allocate<float>(SharedTiledFloats);
         var tileA = shared.SubView(0, tile * tile);
         var tileB = shared.SubView(tile * tile, tile * tile);
         int tx = Group.IdxX, ty = Group.IdxY;
@@ -257,13 +257,13 @@ public static class GemmKernels
     /// T×4T slice of B in shared memory (4 loads per thread each), then every thread does 16 FMAs
     /// per 8 shared-memory reads, against 1 per 2 in <see cref="GemmSharedTiled"/>. The loads
     /// follow the matrix's contiguous side, so neighbouring threads read neighbouring addresses
-    /// for A, Aᵀ, B and Bᵀ alike. Launch with grid (⌈M/4T⌉, ⌈N/4T⌉, splits), group (T, T) and
-    /// <see cref="RegisterBlockedSharedFloats"/>(T) floats of dynamic shared memory.
+    /// for A, Aᵀ, B and Bᵀ alike. Launch with grid (⌈M/4T⌉, ⌈N/4T⌉, splits) and group (T, T),
+    /// T at most <see cref="MaxSharedTile"/>.
     /// </summary>
     public static void GemmRegisterBlocked(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
         ArrayView<float> bias, GemmArgs g, int t)
     {
-        var shared = SharedMemory.GetDynamic<float>();
+        var shared = SharedMemory.Allocate<float>(RegisterBlockedFloats);
         int block = BlockPerThread * t;
         // A's slice is stored K-major with one float of padding per row, so the column-wise stores
         // of a row-major A do not all hit one bank; B's slice is K-major, unpadded.
@@ -312,8 +312,19 @@ public static class GemmKernels
         }
     }
 
-    /// <summary>Dynamic shared memory of <see cref="GemmRegisterBlocked"/> for groups of T×T: a padded 4T×T slice of A and a T×4T slice of B.</summary>
-    public static int RegisterBlockedSharedFloats(int t) => t * (BlockPerThread * t + 1) + t * BlockPerThread * t;
+    /// <summary>
+    /// The widest group side of the shared-memory GEMMs. Their shared memory has a fixed size, what
+    /// this side needs (smaller groups use part of it): ILGPU keeps a dynamic allocation's address
+    /// in a program-scope variable, which every work-group sets on entry, and on a CPU device such
+    /// as PoCL, whose threads run groups side by side, one group's address overwrote another's.
+    /// </summary>
+    public const int MaxSharedTile = 16;
+
+    /// <summary>Shared memory of <see cref="GemmSharedTiled"/>: two tile × tile blocks.</summary>
+    public const int SharedTiledFloats = 2 * MaxSharedTile * MaxSharedTile;
+
+    /// <summary>Shared memory of <see cref="GemmRegisterBlocked"/>: a padded 4T×T slice of A and a T×4T slice of B, T = MaxSharedTile (8.3 KB).</summary>
+    public const int RegisterBlockedFloats = MaxSharedTile * (BlockPerThread * MaxSharedTile + 1) + MaxSharedTile * BlockPerThread * MaxSharedTile;
 
     /// <summary>dst (cols×rows) = srcᵀ for a row-major rows×cols src; items are rows of src.</summary>
     public static void Transpose(Index1D thread, ArrayView<float> src, ArrayView<float> dst, int rows, int cols,

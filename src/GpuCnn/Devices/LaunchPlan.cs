@@ -102,14 +102,17 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
 
     /// <summary>
     /// One work-item per item, register-blocked GEMMs in groups of T×T threads (4T×4T tiles),
-    /// reductions in chunks of 1,024. T is 16 where the device takes 256-thread groups and the
-    /// 8.4 KB of shared memory they stage, else the largest power of two that fits (at least 4).
+    /// reductions in chunks of 1,024. T is 16 where the device takes 256-thread groups, else the
+    /// largest power of two that fits (at least 4). The register-blocked GEMM stages its slices in
+    /// 8.3 KB of shared memory (GemmKernels.RegisterBlockedFloats, whatever T); a device with less
+    /// (OpenCL promises 32 KB) takes the register tiles, one per work-item, instead.
     /// </summary>
     public static LaunchPlan ForGpu(int maxGroupSize = 1024, long sharedBytesPerGroup = 48 * 1024)
     {
-        int t = 16;
-        while (t > 4 && (t * t > maxGroupSize || GemmKernels.RegisterBlockedSharedFloats(t) * sizeof(float) > sharedBytesPerGroup)) t /= 2;
-        return new("gpu", GemmVariant.RegisterBlocked, 0, 1, t, 1024) { PadSegment = 1 };
+        int t = GemmKernels.MaxSharedTile;
+        while (t > 4 && t * t > maxGroupSize) t /= 2;
+        var gemm = GemmKernels.RegisterBlockedFloats * sizeof(float) <= sharedBytesPerGroup ? GemmVariant.RegisterBlocked : GemmVariant.RegisterTiled;
+        return new("gpu", gemm, 0, 1, t, 1024) { PadSegment = 1 };
     }
 
     /// <summary>

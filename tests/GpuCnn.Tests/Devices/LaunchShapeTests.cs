@@ -139,17 +139,21 @@ public sealed class LaunchShapeTests
         Assert.Equal((long)m / rowsPerGroup * 256, launch.WorkItems);
     }
 
-    /// <summary>The GPU plan's register-blocked tiles shrink to what the device's groups and shared memory take.</summary>
+    /// <summary>
+    /// The GPU plan's register-blocked groups shrink to what the device's groups take; a device
+    /// without the shared memory they stage takes the register tiles instead.
+    /// </summary>
     [Theory]
-    [InlineData(1024, 48 * 1024, 16)]
-    [InlineData(128, 48 * 1024, 8)]
-    [InlineData(1024, 4096, 8)]
-    [InlineData(16, 48 * 1024, 4)]
-    public void GpuPlanTilesFitTheDevice(int maxGroupSize, long sharedBytes, int expectedThreadsPerSide)
+    [InlineData(1024, 48 * 1024, 16, GemmVariant.RegisterBlocked)]
+    [InlineData(128, 48 * 1024, 8, GemmVariant.RegisterBlocked)]
+    [InlineData(1024, 4096, 16, GemmVariant.RegisterTiled)]
+    [InlineData(16, 48 * 1024, 4, GemmVariant.RegisterBlocked)]
+    public void GpuPlanTilesFitTheDevice(int maxGroupSize, long sharedBytes, int expectedThreadsPerSide, GemmVariant expectedGemm)
     {
         var plan = LaunchPlan.ForGpu(maxGroupSize, sharedBytes);
         Assert.Equal(expectedThreadsPerSide, plan.SharedTile);
+        Assert.Equal(expectedGemm, plan.Gemm);
         Assert.True(plan.SharedTile * plan.SharedTile <= maxGroupSize);
-        Assert.True(GpuCnn.Kernels.GemmKernels.RegisterBlockedSharedFloats(plan.SharedTile) * 4 <= sharedBytes);
+        if (plan.Gemm == GemmVariant.RegisterBlocked) Assert.True(GpuCnn.Kernels.GemmKernels.RegisterBlockedFloats * 4 <= sharedBytes);
     }
 }

@@ -58,8 +58,7 @@ public sealed partial class KernelLauncher
             bool blocked = variant == GemmVariant.RegisterBlocked;
             int block = blocked ? GemmKernels.BlockPerThread * t : t;
             var grid = new Index3D((g.M + block - 1) / block, (g.N + block - 1) / block, g.Splits);
-            var config = new KernelConfig(grid, new Index3D(t, t, 1),
-                SharedMemoryConfig.RequestDynamic<float>(blocked ? GemmKernels.RegisterBlockedSharedFloats(t) : 2 * t * t));
+            var config = new KernelConfig(grid, new Index3D(t, t, 1));
             long serial = blocked ? kLength * GemmKernels.BlockPerThread * GemmKernels.BlockPerThread / t : kLength;
             (blocked ? gemmRegisterBlocked : gemmSharedTiled).Launch(this, config, serial, a, b, c, bias, g, t);
             return;
