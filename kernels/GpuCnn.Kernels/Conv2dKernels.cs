@@ -113,45 +113,56 @@ public static class Conv2dKernels
     /// <summary>
     /// dX[n,iy,ix,c] = Σ over kernel taps (kh,kw) that see this pixel of dCol[(n,oy,ox), (kh,kw,c)].
     /// A gather over input pixels, so no two threads write the same element and no atomics are
-    /// needed. Items are input pixels. The taps that see a pixel are kh ≡ iy + p (mod stride), kh
-    /// rising as oy falls, so they are stepped to rather than tested one by one with a division
-    /// each; the terms are added in the same (kh, kw) order.
+    /// needed. Items are segments of <paramref name="segment"/> pixels of an input row (n, iy): the
+    /// row's taps and output row are worked out once, and along the row the first tap and output
+    /// column are stepped, not divided for. The taps that see a pixel are kh ≡ iy + p (mod stride),
+    /// kh rising as oy falls; the terms are added in the same (kh, kw) order on every plan.
     /// </summary>
     public static void Conv2dCol2Im(Index1D thread, ArrayView<float> columnGrad, ArrayView<float> inputGrad,
-        ConvGeometry g, WorkSplit split)
+        ConvGeometry g, int segment, WorkSplit split)
     {
         int end = split.End(thread);
         int lanes = g.Vectorized ? 8 : 1;
         int groups = g.ChannelGroups;
         int widthInGroups = g.ColumnWidth / lanes;
+        int segments = (g.InWidth + segment - 1) / segment;
         var columnGrad8 = columnGrad.Cast<Float8>();
         var inputGrad8 = inputGrad.Cast<Float8>();
-        for (int pixel = split.Start(thread); pixel < end; pixel++)
+        for (int item = split.Start(thread); item < end; item++)
         {
-            var at = new PixelIndex(pixel, g.InHeight, g.InWidth);
-            int ty = at.Y + g.Padding, tx = at.X + g.Padding;
-            int khFirst = ty % g.Stride, kwFirst = tx % g.Stride;
-            int oyFirst = ty / g.Stride, oxFirst = tx / g.Stride;
-            int imageRow = at.Image * g.OutHeight;
-            for (int c = 0; c < groups; c++)
+            int row = item / segments, x0 = item % segments * segment, x1 = XMath.Min(x0 + segment, g.InWidth);
+            int n = row / g.InHeight, ty = row % g.InHeight + g.Padding;
+            int khFirst = ty % g.Stride, oyFirst = ty / g.Stride;
+            int imageRow = n * g.OutHeight;
+            int tx = x0 + g.Padding, kwFirst = tx % g.Stride, oxFirst = tx / g.Stride;
+            for (int pixel = row * g.InWidth + x0; pixel < row * g.InWidth + x1; pixel++)
             {
-                Float8 sum8 = default;
-                float sum = 0f;
-                int oy = oyFirst;
-                for (int kh = khFirst; kh < g.KernelHeight && oy >= 0; kh += g.Stride, oy--)
+                for (int c = 0; c < groups; c++)
                 {
-                    if (oy >= g.OutHeight) continue;
-                    int ox = oxFirst;
-                    for (int kw = kwFirst; kw < g.KernelWidth && ox >= 0; kw += g.Stride, ox--)
+                    Float8 sum8 = default;
+                    float sum = 0f;
+                    int oy = oyFirst;
+                    for (int kh = khFirst; kh < g.KernelHeight && oy >= 0; kh += g.Stride, oy--)
                     {
-                        if (ox >= g.OutWidth) continue;
-                        int src = ((imageRow + oy) * g.OutWidth + ox) * widthInGroups + (kh * g.KernelWidth + kw) * groups + c;
-                        if (lanes == 8) sum8.Add(columnGrad8[src]);
-                        else sum += columnGrad[src];
+                        if (oy >= g.OutHeight) continue;
+                        int ox = oxFirst;
+                        for (int kw = kwFirst; kw < g.KernelWidth && ox >= 0; kw += g.Stride, ox--)
+                        {
+                            if (ox >= g.OutWidth) continue;
+                            int src = ((imageRow + oy) * g.OutWidth + ox) * widthInGroups + (kh * g.KernelWidth + kw) * groups + c;
+                            if (lanes == 8) sum8.Add(columnGrad8[src]);
+                            else sum += columnGrad[src];
+                        }
                     }
+                    if (lanes == 8) inputGrad8[pixel * groups + c] = sum8;
+                    else inputGrad[pixel * groups + c] = sum;
                 }
-                if (lanes == 8) inputGrad8[pixel * groups + c] = sum8;
-                else inputGrad[pixel * groups + c] = sum;
+                // The next pixel's first tap column, and its output column.
+                if (++kwFirst == g.Stride)
+                {
+                    kwFirst = 0;
+                    oxFirst++;
+                }
             }
         }
     }

@@ -79,12 +79,12 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     public int MinReductionItems { get; init; }
 
     /// <summary>
-    /// Padded pixels a work-item of Conv2dPad writes: 1 on GPUs, where neighbouring work-items
-    /// then write neighbouring memory; 0, a whole padded row, on the CPU plans (on PoCL the pad
-    /// passes of a resnet20 step took 8.4 ms against 10.4 with a pixel a work-item,
-    /// docs/results/pad-rows-zen5.txt).
+    /// Pixels of an image row a work-item of Conv2dPad or Conv2dCol2Im writes: 1 on GPUs, where
+    /// neighbouring work-items then write neighbouring memory; 0, a whole row, on the CPU plans
+    /// (on PoCL the pad passes of a resnet20 step took 8.4 ms against 10.4 with a pixel a
+    /// work-item, docs/results/pad-rows-zen5.txt).
     /// </summary>
-    public int PadSegment { get; init; }
+    public int RowSegment { get; init; }
 
     /// <summary>
     /// The vector width the OpenCL compiler is asked to prefer when it builds a kernel: 512 on
@@ -112,7 +112,7 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
         int t = GemmKernels.MaxSharedTile;
         while (t > 4 && t * t > maxGroupSize) t /= 2;
         var gemm = GemmKernels.RegisterBlockedFloats * sizeof(float) <= sharedBytesPerGroup ? GemmVariant.RegisterBlocked : GemmVariant.RegisterTiled;
-        return new("gpu", gemm, 0, 1, t, 1024) { PadSegment = 1 };
+        return new("gpu", gemm, 0, 1, t, 1024) { RowSegment = 1 };
     }
 
     /// <summary>

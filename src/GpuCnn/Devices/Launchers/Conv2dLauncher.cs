@@ -6,8 +6,8 @@ namespace GpuCnn.Devices;
 /// <summary>Launchers of Conv2dKernels: im2col and col2im, the implicit-GEMM kernels, and the choice of a layer's variant.</summary>
 public sealed partial class KernelLauncher
 {
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> im2col = new(Conv2dKernels.Conv2dIm2Col),
-        col2im = new(Conv2dKernels.Conv2dCol2Im);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> im2col = new(Conv2dKernels.Conv2dIm2Col);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> col2im = new(Conv2dKernels.Conv2dCol2Im);
     /// <summary>
     /// The register tiles the implicit kernels come in, as the plan, the tuner's file and bench
     /// name them, rows × 100 + filters: 416 and 616 (RegisterTile4, RegisterTile6), 816 and 1216
@@ -78,7 +78,9 @@ public sealed partial class KernelLauncher
     {
         Require(nameof(Col2Im), "columnGrad", columnGrad, g.ColumnRows, g.ColumnWidth);
         RequireImage(nameof(Col2Im), "inputGrad", inputGrad, g);
-        col2im.LaunchSplit(this, g.InputPixels, (long)g.KernelHeight * g.KernelWidth * g.ChannelGroups, columnGrad, inputGrad, g);
+        int segment = RowSegment(g.InWidth), segments = (g.InWidth + segment - 1) / segment;
+        col2im.LaunchSplit(this, g.Batch * g.InHeight * segments, (long)segment * g.KernelHeight * g.KernelWidth * g.ChannelGroups,
+            columnGrad, inputGrad, g, segment);
     }
 
     /// <summary>A convolution's input (or its gradient): N×H×W×Cin.</summary>
@@ -123,10 +125,13 @@ public sealed partial class KernelLauncher
     {
         RequireImage(nameof(Conv2dPad), "input", input, g);
         Require(nameof(Conv2dPad), "padded", padded, g.Batch, g.InHeight + 2 * g.Padding, g.InWidth + 2 * g.Padding, g.InChannels);
-        int width = g.InWidth + 2 * g.Padding, segment = Plan.PadSegment > 0 ? Math.Min(Plan.PadSegment, width) : width;
+        int width = g.InWidth + 2 * g.Padding, segment = RowSegment(width);
         int items = g.Batch * (g.InHeight + 2 * g.Padding) * ((width + segment - 1) / segment);
         pad.LaunchSplit(this, items, (long)segment * g.ChannelGroups, input, padded, g, segment);
     }
+
+    /// <summary>The pixels of a row of this width one work-item of Conv2dPad or Conv2dCol2Im takes: the plan's RowSegment, or the whole row.</summary>
+    int RowSegment(int width) => Plan.RowSegment > 0 ? Math.Min(Plan.RowSegment, width) : width;
 
     /// <summary>flipped (K×K×filters×Cin) = kernel (K×K×Cin×filters) turned 180° with its channel axes swapped.</summary>
     public void Conv2dKernelFlip(ArrayView<float> kernel, ArrayView<float> flipped, int kernelSize, int inChannels, int filters)
