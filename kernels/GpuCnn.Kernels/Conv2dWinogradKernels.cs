@@ -8,8 +8,9 @@ namespace GpuCnn.Kernels;
 /// Algorithms for Convolutional Neural Networks", 2015). Each 2×2 output tile comes from a 4×4
 /// input tile d and the 3×3 kernel g as Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A: 16 multiplies instead of
 /// 36. Across channels the ⊙ becomes 16 independent GEMMs, M_e = V_e · U_e for e = 0..15, with
-/// V_e (tiles × Cin) the transformed input and U_e (Cin × Cout) the transformed kernel, so the
-/// heavy work stays in the plan's GEMM and the transforms are memory-bound passes.
+/// V_e (tiles × Cin) the transformed input and U_e (Cin × Cout) the transformed kernel. As three
+/// passes (Conv2dWinogradInput, the plan's GEMMs, Conv2dWinogradOutput) V and M go through memory;
+/// Conv2dWinogradFused keeps them in a work-item's shared memory and multiplies in a register tile.
 /// The input gradient of a stride-1 convolution is itself a 3×3 stride-1 convolution of dY,
 /// padded by 2 - p, with the kernel turned 180° and its channel axes swapped; the filter
 /// transform does that turn (flip = 1), so the same three kernels serve both passes.
