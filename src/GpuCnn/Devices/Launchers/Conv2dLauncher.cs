@@ -32,6 +32,18 @@ public sealed partial class KernelLauncher
     /// <summary>The tiles of 16 filters, for layers whose filters are not a multiple of 32.</summary>
     static readonly IReadOnlyList<int> Tiles16 = [.. Tiles.Where(tile => TileFilters(tile) == 16)];
 
+    /// <summary>
+    /// The tuner's candidate lists, built once as they are asked for on every launch: at
+    /// [mask + (1 &lt;&lt; WinogradTiles.Count) · wide], the register tiles that fit the filters (all
+    /// of them where wide is 1, else Tiles16), then WinogradTiles[i] for each bit i of mask.
+    /// </summary>
+    static readonly IReadOnlyList<int>[] Candidates =
+    [
+        .. from wide in new[] { false, true }
+           from mask in Enumerable.Range(0, 1 << WinogradTiles.Count)
+           select (IReadOnlyList<int>)[.. wide ? Tiles : Tiles16, .. WinogradTiles.Where((_, i) => (mask >> i & 1) != 0)],
+    ];
+
     /// <summary>The tile of these rows and filters, as <see cref="Tiles"/> names it.</summary>
     public static int Tile(int rows, int filters) => rows * 100 + filters;
 
@@ -273,8 +285,10 @@ public sealed partial class KernelLauncher
             return filters % TileFilters(tile) == 0 ? tile : Tile(TileRows(tile), 16);
         }
         if (DryRun || tuner is null) return Tiles[0];
-        IReadOnlyList<int> candidates = filters % 32 == 0 ? Tiles : Tiles16;
-        if (winograd) candidates = [.. candidates, .. WinogradTiles.Where(tile => WinogradFusedFits(g, filters, tile))];
+        int mask = 0;
+        for (int i = 0; winograd && i < WinogradTiles.Count; i++)
+            if (WinogradFusedFits(g, filters, WinogradTiles[i])) mask |= 1 << i;
+        var candidates = Candidates[mask + (filters % 32 == 0 ? 1 << WinogradTiles.Count : 0)];
         return tuner.Choose($"{kernel} {g.Batch}x{g.InHeight}x{g.InWidth}x{g.InChannels} {g.KernelHeight}x{g.KernelWidth}/{g.Stride}"
             + (g.Padding > 0 ? $" pad {g.Padding}" : "") + $" {filters} filters",
             candidates, run);
