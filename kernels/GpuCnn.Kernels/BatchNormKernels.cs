@@ -15,6 +15,8 @@ public struct BatchNormShape
     public float Momentum, Epsilon;
     /// <summary>1: a ReLU follows inside the same passes, y = max(0, BN(x)), and the backward passes take dy only where y &gt; 0.</summary>
     public int Relu;
+    /// <summary>1: the forward pass adds a residual before the ReLU, y = max(0, BN(x) + r): a residual block's add, in the same pass.</summary>
+    public int Residual;
 
     public readonly int Groups => Channels / 8;
 }
@@ -110,15 +112,16 @@ public static class BatchNormKernels
     }
 
     /// <summary>
-    /// y = γ·(x - μ)·(1/√(σ²+ε)) + β. Items are groups of 8 elements, item i of channel group
-    /// i mod Groups: consecutive work-items read consecutive memory, which PoCL vectorises across
-    /// work-items as it does the residual add (a row per item, looping over its groups, ran at a
-    /// third of the add's rate).
+    /// y = γ·(x - μ)·(1/√(σ²+ε)) + β, plus residual with s.Residual (read only then), then the
+    /// ReLU with s.Relu. Items are groups of 8 elements, item i of channel group i mod Groups, in
+    /// runs of neighbouring items (a row per item, looping over its groups, ran at a third of the
+    /// residual add's rate).
     /// </summary>
-    public static void BatchNormForward(Index1D thread, ArrayView<float> input, ArrayView<float> output,
+    public static void BatchNormForward(Index1D thread, ArrayView<float> input, ArrayView<float> residual, ArrayView<float> output,
         ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> statistics, BatchNormShape s, WorkSplit split)
     {
         var x8 = input.Cast<Float8>();
+        var r8 = residual.Cast<Float8>();
         var y8 = output.Cast<Float8>();
         var gamma8 = gamma.Cast<Float8>();
         var beta8 = beta.Cast<Float8>();
@@ -127,7 +130,8 @@ public static class BatchNormKernels
         int g = start % s.Groups;
         for (int i = start; i < end; i++)
         {
-            Float8 y = gamma8[g] * ((x8[i] - statistics8[g]) * statistics8[s.Groups + g]) + beta8[g];
+            Float8 y = Affine(gamma8[g], (x8[i] - statistics8[g]) * statistics8[s.Groups + g], beta8[g]);
+            if (s.Residual != 0) y = y + r8[i];
             if (s.Relu != 0) y.ClampAtZero();
             y8[i] = y;
             if (++g == s.Groups) g = 0;
@@ -135,18 +139,25 @@ public static class BatchNormKernels
     }
 
     /// <summary>
+    /// γ·x̂ + β, the output before the ReLU. The backward passes recompute it in the same order for
+    /// the ReLU's mask (y &gt; 0 exactly where it is &gt; 0), so they need not read the output.
+    /// </summary>
+    static Float8 Affine(Float8 gamma, Float8 normalized, Float8 beta) => gamma * normalized + beta;
+
+    /// <summary>
     /// dγ = Σ dy·x̂ and dβ = Σ dy per channel, with x̂ recomputed from x, over the rows of one
     /// chunk of rowChunk rows into gammaSums[k·C + c] and betaSums[k·C + c]. With one chunk they
     /// are final; otherwise BatchNormParameterGrads adds the chunks. Items are (chunk, group of 8 channels).
-    /// With s.Relu, dy is taken where the output y is positive (read only then).
+    /// With s.Relu, dy is taken where the output y = max(0, γ·x̂ + β) is positive (<see cref="Affine"/>).
     /// </summary>
-    public static void BatchNormBackwardReduce(Index1D thread, ArrayView<float> input, ArrayView<float> output,
-        ArrayView<float> outputGrad, ArrayView<float> statistics, ArrayView<float> gammaSums, ArrayView<float> betaSums,
+    public static void BatchNormBackwardReduce(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
+        ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> statistics, ArrayView<float> gammaSums, ArrayView<float> betaSums,
         BatchNormShape s, int rowChunk, WorkSplit split)
     {
         var x8 = input.Cast<Float8>();
-        var y8 = output.Cast<Float8>();
         var dy8 = outputGrad.Cast<Float8>();
+        var gamma8 = gamma.Cast<Float8>();
+        var beta8 = beta.Cast<Float8>();
         var statistics8 = statistics.Cast<Float8>();
         var gammaSums8 = gammaSums.Cast<Float8>();
         var betaSums8 = betaSums.Cast<Float8>();
@@ -160,8 +171,9 @@ public static class BatchNormKernels
             for (int r = first; r < last; r++)
             {
                 int i = r * s.Groups + g;
-                Float8 dy = s.Relu != 0 ? Lanes.WherePositive(y8[i], dy8[i]) : dy8[i];
-                dGamma.Add(dy * ((x8[i] - mean) * inverseStd));
+                Float8 normalized = (x8[i] - mean) * inverseStd;
+                Float8 dy = s.Relu != 0 ? Lanes.WherePositive(Affine(gamma8[g], normalized, beta8[g]), dy8[i]) : dy8[i];
+                dGamma.Add(dy * normalized);
                 dBeta.Add(dy);
             }
             gammaSums8[item] = dGamma;
@@ -199,12 +211,11 @@ public static class BatchNormKernels
     /// well as the normalization (m = rows). Items are groups of 8 elements, as in BatchNormForward.
     /// With s.Relu, dy where y &gt; 0, as in BatchNormBackwardReduce.
     /// </summary>
-    public static void BatchNormBackward(Index1D thread, ArrayView<float> input, ArrayView<float> output, ArrayView<float> outputGrad,
-        ArrayView<float> inputGrad, ArrayView<float> gamma, ArrayView<float> statistics, ArrayView<float> gammaGrad,
+    public static void BatchNormBackward(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
+        ArrayView<float> inputGrad, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> statistics, ArrayView<float> gammaGrad,
         ArrayView<float> betaGrad, BatchNormShape s, WorkSplit split)
     {
         var x8 = input.Cast<Float8>();
-        var y8 = output.Cast<Float8>();
         var dy8 = outputGrad.Cast<Float8>();
         var dx8 = inputGrad.Cast<Float8>();
         var statistics8 = statistics.Cast<Float8>();
@@ -216,7 +227,7 @@ public static class BatchNormKernels
             Float8 inverseStd = statistics8[s.Groups + g];
             Float8 normalized = (x8[i] - statistics8[g]) * inverseStd;
             Float8 scale = inverseRows * (gamma.Cast<Float8>()[g] * inverseStd);
-            Float8 dy = s.Relu != 0 ? Lanes.WherePositive(y8[i], dy8[i]) : dy8[i];
+            Float8 dy = s.Relu != 0 ? Lanes.WherePositive(Affine(gamma.Cast<Float8>()[g], normalized, beta.Cast<Float8>()[g]), dy8[i]) : dy8[i];
             dx8[i] = scale * (rows * dy - betaGrad.Cast<Float8>()[g] - normalized * gammaGrad.Cast<Float8>()[g]);
             if (++g == s.Groups) g = 0;
         }

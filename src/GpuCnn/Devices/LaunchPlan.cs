@@ -87,6 +87,15 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     public int RowSegment { get; init; }
 
     /// <summary>
+    /// Items (mostly groups of eight floats) a work-item of an element-wise pass over contiguous
+    /// memory takes, in groups of one: the batch-norm, ReLU and residual-add passes. 0: one item a
+    /// work-item, in the plan's groups. On PoCL a work-item that streams through a run of
+    /// neighbouring Float8s uses whole vector loads and stores, where a group of sixteen work-items
+    /// of one Float8 each is vectorised across lanes eight floats apart.
+    /// </summary>
+    public int StreamChunk { get; init; }
+
+    /// <summary>
     /// The vector width the OpenCL compiler is asked to prefer when it builds a kernel: 512 on
     /// PoCL's device of an AVX-512 host, whose packaged LLVM otherwise prefers 256 bits
     /// (<see cref="OpenCLBuildFlags"/>); 0, the compiler's own choice.
@@ -136,7 +145,7 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
         new("opencl-cpu", GemmVariant.RegisterTiled, 0, 1, 0, MaxSerialLoop)
         {
             GroupSize = 16, Conv = ConvVariant.Implicit, WeightGradChunk = 2048, Tile = 0, L2Bytes = HostCache.L2Bytes(),
-            MinReductionItems = 128, VectorBits = vectorBits,
+            MinReductionItems = 128, VectorBits = vectorBits, StreamChunk = 256,
         };
 
     /// <summary>
@@ -153,6 +162,9 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
         int blocks = Math.Max(1, ParallelThreads * 4);
         return new WorkSplit(count, (count + blocks - 1) / blocks);
     }
+
+    /// <summary>Splits count items of an element-wise pass: StreamChunk a work-item where the plan has one, else as <see cref="Split"/>.</summary>
+    public WorkSplit StreamSplit(int count) => StreamChunk > 0 && !ThreadsOwnBlocks ? new WorkSplit(count, StreamChunk) : Split(count);
 
     /// <summary>Threads for register-tiled kernels: enough to fill the CPU, or one per tile.</summary>
     public int RegisterTileThreads(int tiles) => ThreadsOwnBlocks ? Math.Min(tiles, ParallelThreads * 8) : tiles;

@@ -22,6 +22,13 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
 
     public override bool EndsWithRelu => TakesRelu;
 
+    /// <summary>
+    /// Set on a residual block's last batch norm: the block's add and ReLU run inside this layer's
+    /// forward pass (<see cref="ForwardAdding"/>), which writes the block's output, so the layer
+    /// keeps no output of its own (a pass over memory and a launch fewer).
+    /// </summary>
+    internal bool AddsResidual { get; init; }
+
     protected override IEnumerable<(string, System.Text.Json.Nodes.JsonNode?)> Options() => [("momentum", momentum), ("epsilon", epsilon)];
     public override string Kind => "BatchNormalization";
 
@@ -41,7 +48,7 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
         plan.Parameter("beta", c);
         plan.Tracked("moving_mean", c);
         plan.Tracked("moving_variance", c);
-        plan.BatchBuffer("output", inputShape);
+        if (!AddsResidual) plan.BatchBuffer("output", inputShape);
         plan.BatchBuffer("input gradient", inputShape);
         plan.Buffer("statistics", 2, c);
         long rows = LayerPlan.Product([plan.MaxBatch, .. inputShape[..^1].Select(d => (long)d)]);
@@ -61,7 +68,7 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
 
     public override void Allocate()
     {
-        output = BatchTensor(OutputShape);
+        if (!AddsResidual) output = BatchTensor(OutputShape);
         statistics = Own(Tensor.Zeros(Device, 2 * channels));
         if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
     }
@@ -73,15 +80,23 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
 
     public override Tensor Forward(Tensor x, PassContext pass)
     {
+        if (AddsResidual) throw new InvalidOperationException($"{Name}: its residual block runs it through ForwardAdding.");
+        return Normalize(x, pass, output.FirstRows(x.Shape[0]), null, TakesRelu);
+    }
+
+    /// <summary>result = max(0, BN(x) + residual): the forward pass with a residual block's add and ReLU in it.</summary>
+    internal Tensor ForwardAdding(Tensor x, Tensor residual, Tensor result, PassContext pass) => Normalize(x, pass, result, residual, relu: true);
+
+    Tensor Normalize(Tensor x, PassContext pass, Tensor result, Tensor? residual, bool relu)
+    {
         input = x;
         // A recalibration pass replaces Keras's momentum: moving = (1-w)·moving + w·batch.
-        var shape = ShapeFor(x, pass.Training ? momentum : 1f - pass.RecalibrationWeight, TakesRelu);
+        var shape = ShapeFor(x, pass.Training ? momentum : 1f - pass.RecalibrationWeight, relu);
         if (pass.UsesBatchStatistics)
             Kernels.BatchNormStatistics(x.View, statistics.View, movingMean.Value.View, movingVariance.Value.View, shape);
         else
             Kernels.BatchNormMovingStatistics(statistics.View, movingMean.Value.View, movingVariance.Value.View, shape);
-        var result = output.FirstRows(x.Shape[0]);
-        Kernels.BatchNormForward(x.View, result.View, gamma.Value.View, beta.Value.View, statistics.View, shape);
+        Kernels.BatchNormForward(x.View, result.View, gamma.Value.View, beta.Value.View, statistics.View, shape, residual?.View);
         return result;
     }
 
@@ -90,7 +105,7 @@ public sealed class BatchNormalization(float momentum = 0.99f, float epsilon = 1
         var x = input ?? throw new InvalidOperationException($"{Name}: Backward before Forward.");
         var result = inputGrad?.FirstRows(x.Shape[0]);
         // The ReLU's mask, unless the pooling after it applies it.
-        Kernels.BatchNormBackward(x.View, output.FirstRows(x.Shape[0]).View, outputGrad.View, result?.View ?? default, gamma.Value.View,
+        Kernels.BatchNormBackward(x.View, outputGrad.View, result?.View ?? default, gamma.Value.View, beta.Value.View,
             statistics.View, gamma.Gradient.View, beta.Gradient.View, ShapeFor(x, momentum, TakesRelu && !ReluBackwardTakenOver), result is not null);
         return result;
     }

@@ -4,7 +4,7 @@ namespace GpuCnn.Layers;
 
 /// <summary>
 /// A basic residual block (He et al. 2016): conv 3×3 (stride s) → BN → ReLU → conv 3×3 → BN, plus
-/// the shortcut, then ReLU. The shortcut is the identity when the shape is kept, else a 1×1
+/// the shortcut, then ReLU; the last BN adds the shortcut and applies that ReLU in its own pass. The shortcut is the identity when the shape is kept, else a 1×1
 /// convolution with stride s and BN (a projection). Convolutions have no bias (BN follows).
 /// </summary>
 public sealed class ResidualBlock(int filters, int stride = 1) : Layer
@@ -50,7 +50,7 @@ public sealed class ResidualBlock(int filters, int stride = 1) : Layer
             new BatchNormalization { Name = $"{Name}/bn_a" },
             new ReLU { Name = $"{Name}/relu_a" },
             new Conv2D(filters, 3, Activation.None, Padding.Same, 1, useBias: false) { Name = $"{Name}/conv_b" },
-            new BatchNormalization { Name = $"{Name}/bn_b" },
+            new BatchNormalization { Name = $"{Name}/bn_b", AddsResidual = true },
         ],
         stride != 1 || inChannels != filters
             ? [new Conv2D(filters, 1, Activation.None, Padding.Valid, stride, useBias: false) { Name = $"{Name}/projection" },
@@ -113,11 +113,10 @@ public sealed class ResidualBlock(int filters, int stride = 1) : Layer
     public override Tensor Forward(Tensor input, PassContext pass)
     {
         this.input = input;
-        var a = main.Aggregate(input, (x, layer) => layer.Forward(x, pass));
+        // conv_a → bn_a (with relu_a) → conv_b; bn_b adds the shortcut and applies the block's ReLU in its own pass.
+        var a = main.Take(main.Length - 1).Aggregate(input, (x, layer) => layer.Forward(x, pass));
         var b = shortcut.Aggregate(input, (x, layer) => layer.Forward(x, pass));
-        var result = output.FirstRows(input.Shape[0]);
-        Kernels.Add(a.View, b.View, result.View, relu: true);
-        return result;
+        return ((BatchNormalization)main[^1]).ForwardAdding(a, b, output.FirstRows(input.Shape[0]), pass);
     }
 
     public override Tensor? Backward(Tensor dy)

@@ -6,11 +6,11 @@ namespace GpuCnn.Devices;
 /// <summary>Launchers of ActivationKernels: ReLU and the residual add.</summary>
 public sealed partial class KernelLauncher
 {
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int> reluForward = new(ActivationKernels.ReluForward);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int> reluBackward = new(ActivationKernels.ReluBackward);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int> reluForward = new(ActivationKernels.ReluForward, streams: true);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int> reluBackward = new(ActivationKernels.ReluBackward, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> addReluBackward =
-        new(ActivationKernels.AddReluBackward);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> add = new(ActivationKernels.Add);
+        new(ActivationKernels.AddReluBackward, streams: true);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> add = new(ActivationKernels.Add, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>> average = new(ActivationKernels.Average);
 
     /// <summary>Items are groups of eight floats when the length allows, else single floats.</summary>

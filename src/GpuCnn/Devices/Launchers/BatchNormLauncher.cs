@@ -17,12 +17,12 @@ public sealed partial class KernelLauncher
         new(BatchNormKernels.BatchNormMovingStatistics);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int> batchNormParameterGrads =
         new(BatchNormKernels.BatchNormParameterGrads);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormForward =
-        new(BatchNormKernels.BatchNormForward);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int>
-        batchNormBackwardReduce = new(BatchNormKernels.BatchNormBackwardReduce);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormForward =
+        new(BatchNormKernels.BatchNormForward, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-        ArrayView<float>, BatchNormShape> batchNormBackward = new(BatchNormKernels.BatchNormBackward);
+        BatchNormShape, int> batchNormBackwardReduce = new(BatchNormKernels.BatchNormBackwardReduce);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>, BatchNormShape> batchNormBackward = new(BatchNormKernels.BatchNormBackward, streams: true);
 
     /// <summary>
     /// statistics = [μ | 1/√(σ²+ε)] of the batch; updates the moving averages. Two launches: the
@@ -72,38 +72,40 @@ public sealed partial class KernelLauncher
         batchNormMovingStatistics.LaunchSplit(this, shape.Groups, 1, statistics, movingMean, movingVariance, shape);
     }
 
+    /// <summary>output = BN(input), plus <paramref name="residual"/> where given (shape.Residual is set from it), then the ReLU with shape.Relu.</summary>
     public void BatchNormForward(ArrayView<float> input, ArrayView<float> output, ArrayView<float> gamma, ArrayView<float> beta,
-        ArrayView<float> statistics, BatchNormShape shape)
+        ArrayView<float> statistics, BatchNormShape shape, ArrayView<float>? residual = null)
     {
         const string kernel = nameof(BatchNormForward);
         Require(kernel, "input", input, shape.Rows, shape.Channels);
+        if (residual is { } r) Require(kernel, "residual", r, shape.Rows, shape.Channels);
+        shape.Residual = residual is null ? 0 : 1;
         Require(kernel, "output", output, shape.Rows, shape.Channels);
         Require(kernel, "gamma", gamma, shape.Channels);
         Require(kernel, "beta", beta, shape.Channels);
         Require(kernel, "statistics", statistics, 2, shape.Channels);
-        batchNormForward.LaunchSplit(this, shape.Rows * shape.Groups, 1, input, output, gamma, beta, statistics, shape);
+        batchNormForward.LaunchSplit(this, shape.Rows * shape.Groups, 1, input, residual ?? input, output, gamma, beta, statistics, shape);
     }
 
-    /// <summary>dγ and dβ (the sums over rows), then dx when the layer needs it. The forward pass's output is read only with shape.Relu (its mask).</summary>
-    public void BatchNormBackward(ArrayView<float> input, ArrayView<float> output, ArrayView<float> outputGrad, ArrayView<float> inputGrad,
-        ArrayView<float> gamma, ArrayView<float> statistics, ArrayView<float> gammaGrad, ArrayView<float> betaGrad,
+    /// <summary>dγ and dβ (the sums over rows), then dx when the layer needs it. With shape.Relu, the ReLU's mask comes from x, γ and β.</summary>
+    public void BatchNormBackward(ArrayView<float> input, ArrayView<float> outputGrad, ArrayView<float> inputGrad,
+        ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> statistics, ArrayView<float> gammaGrad, ArrayView<float> betaGrad,
         BatchNormShape shape, bool needsInputGrad)
     {
         const string kernel = nameof(BatchNormBackward);
         Require(kernel, "input", input, shape.Rows, shape.Channels);
-        if (shape.Relu != 0) Require(kernel, "output", output, shape.Rows, shape.Channels);
-        else output = input; // never read
         Require(kernel, "outputGrad", outputGrad, shape.Rows, shape.Channels);
         if (needsInputGrad) Require(kernel, "inputGrad", inputGrad, shape.Rows, shape.Channels);
         Require(kernel, "gamma", gamma, shape.Channels);
+        Require(kernel, "beta", beta, shape.Channels);
         Require(kernel, "statistics", statistics, 2, shape.Channels);
         Require(kernel, "gammaGrad", gammaGrad, shape.Channels);
         Require(kernel, "betaGrad", betaGrad, shape.Channels);
         var (rowChunk, chunks, gammaSums, betaSums) = ChunkSums(shape, gammaGrad, betaGrad);
-        batchNormBackwardReduce.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, output, outputGrad, statistics, gammaSums, betaSums, shape, rowChunk);
+        batchNormBackwardReduce.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, outputGrad, gamma, beta, statistics, gammaSums, betaSums, shape, rowChunk);
         if (chunks > 1)
             batchNormParameterGrads.LaunchSplit(this, shape.Groups, chunks, gammaSums, betaSums, gammaGrad, betaGrad, shape, chunks);
         if (!needsInputGrad) return;
-        batchNormBackward.LaunchSplit(this, shape.Rows * shape.Groups, 1, input, output, outputGrad, inputGrad, gamma, statistics, gammaGrad, betaGrad, shape);
+        batchNormBackward.LaunchSplit(this, shape.Rows * shape.Groups, 1, input, outputGrad, inputGrad, gamma, beta, statistics, gammaGrad, betaGrad, shape);
     }
 }
