@@ -57,7 +57,7 @@ public sealed class TestDevices : IDisposable
     // Short chunks, pad segments and element-wise runs, so that the tests' small shapes take the split paths too; 512-bit
     // vectors asked for on every host, so that every kernel is checked as built with those flags
     // (a host without AVX-512 keeps its own width).
-    readonly Lazy<ComputeDevice?> openCLCpu = new(() => OpenOpenCL(LaunchPlan.ForOpenCLCpu(vectorBits: 512) with { ReductionChunk = 8, WeightGradChunk = 8, RowSegment = 3, StreamChunk = 3 }));
+    readonly Lazy<ComputeDevice?> openCLCpu = new(() => OpenOpenCL(LaunchPlan.ForOpenCLCpu(vectorBits: 512) with { ReductionChunk = 8, WeightGradChunk = 8, RowSegment = 3, StreamChunk = 3, MinStreamItems = 1 }));
     readonly Lazy<ComputeDevice?> cuda = new(() => OpenCuda(null));
 
     /// <summary>The three plans on the CPU accelerator, always present.</summary>

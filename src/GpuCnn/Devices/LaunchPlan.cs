@@ -87,8 +87,9 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     public int RowSegment { get; init; }
 
     /// <summary>
-    /// Items (mostly groups of eight floats) a work-item of an element-wise pass over contiguous
-    /// memory takes, in groups of one: the batch-norm, ReLU and residual-add passes. 0: one item a
+    /// Items (groups of eight floats, or image rows) a work-item of an element-wise pass over
+    /// contiguous memory takes at most, in groups of one: the batch-norm, ReLU, residual-add, pad
+    /// and col2im passes. 0: one item a
     /// work-item, in the plan's groups. On PoCL a work-item that streams through a run of
     /// neighbouring Float8s uses whole vector loads and stores, where a group of sixteen work-items
     /// of one Float8 each is vectorised across lanes eight floats apart.
@@ -163,8 +164,15 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
         return new WorkSplit(count, (count + blocks - 1) / blocks);
     }
 
-    /// <summary>Splits count items of an element-wise pass: StreamChunk a work-item where the plan has one, else as <see cref="Split"/>.</summary>
-    public WorkSplit StreamSplit(int count) => StreamChunk > 0 && !ThreadsOwnBlocks ? new WorkSplit(count, StreamChunk) : Split(count);
+    /// <summary>
+    /// Splits count items of an element-wise pass: StreamChunk a work-item where the plan has one
+    /// (fewer where that would leave under <see cref="MinStreamItems"/> work-items), else as <see cref="Split"/>.
+    /// </summary>
+    public WorkSplit StreamSplit(int count) =>
+        StreamChunk > 0 && !ThreadsOwnBlocks ? new WorkSplit(count, Math.Clamp(count / MinStreamItems, 1, StreamChunk)) : Split(count);
+
+    /// <summary>Work-items a streaming pass keeps where it can: 32 a core of a 2-core host leave the cores' shares within 3 % of even.</summary>
+    public int MinStreamItems { get; init; } = 64;
 
     /// <summary>Threads for register-tiled kernels: enough to fill the CPU, or one per tile.</summary>
     public int RegisterTileThreads(int tiles) => ThreadsOwnBlocks ? Math.Min(tiles, ParallelThreads * 8) : tiles;

@@ -7,7 +7,7 @@ namespace GpuCnn.Devices;
 public sealed partial class KernelLauncher
 {
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> im2col = new(Conv2dKernels.Conv2dIm2Col);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> col2im = new(Conv2dKernels.Conv2dCol2Im);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> col2im = new(Conv2dKernels.Conv2dCol2Im, streams: true);
     /// <summary>
     /// The register tiles the implicit kernels come in, as the plan, the tuner's file and bench
     /// name them, rows × 100 + filters: 416 and 616 (RegisterTile4, RegisterTile6), 816 and 1216
@@ -76,7 +76,7 @@ public sealed partial class KernelLauncher
         new(Conv2dKernels.Conv2dWeightGradImplicit<StackedTile<RegisterTile6, RegisterTile6>>),
         new(Conv2dKernels.Conv2dWeightGradImplicit<WideTile<RegisterTile4>>), new(Conv2dKernels.Conv2dWeightGradImplicit<WideTile<RegisterTile6>>),
     ];
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> pad = new(Conv2dKernels.Conv2dPad);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> pad = new(Conv2dKernels.Conv2dPad, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> kernelFlip = new(Conv2dKernels.Conv2dKernelFlip);
 
     public void Im2Col(ArrayView<float> input, ArrayView<float> columns, ConvGeometry g)
