@@ -4,8 +4,9 @@ namespace GpuCnn.Layers;
 
 /// <summary>
 /// A basic residual block (He et al. 2016): conv 3×3 (stride s) → BN → ReLU → conv 3×3 → BN, plus
-/// the shortcut, then ReLU; the last BN adds the shortcut and applies that ReLU in its own pass. The shortcut is the identity when the shape is kept, else a 1×1
-/// convolution with stride s and BN (a projection). Convolutions have no bias (BN follows).
+/// the shortcut, then ReLU; the last BN adds the shortcut and applies that ReLU in its own pass.
+/// The shortcut is the identity when the shape is kept, else a 1×1 convolution with stride s and
+/// BN (a projection). Convolutions have no bias (BN follows).
 /// </summary>
 public sealed class ResidualBlock(int filters, int stride = 1) : Layer
 {

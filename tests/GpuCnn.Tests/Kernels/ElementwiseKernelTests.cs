@@ -38,6 +38,62 @@ public sealed class ElementwiseKernelTests(TestDevices devices)
         }
     }
 
+    /// <summary>
+    /// Batch norm's fused forms give the bits of the passes they replace: the residual add and its
+    /// ReLU inside the forward pass (a residual block's last batch norm), and the ReLU's mask
+    /// recomputed from x, γ and β in the backward passes instead of read from the output. 12 rows of
+    /// 16 channels; on the test plans' short chunks the sums run in several chunks.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
+    public void BatchNormFusedPassesGiveTheBitsOfTheSeparateOnes(string plan)
+    {
+        var k = devices[plan].Kernels;
+        const int Rows = 12, Channels = 16, Length = Rows * Channels;
+        Tensor Filled(float[] values)
+        {
+            var t = Tensor.Zeros(devices[plan], values.Length);
+            t.CopyFrom(values);
+            return t;
+        }
+        using var x = Filled(TestData.Uniform(Length, 11, -1f, 1f));
+        using var residual = Filled(TestData.Uniform(Length, 12, -1f, 1f));
+        using var dy = Filled(TestData.Uniform(Length, 13, -1f, 1f));
+        using var gamma = Filled(TestData.Uniform(Channels, 14, 0.5f, 1.5f));
+        using var beta = Filled(TestData.Uniform(Channels, 15, -0.5f, 0.5f));
+        using var statistics = Tensor.Zeros(devices[plan], 2 * Channels);
+        using var movingMean = Tensor.Zeros(devices[plan], Channels);
+        using var movingVariance = Tensor.Zeros(devices[plan], Channels);
+        using var y = Tensor.Zeros(devices[plan], Length);
+        using var fused = Tensor.Zeros(devices[plan], Length);
+        using var separate = Tensor.Zeros(devices[plan], Length);
+        using var masked = Tensor.Zeros(devices[plan], Length);
+        var plain = new BatchNormShape { Rows = Rows, Channels = Channels, Momentum = 0.99f, Epsilon = 1e-3f };
+        var withRelu = plain with { Relu = 1 };
+        k.BatchNormStatistics(x.View, statistics.View, movingMean.View, movingVariance.View, plain);
+
+        k.BatchNormForward(x.View, fused.View, gamma.View, beta.View, statistics.View, withRelu, residual.View);
+        k.BatchNormForward(x.View, y.View, gamma.View, beta.View, statistics.View, plain);
+        k.Add(y.View, residual.View, separate.View, relu: true);
+        Assert.Equal(separate.ToArray(), fused.ToArray());
+        Assert.Contains(0f, fused.ToArray());
+
+        // BN with its ReLU: the mask from x, against the ReLU's backward pass on the output, then plain BN.
+        k.BatchNormForward(x.View, y.View, gamma.View, beta.View, statistics.View, withRelu);
+        using var dGamma = Tensor.Zeros(devices[plan], Channels);
+        using var dBeta = Tensor.Zeros(devices[plan], Channels);
+        using var dGammaSeparate = Tensor.Zeros(devices[plan], Channels);
+        using var dBetaSeparate = Tensor.Zeros(devices[plan], Channels);
+        k.BatchNormBackward(x.View, dy.View, fused.View, gamma.View, beta.View, statistics.View, dGamma.View, dBeta.View, withRelu, true);
+        k.ReluBackward(y.View, dy.View, masked.View);
+        k.BatchNormBackward(x.View, masked.View, separate.View, gamma.View, beta.View, statistics.View, dGammaSeparate.View,
+            dBetaSeparate.View, plain, true);
+        Assert.Equal(separate.ToArray(), fused.ToArray());
+        Assert.Equal(dGammaSeparate.ToArray(), dGamma.ToArray());
+        Assert.Equal(dBetaSeparate.ToArray(), dBeta.ToArray());
+        Assert.Contains(0f, masked.ToArray());
+    }
+
     [Theory]
     [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
     public void DropoutKeepsAboutOneMinusRateScaledAndBackwardUsesTheSameMask(string plan)
