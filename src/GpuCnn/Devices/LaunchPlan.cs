@@ -87,9 +87,10 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
     public int RowSegment { get; init; }
 
     /// <summary>
-    /// Items (groups of eight floats, or image rows) a work-item of an element-wise pass over
-    /// contiguous memory takes at most, in groups of one: the batch-norm, ReLU, residual-add, pad
-    /// and col2im passes. 0: one item a work-item, in the plan's groups. On PoCL a work-item that
+    /// Items (groups of eight floats, floats, or image rows) a work-item of an element-wise pass
+    /// over contiguous memory takes at most, in groups of one: the batch-norm, ReLU, residual-add,
+    /// pad and col2im passes, the optimizers' updates and the weight average's. 0: one item a
+    /// work-item, in the plan's groups. On PoCL a work-item that
     /// streams through a run of neighbouring Float8s uses whole vector loads and stores, where a
     /// group of sixteen work-items of one Float8 each is vectorised across lanes eight floats apart
     /// (resnet20's step 4-5 % faster on a Zen 5 host, docs/results/streaming-passes-zen5.txt).

@@ -6,8 +6,8 @@ namespace GpuCnn.Devices;
 /// <summary>Launchers of EmaKernels: one launch per flat buffer.</summary>
 public sealed partial class KernelLauncher
 {
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, float> emaUpdate = new(EmaKernels.EmaUpdate);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>> emaSwap = new(EmaKernels.EmaSwap);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, float> emaUpdate = new(EmaKernels.EmaUpdate, streams: true);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>> emaSwap = new(EmaKernels.EmaSwap, streams: true);
 
     public void EmaUpdate(ArrayView<float> average, ArrayView<float> live, float decay)
     {

@@ -7,12 +7,12 @@ namespace GpuCnn.Devices;
 public sealed partial class KernelLauncher
 {
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float, float> adamUpdate =
-        new(OptimizerKernels.AdamUpdate);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float> sgdMomentumUpdate = new(OptimizerKernels.SgdMomentumUpdate);
+        new(OptimizerKernels.AdamUpdate, streams: true);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float> sgdMomentumUpdate = new(OptimizerKernels.SgdMomentumUpdate, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, OptimizerKernels.AdamStep> adamWUpdate =
-        new(OptimizerKernels.AdamWUpdate);
+        new(OptimizerKernels.AdamWUpdate, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float> sgdNesterovUpdate =
-        new(OptimizerKernels.SgdNesterovUpdate);
+        new(OptimizerKernels.SgdNesterovUpdate, streams: true);
 
     public void AdamWUpdate(ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> firstMoment,
         ArrayView<float> secondMoment, ArrayView<float> mask, OptimizerKernels.AdamStep step)
