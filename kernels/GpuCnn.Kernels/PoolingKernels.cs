@@ -37,46 +37,56 @@ public static class PoolingKernels
 {
     /// <summary>
     /// y = max over each window; argmax keeps the winning tap (0..size²-1, the first on ties, as
-    /// Keras) so the backward pass needs no second look at x. Items are output pixels; channels
-    /// go eight at a time when their count allows (see Float8).
+    /// Keras) so the backward pass needs no second look at x. Items are output pixels, stepped
+    /// in order from the first of a work-item's block (no division per pixel or tap); channels go
+    /// eight at a time when their count allows (see Float8).
     /// </summary>
     public static void MaxPool2DForward(Index1D thread, ArrayView<float> input, ArrayView<float> output,
         ArrayView<int> argmax, PoolGeometry g, WorkSplit split)
     {
-        int end = split.End(thread);
+        int start = split.Start(thread), end = split.End(thread);
         bool vector = g.Vectorized;
-        int groups = g.ChannelGroups;
+        int groups = g.ChannelGroups, size = g.Size, rowStride = g.InWidth * groups;
         var input8 = input.Cast<Float8>();
         var output8 = output.Cast<Float8>();
         var argmax8 = argmax.Cast<Int8>();
-        for (int pixel = split.Start(thread); pixel < end; pixel++)
+        var at = new PixelIndex(start, g.OutHeight, g.OutWidth);
+        int n = at.Image, oy = at.Y, ox = at.X;
+        for (int pixel = start; pixel < end; pixel++)
         {
-            var at = new PixelIndex(pixel, g.OutHeight, g.OutWidth);
-            int corner = (at.Image * g.InHeight + at.Y * g.Size) * g.InWidth + at.X * g.Size;
+            int corner = ((n * g.InHeight + oy * size) * g.InWidth + ox * size) * groups;
             for (int c = 0; c < groups; c++)
             {
-                int dst = pixel * groups + c;
+                int dst = pixel * groups + c, first = corner + c;
+                // Tap 0 taken again changes nothing (never strictly greater than itself), so one loop covers every tap.
                 if (vector)
                 {
-                    Float8 best = input8[corner * groups + c];
+                    Float8 best = input8[first];
                     Int8 taps = default;
-                    for (int tap = 1; tap < g.Size * g.Size; tap++)
-                        Lanes.MaxWithTap(ref best, ref taps, input8[(corner + tap / g.Size * g.InWidth + tap % g.Size) * groups + c], tap);
+                    for (int ty = 0; ty < size; ty++)
+                        for (int tx = 0; tx < size; tx++)
+                            Lanes.MaxWithTap(ref best, ref taps, input8[first + ty * rowStride + tx * groups], ty * size + tx);
                     output8[dst] = best;
                     argmax8[dst] = taps;
                 }
                 else
                 {
-                    float best = input[corner * groups + c];
+                    float best = input[first];
                     int bestTap = 0;
-                    for (int tap = 1; tap < g.Size * g.Size; tap++)
-                    {
-                        float v = input[(corner + tap / g.Size * g.InWidth + tap % g.Size) * groups + c];
-                        if (v > best) { best = v; bestTap = tap; }
-                    }
+                    for (int ty = 0; ty < size; ty++)
+                        for (int tx = 0; tx < size; tx++)
+                        {
+                            float v = input[first + ty * rowStride + tx * groups];
+                            if (v > best) { best = v; bestTap = ty * size + tx; }
+                        }
                     output[dst] = best;
                     argmax[dst] = bestTap;
                 }
+            }
+            if (++ox == g.OutWidth)
+            {
+                ox = 0;
+                if (++oy == g.OutHeight) { oy = 0; n++; }
             }
         }
     }
@@ -85,26 +95,28 @@ public static class PoolingKernels
     /// dX gets dY where its element won the window and 0 elsewhere (also in the dropped border);
     /// with g.ReluBefore, only where the window's maximum y is positive too (the ReLU's mask,
     /// <see cref="Lanes.WherePositive"/>, at the winner). A gather over input pixels: every dX
-    /// element is written exactly once, no zeroing pass.
+    /// element is written exactly once, no zeroing pass. Pixels are stepped in order from the
+    /// first of a work-item's block, with their window (oy, ox) and tap (ry, rx) beside them.
     /// </summary>
     public static void MaxPool2DBackward(Index1D thread, ArrayView<float> outputGrad, ArrayView<int> argmax,
         ArrayView<float> output, ArrayView<float> inputGrad, PoolGeometry g, WorkSplit split)
     {
-        int end = split.End(thread);
+        int start = split.Start(thread), end = split.End(thread);
         bool vector = g.Vectorized;
-        int groups = g.ChannelGroups;
+        int groups = g.ChannelGroups, size = g.Size;
         var outputGrad8 = outputGrad.Cast<Float8>();
         var output8 = output.Cast<Float8>();
         var argmax8 = argmax.Cast<Int8>();
         var inputGrad8 = inputGrad.Cast<Float8>();
         Float8 zero = default;
-        for (int pixel = split.Start(thread); pixel < end; pixel++)
+        var at = new PixelIndex(start, g.InHeight, g.InWidth);
+        int n = at.Image, y = at.Y, x = at.X;
+        int oy = y / size, ry = y - oy * size, ox = x / size, rx = x - ox * size;
+        for (int pixel = start; pixel < end; pixel++)
         {
-            var at = new PixelIndex(pixel, g.InHeight, g.InWidth);
-            int oy = at.Y / g.Size, ox = at.X / g.Size;
             bool covered = oy < g.OutHeight && ox < g.OutWidth;
-            int tap = (at.Y - oy * g.Size) * g.Size + (at.X - ox * g.Size);
-            int src = ((at.Image * g.OutHeight + oy) * g.OutWidth + ox) * groups;
+            int tap = ry * size + rx;
+            int src = ((n * g.OutHeight + oy) * g.OutWidth + ox) * groups;
             for (int c = 0; c < groups; c++)
             {
                 int dst = pixel * groups + c;
@@ -112,6 +124,13 @@ public static class PoolingKernels
                     inputGrad8[dst] = covered ? Lanes.WherePositive(output8[src + c], Lanes.WhereTap(argmax8[src + c], tap, outputGrad8[src + c]), g.ReluBefore) : zero;
                 else
                     inputGrad[dst] = covered && argmax[src + c] == tap ? outputGrad[src + c] * Lanes.Step(output[src + c], g.ReluBefore) : 0f;
+            }
+            if (++rx == size) { rx = 0; ox++; }
+            if (++x == g.InWidth)
+            {
+                x = 0; ox = 0; rx = 0;
+                if (++ry == size) { ry = 0; oy++; }
+                if (++y == g.InHeight) { y = 0; oy = 0; ry = 0; n++; }
             }
         }
     }

@@ -6,9 +6,9 @@ namespace GpuCnn.Devices;
 /// <summary>Launchers of PoolingKernels: max pooling and global average pooling.</summary>
 public sealed partial class KernelLauncher
 {
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, PoolGeometry> maxPool2DForward = new(PoolingKernels.MaxPool2DForward);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, PoolGeometry> maxPool2DForward = new(PoolingKernels.MaxPool2DForward, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, PoolGeometry> maxPool2DBackward =
-        new(PoolingKernels.MaxPool2DBackward);
+        new(PoolingKernels.MaxPool2DBackward, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int> globalAvgPoolForward = new(PoolingKernels.GlobalAvgPoolForward),
         globalAvgPoolBackward = new(PoolingKernels.GlobalAvgPoolBackward);
 
