@@ -298,6 +298,9 @@ public static class Conv2dKernels
     /// one chunk of rowChunk pixels, in order, into the chunk's own slab (partialStride floats
     /// apart); with more than one chunk GemmSplitKReduce adds the slabs. One chunk of all pixels
     /// writes dW directly. Results depend neither on the thread count nor on the tile.
+    /// With padding (<see cref="WeightGradRows.ReadsUnpadded"/>) x is read unpadded: a tile's rows
+    /// are channels of one tap (a tap's last tile may hold fewer than TTile.Rows), and the pixels
+    /// whose tap falls in the padding are skipped, as their terms are zeros.
     /// </summary>
     public static void Conv2dWeightGradImplicit<TTile>(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
         ArrayView<float> kernelGrad, ConvGeometry g, int filters, int rowChunk, int partialStride, int threadCount)
@@ -306,30 +309,34 @@ public static class Conv2dKernels
         var outputGrad8 = outputGrad.Cast<Float8>();
         var kernelGrad8 = kernelGrad.Cast<Float8>();
         TTile tile = default;
-        int tileRows = tile.Rows;
         int filters8 = filters / 8, tileColumns = filters8 / tile.Columns8;
-        int width = g.ColumnWidth;
-        int tiles = (width + tileRows - 1) / tileRows * tileColumns;
+        var rows = new WeightGradRows(g, tile.Rows);
+        int tiles = rows.Tiles * tileColumns;
         int chunks = (g.ColumnRows + rowChunk - 1) / rowChunk;
+        int pixelStep = g.Stride * g.InChannels;
         for (int item = thread; item < tiles * chunks; item += threadCount)
         {
             int chunk = item / tiles, t = item % tiles;
-            int i0 = t / tileColumns * tileRows;
+            rows.Take(t / tileColumns, out int i0, out int rowEnd, out int kh, out int kw);
             int col8 = t % tileColumns * tile.Columns8;
-            tile.BasesFromTaps(g, i0, width);
+            tile.BasesFromTaps(g, i0, rowEnd);
             tile.Clear();
+            // The output columns whose tap lands inside the image, ox·s - p + kw in [0, W); all of them without padding.
+            int oxFirst = XMath.Max(0, (g.Padding - kw + g.Stride - 1) / g.Stride);
+            int oxEnd = XMath.Min(g.OutWidth, (g.InWidth - 1 + g.Padding - kw) / g.Stride + 1);
             int first = chunk * rowChunk, end = XMath.Min(g.ColumnRows, first + rowChunk);
             var at = new PixelIndex(first, g.OutHeight, g.OutWidth);
             int n = at.Image, oy = at.Y, ox = at.X;
-            int pixelStep = g.Stride * g.InChannels;
             // Output rows at a time, so the innermost loop only steps two offsets: its pixels'
             // corners are pixelStep apart in the input and their dZ rows filters8 apart.
             for (int r = first; r < end;)
             {
                 int run = XMath.Min(g.OutWidth - ox, end - r);
-                int corner = ((n * g.InHeight + oy * g.Stride) * g.InWidth + ox * g.Stride) * g.InChannels;
-                int d = r * filters8 + col8;
-                for (int k = 0; k < run; k++)
+                int iy = oy * g.Stride - g.Padding + kh;
+                int from = XMath.Max(ox, oxFirst), to = iy < 0 || iy >= g.InHeight ? from : XMath.Min(ox + run, oxEnd);
+                int corner = ((n * g.InHeight + oy * g.Stride - g.Padding) * g.InWidth + from * g.Stride - g.Padding) * g.InChannels;
+                int d = (r + from - ox) * filters8 + col8;
+                for (int k = from; k < to; k++)
                 {
                     tile.MultiplyAdd(input, corner, outputGrad8, d);
                     corner += pixelStep;
@@ -344,7 +351,7 @@ public static class Conv2dKernels
                 }
             }
             // No epilogue: the raw sums, rows filters8 apart.
-            tile.Store(kernelGrad8, kernelGrad, default, chunk * (partialStride / 8) + i0 * filters8 + col8, filters8, col8, width - i0);
+            tile.Store(kernelGrad8, kernelGrad, default, chunk * (partialStride / 8) + i0 * filters8 + col8, filters8, col8, rowEnd - i0);
         }
     }
 
@@ -355,4 +362,41 @@ public static class Conv2dKernels
         return (tap / g.KernelWidth * g.InWidth + tap % g.KernelWidth) * g.InChannels + c;
     }
 
+}
+
+/// <summary>
+/// How Conv2dWeightGradImplicit lays its register tiles' rows over the kernel rows (kh, kw, c):
+/// without padding, tile after tile over all of them; with padding and Cin a multiple of 8 (x read
+/// unpadded), per tap, so that every row of a tile skips the same padding pixels.
+/// </summary>
+public readonly struct WeightGradRows
+{
+    readonly int rows, channels, width, kernelWidth, tilesPerTap;
+    readonly bool perTap;
+
+    public WeightGradRows(ConvGeometry g, int tileRows)
+    {
+        rows = tileRows;
+        channels = g.InChannels;
+        width = g.ColumnWidth;
+        kernelWidth = g.KernelWidth;
+        perTap = ReadsUnpadded(g);
+        tilesPerTap = (channels + rows - 1) / rows;
+    }
+
+    /// <summary>Whether the weight gradient reads this convolution's input unpadded: with padding, and Cin a multiple of 8 (else a tap's tile would be mostly idle rows).</summary>
+    public static bool ReadsUnpadded(ConvGeometry g) => g.Padding > 0 && g.Vectorized;
+
+    /// <summary>Row tiles: ⌈KH·KW·Cin / rows⌉, or KH·KW·⌈Cin / rows⌉ per tap.</summary>
+    public int Tiles => perTap ? width / channels * tilesPerTap : (width + rows - 1) / rows;
+
+    /// <summary>Row tile t's first kernel row i0, the end of its rows (it stores rowEnd - i0 of them, at most its own) and, per tap, its tap (kh, kw); else tap 0.</summary>
+    public void Take(int t, out int i0, out int rowEnd, out int kh, out int kw)
+    {
+        int tap = perTap ? t / tilesPerTap : 0;
+        i0 = perTap ? tap * channels + t % tilesPerTap * rows : t * rows;
+        rowEnd = perTap ? tap * channels + channels : width;
+        kh = tap / kernelWidth;
+        kw = tap % kernelWidth;
+    }
 }

@@ -154,7 +154,9 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     public override void Allocate()
     {
         if (ColumnsUsed(variant, implicitWeightGrad, implicitInputGrad, NeedsInputGradient)) columns = Own(Tensor.Zeros(Device, geometry.ColumnRows, geometry.ColumnWidth));
-        if (variant == ConvVariant.Implicit && Pad > 0)
+        // Only where the weight gradient cannot skip the padding: elsewhere the launcher pads for a
+        // register tile's forward pass only, and a fused Winograd tile reads the input as it is.
+        if (variant == ConvVariant.Implicit && Pad > 0 && !WeightGradRows.ReadsUnpadded(geometry))
         {
             var padded = geometry.OverPaddedInput;
             paddedInput = BatchTensor([padded.InHeight, padded.InWidth, padded.InChannels]);
@@ -175,8 +177,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
 
     /// <summary>
     /// What the implicit kernels read for geometry g: the input itself, or the padded copy the
-    /// layer keeps (its forward pass fills it, its weight gradient reads it again) with the
-    /// unpadded geometry over it.
+    /// layer keeps where its weight gradient needs one (its forward pass fills it, its weight
+    /// gradient reads it again) with the unpadded geometry over it.
     /// </summary>
     (Tensor Input, ConvGeometry Geometry) ImplicitOperand(Tensor input, ConvGeometry g) =>
         paddedInput is null ? (input, g) : (paddedInput.FirstRows(g.Batch), g.OverPaddedInput);

@@ -1,9 +1,13 @@
+using GpuCnn.Devices;
 using GpuCnn.Kernels;
 using GpuCnn.Tensors;
 
 namespace GpuCnn.Tests.Kernels;
 
-/// <summary>The implicit GEMM's helpers, element for element against plain loops: the padded copy and the flipped kernel.</summary>
+/// <summary>
+/// The implicit GEMM's helpers, element for element against plain loops: the padded copy and the
+/// flipped kernel; and the weight gradient read unpadded against the same over the padded copy.
+/// </summary>
 [Collection("devices")]
 public sealed class ConvLoweringKernelTests(TestDevices devices)
 {
@@ -55,6 +59,46 @@ public sealed class ConvLoweringKernelTests(TestDevices devices)
                         for (int c = 0; c < cin; c++)
                             expected[((kh * k + kw) * filters + f) * cin + c] = w[(((k - 1 - kh) * k + k - 1 - kw) * cin + c) * filters + f];
             Assert.Equal(expected, flipped.ToArray());
+        }
+    }
+
+    public static TheoryData<string, int> PlansAndRegisterTiles()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var plan in TestDevices.PlanNames)
+            foreach (int tile in KernelLauncher.Tiles)
+                data.Add(TestDevices.Traited(new TheoryDataRow<string, int>(plan, tile), plan));
+        return data;
+    }
+
+    /// <summary>
+    /// With padding the weight gradient reads x unpadded, tile rows tap by tap, and skips the pixels
+    /// whose tap falls in the padding: the same values as over the zero-padded copy, where those
+    /// terms are products with zero. Stride 1 and 2, padding 1 and 2, channels that the 6- and
+    /// 12-row tiles do not divide (a short tile in every tap).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PlansAndRegisterTiles))]
+    public void Conv2dWeightGradImplicitSkipsThePaddingAsTheZerosOfThePaddedCopy(string plan, int tile)
+    {
+        var device = devices.WithConv(plan, ConvVariant.Implicit, tile);
+        const int Batch = 2, Filters = 32;
+        foreach (var (h, w, c, stride, p) in new[] { (5, 5, 16, 1, 1), (7, 6, 8, 2, 1), (6, 5, 24, 1, 2) })
+        {
+            var g = new ConvGeometry(Batch, h, w, c, 3, 3, stride, p);
+            Assert.True(WeightGradRows.ReadsUnpadded(g));
+            var over = g.OverPaddedInput;
+            using var input = Tensor.Zeros(device, Batch, h, w, c);
+            using var padded = Tensor.Zeros(device, Batch, h + 2 * p, w + 2 * p, c);
+            using var outputGrad = Tensor.Zeros(device, Batch, g.OutHeight, g.OutWidth, Filters);
+            using var unpaddedGrad = Tensor.Zeros(device, 3, 3, c, Filters);
+            using var paddedGrad = Tensor.Zeros(device, 3, 3, c, Filters);
+            input.CopyFrom(TestData.Uniform(Batch * h * w * c, 8));
+            outputGrad.CopyFrom(TestData.Uniform(Batch * g.OutHeight * g.OutWidth * Filters, 9));
+            device.Kernels.Conv2dPad(input.View, padded.View, g);
+            device.Kernels.Conv2dWeightGradImplicit(input.View, outputGrad.View, unpaddedGrad.View, g, Filters);
+            device.Kernels.Conv2dWeightGradImplicit(padded.View, outputGrad.View, paddedGrad.View, over, Filters);
+            Assert.Equal(paddedGrad.ToArray(), unpaddedGrad.ToArray());
         }
     }
 }

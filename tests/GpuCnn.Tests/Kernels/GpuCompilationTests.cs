@@ -26,7 +26,7 @@ public sealed class GpuCompilationTests
         .. typeof(IRegisterTile).Assembly.GetTypes()
             .Where(t => t.IsValueType && !t.IsGenericTypeDefinition && typeof(IRegisterTile).IsAssignableFrom(t)).OrderBy(t => t.Name),
         typeof(StackedTile<RegisterTile4, RegisterTile4>), typeof(StackedTile<RegisterTile6, RegisterTile6>),
-        typeof(WideTile<RegisterTile4>), typeof(WideTile<RegisterTile6>),
+        typeof(WideTile<RegisterTile4>), typeof(WideTile<RegisterTile6>), typeof(WideTile<StackedTile<RegisterTile4, RegisterTile4>>),
     ];
 
     /// <summary>Every kernel entry point: a public static void method of a *Kernels class; a generic one once per register tile.</summary>
@@ -70,7 +70,7 @@ public sealed class GpuCompilationTests
             Assert.Contains(expected, names);
         var closed = AllKernels().Select(NameOf).ToHashSet();
         foreach (var tile in new[] { "RegisterTile4", "RegisterTile6", "StackedTile<RegisterTile4,RegisterTile4>", "StackedTile<RegisterTile6,RegisterTile6>",
-                     "WideTile<RegisterTile4>", "WideTile<RegisterTile6>" })
+                     "WideTile<RegisterTile4>", "WideTile<RegisterTile6>", "WideTile<StackedTile<RegisterTile4,RegisterTile4>>" })
             Assert.Contains($"Conv2dKernels.Conv2dWeightGradImplicit<{tile}>", closed);
     }
 

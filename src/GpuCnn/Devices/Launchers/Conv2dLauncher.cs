@@ -11,10 +11,11 @@ public sealed partial class KernelLauncher
     /// <summary>
     /// The register tiles the implicit kernels come in, as the plan, the tuner's file and bench
     /// name them, rows × 100 + filters: 416 and 616 (RegisterTile4, RegisterTile6), 816 and 1216
-    /// (two of them stacked), 432 and 632 (two side by side, 32 filters); in the order of their
-    /// kernels below. These tiles give the same results bit for bit.
+    /// (two of them stacked), 432 and 632 (two side by side, 32 filters), 832 (two stacked, twice
+    /// side by side: 16 accumulators of 512 bits); in the order of their kernels below. These
+    /// tiles give the same results bit for bit.
     /// </summary>
-    public static readonly IReadOnlyList<int> Tiles = [416, 616, 816, 1216, 432, 632];
+    public static readonly IReadOnlyList<int> Tiles = [416, 616, 816, 1216, 432, 632, 832];
 
     /// <summary>
     /// A forward pass in Winograd F(2×2, 3×3), fused into one kernel (Conv2dWinogradFused), is a
@@ -68,6 +69,7 @@ public sealed partial class KernelLauncher
         new(Conv2dKernels.Conv2dForwardImplicit<StackedTile<RegisterTile4, RegisterTile4>>),
         new(Conv2dKernels.Conv2dForwardImplicit<StackedTile<RegisterTile6, RegisterTile6>>),
         new(Conv2dKernels.Conv2dForwardImplicit<WideTile<RegisterTile4>>), new(Conv2dKernels.Conv2dForwardImplicit<WideTile<RegisterTile6>>),
+        new(Conv2dKernels.Conv2dForwardImplicit<WideTile<StackedTile<RegisterTile4, RegisterTile4>>>),
     ];
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int, int>[] convWeightGradImplicit =
     [
@@ -75,6 +77,7 @@ public sealed partial class KernelLauncher
         new(Conv2dKernels.Conv2dWeightGradImplicit<StackedTile<RegisterTile4, RegisterTile4>>),
         new(Conv2dKernels.Conv2dWeightGradImplicit<StackedTile<RegisterTile6, RegisterTile6>>),
         new(Conv2dKernels.Conv2dWeightGradImplicit<WideTile<RegisterTile4>>), new(Conv2dKernels.Conv2dWeightGradImplicit<WideTile<RegisterTile6>>),
+        new(Conv2dKernels.Conv2dWeightGradImplicit<WideTile<StackedTile<RegisterTile4, RegisterTile4>>>),
     ];
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> pad = new(Conv2dKernels.Conv2dPad, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> kernelFlip = new(Conv2dKernels.Conv2dKernelFlip);
@@ -244,21 +247,23 @@ public sealed partial class KernelLauncher
         RequireImage(name, "input", input, g);
         Require(name, "outputGrad", outputGrad, g.Batch, g.OutHeight, g.OutWidth, filters);
         Require(name, "kernelGrad", kernelGrad, g.KernelHeight, g.KernelWidth, g.InChannels, filters);
-        var source = PaddedInput(input, g, out var unpadded);
+        // Padding is skipped rather than copied where the kernel can (WeightGradRows.ReadsUnpadded).
+        var over = g;
+        var source = WeightGradRows.ReadsUnpadded(g) ? input : PaddedInput(input, g, out over);
         // A chunk's pixels read stride² input pixels and one output-gradient row each.
         long bytesPerPixel = ((long)g.Stride * g.Stride * g.InChannels + filters) * sizeof(float);
-        int rowChunk = Plan.WeightGradChunkLength(unpadded.ColumnRows, bytesPerPixel), chunks = (unpadded.ColumnRows + rowChunk - 1) / rowChunk;
-        var sum = GemmArgs.RowMajor(unpadded.ColumnWidth, filters, unpadded.ColumnRows) with { KChunk = rowChunk, PartialStride = unpadded.ColumnWidth * filters };
+        int rowChunk = Plan.WeightGradChunkLength(over.ColumnRows, bytesPerPixel), chunks = (over.ColumnRows + rowChunk - 1) / rowChunk;
+        var sum = GemmArgs.RowMajor(over.ColumnWidth, filters, over.ColumnRows) with { KChunk = rowChunk, PartialStride = over.ColumnWidth * filters };
         var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
         void Run(int tile)
         {
-            int tiles = (unpadded.ColumnWidth + TileRows(tile) - 1) / TileRows(tile) * (filters / TileFilters(tile));
+            int tiles = new WeightGradRows(over, TileRows(tile)).Tiles * (filters / TileFilters(tile));
             int threads = Plan.RegisterTileThreads(tiles * chunks);
             convWeightGradImplicit[TileIndex(tile)].Launch(this, threads, Ceiling(tiles * chunks, threads) * rowChunk,
-                source, outputGrad, target, unpadded, filters, rowChunk, sum.PartialStride, threads);
+                source, outputGrad, target, over, filters, rowChunk, sum.PartialStride, threads);
             if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
         }
-        Run(TileFor(name, unpadded, filters, Run, winograd: false));
+        Run(TileFor(name, over, filters, Run, winograd: false));
     }
 
     /// <summary>The kernel arrays' index of a tile; no allocation, as it runs on every launch.</summary>
