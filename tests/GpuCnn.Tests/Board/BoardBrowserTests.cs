@@ -20,7 +20,10 @@ public sealed class BoardBrowserTests
     public async Task ThePageShowsATrainingRunAndItsCurveGainsPointsAsEpochsEnd()
     {
         HeadlessChromium.Require();
-        string data = SyntheticData.WriteFolder(256, 64);
+        // Epochs of 768 images take a few of the stream's 500 ms intervals each on the CPU device, so
+        // the page sees the curve grow epoch by epoch even when the run is fast (256 let a CI run
+        // deliver three epochs at once).
+        string data = SyntheticData.WriteFolder(768, 64);
         string runs = SyntheticData.TempFolder();
         await using var board = await BoardServer.StartAsync(new RunsDirectory(runs), IPAddress.Loopback, 0);
         using var browser = HeadlessChromium.Open(new Uri(board.Url, "#runs=live"));
