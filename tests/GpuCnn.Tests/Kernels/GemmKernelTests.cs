@@ -1,6 +1,7 @@
 using GpuCnn.Devices;
 using GpuCnn.Kernels;
 using GpuCnn.Tensors;
+using ILGPU;
 
 namespace GpuCnn.Tests.Kernels;
 
@@ -48,6 +49,35 @@ public sealed class GemmKernelTests(TestDevices devices)
     {
         var device = devices[plan];
         var gemm = variant ?? device.Plan.Gemm;
+        CheckGemm(device, m, n, k, transposeA, transposeB, (a, b, c, bias, g) => device.Kernels.Gemm(gemm, a, b, c, bias, g));
+    }
+
+    public static TheoryData<string, GemmVariant?, int, int, int, bool, bool> PlanShapes()
+    {
+        var data = new TheoryData<string, GemmVariant?, int, int, int, bool, bool>();
+        foreach (var row in Shapes())
+            if (row.Data.Item2 is null) data.Add(row);
+        return data;
+    }
+
+    /// <summary>
+    /// The same shapes through the entry the layers call, with the plan's own GEMM: on the plan that
+    /// measures its register tiles (opencl-cpu), a·b and aᵀ·b with N a multiple of 16 run as a 1×1
+    /// convolution's forward pass and weight gradient, with the epilogue.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PlanShapes))]
+    public void GemmThroughThePlansEntryMatchesReference(string plan, GemmVariant? variant, int m, int n, int k, bool transposeA, bool transposeB)
+    {
+        Assert.Null(variant);
+        var device = devices[plan];
+        CheckGemm(device, m, n, k, transposeA, transposeB, device.Kernels.Gemm);
+    }
+
+    /// <summary>c = a·b (a, b transposed as asked), then with bias and ReLU, each against the double-precision reference.</summary>
+    static void CheckGemm(ComputeDevice device, int m, int n, int k, bool transposeA, bool transposeB,
+        Action<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>?, GemmArgs> gemm)
+    {
         var a = TestData.Uniform(m * k, 1);
         var b = TestData.Uniform(k * n, 2);
         var bias = TestData.Uniform(n, 3);
@@ -60,10 +90,10 @@ public sealed class GemmKernelTests(TestDevices devices)
         dbias.CopyFrom(bias);
         var product = Reference.Gemm(a.ToDouble(), b.ToDouble(), m, n, k, transposeA, transposeB);
 
-        device.Kernels.Gemm(gemm, da.View, db.View, dc.View, null, GemmArgs.RowMajor(m, n, k, transposeA, transposeB));
+        gemm(da.View, db.View, dc.View, null, GemmArgs.RowMajor(m, n, k, transposeA, transposeB));
         TestData.AssertClose(dc.ToArray(), product);
 
-        device.Kernels.Gemm(gemm, da.View, db.View, dc.View, dbias.View, GemmArgs.RowMajor(m, n, k, transposeA, transposeB).WithEpilogue(true, true));
+        gemm(da.View, db.View, dc.View, dbias.View, GemmArgs.RowMajor(m, n, k, transposeA, transposeB).WithEpilogue(true, true));
         var withEpilogue = product.Select((v, i) => Math.Max(0, v + bias[i % n])).ToArray();
         TestData.AssertClose(dc.ToArray(), withEpilogue);
     }

@@ -17,9 +17,35 @@ public sealed partial class KernelLauncher
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int> transpose = new(GemmKernels.Transpose);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> columnSum = new(GemmKernels.ColumnSum);
 
-    /// <summary>c = epilogue(a·b) with the plan's GEMM variant, or the generic one for shapes it cannot tile.</summary>
-    public void Gemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float>? bias, GemmArgs g) =>
-        Gemm(Plan.Gemm, a, b, c, bias, g);
+    /// <summary>
+    /// c = epilogue(a·b) with the plan's GEMM variant, or the generic one for shapes it cannot tile.
+    /// On a plan that measures its register tiles (<see cref="LaunchPlan.Tile"/> 0) a product the
+    /// implicit convolution takes (<see cref="RunsAsConvolution"/>) runs as a 1×1 convolution over
+    /// M one-pixel images, in the tile measured for it.
+    /// </summary>
+    public void Gemm(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, ArrayView<float>? bias, GemmArgs g)
+    {
+        if (Plan.Tile != 0 || !RunsAsConvolution(g))
+        {
+            Gemm(Plan.Gemm, a, b, c, bias, g);
+            return;
+        }
+        // a·b: M pixels of K channels, b the K×N kernel; aᵀ·b: the weight gradient of K pixels of M channels.
+        if (g.ARowStride == 1) Conv2dWeightGradImplicit(a, b, c, new ConvGeometry(g.K, 1, 1, g.M, 1, 1, 1, 0), g.N);
+        else Conv2dForwardImplicit(a, b, c, bias, new ConvGeometry(g.M, 1, 1, g.K, 1, 1, 1, 0), g);
+    }
+
+    /// <summary>
+    /// Whether a product is a 1×1 convolution's pass: a·b or aᵀ·b (no epilogue) with b and c
+    /// row-major, c dense, N in multiples of 16 (the tiles' filters), not split along K by the caller.
+    /// </summary>
+    static bool RunsAsConvolution(GemmArgs g)
+    {
+        bool plain = g.ARowStride == g.K && g.AColStride == 1;
+        bool transposed = g.ARowStride == 1 && g.AColStride == g.M && g.AddBias == 0 && g.Relu == 0;
+        return (plain || transposed) && g.BRowStride == g.N && g.BColStride == 1 && g.CRowStride == g.N
+            && g.N % GemmKernels.TileCols == 0 && g.Splits == 1 && g.M > 1 && g.K > 1;
+    }
 
     /// <summary>
     /// c = epilogue(a·b). Where K is longer than the plan's reduction chunk (weight gradients:
