@@ -97,16 +97,7 @@ public static class Conv2dKernels
                     dst += groups;
                 }
             }
-            // Next output pixel: column, then row, then image.
-            if (++ox == g.OutWidth)
-            {
-                ox = 0;
-                if (++oy == g.OutHeight)
-                {
-                    oy = 0;
-                    n++;
-                }
-            }
+            PixelIndex.Next(ref n, ref oy, ref ox, g.OutHeight, g.OutWidth);
         }
     }
 
@@ -283,11 +274,7 @@ public static class Conv2dKernels
     internal static int CornerAndStep(ConvGeometry g, ref int n, ref int oy, ref int ox)
     {
         int corner = ((n * g.InHeight + oy * g.Stride) * g.InWidth + ox * g.Stride) * g.InChannels;
-        if (++ox == g.OutWidth)
-        {
-            ox = 0;
-            if (++oy == g.OutHeight) { oy = 0; n++; }
-        }
+        PixelIndex.Next(ref n, ref oy, ref ox, g.OutHeight, g.OutWidth);
         return corner;
     }
 

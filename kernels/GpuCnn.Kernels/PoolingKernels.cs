@@ -83,11 +83,7 @@ public static class PoolingKernels
                     argmax[dst] = bestTap;
                 }
             }
-            if (++ox == g.OutWidth)
-            {
-                ox = 0;
-                if (++oy == g.OutHeight) { oy = 0; n++; }
-            }
+            PixelIndex.Next(ref n, ref oy, ref ox, g.OutHeight, g.OutWidth);
         }
     }
 
