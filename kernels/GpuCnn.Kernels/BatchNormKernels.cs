@@ -38,25 +38,68 @@ public static class BatchNormKernels
     public static void BatchNormChunkStatistics(Index1D thread, ArrayView<float> input, ArrayView<float> sums,
         ArrayView<float> squares, BatchNormShape s, int rowChunk, WorkSplit split)
     {
+        int end = split.End(thread);
+        for (int item = split.Start(thread); item < end; item++) ChunkStatistics(item, input, sums, squares, s, rowChunk);
+    }
+
+    /// <summary>
+    /// BatchNormChunkStatistics four items side by side (<see cref="ChunkQuad"/>), for a plan whose
+    /// work-items take runs of items (PoCL's); a kernel of its own, so the one-item kernel keeps a
+    /// GPU's occupancy (40-64 registers a thread on sm_60-sm_90, where four items take 128).
+    /// </summary>
+    public static void BatchNormChunkStatisticsQuads(Index1D thread, ArrayView<float> input, ArrayView<float> sums,
+        ArrayView<float> squares, BatchNormShape s, int rowChunk, WorkSplit split)
+    {
         var x8 = input.Cast<Float8>();
         var sums8 = sums.Cast<Float8>();
         var squares8 = squares.Cast<Float8>();
-        int end = split.End(thread);
-        for (int item = split.Start(thread); item < end; item++)
+        int item = split.Start(thread), end = split.End(thread), groups = s.Groups;
+        for (; item + ChunkQuad.Items <= end; item += ChunkQuad.Items)
         {
-            int chunk = item / s.Groups, g = item % s.Groups;
-            int first = chunk * rowChunk, last = XMath.Min(s.Rows, first + rowChunk);
-            Float8 sum = default, square = default;
-            for (int r = first; r < last; r++) sum.Add(x8[r * s.Groups + g]);
-            Float8 mean = (1f / (last - first)) * sum;
-            for (int r = first; r < last; r++)
+            var q = new ChunkQuad(item, groups, s.Rows, rowChunk);
+            q.Sums(x8, groups, out var sum0, out var sum1, out var sum2, out var sum3);
+            Float8 mean0 = (1f / q.Rows0) * sum0, mean1 = (1f / q.Rows1) * sum1, mean2 = (1f / q.Rows2) * sum2, mean3 = (1f / q.Rows3) * sum3;
+            Float8 square0 = default, square1 = default, square2 = default, square3 = default;
+            for (int o = 0; o < q.Common * groups; o += groups)
             {
-                Float8 d = x8[r * s.Groups + g] - mean;
-                square.Add(d * d);
+                AddSquare(x8[q.At0 + o], mean0, ref square0);
+                AddSquare(x8[q.At1 + o], mean1, ref square1);
+                AddSquare(x8[q.At2 + o], mean2, ref square2);
+                AddSquare(x8[q.At3 + o], mean3, ref square3);
             }
-            sums8[item] = sum;
-            squares8[item] = square;
+            Squares(x8, q.At0, q.Common, q.Rows0, groups, mean0, ref square0);
+            Squares(x8, q.At1, q.Common, q.Rows1, groups, mean1, ref square1);
+            Squares(x8, q.At2, q.Common, q.Rows2, groups, mean2, ref square2);
+            Squares(x8, q.At3, q.Common, q.Rows3, groups, mean3, ref square3);
+            sums8[item] = sum0; sums8[item + 1] = sum1; sums8[item + 2] = sum2; sums8[item + 3] = sum3;
+            squares8[item] = square0; squares8[item + 1] = square1; squares8[item + 2] = square2; squares8[item + 3] = square3;
         }
+        for (; item < end; item++) ChunkStatistics(item, input, sums, squares, s, rowChunk);
+    }
+
+    /// <summary>One item of BatchNormChunkStatistics: its chunk's sum, then the squared deviations from the chunk's mean.</summary>
+    static void ChunkStatistics(int item, ArrayView<float> input, ArrayView<float> sums, ArrayView<float> squares, BatchNormShape s, int rowChunk)
+    {
+        var x8 = input.Cast<Float8>();
+        ChunkQuad.Span(item, s.Groups, s.Rows, rowChunk, out int at, out int rows);
+        Float8 sum = default, square = default;
+        ChunkQuad.Sum(x8, at, 0, rows, s.Groups, ref sum);
+        Float8 mean = (1f / rows) * sum;
+        Squares(x8, at, 0, rows, s.Groups, mean, ref square);
+        sums.Cast<Float8>()[item] = sum;
+        squares.Cast<Float8>()[item] = square;
+    }
+
+    /// <summary>square += (x - mean)² over rows [from, to) of the item whose first row is at.</summary>
+    static void Squares(ArrayView<Float8> x8, int at, int from, int to, int groups, in Float8 mean, ref Float8 square)
+    {
+        for (int r = from; r < to; r++) AddSquare(x8[at + r * groups], mean, ref square);
+    }
+
+    static void AddSquare(in Float8 x, in Float8 mean, ref Float8 square)
+    {
+        Float8 d = x - mean;
+        square.Add(d * d);
     }
 
     /// <summary>
@@ -154,30 +197,91 @@ public static class BatchNormKernels
         ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> statistics, ArrayView<float> gammaSums, ArrayView<float> betaSums,
         BatchNormShape s, int rowChunk, WorkSplit split)
     {
-        var x8 = input.Cast<Float8>();
-        var dy8 = outputGrad.Cast<Float8>();
-        var gamma8 = gamma.Cast<Float8>();
-        var beta8 = beta.Cast<Float8>();
-        var statistics8 = statistics.Cast<Float8>();
-        var gammaSums8 = gammaSums.Cast<Float8>();
-        var betaSums8 = betaSums.Cast<Float8>();
         int end = split.End(thread);
         for (int item = split.Start(thread); item < end; item++)
+            ReduceChunk(item, input, outputGrad, gamma, beta, statistics, gammaSums, betaSums, s, rowChunk);
+    }
+
+    /// <summary>
+    /// BatchNormBackwardReduce four items side by side (<see cref="ChunkQuad"/>), for a plan whose
+    /// work-items take runs of items (PoCL's). A kernel of its own: on a GPU the four items'
+    /// registers (255 a thread on sm_60, and spilling) would cost the one-item kernel its occupancy.
+    /// </summary>
+    public static void BatchNormBackwardReduceQuads(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
+        ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> statistics, ArrayView<float> gammaSums, ArrayView<float> betaSums,
+        BatchNormShape s, int rowChunk, WorkSplit split)
+    {
+        var x8 = input.Cast<Float8>();
+        var dy8 = outputGrad.Cast<Float8>();
+        var gammaSums8 = gammaSums.Cast<Float8>();
+        var betaSums8 = betaSums.Cast<Float8>();
+        int item = split.Start(thread), end = split.End(thread), groups = s.Groups;
+        for (; item + ChunkQuad.Items <= end; item += ChunkQuad.Items)
         {
-            int chunk = item / s.Groups, g = item % s.Groups;
-            int first = chunk * rowChunk, last = XMath.Min(s.Rows, first + rowChunk);
-            Float8 mean = statistics8[g], inverseStd = statistics8[s.Groups + g];
-            Float8 dGamma = default, dBeta = default;
-            for (int r = first; r < last; r++)
+            var q = new ChunkQuad(item, groups, s.Rows, rowChunk);
+            var c0 = new ChannelAffine(statistics, gamma, beta, q.At0 % groups, groups, s.Relu);
+            var c1 = new ChannelAffine(statistics, gamma, beta, q.At1 % groups, groups, s.Relu);
+            var c2 = new ChannelAffine(statistics, gamma, beta, q.At2 % groups, groups, s.Relu);
+            var c3 = new ChannelAffine(statistics, gamma, beta, q.At3 % groups, groups, s.Relu);
+            Float8 dGamma0 = default, dGamma1 = default, dGamma2 = default, dGamma3 = default;
+            Float8 dBeta0 = default, dBeta1 = default, dBeta2 = default, dBeta3 = default;
+            for (int o = 0; o < q.Common * groups; o += groups)
             {
-                int i = r * s.Groups + g;
-                Float8 normalized = (x8[i] - mean) * inverseStd;
-                Float8 dy = s.Relu != 0 ? Lanes.WherePositive(Affine(gamma8[g], normalized, beta8[g]), dy8[i]) : dy8[i];
-                dGamma.Add(dy * normalized);
-                dBeta.Add(dy);
+                c0.AddRow(x8[q.At0 + o], dy8[q.At0 + o], ref dGamma0, ref dBeta0);
+                c1.AddRow(x8[q.At1 + o], dy8[q.At1 + o], ref dGamma1, ref dBeta1);
+                c2.AddRow(x8[q.At2 + o], dy8[q.At2 + o], ref dGamma2, ref dBeta2);
+                c3.AddRow(x8[q.At3 + o], dy8[q.At3 + o], ref dGamma3, ref dBeta3);
             }
-            gammaSums8[item] = dGamma;
-            betaSums8[item] = dBeta;
+            c0.AddRows(x8, dy8, q.At0, q.Common, q.Rows0, groups, ref dGamma0, ref dBeta0);
+            c1.AddRows(x8, dy8, q.At1, q.Common, q.Rows1, groups, ref dGamma1, ref dBeta1);
+            c2.AddRows(x8, dy8, q.At2, q.Common, q.Rows2, groups, ref dGamma2, ref dBeta2);
+            c3.AddRows(x8, dy8, q.At3, q.Common, q.Rows3, groups, ref dGamma3, ref dBeta3);
+            gammaSums8[item] = dGamma0; gammaSums8[item + 1] = dGamma1; gammaSums8[item + 2] = dGamma2; gammaSums8[item + 3] = dGamma3;
+            betaSums8[item] = dBeta0; betaSums8[item + 1] = dBeta1; betaSums8[item + 2] = dBeta2; betaSums8[item + 3] = dBeta3;
+        }
+        for (; item < end; item++) ReduceChunk(item, input, outputGrad, gamma, beta, statistics, gammaSums, betaSums, s, rowChunk);
+    }
+
+    /// <summary>One item of BatchNormBackwardReduce: its chunk's rows in order.</summary>
+    static void ReduceChunk(int item, ArrayView<float> input, ArrayView<float> outputGrad, ArrayView<float> gamma, ArrayView<float> beta,
+        ArrayView<float> statistics, ArrayView<float> gammaSums, ArrayView<float> betaSums, BatchNormShape s, int rowChunk)
+    {
+        ChunkQuad.Span(item, s.Groups, s.Rows, rowChunk, out int at, out int rows);
+        var c = new ChannelAffine(statistics, gamma, beta, item % s.Groups, s.Groups, s.Relu);
+        Float8 dGamma = default, dBeta = default;
+        c.AddRows(input.Cast<Float8>(), outputGrad.Cast<Float8>(), at, 0, rows, s.Groups, ref dGamma, ref dBeta);
+        gammaSums.Cast<Float8>()[item] = dGamma;
+        betaSums.Cast<Float8>()[item] = dBeta;
+    }
+
+    /// <summary>One group of 8 channels' μ, 1/√(σ²+ε), γ and β, for BatchNormBackwardReduce's sums.</summary>
+    readonly struct ChannelAffine
+    {
+        readonly Float8 mean, inverseStd, gamma, beta;
+        readonly int relu;
+
+        public ChannelAffine(ArrayView<float> statistics, ArrayView<float> gamma, ArrayView<float> beta, int g, int groups, int relu)
+        {
+            mean = statistics.Cast<Float8>()[g];
+            inverseStd = statistics.Cast<Float8>()[groups + g];
+            this.gamma = gamma.Cast<Float8>()[g];
+            this.beta = beta.Cast<Float8>()[g];
+            this.relu = relu;
+        }
+
+        /// <summary>dγ += dy·x̂ and dβ += dy for one row, dy taken where the ReLU's output is positive with relu.</summary>
+        public void AddRow(in Float8 x, in Float8 outputGrad, ref Float8 dGamma, ref Float8 dBeta)
+        {
+            Float8 normalized = (x - mean) * inverseStd;
+            Float8 dy = relu != 0 ? Lanes.WherePositive(Affine(gamma, normalized, beta), outputGrad) : outputGrad;
+            dGamma.Add(dy * normalized);
+            dBeta.Add(dy);
+        }
+
+        /// <summary>AddRow over rows [from, to) of the item whose first row is at.</summary>
+        public void AddRows(ArrayView<Float8> x8, ArrayView<Float8> dy8, int at, int from, int to, int groups, ref Float8 dGamma, ref Float8 dBeta)
+        {
+            for (int r = from; r < to; r++) AddRow(x8[at + r * groups], dy8[at + r * groups], ref dGamma, ref dBeta);
         }
     }
 

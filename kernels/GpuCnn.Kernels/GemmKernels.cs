@@ -188,19 +188,25 @@ public static class GemmKernels
     /// <summary>
     /// The second stage of a split-K GEMM: C(i,j) = epilogue(Σ_s partial_s(i,j)), slabs added in
     /// order so results are the same on every run. Partials are M×N row-major, PartialStride
-    /// apart. Items are the M·N elements of C.
+    /// apart. Items are the M·N elements of C; a work-item steps through its run's rows and
+    /// columns, dividing once (a division a float costs more than the sum on a CPU).
     /// </summary>
     public static void GemmSplitKReduce(Index1D thread, ArrayView<float> partials, ArrayView<float> c,
         ArrayView<float> bias, GemmArgs g, WorkSplit split)
     {
-        int end = split.End(thread);
+        int start = split.Start(thread), end = split.End(thread);
         int splits = g.Splits;
-        for (int index = split.Start(thread); index < end; index++)
+        int row = start / g.N, j = start % g.N;
+        for (int index = start; index < end; index++)
         {
             float sum = 0f;
             for (int s = 0; s < splits; s++) sum += partials[s * g.PartialStride + index];
-            int j = index % g.N;
-            c[index / g.N * g.CRowStride + j] = Epilogue(sum, bias, g, j);
+            c[row * g.CRowStride + j] = Epilogue(sum, bias, g, j);
+            if (++j == g.N)
+            {
+                j = 0;
+                row++;
+            }
         }
     }
 
@@ -341,31 +347,42 @@ public static class GemmKernels
     /// bias gradients, and the first stage of a long column sum (rowChunk rows per chunk; the
     /// launcher sums the chunks' results with this kernel again). Items are (chunk, column group)
     /// pairs; a group is eight columns when cols is a multiple of 8, else one. Each sum runs in
-    /// row order, so results do not depend on the split.
+    /// row order, so results do not depend on the split; eight-column groups four side by side
+    /// where a work-item has them (<see cref="ChunkQuad"/>).
     /// </summary>
     public static void ColumnSum(Index1D thread, ArrayView<float> m, ArrayView<float> sums, int rows, int cols,
         int rowChunk, WorkSplit split)
     {
-        int end = split.End(thread);
+        int item = split.Start(thread), end = split.End(thread);
         bool vector = cols % 8 == 0;
         int groups = vector ? cols / 8 : cols;
         var m8 = m.Cast<Float8>();
         var sums8 = sums.Cast<Float8>();
-        for (int item = split.Start(thread); item < end; item++)
+        if (vector)
         {
-            int chunk = item / groups, j = item % groups;
-            int first = chunk * rowChunk, last = XMath.Min(rows, first + rowChunk);
+            for (; item + ChunkQuad.Items <= end; item += ChunkQuad.Items)
+            {
+                new ChunkQuad(item, groups, rows, rowChunk).Sums(m8, groups, out var sum0, out var sum1, out var sum2, out var sum3);
+                sums8[item] = sum0;
+                sums8[item + 1] = sum1;
+                sums8[item + 2] = sum2;
+                sums8[item + 3] = sum3;
+            }
+        }
+        for (; item < end; item++)
+        {
+            ChunkQuad.Span(item, groups, rows, rowChunk, out int at, out int count);
             if (vector)
             {
                 Float8 sum8 = default;
-                for (int i = first; i < last; i++) sum8.Add(m8[i * groups + j]);
-                sums8[chunk * groups + j] = sum8;
+                ChunkQuad.Sum(m8, at, 0, count, groups, ref sum8);
+                sums8[item] = sum8;
             }
             else
             {
                 float sum = 0f;
-                for (int i = first; i < last; i++) sum += m[i * cols + j];
-                sums[chunk * cols + j] = sum;
+                for (int i = 0; i < count; i++) sum += m[at + i * cols];
+                sums[item] = sum;
             }
         }
     }

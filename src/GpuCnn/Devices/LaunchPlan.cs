@@ -167,10 +167,16 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
 
     /// <summary>
     /// Splits count items of an element-wise pass: StreamChunk a work-item where the plan has one
-    /// (fewer where that would leave under <see cref="MinStreamItems"/> work-items), else as <see cref="Split"/>.
+    /// (fewer where that would leave under <see cref="MinStreamItems"/> work-items), rounded up to a
+    /// whole multiple of runsOf, else as <see cref="Split"/>.
     /// </summary>
-    public WorkSplit StreamSplit(int count) =>
-        StreamChunk > 0 && !ThreadsOwnBlocks ? new WorkSplit(count, Math.Clamp(count / MinStreamItems, 1, StreamChunk)) : Split(count);
+    public WorkSplit StreamSplit(int count, int runsOf = 1) =>
+        Streams
+            ? new WorkSplit(count, (Math.Clamp(count / MinStreamItems, 1, StreamChunk) + runsOf - 1) / runsOf * runsOf)
+            : Split(count);
+
+    /// <summary>Whether streaming passes take runs of up to <see cref="StreamChunk"/> items a work-item, in groups of one (PoCL's plan).</summary>
+    public bool Streams => StreamChunk > 0 && !ThreadsOwnBlocks;
 
     /// <summary>Work-items a streaming pass keeps where it can: 32 a core of a 2-core host leave the cores' shares within 3 % of even.</summary>
     public int MinStreamItems { get; init; } = 64;

@@ -10,7 +10,8 @@ namespace GpuCnn.Devices;
 public sealed partial class KernelLauncher
 {
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int> batchNormChunkStatistics =
-        new(BatchNormKernels.BatchNormChunkStatistics);
+        new(BatchNormKernels.BatchNormChunkStatistics),
+        batchNormChunkStatisticsQuads = new(BatchNormKernels.BatchNormChunkStatisticsQuads, streams: true) { RunsOf = ChunkQuad.Items };
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape, int>
         batchNormStatistics = new(BatchNormKernels.BatchNormStatistics);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormMovingStatistics =
@@ -20,7 +21,8 @@ public sealed partial class KernelLauncher
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, BatchNormShape> batchNormForward =
         new(BatchNormKernels.BatchNormForward, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-        BatchNormShape, int> batchNormBackwardReduce = new(BatchNormKernels.BatchNormBackwardReduce);
+        BatchNormShape, int> batchNormBackwardReduce = new(BatchNormKernels.BatchNormBackwardReduce),
+        batchNormBackwardReduceQuads = new(BatchNormKernels.BatchNormBackwardReduceQuads, streams: true) { RunsOf = ChunkQuad.Items };
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, BatchNormShape> batchNormBackward = new(BatchNormKernels.BatchNormBackward, streams: true);
 
@@ -36,7 +38,7 @@ public sealed partial class KernelLauncher
         Require(kernel, "input", input, shape.Rows, shape.Channels);
         RequireStatistics(kernel, shape, statistics, movingMean, movingVariance);
         var (rowChunk, chunks, sums, squares) = ChunkSums(shape, statistics.SubView(0, shape.Channels), statistics.SubView(shape.Channels, shape.Channels));
-        batchNormChunkStatistics.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, sums, squares, shape, rowChunk);
+        (Plan.Streams ? batchNormChunkStatisticsQuads : batchNormChunkStatistics).LaunchSplit(this, chunks * shape.Groups, rowChunk, input, sums, squares, shape, rowChunk);
         batchNormStatistics.LaunchSplit(this, shape.Groups, chunks, sums, squares, statistics, movingMean, movingVariance, shape, rowChunk);
     }
 
@@ -102,7 +104,7 @@ public sealed partial class KernelLauncher
         Require(kernel, "gammaGrad", gammaGrad, shape.Channels);
         Require(kernel, "betaGrad", betaGrad, shape.Channels);
         var (rowChunk, chunks, gammaSums, betaSums) = ChunkSums(shape, gammaGrad, betaGrad);
-        batchNormBackwardReduce.LaunchSplit(this, chunks * shape.Groups, rowChunk, input, outputGrad, gamma, beta, statistics, gammaSums, betaSums, shape, rowChunk);
+        (Plan.Streams ? batchNormBackwardReduceQuads : batchNormBackwardReduce).LaunchSplit(this, chunks * shape.Groups, rowChunk, input, outputGrad, gamma, beta, statistics, gammaSums, betaSums, shape, rowChunk);
         if (chunks > 1)
             batchNormParameterGrads.LaunchSplit(this, shape.Groups, chunks, gammaSums, betaSums, gammaGrad, betaGrad, shape, chunks);
         if (!needsInputGrad) return;

@@ -7,7 +7,7 @@ namespace GpuCnn.Devices;
 /// <summary>Launchers of Conv2dWinogradKernels: F(2×2, 3×3) as three transforms around 16 GEMMs, or fused into one kernel.</summary>
 public sealed partial class KernelLauncher
 {
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> winogradFilter = new(Conv2dWinogradKernels.Conv2dWinogradFilter);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> winogradFilter = new(Conv2dWinogradKernels.Conv2dWinogradFilter, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> winogradInput = new(Conv2dWinogradKernels.Conv2dWinogradInput);
     readonly Kernel<ArrayView<float>, ArrayView<float>, ConvGeometry> winogradInputPerItem = new(Conv2dWinogradKernels.Conv2dWinogradInputPerItem);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs> winogradOutput = new(Conv2dWinogradKernels.Conv2dWinogradOutput);
@@ -40,19 +40,18 @@ public sealed partial class KernelLauncher
         Require(name, "kernel", kernel, 3, 3, flip == 0 ? g.InChannels : filters, flip == 0 ? filters : g.InChannels);
         Require(name, "output", output, g.Batch, g.OutHeight, g.OutWidth, filters);
         if (epilogue.AddBias != 0) Require(name, "bias", bias ?? default, filters);
-        long pairs = (long)g.InChannels * filters, inputStride = (long)tiles * g.InChannels, productStride = (long)tiles * filters;
-        var transformedKernel = Workspace(16 * pairs, Scratch.WinogradFilter);
+        int pairs = g.InChannels * filters, kernelStride = Conv2dWinogradKernels.FilterStride(pairs);
+        long inputStride = (long)tiles * g.InChannels, productStride = (long)tiles * filters;
+        var transformedKernel = WinogradFilter(kernel, flip, g.InChannels, filters);
         var transformedInput = Workspace(16 * inputStride, Scratch.WinogradInput);
         var product = Workspace(16 * productStride, Scratch.WinogradProduct);
 
-        winogradFilter.LaunchSplit(this, (int)pairs, 1,
-            kernel, transformedKernel, flip == 0 ? g.InChannels : filters, flip == 0 ? filters : g.InChannels, flip);
         if (Plan.ThreadsOwnBlocks) winogradInput.LaunchSplit(this, (int)inputStride, 1, input, transformedInput, g);
         else winogradInputPerItem.Launch(this, inputStride, 1, input, transformedInput, g);
         // M_e = V_e · U_e: tiles × Cin times Cin × filters, for each of the 16 elements of a tile.
         var perElement = GemmArgs.RowMajor(tiles, filters, g.InChannels);
         for (int e = 0; e < 16; e++)
-            Gemm(transformedInput.SubView(e * inputStride, inputStride), transformedKernel.SubView(e * pairs, pairs),
+            Gemm(transformedInput.SubView(e * inputStride, inputStride), transformedKernel.SubView(e * kernelStride, pairs),
                 product.SubView(e * productStride, productStride), null, perElement);
         if (Plan.ThreadsOwnBlocks) winogradOutput.LaunchSplit(this, (int)productStride, 1, product, output, bias ?? noBias.View, g, epilogue);
         else winogradOutputPerItem.Launch(this, productStride, 1, product, output, bias ?? noBias.View, g, epilogue);
@@ -76,13 +75,24 @@ public sealed partial class KernelLauncher
     void Conv2dWinogradFused(ArrayView<float> input, ArrayView<float> kernel, int flip, ArrayView<float> output, ArrayView<float> bias,
         ConvGeometry g, GemmArgs epilogue, int tile)
     {
-        int filters = epilogue.N, pairs = g.InChannels * filters;
-        var transformedKernel = Workspace(16L * pairs, Scratch.WinogradFilter);
-        winogradFilter.LaunchSplit(this, pairs, 1,
-            kernel, transformedKernel, flip == 0 ? g.InChannels : filters, flip == 0 ? filters : g.InChannels, flip);
+        int filters = epilogue.N;
+        var transformedKernel = WinogradFilter(kernel, flip, g.InChannels, filters);
         int blocks = (int)Ceiling(Conv2dWinogradKernels.Tiles(g), TileRows(tile));
         var config = new KernelConfig(blocks, 1);
         winogradFused[TileIndex(RegisterTileOf(tile))].Launch(this, config, 16L * g.InChannels * (filters / TileFilters(tile)),
             input, transformedKernel, output, bias, g, epilogue);
+    }
+
+    /// <summary>
+    /// U (16 slabs of Cin × filters, FilterStride apart) of a 3×3 kernel, in the workspace, for a
+    /// convolution of Cin channels into filters (flip as Conv2dWinograd takes it).
+    /// </summary>
+    ArrayView<float> WinogradFilter(ArrayView<float> kernel, int flip, int inChannels, int filters)
+    {
+        int pairs = inChannels * filters, stride = Conv2dWinogradKernels.FilterStride(pairs);
+        var transformed = Workspace(16L * stride, Scratch.WinogradFilter);
+        winogradFilter.LaunchSplit(this, stride / 8, 1,
+            kernel, transformed, flip == 0 ? inChannels : filters, flip == 0 ? filters : inChannels, flip);
+        return transformed;
     }
 }

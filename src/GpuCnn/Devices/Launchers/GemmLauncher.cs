@@ -11,11 +11,11 @@ public sealed partial class KernelLauncher
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> gemmRegisterTilePerItem = new(GemmKernels.GemmRegisterTilePerItem),
         gemmGenericPerItem = new(GemmKernels.GemmGenericPerItem);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> gemmGeneric = new(GemmKernels.GemmGeneric);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> gemmSplitKReduce = new(GemmKernels.GemmSplitKReduce);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs> gemmSplitKReduce = new(GemmKernels.GemmSplitKReduce, streams: true);
     readonly GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmArgs, int> gemmSharedTiled = new(GemmKernels.GemmSharedTiled),
         gemmRegisterBlocked = new(GemmKernels.GemmRegisterBlocked);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int> transpose = new(GemmKernels.Transpose);
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> columnSum = new(GemmKernels.ColumnSum);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> columnSum = new(GemmKernels.ColumnSum, streams: true) { RunsOf = ChunkQuad.Items };
 
     /// <summary>
     /// c = epilogue(a·b) with the plan's GEMM variant, or the generic one for shapes it cannot tile.

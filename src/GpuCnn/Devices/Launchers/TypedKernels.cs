@@ -23,7 +23,10 @@ public sealed partial class KernelLauncher
 
         protected int GroupSizeOn(LaunchPlan plan) => Streams && plan.StreamChunk > 0 ? 1 : plan.GroupSize;
 
-        protected WorkSplit SplitOn(LaunchPlan plan, int items) => Streams ? plan.StreamSplit(items) : plan.Split(items);
+        /// <summary>A streaming pass's runs are whole multiples of this many items (a kernel that takes its items four at a time: <see cref="ChunkQuad"/>).</summary>
+        public int RunsOf { get; init; } = 1;
+
+        protected WorkSplit SplitOn(LaunchPlan plan, int items) => Streams ? plan.StreamSplit(items, RunsOf) : plan.Split(items);
     }
 
     /// <summary>A kernel over Index1D and 3 more parameters, loaded on first use: implicitly grouped with the plan's group size, or auto-grouped.</summary>
