@@ -14,11 +14,12 @@ using GpuCnn.Models;
 //        [--variant V] (with --kernel: a --gemm or --conv value, whichever names it, or tile4x16 .. tile6x32: the implicit
 //                       convolutions' register tiles, which the OpenCL-CPU plan otherwise measures per layer shape)
 //        [--allreduce true] [--step-ms seed=37.6,...] (under mpiexec -n N: MPI Allreduce times and efficiency on paper)
+//        [--streams-ab true] (the passes a plan with a stream chunk launches in runs of items, against one item a work-item, alternating in one process)
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine("usage: GpuCnn.Bench [--device cpu|cuda|opencl|auto] [--gemm register|blocked|shared|generic] [--conv auto|im2col|implicit|winograd]\n" +
         "  [--models seed,...] [--seconds S] [--batches N] [--batch-size N] [--json FILE] [--profile true] [--layers false] [--fashion-mnist true]\n" +
-        "  [--group-size N] [--vector-bits 0|512] [--kernel \"MODEL LAYER\"] [--variant GEMM|CONV|tileRxF] [--allreduce true] [--step-ms seed=37.6,...]\n" +
+        "  [--group-size N] [--vector-bits 0|512] [--kernel \"MODEL LAYER\"] [--variant GEMM|CONV|tileRxF] [--allreduce true] [--step-ms seed=37.6,...] [--streams-ab true]\n" +
         "  (what each measures: the comment atop bench/GpuCnn.Bench/Program.cs and docs/performance.md)");
     return 0;
 }
@@ -58,6 +59,11 @@ if (options.Conv is { } conv) plan = plan with { Conv = conv };
 if (options.GroupSize is { } groupSize) plan = plan with { GroupSize = groupSize };
 if (options.VectorBits is { } vectorBits) plan = plan with { VectorBits = vectorBits };
 if (options.Tile is { } tile) plan = plan with { Tile = tile };
+if (options.StreamsAb)
+{
+    StreamingAb.Run(options.Device, plan, rounds: 15);
+    return 0;
+}
 using var device = ComputeDevice.Open(options.Device, plan);
 Console.WriteLine($"Device: {device.Info}; launch plan {device.Plan.Name}, GEMM {device.Plan.Gemm}, convolutions {device.Plan.Conv}, groups of {(device.Plan.GroupSize > 0 ? device.Plan.GroupSize : "ILGPU's choice")}" +
     (device.Plan.VectorBits > 0 ? $", {device.Plan.VectorBits}-bit vectors preferred" : "") + $"; {Environment.ProcessorCount} cores");
@@ -127,7 +133,7 @@ if (options.Json is { } json)
 if (failedChecks.Count > 0) Console.Error.WriteLine($"error: {failedChecks.Count} model(s) stopped at a pass whose check failed (above)");
 return failedChecks.Count > 0 ? 1 : 0;
 
-sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null, string? Layer = null, bool Allreduce = false, int? Tile = null, int? VectorBits = null)
+sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv, string[] Models, double Seconds, int Batches, int BatchSize, string? Json, bool Profile = false, bool Layers = true, bool FashionMnist = false, int? GroupSize = null, string? Layer = null, bool Allreduce = false, int? Tile = null, int? VectorBits = null, bool StreamsAb = false)
 {
     /// <summary>--step-ms seed=37.6,resnet=173.8: training step times for the allreduce efficiency estimate.</summary>
     public Dictionary<string, double> StepMilliseconds { get; init; } = [];
@@ -154,6 +160,7 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv,
                         : TileNamed(value) is { } rows ? a with { Tile = rows } : throw Unknown(args[i], value),
                     "--kernel" => a with { Layer = value },
                     "--allreduce" => a with { Allreduce = bool.Parse(value) },
+                    "--streams-ab" => a with { StreamsAb = bool.Parse(value) },
                     "--step-ms" => a with { StepMilliseconds = value.Split(',').Select(p => p.Split('=')).ToDictionary(p => p[0], p => double.Parse(p[1])) },
                     "--models" => a with { Models = value.Split(',') },
                     "--seconds" => a with { Seconds = double.Parse(value) },
