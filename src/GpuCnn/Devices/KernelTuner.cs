@@ -36,14 +36,21 @@ public sealed class KernelTuner(Accelerator accelerator, string? file, string? k
     readonly Dictionary<string, int> choices = Load(file, kernels ?? KernelsFingerprint);
 
     /// <summary>
-    /// Where a device's choices are kept: tuning/KIND-NAME.json in GpuCnn's cache folder, or
-    /// KIND-NAME-vBITS.json for kernels built to prefer BITS-wide vectors (<see cref="LaunchPlan.VectorBits"/>),
+    /// Where a device's choices are kept: KIND-NAME.json in the tuning folder (<see cref="Folder"/>),
+    /// or KIND-NAME-vBITS.json for kernels built to prefer BITS-wide vectors (<see cref="LaunchPlan.VectorBits"/>),
     /// as other code makes other tiles fastest.
     /// </summary>
     public static string FileFor(DeviceInfo device, int vectorBits = 0)
     {
         string name = new([.. $"{device.KindName}-{device.Name}{(vectorBits > 0 ? $"-v{vectorBits}" : "")}".Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_')]);
-        return Path.Combine(CacheFolder.Root(), "tuning", name + ".json");
+        return Path.Combine(Folder(), name + ".json");
+    }
+
+    /// <summary>$GPUCNN_TUNING, else tuning/ in GpuCnn's cache folder (the tests keep their own, so their small shapes stay out of a user's file).</summary>
+    public static string Folder()
+    {
+        string? own = Environment.GetEnvironmentVariable("GPUCNN_TUNING");
+        return !string.IsNullOrEmpty(own) ? own : Path.Combine(CacheFolder.Root(), "tuning");
     }
 
     readonly Dictionary<string, int> used = [];

@@ -81,12 +81,14 @@ public sealed class KernelTunerTests(TestDevices devices)
     }
 
     [Fact]
-    public void EachDeviceHasItsOwnFileInTheCacheFolder()
+    public void EachDeviceHasItsOwnFileInTheTuningFolder()
     {
         var avx512 = new DeviceInfo(DeviceKind.OpenCL, "cpu-skylake-avx512-Intel(R) Xeon(R) Processor", 1, 0, 4096, 2, "-");
         var avx2 = avx512 with { Name = "cpu-znver3-AMD EPYC 7B13" };
         string file = KernelTuner.FileFor(avx512);
-        Assert.Equal(Path.Combine(GpuCnn.IO.CacheFolder.Root(), "tuning"), Path.GetDirectoryName(file));
+        // $GPUCNN_TUNING names the folder: the tests set their own (TestTuningFolder), not the cache folder's.
+        Assert.Equal(Environment.GetEnvironmentVariable("GPUCNN_TUNING"), Path.GetDirectoryName(file));
+        Assert.NotEqual(Path.Combine(GpuCnn.IO.CacheFolder.Root(), "tuning"), Path.GetDirectoryName(file));
         Assert.Matches("^[A-Za-z0-9._-]+$", Path.GetFileName(file));
         Assert.NotEqual(file, KernelTuner.FileFor(avx2));
         Assert.NotEqual(file, KernelTuner.FileFor(avx512, vectorBits: 512));
