@@ -122,7 +122,8 @@ public sealed class LayerBenchmarks(ComputeDevice device, ComputeDevice referenc
 
     static string ShapeOf(Tensor t) => "(" + string.Join("x", t.Shape) + ")";
 
-    static float[] RandomValues(int length)
+    /// <summary>Values in [-0.5, 0.5), the same for the same length.</summary>
+    internal static float[] RandomValues(int length)
     {
         var random = new Random(length);
         return Enumerable.Range(0, length).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();

@@ -78,23 +78,21 @@ public static class StreamingAb
         }
     }
 
-    static Tensor Filled(ComputeDevice device, int length, int seed, float low = -1f, float high = 1f)
+    /// <summary>A tensor of the bench's random values in [-0.5, 0.5), plus offset.</summary>
+    static Tensor Filled(ComputeDevice device, int length, float offset = 0f)
     {
-        var random = new Random(seed);
-        var values = new float[length];
-        for (int i = 0; i < length; i++) values[i] = low + (high - low) * random.NextSingle();
         var t = Tensor.Zeros(device, length);
-        t.CopyFrom(values);
+        t.CopyFrom(LayerBenchmarks.RandomValues(length).Select(v => v + offset).ToArray());
         return t;
     }
 
     static Pass BatchNormPass(ComputeDevice d, BatchNormShape s, bool backward)
     {
         int length = s.Rows * s.Channels;
-        var x = Filled(d, length, 1);
-        var dy = Filled(d, length, 2);
-        var gamma = Filled(d, s.Channels, 3, 0.5f, 1.5f);
-        var beta = Filled(d, s.Channels, 4);
+        var x = Filled(d, length);
+        var dy = Filled(d, length, 0.25f);
+        var gamma = Filled(d, s.Channels, 1f);
+        var beta = Filled(d, s.Channels);
         var statistics = Tensor.Zeros(d, 2 * s.Channels);
         var movingMean = Tensor.Zeros(d, s.Channels);
         var movingVariance = Tensor.Zeros(d, s.Channels);
@@ -110,14 +108,14 @@ public static class StreamingAb
 
     static Pass ColumnSumPass(ComputeDevice d, int rows, int cols)
     {
-        var m = Filled(d, rows * cols, 5);
+        var m = Filled(d, rows * cols);
         var sums = Tensor.Zeros(d, cols);
         return new Pass(d, () => d.Kernels.ColumnSum(m.View, sums.View, rows, cols), m, sums);
     }
 
     static Pass DropoutPass(ComputeDevice d, int length)
     {
-        var x = Filled(d, length, 6);
+        var x = Filled(d, length);
         var y = Tensor.Zeros(d, length);
         return new Pass(d, () => d.Kernels.DropoutForward(x.View, y.View, 0.25f, 1234), x, y);
     }

@@ -59,18 +59,7 @@ public static class BatchNormKernels
             var q = new ChunkQuad(item, groups, s.Rows, rowChunk);
             q.Sums(x8, groups, out var sum0, out var sum1, out var sum2, out var sum3);
             Float8 mean0 = (1f / q.Rows0) * sum0, mean1 = (1f / q.Rows1) * sum1, mean2 = (1f / q.Rows2) * sum2, mean3 = (1f / q.Rows3) * sum3;
-            Float8 square0 = default, square1 = default, square2 = default, square3 = default;
-            for (int o = 0; o < q.Common * groups; o += groups)
-            {
-                AddSquare(x8[q.At0 + o], mean0, ref square0);
-                AddSquare(x8[q.At1 + o], mean1, ref square1);
-                AddSquare(x8[q.At2 + o], mean2, ref square2);
-                AddSquare(x8[q.At3 + o], mean3, ref square3);
-            }
-            Squares(x8, q.At0, q.Common, q.Rows0, groups, mean0, ref square0);
-            Squares(x8, q.At1, q.Common, q.Rows1, groups, mean1, ref square1);
-            Squares(x8, q.At2, q.Common, q.Rows2, groups, mean2, ref square2);
-            Squares(x8, q.At3, q.Common, q.Rows3, groups, mean3, ref square3);
+            q.SquaredDeviations(x8, groups, mean0, mean1, mean2, mean3, out var square0, out var square1, out var square2, out var square3);
             sums8[item] = sum0; sums8[item + 1] = sum1; sums8[item + 2] = sum2; sums8[item + 3] = sum3;
             squares8[item] = square0; squares8[item + 1] = square1; squares8[item + 2] = square2; squares8[item + 3] = square3;
         }
@@ -85,22 +74,11 @@ public static class BatchNormKernels
         Float8 sum = default, square = default;
         ChunkQuad.Sum(x8, at, 0, rows, s.Groups, ref sum);
         Float8 mean = (1f / rows) * sum;
-        Squares(x8, at, 0, rows, s.Groups, mean, ref square);
+        ChunkQuad.SquaredDeviation(x8, at, 0, rows, s.Groups, mean, ref square);
         sums.Cast<Float8>()[item] = sum;
         squares.Cast<Float8>()[item] = square;
     }
 
-    /// <summary>square += (x - mean)² over rows [from, to) of the item whose first row is at.</summary>
-    static void Squares(ArrayView<Float8> x8, int at, int from, int to, int groups, in Float8 mean, ref Float8 square)
-    {
-        for (int r = from; r < to; r++) AddSquare(x8[at + r * groups], mean, ref square);
-    }
-
-    static void AddSquare(in Float8 x, in Float8 mean, ref Float8 square)
-    {
-        Float8 d = x - mean;
-        square.Add(d * d);
-    }
 
     /// <summary>
     /// The batch statistics from the chunks' (BatchNormChunkStatistics): μ = Σ_k Σx_k / m and

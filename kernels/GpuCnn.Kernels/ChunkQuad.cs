@@ -44,10 +44,43 @@ public readonly struct ChunkQuad
         Sum(x8, At3, Common, Rows3, groups, ref sum3);
     }
 
+    /// <summary>Each item's Σ(x - mean_k)² over its rows, in row order, swept as <see cref="Sums"/>.</summary>
+    public void SquaredDeviations(ArrayView<Float8> x8, int groups, in Float8 mean0, in Float8 mean1, in Float8 mean2, in Float8 mean3,
+        out Float8 square0, out Float8 square1, out Float8 square2, out Float8 square3)
+    {
+        square0 = default;
+        square1 = default;
+        square2 = default;
+        square3 = default;
+        for (int o = 0; o < Common * groups; o += groups)
+        {
+            AddSquare(x8[At0 + o], mean0, ref square0);
+            AddSquare(x8[At1 + o], mean1, ref square1);
+            AddSquare(x8[At2 + o], mean2, ref square2);
+            AddSquare(x8[At3 + o], mean3, ref square3);
+        }
+        SquaredDeviation(x8, At0, Common, Rows0, groups, mean0, ref square0);
+        SquaredDeviation(x8, At1, Common, Rows1, groups, mean1, ref square1);
+        SquaredDeviation(x8, At2, Common, Rows2, groups, mean2, ref square2);
+        SquaredDeviation(x8, At3, Common, Rows3, groups, mean3, ref square3);
+    }
+
     /// <summary>sum += x over rows [from, to) of the item whose first row is at.</summary>
     public static void Sum(ArrayView<Float8> x8, int at, int from, int to, int groups, ref Float8 sum)
     {
         for (int r = from; r < to; r++) sum.Add(x8[at + r * groups]);
+    }
+
+    /// <summary>square += (x - mean)² over rows [from, to) of the item whose first row is at.</summary>
+    public static void SquaredDeviation(ArrayView<Float8> x8, int at, int from, int to, int groups, in Float8 mean, ref Float8 square)
+    {
+        for (int r = from; r < to; r++) AddSquare(x8[at + r * groups], mean, ref square);
+    }
+
+    static void AddSquare(in Float8 x, in Float8 mean, ref Float8 square)
+    {
+        Float8 d = x - mean;
+        square.Add(d * d);
     }
 
     /// <summary>An item's first row (a Float8 index: row · groups + its group) and its rows.</summary>

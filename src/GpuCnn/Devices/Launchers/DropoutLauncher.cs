@@ -14,7 +14,7 @@ public sealed partial class KernelLauncher
     public void DropoutForward(ArrayView<float> input, ArrayView<float> output, float rate, uint seed, int offset = 0)
     {
         Require(nameof(DropoutForward), "output", output, (int)input.Length);
-        if (!Plan.ThreadsOwnBlocks && !Plan.Streams)
+        if (DropoutPerItem)
         {
             DropoutMaskPerItem(input, output, rate, seed, offset);
             return;
@@ -25,13 +25,16 @@ public sealed partial class KernelLauncher
     public void DropoutBackward(ArrayView<float> outputGrad, ArrayView<float> inputGrad, float rate, uint seed, int offset = 0)
     {
         Require(nameof(DropoutBackward), "inputGrad", inputGrad, (int)outputGrad.Length);
-        if (!Plan.ThreadsOwnBlocks && !Plan.Streams)
+        if (DropoutPerItem)
         {
             DropoutMaskPerItem(outputGrad, inputGrad, rate, seed, offset);
             return;
         }
         dropoutBackward.LaunchSplit(this, (int)outputGrad.Length, 1, outputGrad, inputGrad, rate, seed, offset);
     }
+
+    /// <summary>Whether dropout runs one element per work-item: on GPU-shaped plans, not on the CPU plan's blocks or PoCL's runs.</summary>
+    bool DropoutPerItem => !Plan.ThreadsOwnBlocks && !Plan.Streams;
 
     /// <summary>
     /// GPU-shaped plans: one element per work-item, the same kernel for both passes. A plan with a
