@@ -4,60 +4,60 @@ using ILGPU.Algorithms;
 namespace GpuCnn.Kernels;
 
 /// <summary>
-/// Winograd's minimal filtering F(2×2, 3×3) for 3×3 stride-1 convolutions (Lavin and Gray, "Fast
-/// Algorithms for Convolutional Neural Networks", 2015). Each 2×2 output tile comes from a 4×4
-/// input tile d and the 3×3 kernel g as Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A: 16 multiplies instead of
-/// 36. Across channels the ⊙ becomes 16 independent GEMMs, M_e = V_e · U_e for e = 0..15, with
-/// V_e (tiles × Cin) the transformed input and U_e (Cin × Cout) the transformed kernel. As three
-/// passes (Conv2dWinogradInput, the plan's GEMMs, Conv2dWinogradOutput) V and M go through memory;
-/// Conv2dWinogradFused keeps them in a work-item's shared memory and multiplies in a register tile.
+/// Winograd's minimal filtering for 3×3 stride-1 convolutions (Lavin and Gray, "Fast Algorithms
+/// for Convolutional Neural Networks", 2015). Each m×m output tile comes from an (m+2)×(m+2) input
+/// tile d and the 3×3 kernel g as Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A (IWinogradTransform: F(2×2, 3×3)
+/// in 16 multiplies instead of 36, F(4×4, 3×3) in 36 instead of 144). Across channels the ⊙
+/// becomes independent GEMMs, M_e = V_e · U_e, with V_e (tiles × Cin) the transformed input and
+/// U_e (Cin × Cout) the transformed kernel. As three passes (Conv2dWinogradInput, the plan's
+/// GEMMs, Conv2dWinogradOutput: F(2×2, 3×3) only) V and M go through memory; Conv2dWinogradFused
+/// keeps them in a work-item's shared memory and multiplies in a register tile.
 /// The input gradient of a stride-1 convolution is itself a 3×3 stride-1 convolution of dY,
 /// padded by 2 - p, with the kernel turned 180° and its channel axes swapped; the filter
-/// transform does that turn (flip = 1), so the same three kernels serve both passes.
-/// Layouts: U is 16 × Cin × Cout, V is 16 × tiles × Cin, M is 16 × tiles × Cout, tiles in
-/// (image, tile row, tile column) order and the channel last, so neighbouring work-items read
-/// and write neighbouring floats.
+/// transform does that turn (flip = 1), so the same kernels serve both passes.
+/// Layouts: U is elements × Cin × Cout, V is elements × tiles × Cin, M is elements × tiles × Cout,
+/// tiles in (image, tile row, tile column) order and the channel last, so neighbouring
+/// work-items read and write neighbouring floats.
 /// </summary>
 public static class Conv2dWinogradKernels
 {
-    /// <summary>Output tiles of F(2×2, 3×3) for a convolution: ⌈OH/2⌉·⌈OW/2⌉ per image.</summary>
-    public static int Tiles(ConvGeometry g) => g.Batch * TileRows(g) * TileColumns(g);
+    /// <summary>Output tiles of F(size×size, 3×3) for a convolution: ⌈OH/size⌉·⌈OW/size⌉ per image.</summary>
+    public static int Tiles(ConvGeometry g, int size) => g.Batch * TileRows(g, size) * TileColumns(g, size);
 
-    static int TileRows(ConvGeometry g) => (g.OutHeight + 1) / 2;
+    internal static int TileRows(ConvGeometry g, int size) => (g.OutHeight + size - 1) / size;
 
-    static int TileColumns(ConvGeometry g) => (g.OutWidth + 1) / 2;
+    internal static int TileColumns(ConvGeometry g, int size) => (g.OutWidth + size - 1) / size;
 
     /// <summary>
-    /// Floats between the transformed kernel's 16 slabs: Cin·Cout rounded up to a whole Float8, so
+    /// Floats between the transformed kernel's slabs: Cin·Cout rounded up to a whole Float8, so
     /// Conv2dWinogradFilter stores whole Float8s.
     /// </summary>
     public static int FilterStride(int pairs) => (pairs + 7) / 8 * 8;
 
     /// <summary>
-    /// U_e[c, f] = (G g Gᵀ)_e for the 3×3 kernel g = W[:, :, c, f] (Keras layout KH×KW×Cin×Cout),
-    /// slab e at e·FilterStride. With flip = 1 it transforms the input gradient's kernel instead,
-    /// W'[kh, kw, f, c] = W[2-kh, 2-kw, c, f], into U'_e[f, c]. Items are eight neighbouring
-    /// targets, so each slab is written in whole Float8s: the 16 slabs lie a multiple of 4 KB
-    /// apart, and written a float at a time they evicted each other's lines from L1 (0.12 ms for
-    /// a 64 × 64 kernel on a Zen 5 core). Targets past the last pair repeat it into the padding.
+    /// U_e[c, f] = (G g Gᵀ)_e of TWinograd for the 3×3 kernel g = W[:, :, c, f] (Keras layout
+    /// KH×KW×Cin×Cout), slab e at e·FilterStride. With flip = 1 it transforms the input gradient's
+    /// kernel instead, W'[kh, kw, f, c] = W[2-kh, 2-kw, c, f], into U'_e[f, c]. Items are eight
+    /// neighbouring targets, so each slab is written in whole Float8s: the slabs lie a multiple of
+    /// 4 KB apart, and written a float at a time they evicted each other's lines from L1 (0.12 ms
+    /// for a 64 × 64 kernel on a Zen 5 core). Targets past the last pair repeat it into the padding.
     /// </summary>
-    public static void Conv2dWinogradFilter(Index1D thread, ArrayView<float> kernel, ArrayView<float> transformed,
+    public static void Conv2dWinogradFilter<TWinograd>(Index1D thread, ArrayView<float> kernel, ArrayView<float> transformed,
         int inChannels, int filters, int flip, WorkSplit split)
+        where TWinograd : struct, IWinogradTransform
     {
+        TWinograd winograd = default;
         int end = split.End(thread);
         int pairs = inChannels * filters, stride8 = FilterStride(pairs) / 8;
         var transformed8 = transformed.Cast<Float8>();
         for (int item = split.Start(thread); item < end; item++)
         {
             var at = new FilterTaps(item, inChannels, filters, flip);
-            // Rows of G·g, then columns: (G g) Gᵀ. Tap (kh, kw) of the flipped kernel is (2-kh, 2-kw) of W.
-            Float8 g00 = at.Tap(kernel, 0, 0), g01 = at.Tap(kernel, 0, 1), g02 = at.Tap(kernel, 0, 2);
-            Float8 g10 = at.Tap(kernel, 1, 0), g11 = at.Tap(kernel, 1, 1), g12 = at.Tap(kernel, 1, 2);
-            Float8 g20 = at.Tap(kernel, 2, 0), g21 = at.Tap(kernel, 2, 1), g22 = at.Tap(kernel, 2, 2);
-            FilterRow(transformed8, item, stride8, 0, g00, g01, g02);
-            FilterRow(transformed8, item, stride8, 1, 0.5f * (g00 + g10 + g20), 0.5f * (g01 + g11 + g21), 0.5f * (g02 + g12 + g22));
-            FilterRow(transformed8, item, stride8, 2, 0.5f * (g00 - g10 + g20), 0.5f * (g01 - g11 + g21), 0.5f * (g02 - g12 + g22));
-            FilterRow(transformed8, item, stride8, 3, g20, g21, g22);
+            // Tap (kh, kw) of the flipped kernel is (2-kh, 2-kw) of W.
+            winograd.Filter(transformed8, item, stride8,
+                at.Tap(kernel, 0, 0), at.Tap(kernel, 0, 1), at.Tap(kernel, 0, 2),
+                at.Tap(kernel, 1, 0), at.Tap(kernel, 1, 1), at.Tap(kernel, 1, 2),
+                at.Tap(kernel, 2, 0), at.Tap(kernel, 2, 1), at.Tap(kernel, 2, 2));
         }
     }
 
@@ -96,16 +96,6 @@ public static class Conv2dWinogradKernels
         }
     }
 
-    /// <summary>Row r of (G g) Gᵀ from row r of G g: elements e = 4r .. 4r+3.</summary>
-    static void FilterRow(ArrayView<Float8> transformed8, int item, int stride8, int r, in Float8 x0, in Float8 x1, in Float8 x2)
-    {
-        int e = 4 * r;
-        transformed8[e * stride8 + item] = x0;
-        transformed8[(e + 1) * stride8 + item] = 0.5f * (x0 + x1 + x2);
-        transformed8[(e + 2) * stride8 + item] = 0.5f * (x0 - x1 + x2);
-        transformed8[(e + 3) * stride8 + item] = x2;
-    }
-
     /// <summary>
     /// V_e[tile, c] = (Bᵀ d B)_e for the 4×4 input tile d whose corner is (2·ty - p, 2·tx - p),
     /// zero outside the image. Items are (tile, c) pairs. Out-of-image taps read a clamped pixel
@@ -125,9 +115,9 @@ public static class Conv2dWinogradKernels
     static void InputTile(int item, ArrayView<float> input, ArrayView<float> transformed, ConvGeometry g)
     {
         int c = g.InChannels;
-        int stride = Tiles(g) * c;
+        int stride = Tiles(g, 2) * c;
         int tile = item / c, channel = item % c;
-        var at = new PixelIndex(tile, TileRows(g), TileColumns(g));
+        var at = new PixelIndex(tile, TileRows(g, 2), TileColumns(g, 2));
         int y0 = 2 * at.Y - g.Padding, x0 = 2 * at.X - g.Padding;
         int image = at.Image * g.InHeight;
         // Rows of Bᵀ d: t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3 (d_i: row i of the tile).
@@ -166,7 +156,7 @@ public static class Conv2dWinogradKernels
         input[(row + XMath.Clamp(x, 0, g.InWidth - 1)) * g.InChannels + channel] * Inside(x, g.InWidth);
 
     /// <summary>1 where 0 ≤ v &lt; limit, else 0, from integer min and max (no comparison, no branch).</summary>
-    static float Inside(int v, int limit) => XMath.Min(XMath.Max(limit - v, 0), 1) * XMath.Min(XMath.Max(v + 1, 0), 1);
+    internal static float Inside(int v, int limit) => XMath.Min(XMath.Max(limit - v, 0), 1) * XMath.Min(XMath.Max(v + 1, 0), 1);
 
     /// <summary>Row r of (Bᵀ d) B from row r of Bᵀ d.</summary>
     static void InputRow(ArrayView<float> transformed, int target, int stride, int r, float t0, float t1, float t2, float t3)
@@ -207,7 +197,7 @@ public static class Conv2dWinogradKernels
         ConvGeometry g, GemmArgs epilogue)
     {
         int filters = epilogue.N;
-        int stride = Tiles(g) * filters;
+        int stride = Tiles(g, 2) * filters;
         int tile = item / filters, f = item % filters;
         ProductRow(product, item, stride, 0, out float m00, out float m01, out float m02, out float m03);
         ProductRow(product, item, stride, 1, out float m10, out float m11, out float m12, out float m13);
@@ -216,7 +206,7 @@ public static class Conv2dWinogradKernels
         // Rows of Aᵀ m: s0 = m0 + m1 + m2, s1 = m1 - m2 - m3 (m_r: row r of the 4×4 product); then the same on columns.
         float s00 = m00 + m10 + m20, s01 = m01 + m11 + m21, s02 = m02 + m12 + m22, s03 = m03 + m13 + m23;
         float s10 = m10 - m20 - m30, s11 = m11 - m21 - m31, s12 = m12 - m22 - m32, s13 = m13 - m23 - m33;
-        var at = new PixelIndex(tile, TileRows(g), TileColumns(g));
+        var at = new PixelIndex(tile, TileRows(g, 2), TileColumns(g, 2));
         int oy = 2 * at.Y, ox = 2 * at.X;
         int pixel = (at.Image * g.OutHeight + oy) * g.OutWidth + ox;
         output[pixel * filters + f] = GemmKernels.Epilogue(s00 + s01 + s02, bias, epilogue, f);
@@ -235,40 +225,42 @@ public static class Conv2dWinogradKernels
     /// </summary>
     public const int FusedSharedFloats = 12 * 1024;
 
-    /// <summary>The most input channels the fused kernel with this register tile takes (its V and M in FusedSharedFloats).</summary>
-    public static int FusedMaxChannels(int rows, int filters) => FusedSharedFloats / (16 * rows) - filters;
+    /// <summary>The most input channels the fused kernel of these elements with this register tile takes (its V and M in FusedSharedFloats).</summary>
+    public static int FusedMaxChannels(int elements, int rows, int filters) => FusedSharedFloats / (elements * rows) - filters;
 
     /// <summary>
-    /// The whole F(2×2, 3×3) convolution in one kernel, for the CPU plans: each work-item (a group
-    /// of one) takes TTile.Rows output tiles and every filter. It transforms their input tiles into
-    /// V (16 × rows × Cin) in its shared memory, multiplies V_e by U_e (Cin × filters, from
-    /// Conv2dWinogradFilter) in the register tile into M (16 × rows × the tile's filters, shared too),
-    /// and transforms M back into the output through the GEMM's epilogue. V and M stay in the
-    /// core's cache, where the three-pass Winograd sends them through memory. Padding is read as
-    /// zeros (no padded copy); outputs past an odd-sized image's edge are not stored. With the
-    /// kernel transformed from the forward layer's (Conv2dWinogradFilter, flip = 1) it computes
-    /// that layer's input gradient from dZ, padded by 2 - p. Needs Cin in multiples of 8 up to
-    /// <see cref="FusedMaxChannels"/>, and filters in multiples of the tile's.
+    /// The whole F(m×m, 3×3) convolution of TWinograd in one kernel, for the CPU plans: each
+    /// work-item (a group of one) takes TTile.Rows output tiles and every filter. It transforms
+    /// their input tiles into V (elements × rows × Cin) in its shared memory, multiplies V_e by U_e
+    /// (Cin × filters, from Conv2dWinogradFilter) in the register tile into M (elements × rows ×
+    /// the tile's filters, shared too), and transforms M back into the output through the GEMM's
+    /// epilogue. V and M stay in the core's cache, where the three-pass Winograd sends them through
+    /// memory. Padding is read as zeros (no padded copy); outputs past the image's edge are not
+    /// stored. With the kernel transformed from the forward layer's (Conv2dWinogradFilter, flip = 1)
+    /// it computes that layer's input gradient from dZ, padded by 2 - p. Needs Cin in multiples of
+    /// 8 up to <see cref="FusedMaxChannels"/>, and filters in multiples of the tile's.
     /// </summary>
-    public static void Conv2dWinogradFused<TTile>(ArrayView<float> input, ArrayView<float> transformedKernel,
+    public static void Conv2dWinogradFused<TTile, TWinograd>(ArrayView<float> input, ArrayView<float> transformedKernel,
         ArrayView<float> output, ArrayView<float> bias, ConvGeometry g, GemmArgs epilogue)
         where TTile : struct, IRegisterTile
+        where TWinograd : struct, IWinogradTransform
     {
         TTile tile = default;
-        int rows = tile.Rows, channels = g.InChannels, filters8 = epilogue.N / 8, tileFilters8 = tile.Columns8;
+        TWinograd winograd = default;
+        int elements = winograd.Elements, rows = tile.Rows, channels = g.InChannels, filters8 = epilogue.N / 8, tileFilters8 = tile.Columns8;
         // A fixed size: ILGPU keeps a dynamic allocation's address in a program-scope variable,
         // which PoCL's threads would share (and overwrite) across work-groups.
         var scratch = SharedMemory.Allocate<float>(FusedSharedFloats);
-        var v = scratch.SubView(0, 16 * rows * channels);
-        var m8 = scratch.SubView(16 * rows * channels, 16 * rows * tileFilters8 * 8).Cast<Float8>();
+        var v = scratch.SubView(0, elements * rows * channels);
+        var m8 = scratch.SubView(elements * rows * channels, elements * rows * tileFilters8 * 8).Cast<Float8>();
         var kernel8 = transformedKernel.Cast<Float8>();
-        int tiles = Tiles(g), first = Grid.GlobalIndex.X * rows;
-        for (int r = 0; r < rows; r++) InputTile8(input.Cast<Float8>(), v.Cast<Float8>(), g, XMath.Min(first + r, tiles - 1), r, rows);
+        int tiles = Tiles(g, winograd.Size), first = Grid.GlobalIndex.X * rows;
+        for (int r = 0; r < rows; r++) winograd.Input(input.Cast<Float8>(), v.Cast<Float8>(), g, XMath.Min(first + r, tiles - 1), r, rows);
         tile.BasesFromStride(0, channels);
         int valid = XMath.Min(rows, tiles - first);
         for (int col8 = 0; col8 < filters8; col8 += tileFilters8)
         {
-            for (int e = 0; e < 16; e++)
+            for (int e = 0; e < elements; e++)
             {
                 tile.Clear();
                 int shift = e * rows * channels, w = e * channels * filters8 + col8;
@@ -281,115 +273,7 @@ public static class Conv2dWinogradKernels
             }
             for (int r = 0; r < valid; r++)
                 for (int j = 0; j < tileFilters8; j += 2)
-                    OutputTile8(m8, output.Cast<Float8>(), bias, g, epilogue, first + r, r * tileFilters8 + j, rows * tileFilters8, col8 + j);
+                    winograd.Output(m8, output.Cast<Float8>(), bias, g, epilogue, first + r, r * tileFilters8 + j, rows * tileFilters8, col8 + j);
         }
-    }
-
-    /// <summary>
-    /// V_e[r, :] = (Bᵀ d B)_e for the input tile under output tile <paramref name="tile"/>, eight
-    /// channels at a time (V8 rows are Cin/8 Float8 long, element e's rows·Cin/8 after e-1's).
-    /// Taps outside the image (padding, and the row and column past an odd-sized output's last)
-    /// read a clamped pixel and multiply it by 0, as InputTaps does.
-    /// </summary>
-    static void InputTile8(ArrayView<Float8> input8, ArrayView<Float8> v8, ConvGeometry g, int tile, int r, int rows)
-    {
-        int groups = g.InChannels / 8;
-        var at = new PixelIndex(tile, TileRows(g), TileColumns(g));
-        var taps = new TileTaps(g, at.Image * g.InHeight, 2 * at.Y - g.Padding, 2 * at.X - g.Padding, groups);
-        int elementStride = rows * groups, target = r * groups;
-        for (int k = 0; k < groups; k++)
-        {
-            taps.Row(input8, 0, k, out var d00, out var d01, out var d02, out var d03);
-            taps.Row(input8, 1, k, out var d10, out var d11, out var d12, out var d13);
-            taps.Row(input8, 2, k, out var d20, out var d21, out var d22, out var d23);
-            taps.Row(input8, 3, k, out var d30, out var d31, out var d32, out var d33);
-            // Rows of Bᵀ d, as in InputTile; then each row's columns (InputRow).
-            InputRow8(v8, target + k, elementStride, 0, d00 - d20, d01 - d21, d02 - d22, d03 - d23);
-            InputRow8(v8, target + k, elementStride, 1, d10 + d20, d11 + d21, d12 + d22, d13 + d23);
-            InputRow8(v8, target + k, elementStride, 2, d20 - d10, d21 - d11, d22 - d12, d23 - d13);
-            InputRow8(v8, target + k, elementStride, 3, d10 - d30, d11 - d31, d12 - d32, d13 - d33);
-        }
-    }
-
-    /// <summary>A 4×4 input tile's taps: the Float8 offsets of its (clamped) rows and columns, and whether each lies inside the image (1) or not (0).</summary>
-    struct TileTaps
-    {
-        readonly int row0, row1, row2, row3, col0, col1, col2, col3;
-        readonly float in0, in1, in2, in3, inCol0, inCol1, inCol2, inCol3;
-
-        public TileTaps(ConvGeometry g, int image, int y, int x, int groups)
-        {
-            row0 = RowStart(g, image, y, groups); in0 = Inside(y, g.InHeight);
-            row1 = RowStart(g, image, y + 1, groups); in1 = Inside(y + 1, g.InHeight);
-            row2 = RowStart(g, image, y + 2, groups); in2 = Inside(y + 2, g.InHeight);
-            row3 = RowStart(g, image, y + 3, groups); in3 = Inside(y + 3, g.InHeight);
-            col0 = XMath.Clamp(x, 0, g.InWidth - 1) * groups; inCol0 = Inside(x, g.InWidth);
-            col1 = XMath.Clamp(x + 1, 0, g.InWidth - 1) * groups; inCol1 = Inside(x + 1, g.InWidth);
-            col2 = XMath.Clamp(x + 2, 0, g.InWidth - 1) * groups; inCol2 = Inside(x + 2, g.InWidth);
-            col3 = XMath.Clamp(x + 3, 0, g.InWidth - 1) * groups; inCol3 = Inside(x + 3, g.InWidth);
-        }
-
-        static int RowStart(ConvGeometry g, int image, int y, int groups) => (image + XMath.Clamp(y, 0, g.InHeight - 1)) * g.InWidth * groups;
-
-        /// <summary>Row i (0-3, a constant where it is called) of the tile in channel group k: four taps, 0 outside the image.</summary>
-        public readonly void Row(ArrayView<Float8> input8, int i, int k, out Float8 d0, out Float8 d1, out Float8 d2, out Float8 d3)
-        {
-            int row = (i == 0 ? row0 : i == 1 ? row1 : i == 2 ? row2 : row3) + k;
-            float inside = i == 0 ? in0 : i == 1 ? in1 : i == 2 ? in2 : in3;
-            d0 = (inside * inCol0) * input8[row + col0];
-            d1 = (inside * inCol1) * input8[row + col1];
-            d2 = (inside * inCol2) * input8[row + col2];
-            d3 = (inside * inCol3) * input8[row + col3];
-        }
-    }
-
-    /// <summary>Row r of (Bᵀ d) B from row r of Bᵀ d, eight channels.</summary>
-    static void InputRow8(ArrayView<Float8> v8, int target, int elementStride, int r, in Float8 t0, in Float8 t1, in Float8 t2, in Float8 t3)
-    {
-        int e = 4 * r;
-        v8[e * elementStride + target] = t0 - t2;
-        v8[(e + 1) * elementStride + target] = t1 + t2;
-        v8[(e + 2) * elementStride + target] = t2 - t1;
-        v8[(e + 3) * elementStride + target] = t1 - t3;
-    }
-
-    /// <summary>
-    /// The 2×2 outputs of output tile <paramref name="tile"/> for 16 filters from col8·8 on:
-    /// Aᵀ m A of the products at m8[at + e·elementStride] (and the next Float8), through the epilogue.
-    /// </summary>
-    static void OutputTile8(ArrayView<Float8> m8, ArrayView<Float8> output8, ArrayView<float> bias, ConvGeometry g,
-        GemmArgs epilogue, int tile, int at, int elementStride, int col8)
-    {
-        // Rows of Aᵀ m (s0 = m0 + m1 + m2, s1 = m1 - m2 - m3), for the left and right eight filters.
-        ProductColumn8(m8, at, elementStride, 0, out var s00, out var s10);
-        ProductColumn8(m8, at, elementStride, 1, out var s01, out var s11);
-        ProductColumn8(m8, at, elementStride, 2, out var s02, out var s12);
-        ProductColumn8(m8, at, elementStride, 3, out var s03, out var s13);
-        ProductColumn8(m8, at + 1, elementStride, 0, out var r00, out var r10);
-        ProductColumn8(m8, at + 1, elementStride, 1, out var r01, out var r11);
-        ProductColumn8(m8, at + 1, elementStride, 2, out var r02, out var r12);
-        ProductColumn8(m8, at + 1, elementStride, 3, out var r03, out var r13);
-        var p = new PixelIndex(tile, TileRows(g), TileColumns(g));
-        int oy = 2 * p.Y, ox = 2 * p.X;
-        int filters8 = epilogue.N / 8;
-        int pixel = (p.Image * g.OutHeight + oy) * g.OutWidth + ox;
-        bool right = ox + 1 < g.OutWidth;
-        GemmKernels.StoreTileRow(output8, bias, epilogue, pixel * filters8 + col8, col8, s00 + s01 + s02, r00 + r01 + r02);
-        if (right) GemmKernels.StoreTileRow(output8, bias, epilogue, (pixel + 1) * filters8 + col8, col8, s01 - s02 - s03, r01 - r02 - r03);
-        if (oy + 1 < g.OutHeight)
-        {
-            int below = pixel + g.OutWidth;
-            GemmKernels.StoreTileRow(output8, bias, epilogue, below * filters8 + col8, col8, s10 + s11 + s12, r10 + r11 + r12);
-            if (right) GemmKernels.StoreTileRow(output8, bias, epilogue, (below + 1) * filters8 + col8, col8, s11 - s12 - s13, r11 - r12 - r13);
-        }
-    }
-
-    /// <summary>Column j of Aᵀ m for eight filters: s0 = m0j + m1j + m2j, s1 = m1j - m2j - m3j.</summary>
-    static void ProductColumn8(ArrayView<Float8> m8, int at, int elementStride, int j, out Float8 s0, out Float8 s1)
-    {
-        Float8 m0 = m8[j * elementStride + at], m1 = m8[(4 + j) * elementStride + at];
-        Float8 m2 = m8[(8 + j) * elementStride + at], m3 = m8[(12 + j) * elementStride + at];
-        s0 = m0 + m1 + m2;
-        s1 = m1 - m2 - m3;
     }
 }

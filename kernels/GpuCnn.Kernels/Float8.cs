@@ -1,3 +1,4 @@
+using ILGPU;
 using ILGPU.Algorithms;
 
 namespace GpuCnn.Kernels;
@@ -68,6 +69,35 @@ public struct Float8
         X0 = XMath.Max(X0, 0f); X1 = XMath.Max(X1, 0f); X2 = XMath.Max(X2, 0f); X3 = XMath.Max(X3, 0f);
         X4 = XMath.Max(X4, 0f); X5 = XMath.Max(X5, 0f); X6 = XMath.Max(X6, 0f); X7 = XMath.Max(X7, 0f);
     }
+}
+
+/// <summary>
+/// Sixteen consecutive floats as two <see cref="Float8"/>s, loaded and stored through one view of
+/// two elements: LLVM's SLP vectoriser then sees the halves as adjacent and can keep the pair in
+/// one 512-bit register (docs/performance.md, "Every tile row in 512-bit registers").
+/// </summary>
+public struct Float8Pair
+{
+    public Float8 Left, Right;
+
+    public static Float8Pair Load(ArrayView<Float8> view8, int at)
+    {
+        var pair = view8.SubView(at, 2);
+        return new() { Left = pair[0], Right = pair[1] };
+    }
+
+    public readonly void Store(ArrayView<Float8> view8, int at)
+    {
+        var pair = view8.SubView(at, 2);
+        pair[0] = Left;
+        pair[1] = Right;
+    }
+
+    public static Float8Pair operator +(in Float8Pair a, in Float8Pair b) => new() { Left = a.Left + b.Left, Right = a.Right + b.Right };
+
+    public static Float8Pair operator -(in Float8Pair a, in Float8Pair b) => new() { Left = a.Left - b.Left, Right = a.Right - b.Right };
+
+    public static Float8Pair operator *(float s, in Float8Pair a) => new() { Left = s * a.Left, Right = s * a.Right };
 }
 
 /// <summary>Eight consecutive ints (pooling's argmax taps), loaded and stored as one value like <see cref="Float8"/>.</summary>

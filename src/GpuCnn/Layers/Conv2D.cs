@@ -111,8 +111,9 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
             plan.Workspace("padded input", plan.MaxBatch, outHeight + 2L * (kernelSize - 1 - Pad), outWidth + 2L * (kernelSize - 1 - Pad), filters);
             plan.Workspace("flipped kernel", columnWidth, filters);
         }
-        // The implicit GEMM's tile may be a fused Winograd one, which transforms the kernel into a workspace.
-        if (variant == ConvVariant.Implicit && kernelSize == 3 && stride == 1) plan.Workspace("winograd filter", 16, inputShape[2], filters);
+        // The implicit GEMM's tile may be a fused Winograd one, which transforms the kernel into a
+        // workspace: 36 elements for F(4×4, 3×3).
+        if (variant == ConvVariant.Implicit && kernelSize == 3 && stride == 1) plan.Workspace("winograd filter", 36, inputShape[2], filters);
         plan.BatchBuffer("output", output);
         plan.Buffer("transposed kernel", filters, columnWidth);
         if (activation != Activation.None) plan.BatchBuffer("activation gradient", output);

@@ -29,14 +29,29 @@ public sealed class GpuCompilationTests
         typeof(WideTile<RegisterTile4>), typeof(WideTile<RegisterTile6>), typeof(WideTile<StackedTile<RegisterTile4, RegisterTile4>>),
     ];
 
-    /// <summary>Every kernel entry point: a public static void method of a *Kernels class; a generic one once per register tile.</summary>
+    /// <summary>The Winograd transforms a generic kernel is closed over.</summary>
+    static readonly Type[] WinogradTransforms = [typeof(WinogradF2), typeof(WinogradF4)];
+
+    /// <summary>Every kernel entry point: a public static void method of a *Kernels class; a generic one once per register tile and Winograd transform it takes.</summary>
     public static IEnumerable<MethodInfo> AllKernels() =>
         typeof(GemmKernels).Assembly.GetTypes()
             .Where(t => t.IsClass && t.IsAbstract && t.IsSealed && t.Name.EndsWith("Kernels"))
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
             .Where(m => m.ReturnType == typeof(void))
-            .SelectMany(m => m.IsGenericMethodDefinition ? RegisterTiles.Select(tile => m.MakeGenericMethod(tile)) : [m])
+            .SelectMany(m => m.IsGenericMethodDefinition ? Closed(m) : [m])
             .OrderBy(NameOf);
+
+    /// <summary>A generic kernel closed over every combination of the types its parameters take.</summary>
+    static IEnumerable<MethodInfo> Closed(MethodInfo kernel)
+    {
+        IEnumerable<Type[]> choices = [[]];
+        foreach (var parameter in kernel.GetGenericArguments())
+        {
+            var candidates = parameter.GetGenericParameterConstraints().Contains(typeof(IWinogradTransform)) ? WinogradTransforms : RegisterTiles;
+            choices = choices.SelectMany(chosen => candidates.Select(type => (Type[])[.. chosen, type]));
+        }
+        return choices.Select(kernel.MakeGenericMethod);
+    }
 
     /// <summary>Class.Method, with a generic kernel's tile: Conv2dKernels.Conv2dForwardImplicit&lt;RegisterTile6&gt;.</summary>
     static string NameOf(MethodInfo m) =>

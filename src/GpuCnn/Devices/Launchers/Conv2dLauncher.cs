@@ -20,12 +20,19 @@ public sealed partial class KernelLauncher
     /// <summary>
     /// A forward pass in Winograd F(2×2, 3×3), fused into one kernel (Conv2dWinogradFused), is a
     /// tile too: <see cref="WinogradTile"/> + the register tile that multiplies its transforms,
-    /// whose rows are then output tiles of 2×2 pixels. It rounds differently from the direct tiles.
+    /// whose rows are then output tiles of 2×2 pixels; <see cref="Winograd4Tile"/> + the register
+    /// tile for F(4×4, 3×3), whose rows are output tiles of 4×4 pixels. They round differently from
+    /// the direct tiles and from each other.
     /// </summary>
-    public const int WinogradTile = 10000;
+    public const int WinogradTile = 10000, Winograd4Tile = 20000;
 
-    /// <summary>The fused Winograd tiles the tuner measures beside the register tiles, where they fit (WinogradFusedFits).</summary>
-    public static readonly IReadOnlyList<int> WinogradTiles = [WinogradTile + 1216, WinogradTile + 816, WinogradTile + 632];
+    /// <summary>
+    /// The fused Winograd tiles the tuner measures beside the register tiles, where they fit
+    /// (WinogradFusedFits): F(4×4, 3×3)'s 36 elements fill the shared memory with fewer rows and
+    /// channels, so its tiles are smaller.
+    /// </summary>
+    public static readonly IReadOnlyList<int> WinogradTiles =
+        [WinogradTile + 1216, WinogradTile + 816, WinogradTile + 632, Winograd4Tile + 816, Winograd4Tile + 616, Winograd4Tile + 432, Winograd4Tile + 416];
 
     /// <summary>Every tile a plan or bench may name.</summary>
     public static readonly IReadOnlyList<int> AllTiles = [.. Tiles, .. WinogradTiles];
@@ -54,14 +61,18 @@ public sealed partial class KernelLauncher
     /// <summary>The register tile of a tile: itself, or the one a fused Winograd tile multiplies with.</summary>
     public static int RegisterTileOf(int tile) => tile % WinogradTile;
 
+    /// <summary>The output tile's edge of a fused Winograd tile: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3).</summary>
+    public static int WinogradSize(int tile) => tile >= Winograd4Tile ? 4 : 2;
+
     /// <summary>Rows of a tile (output pixels, kernel taps, or Winograd's output tiles).</summary>
     public static int TileRows(int tile) => RegisterTileOf(tile) / 100;
 
     /// <summary>Filters (columns) of a tile: 16 or 32.</summary>
     public static int TileFilters(int tile) => tile % 100;
 
-    /// <summary>A tile as bench names it: tile12x16, tile6x32, winograd12x16.</summary>
-    public static string TileName(int tile) => $"{(IsWinogradTile(tile) ? "winograd" : "tile")}{TileRows(tile)}x{TileFilters(tile)}";
+    /// <summary>A tile as bench names it: tile12x16, tile6x32, winograd12x16 (F(2×2, 3×3)), winograd4x4-8x16 (F(4×4, 3×3)).</summary>
+    public static string TileName(int tile) =>
+        (!IsWinogradTile(tile) ? "tile" : WinogradSize(tile) == 4 ? "winograd4x4-" : "winograd") + $"{TileRows(tile)}x{TileFilters(tile)}";
 
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>[] convForwardImplicit =
     [

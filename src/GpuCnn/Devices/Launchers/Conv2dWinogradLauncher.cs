@@ -4,22 +4,34 @@ using ILGPU.Runtime;
 
 namespace GpuCnn.Devices;
 
-/// <summary>Launchers of Conv2dWinogradKernels: F(2×2, 3×3) as three transforms around 16 GEMMs, or fused into one kernel.</summary>
+/// <summary>Launchers of Conv2dWinogradKernels: F(2×2, 3×3) as three transforms around 16 GEMMs, or F(2×2, 3×3) and F(4×4, 3×3) fused into one kernel.</summary>
 public sealed partial class KernelLauncher
 {
-    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> winogradFilter = new(Conv2dWinogradKernels.Conv2dWinogradFilter, streams: true);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> winogradFilter =
+        new(Conv2dWinogradKernels.Conv2dWinogradFilter<WinogradF2>, streams: true);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> winograd4Filter =
+        new(Conv2dWinogradKernels.Conv2dWinogradFilter<WinogradF4>, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry> winogradInput = new(Conv2dWinogradKernels.Conv2dWinogradInput);
     readonly Kernel<ArrayView<float>, ArrayView<float>, ConvGeometry> winogradInputPerItem = new(Conv2dWinogradKernels.Conv2dWinogradInputPerItem);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs> winogradOutput = new(Conv2dWinogradKernels.Conv2dWinogradOutput);
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs> winogradOutputPerItem =
         new(Conv2dWinogradKernels.Conv2dWinogradOutputPerItem);
-    /// <summary>The fused kernel with each register tile, in the order of <see cref="Tiles"/>.</summary>
+    /// <summary>The fused F(2×2, 3×3) kernel with each register tile, in the order of <see cref="Tiles"/>.</summary>
     readonly GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs>[] winogradFused =
     [
-        new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile4>), new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile6>),
-        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile4, RegisterTile4>>),
-        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile6, RegisterTile6>>),
-        new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile4>>), new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile6>>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile4, WinogradF2>), new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile6, WinogradF2>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile4, RegisterTile4>, WinogradF2>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile6, RegisterTile6>, WinogradF2>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile4>, WinogradF2>), new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile6>, WinogradF2>),
+    ];
+
+    /// <summary>The fused F(4×4, 3×3) kernel with the register tiles of <see cref="WinogradTiles"/>, in the order of <see cref="Tiles"/>.</summary>
+    readonly GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs>[] winograd4Fused =
+    [
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile4, WinogradF4>), new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile6, WinogradF4>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile4, RegisterTile4>, WinogradF4>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile6, RegisterTile6>, WinogradF4>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile4>, WinogradF4>), new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile6>, WinogradF4>),
     ];
 
     /// <summary>Whether Winograd F(2×2, 3×3) runs a convolution's forward and input-gradient passes: 3×3, stride 1, padding 0-2.</summary>
@@ -34,7 +46,7 @@ public sealed partial class KernelLauncher
     public void Conv2dWinograd(ArrayView<float> input, ArrayView<float> kernel, ArrayView<float> output, ArrayView<float>? bias,
         ConvGeometry g, GemmArgs epilogue, int flip)
     {
-        int filters = epilogue.N, tiles = Conv2dWinogradKernels.Tiles(g);
+        int filters = epilogue.N, tiles = Conv2dWinogradKernels.Tiles(g, 2);
         const string name = nameof(Conv2dWinograd);
         RequireImage(name, "input", input, g);
         Require(name, "kernel", kernel, 3, 3, flip == 0 ? g.InChannels : filters, flip == 0 ? filters : g.InChannels);
@@ -42,7 +54,7 @@ public sealed partial class KernelLauncher
         if (epilogue.AddBias != 0) Require(name, "bias", bias ?? default, filters);
         int pairs = g.InChannels * filters, kernelStride = Conv2dWinogradKernels.FilterStride(pairs);
         long inputStride = (long)tiles * g.InChannels, productStride = (long)tiles * filters;
-        var transformedKernel = WinogradFilter(kernel, flip, g.InChannels, filters);
+        var transformedKernel = WinogradFilter(kernel, flip, g.InChannels, filters, 2);
         var transformedInput = Workspace(16 * inputStride, Scratch.WinogradInput);
         var product = Workspace(16 * productStride, Scratch.WinogradProduct);
 
@@ -59,39 +71,44 @@ public sealed partial class KernelLauncher
 
     /// <summary>
     /// Whether a fused Winograd tile can run this implicit forward pass: 3×3, stride 1, padding
-    /// 0-2, channels in multiples of 8, filters in multiples of the tile's, and V and M in the
-    /// kernel's shared memory.
+    /// 0-2, channels in multiples of 8 (16 for F(4×4, 3×3), which transforms 16 at a time), filters
+    /// in multiples of the tile's, and V and M in the kernel's shared memory.
     /// </summary>
     static bool WinogradFusedFits(ConvGeometry g, int filters, int tile) =>
-        WinogradFits(g) && g.InChannels % 8 == 0
-        && filters % TileFilters(tile) == 0 && g.InChannels <= Conv2dWinogradKernels.FusedMaxChannels(TileRows(tile), TileFilters(tile));
+        WinogradFits(g) && g.InChannels % (WinogradSize(tile) == 4 ? 16 : 8) == 0 && filters % TileFilters(tile) == 0
+        && g.InChannels <= Conv2dWinogradKernels.FusedMaxChannels(WinogradElements(tile), TileRows(tile), TileFilters(tile));
+
+    /// <summary>The transformed tile's elements of a fused Winograd tile: (m+2)².</summary>
+    static int WinogradElements(int tile) => (WinogradSize(tile) + 2) * (WinogradSize(tile) + 2);
 
     /// <summary>
     /// output = epilogue(conv(input, kernel)) for a 3×3 stride-1 convolution (flip as
     /// Conv2dWinograd takes it), in the fused Winograd kernel of this tile
-    /// (<see cref="WinogradFusedFits"/>): the kernel's transform U (16 × Cin × filters) into a
+    /// (<see cref="WinogradFusedFits"/>): the kernel's transform U (elements × Cin × filters) into a
     /// workspace, then one work-item (a group of one) per block of TileRows(tile) output tiles.
     /// </summary>
     void Conv2dWinogradFused(ArrayView<float> input, ArrayView<float> kernel, int flip, ArrayView<float> output, ArrayView<float> bias,
         ConvGeometry g, GemmArgs epilogue, int tile)
     {
-        int filters = epilogue.N;
-        var transformedKernel = WinogradFilter(kernel, flip, g.InChannels, filters);
-        int blocks = (int)Ceiling(Conv2dWinogradKernels.Tiles(g), TileRows(tile));
+        int filters = epilogue.N, size = WinogradSize(tile);
+        var transformedKernel = WinogradFilter(kernel, flip, g.InChannels, filters, size);
+        int blocks = (int)Ceiling(Conv2dWinogradKernels.Tiles(g, size), TileRows(tile));
         var config = new KernelConfig(blocks, 1);
-        winogradFused[TileIndex(RegisterTileOf(tile))].Launch(this, config, 16L * g.InChannels * (filters / TileFilters(tile)),
+        var kernels = size == 4 ? winograd4Fused : winogradFused;
+        kernels[TileIndex(RegisterTileOf(tile))].Launch(this, config, (long)WinogradElements(tile) * g.InChannels * (filters / TileFilters(tile)),
             input, transformedKernel, output, bias, g, epilogue);
     }
 
     /// <summary>
-    /// U (16 slabs of Cin × filters, FilterStride apart) of a 3×3 kernel, in the workspace, for a
-    /// convolution of Cin channels into filters (flip as Conv2dWinograd takes it).
+    /// U (an F(size×size, 3×3) kernel's elements: slabs of Cin × filters, FilterStride apart) of a
+    /// 3×3 kernel, in the workspace, for a convolution of Cin channels into filters (flip as
+    /// Conv2dWinograd takes it).
     /// </summary>
-    ArrayView<float> WinogradFilter(ArrayView<float> kernel, int flip, int inChannels, int filters)
+    ArrayView<float> WinogradFilter(ArrayView<float> kernel, int flip, int inChannels, int filters, int size)
     {
         int pairs = inChannels * filters, stride = Conv2dWinogradKernels.FilterStride(pairs);
-        var transformed = Workspace(16L * stride, Scratch.WinogradFilter);
-        winogradFilter.LaunchSplit(this, stride / 8, 1,
+        var transformed = Workspace((size + 2L) * (size + 2) * stride, Scratch.WinogradFilter);
+        (size == 4 ? winograd4Filter : winogradFilter).LaunchSplit(this, stride / 8, 1,
             kernel, transformed, flip == 0 ? inChannels : filters, flip == 0 ? filters : inChannels, flip);
         return transformed;
     }
