@@ -238,7 +238,7 @@ public static class Conv2dWinogradKernels
     /// memory. Padding is read as zeros (no padded copy); outputs past the image's edge are not
     /// stored. With the kernel transformed from the forward layer's (Conv2dWinogradFilter, flip = 1)
     /// it computes that layer's input gradient from dZ, padded by 2 - p. Needs Cin in multiples of
-    /// 8 up to <see cref="FusedMaxChannels"/>, and filters in multiples of the tile's.
+    /// 16 up to <see cref="FusedMaxChannels"/>, and filters in multiples of the tile's.
     /// </summary>
     public static void Conv2dWinogradFused<TTile, TWinograd>(ArrayView<float> input, ArrayView<float> transformedKernel,
         ArrayView<float> output, ArrayView<float> bias, ConvGeometry g, GemmArgs epilogue)

@@ -73,7 +73,8 @@ public struct WinogradF2 : IWinogradTransform
         var at = new PixelIndex(tile, Conv2dWinogradKernels.TileRows(g, 2), Conv2dWinogradKernels.TileColumns(g, 2));
         var taps = new TileTaps(g, at.Image * g.InHeight, 2 * at.Y - g.Padding, 2 * at.X - g.Padding, groups);
         int elementStride = rows * groups, target = r * groups;
-        for (int k = 0; k < groups; k++)
+        // Sixteen channels at a time (Cin in multiples of 16), so each value is a 512-bit pair.
+        for (int k = 0; k < groups; k += 2)
         {
             taps.Row(input8, 0, k, out var d00, out var d01, out var d02, out var d03);
             taps.Row(input8, 1, k, out var d10, out var d11, out var d12, out var d13);
@@ -107,60 +108,59 @@ public struct WinogradF2 : IWinogradTransform
 
         static int RowStart(ConvGeometry g, int image, int y, int groups) => (image + XMath.Clamp(y, 0, g.InHeight - 1)) * g.InWidth * groups;
 
-        /// <summary>Row i (0-3, a constant where it is called) of the tile in channel group k: four taps, 0 outside the image.</summary>
-        public void Row(ArrayView<Float8> input8, int i, int k, out Float8 d0, out Float8 d1, out Float8 d2, out Float8 d3)
+        /// <summary>Row i (0-3, a constant where it is called) of the tile, sixteen channels from group k: four taps, 0 outside the image.</summary>
+        public void Row(ArrayView<Float8> input8, int i, int k, out Float8Pair d0, out Float8Pair d1, out Float8Pair d2, out Float8Pair d3)
         {
             int row = (i == 0 ? row0 : i == 1 ? row1 : i == 2 ? row2 : row3) + k;
             float inside = i == 0 ? in0 : i == 1 ? in1 : i == 2 ? in2 : in3;
-            d0 = (inside * inCol0) * input8[row + col0];
-            d1 = (inside * inCol1) * input8[row + col1];
-            d2 = (inside * inCol2) * input8[row + col2];
-            d3 = (inside * inCol3) * input8[row + col3];
+            d0 = (inside * inCol0) * Float8Pair.Load(input8, row + col0);
+            d1 = (inside * inCol1) * Float8Pair.Load(input8, row + col1);
+            d2 = (inside * inCol2) * Float8Pair.Load(input8, row + col2);
+            d3 = (inside * inCol3) * Float8Pair.Load(input8, row + col3);
         }
     }
 
-    /// <summary>Row r of (Bᵀ d) B from row r of Bᵀ d, eight channels.</summary>
-    static void InputRow(ArrayView<Float8> v8, int target, int elementStride, int r, in Float8 t0, in Float8 t1, in Float8 t2, in Float8 t3)
+    /// <summary>Row r of (Bᵀ d) B from row r of Bᵀ d, sixteen channels.</summary>
+    static void InputRow(ArrayView<Float8> v8, int target, int elementStride, int r, in Float8Pair t0, in Float8Pair t1, in Float8Pair t2, in Float8Pair t3)
     {
         int e = 4 * r;
-        v8[e * elementStride + target] = t0 - t2;
-        v8[(e + 1) * elementStride + target] = t1 + t2;
-        v8[(e + 2) * elementStride + target] = t2 - t1;
-        v8[(e + 3) * elementStride + target] = t1 - t3;
+        (t0 - t2).Store(v8, e * elementStride + target);
+        (t1 + t2).Store(v8, (e + 1) * elementStride + target);
+        (t2 - t1).Store(v8, (e + 2) * elementStride + target);
+        (t1 - t3).Store(v8, (e + 3) * elementStride + target);
     }
 
     public readonly void Output(ArrayView<Float8> m8, ArrayView<Float8> output8, ArrayView<float> bias, ConvGeometry g,
         GemmArgs epilogue, int tile, int at, int elementStride, int col8)
     {
-        // Rows of Aᵀ m (s0 = m0 + m1 + m2, s1 = m1 - m2 - m3), for the left and right eight filters.
+        // Rows of Aᵀ m (s0 = m0 + m1 + m2, s1 = m1 - m2 - m3), sixteen filters.
         ProductColumn(m8, at, elementStride, 0, out var s00, out var s10);
         ProductColumn(m8, at, elementStride, 1, out var s01, out var s11);
         ProductColumn(m8, at, elementStride, 2, out var s02, out var s12);
         ProductColumn(m8, at, elementStride, 3, out var s03, out var s13);
-        ProductColumn(m8, at + 1, elementStride, 0, out var r00, out var r10);
-        ProductColumn(m8, at + 1, elementStride, 1, out var r01, out var r11);
-        ProductColumn(m8, at + 1, elementStride, 2, out var r02, out var r12);
-        ProductColumn(m8, at + 1, elementStride, 3, out var r03, out var r13);
         var p = new PixelIndex(tile, Conv2dWinogradKernels.TileRows(g, 2), Conv2dWinogradKernels.TileColumns(g, 2));
         int oy = 2 * p.Y, ox = 2 * p.X;
         int filters8 = epilogue.N / 8;
         int pixel = (p.Image * g.OutHeight + oy) * g.OutWidth + ox;
         bool right = ox + 1 < g.OutWidth;
-        GemmKernels.StoreTileRow(output8, bias, epilogue, pixel * filters8 + col8, col8, s00 + s01 + s02, r00 + r01 + r02);
-        if (right) GemmKernels.StoreTileRow(output8, bias, epilogue, (pixel + 1) * filters8 + col8, col8, s01 - s02 - s03, r01 - r02 - r03);
+        Store(output8, bias, epilogue, pixel * filters8 + col8, col8, s00 + s01 + s02);
+        if (right) Store(output8, bias, epilogue, (pixel + 1) * filters8 + col8, col8, s01 - s02 - s03);
         if (oy + 1 < g.OutHeight)
         {
             int below = pixel + g.OutWidth;
-            GemmKernels.StoreTileRow(output8, bias, epilogue, below * filters8 + col8, col8, s10 + s11 + s12, r10 + r11 + r12);
-            if (right) GemmKernels.StoreTileRow(output8, bias, epilogue, (below + 1) * filters8 + col8, col8, s11 - s12 - s13, r11 - r12 - r13);
+            Store(output8, bias, epilogue, below * filters8 + col8, col8, s10 + s11 + s12);
+            if (right) Store(output8, bias, epilogue, (below + 1) * filters8 + col8, col8, s11 - s12 - s13);
         }
     }
 
-    /// <summary>Column j of Aᵀ m for eight filters: s0 = m0j + m1j + m2j, s1 = m1j - m2j - m3j.</summary>
-    static void ProductColumn(ArrayView<Float8> m8, int at, int elementStride, int j, out Float8 s0, out Float8 s1)
+    static void Store(ArrayView<Float8> output8, ArrayView<float> bias, GemmArgs epilogue, int target, int col8, in Float8Pair y) =>
+        GemmKernels.StoreTileRow(output8, bias, epilogue, target, col8, y.Left, y.Right);
+
+    /// <summary>Column j of Aᵀ m for sixteen filters: s0 = m0j + m1j + m2j, s1 = m1j - m2j - m3j.</summary>
+    static void ProductColumn(ArrayView<Float8> m8, int at, int elementStride, int j, out Float8Pair s0, out Float8Pair s1)
     {
-        Float8 m0 = m8[j * elementStride + at], m1 = m8[(4 + j) * elementStride + at];
-        Float8 m2 = m8[(8 + j) * elementStride + at], m3 = m8[(12 + j) * elementStride + at];
+        Float8Pair m0 = Float8Pair.Load(m8, j * elementStride + at), m1 = Float8Pair.Load(m8, (4 + j) * elementStride + at);
+        Float8Pair m2 = Float8Pair.Load(m8, (8 + j) * elementStride + at), m3 = Float8Pair.Load(m8, (12 + j) * elementStride + at);
         s0 = m0 + m1 + m2;
         s1 = m1 - m2 - m3;
     }

@@ -71,11 +71,11 @@ public sealed partial class KernelLauncher
 
     /// <summary>
     /// Whether a fused Winograd tile can run this implicit forward pass: 3×3, stride 1, padding
-    /// 0-2, channels in multiples of 8 (16 for F(4×4, 3×3), which transforms 16 at a time), filters
-    /// in multiples of the tile's, and V and M in the kernel's shared memory.
+    /// 0-2, channels in multiples of 16 (its transforms take 16 at a time), filters in multiples of
+    /// the tile's, and V and M in the kernel's shared memory.
     /// </summary>
     static bool WinogradFusedFits(ConvGeometry g, int filters, int tile) =>
-        WinogradFits(g) && g.InChannels % (WinogradSize(tile) == 4 ? 16 : 8) == 0 && filters % TileFilters(tile) == 0
+        WinogradFits(g) && g.InChannels % 16 == 0 && filters % TileFilters(tile) == 0
         && g.InChannels <= Conv2dWinogradKernels.FusedMaxChannels(WinogradElements(tile), TileRows(tile), TileFilters(tile));
 
     /// <summary>The transformed tile's elements of a fused Winograd tile: (m+2)².</summary>
