@@ -174,7 +174,7 @@ public struct WinogradF2 : IWinogradTransform
 /// G = [¼ 0 0; -⅙ -⅙ -⅙; -⅙ ⅙ -⅙; 1/24 1/12 ⅙; 1/24 -1/12 ⅙; 0 0 1],
 /// Aᵀ = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
 /// Each 2-D transform is two passes of the 1-D one (rows, then columns) through the slabs it
-/// writes, so a work-item holds one row of six Float8s at a time, not 36.
+/// writes, so a work-item holds one row of six values (sixteen channels each) at a time, not 36.
 /// </summary>
 public struct WinogradF4 : IWinogradTransform
 {

@@ -14,7 +14,8 @@ namespace GpuCnn.Devices;
 /// the lowest time wins. Other work on the machine (other VMs on a shared host) only ever adds
 /// time to a run, so a candidate's fastest run is the closest to its own speed. The choices
 /// persist in one JSON file per device (see <see cref="FileFor"/>), so later runs skip the
-/// measurement; delete the file to measure again. The file names the kernels
+/// measurement; delete the file to measure again. Beside each choice the file keeps every
+/// candidate's fastest time, so why a tile won can be read there. The file names the kernels
 /// it was measured with (<see cref="KernelsFingerprint"/>): other kernels, as after an update that
 /// changed their code, are measured again.
 /// </summary>
@@ -33,7 +34,8 @@ public sealed class KernelTuner(Accelerator accelerator, string? file, string? k
 
     readonly string kernels = kernels ?? KernelsFingerprint;
 
-    readonly Dictionary<string, int> choices = Load(file, kernels ?? KernelsFingerprint);
+    /// <summary>The choices by stored key, and each candidate's fastest time in milliseconds: measured by this tuner or read from the file.</summary>
+    readonly (Dictionary<string, int> Choices, Dictionary<string, SortedDictionary<string, double>> Fastest) known = Load(file, kernels ?? KernelsFingerprint);
 
     /// <summary>
     /// Where a device's choices are kept: KIND-NAME.json in the tuning folder (<see cref="Folder"/>),
@@ -56,7 +58,10 @@ public sealed class KernelTuner(Accelerator accelerator, string? file, string? k
     readonly Dictionary<string, int> used = [];
 
     /// <summary>Every choice known: measured by this tuner or read from the device's file.</summary>
-    public IReadOnlyDictionary<string, int> Choices => choices;
+    public IReadOnlyDictionary<string, int> Choices => known.Choices;
+
+    /// <summary>Every candidate's fastest run in milliseconds, by stored key (<see cref="StoredKey"/>) and candidate.</summary>
+    public IReadOnlyDictionary<string, SortedDictionary<string, double>> Fastest => known.Fastest;
 
     /// <summary>The choices this tuner has handed out, by key.</summary>
     public IReadOnlyDictionary<string, int> Used => used;
@@ -74,7 +79,7 @@ public sealed class KernelTuner(Accelerator accelerator, string? file, string? k
 
     int Measure(string key, IReadOnlyList<int> candidates, Action<int> run)
     {
-        if (choices.TryGetValue(key, out int known)) return known;
+        if (known.Choices.TryGetValue(key, out int choice)) return choice;
         foreach (int candidate in candidates) run(candidate);
         accelerator.Synchronize();
         var times = candidates.Select(_ => new List<double>()).ToArray();
@@ -87,26 +92,28 @@ public sealed class KernelTuner(Accelerator accelerator, string? file, string? k
                 times[i].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
         int best = candidates[Enumerable.Range(0, candidates.Count).MinBy(i => times[i].Min())];
-        choices[key] = best;
+        known.Choices[key] = best;
+        known.Fastest[key] = new(Enumerable.Range(0, candidates.Count).ToDictionary(i => candidates[i].ToString(), i => Math.Round(times[i].Min(), 4)));
         Save();
         return best;
     }
 
-    /// <summary>The file's contents: the kernels it was measured with, and the choice per key.</summary>
-    sealed record TuningFile(string Kernels, SortedDictionary<string, int> Choices);
+    /// <summary>The file's contents: the kernels it was measured with, the choice per key, and each candidate's fastest time (ms).</summary>
+    sealed record TuningFile(string Kernels, SortedDictionary<string, int> Choices,
+        SortedDictionary<string, SortedDictionary<string, double>>? Fastest = null);
 
-    /// <summary>The file's choices if it was measured with these kernels; none otherwise (measured again, and the file rewritten).</summary>
-    static Dictionary<string, int> Load(string? file, string kernels)
+    /// <summary>The file's choices and times if it was measured with these kernels; none otherwise (measured again, and the file rewritten).</summary>
+    static (Dictionary<string, int> Choices, Dictionary<string, SortedDictionary<string, double>> Fastest) Load(string? file, string kernels)
     {
-        if (file is null || !File.Exists(file)) return [];
+        if (file is null || !File.Exists(file)) return ([], []);
         try
         {
             var saved = JsonSerializer.Deserialize<TuningFile>(File.ReadAllText(file));
-            return saved?.Kernels == kernels && saved.Choices is not null ? new(saved.Choices) : [];
+            return saved?.Kernels == kernels && saved.Choices is not null ? (new(saved.Choices), new(saved.Fastest ?? [])) : ([], []);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
-            return [];
+            return ([], []);
         }
     }
 
@@ -116,11 +123,14 @@ public sealed class KernelTuner(Accelerator accelerator, string? file, string? k
         if (file is null) return;
         lock (FileLock)
         {
-            var merged = new SortedDictionary<string, int>(Load(file, kernels));
-            foreach (var (key, value) in choices) merged[key] = value;
+            var (saved, savedTimes) = Load(file, kernels);
+            var merged = new SortedDictionary<string, int>(saved);
+            foreach (var (key, value) in known.Choices) merged[key] = value;
+            var times = new SortedDictionary<string, SortedDictionary<string, double>>(savedTimes);
+            foreach (var (key, value) in known.Fastest) times[key] = value;
             try
             {
-                AtomicFile.WriteText(file, JsonSerializer.Serialize(new TuningFile(kernels, merged), new JsonSerializerOptions { WriteIndented = true }));
+                AtomicFile.WriteText(file, JsonSerializer.Serialize(new TuningFile(kernels, merged, times), new JsonSerializerOptions { WriteIndented = true }));
             }
             catch (Exception e) when (e is FileWriteException or IOException or UnauthorizedAccessException)
             {

@@ -33,6 +33,10 @@ public sealed class KernelTunerTests(TestDevices devices)
         var third = new KernelTuner(devices.Cpu.Accelerator, file);
         Assert.Equal(new Dictionary<string, int> { ["conv 4x4 among 4 6"] = 4, ["conv 8x8 among 4 6"] = 6 }, third.Choices);
         Assert.Empty(third.Used);
+        // Beside each choice, every candidate's fastest run: the chosen one's the shorter.
+        var times = third.Fastest["conv 8x8 among 4 6"];
+        Assert.Equal(["4", "6"], times.Keys);
+        Assert.True(times["6"] < times["4"] && times["4"] >= 20, string.Join(", ", times));
         // Other candidates are measured again: a choice that is no longer one, and a new one.
         Assert.Equal(8, again.Choose("conv 8x8", [8], _ => { }));
         runs.Clear();
