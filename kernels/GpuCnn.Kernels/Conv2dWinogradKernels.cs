@@ -221,7 +221,7 @@ public static class Conv2dWinogradKernels
 
     /// <summary>
     /// The fused kernel's shared memory, in floats: 48 KB, what a CUDA block may allocate statically.
-    /// V and M of a tile of R rows and F filters fill 16·R·(Cin + F) of them.
+    /// V and M of a tile of R rows and F filters fill elements·R·(Cin + F) of them (16 or 36 elements).
     /// </summary>
     public const int FusedSharedFloats = 12 * 1024;
 

@@ -4,8 +4,9 @@ using ILGPU.Algorithms;
 namespace GpuCnn.Kernels;
 
 /// <summary>
-/// One of Winograd's minimal filterings F(m×m, 3×3), as the filter transform and the fused kernel
-/// apply it eight channels (one Float8) at a time: an m×m output tile from an (m+2)×(m+2) input
+/// One of Winograd's minimal filterings F(m×m, 3×3), as the filter transform applies it to eight
+/// kernels (one Float8) at a time and the fused kernel to sixteen channels or filters (one
+/// Float8Pair): an m×m output tile from an (m+2)×(m+2) input
 /// tile d and a 3×3 kernel g as Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, (m+2)² products instead of 9m².
 /// U, V and M hold element e of every tile in slab e, elementStride Float8s after slab e-1.
 /// </summary>
@@ -186,9 +187,9 @@ public struct WinogradF4 : IWinogradTransform
         in Float8 g10, in Float8 g11, in Float8 g12, in Float8 g20, in Float8 g21, in Float8 g22)
     {
         // h = G g, column by column (h_ij: row i of G g, column j), then each row of h times Gᵀ.
-        FilterColumn(g00, g10, g20, out var h00, out var h10, out var h20, out var h30, out var h40, out var h50);
-        FilterColumn(g01, g11, g21, out var h01, out var h11, out var h21, out var h31, out var h41, out var h51);
-        FilterColumn(g02, g12, g22, out var h02, out var h12, out var h22, out var h32, out var h42, out var h52);
+        FilterTransform(g00, g10, g20, out var h00, out var h10, out var h20, out var h30, out var h40, out var h50);
+        FilterTransform(g01, g11, g21, out var h01, out var h11, out var h21, out var h31, out var h41, out var h51);
+        FilterTransform(g02, g12, g22, out var h02, out var h12, out var h22, out var h32, out var h42, out var h52);
         FilterRow(u8, item, stride8, 0, h00, h01, h02);
         FilterRow(u8, item, stride8, 1, h10, h11, h12);
         FilterRow(u8, item, stride8, 2, h20, h21, h22);
@@ -198,7 +199,7 @@ public struct WinogradF4 : IWinogradTransform
     }
 
     /// <summary>G·(x0, x1, x2).</summary>
-    static void FilterColumn(in Float8 x0, in Float8 x1, in Float8 x2,
+    static void FilterTransform(in Float8 x0, in Float8 x1, in Float8 x2,
         out Float8 u0, out Float8 u1, out Float8 u2, out Float8 u3, out Float8 u4, out Float8 u5)
     {
         Float8 outer = x0 + x2, quarter = (1f / 24) * x0 + (1f / 6) * x2, middle = (1f / 12) * x1;
@@ -213,7 +214,7 @@ public struct WinogradF4 : IWinogradTransform
     /// <summary>Row r of (G g) Gᵀ from row r of G g: elements e = 6r .. 6r+5.</summary>
     static void FilterRow(ArrayView<Float8> u8, int item, int stride8, int r, in Float8 x0, in Float8 x1, in Float8 x2)
     {
-        FilterColumn(x0, x1, x2, out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
+        FilterTransform(x0, x1, x2, out var u0, out var u1, out var u2, out var u3, out var u4, out var u5);
         int at = 6 * r * stride8 + item;
         u8[at] = u0;
         u8[at + stride8] = u1;
@@ -284,7 +285,7 @@ public struct WinogradF4 : IWinogradTransform
                 (inside * in2) * Float8Pair.Load(input8, row + col2), (inside * in3) * Float8Pair.Load(input8, row + col3),
                 (inside * in4) * Float8Pair.Load(input8, row + col4), (inside * in5) * Float8Pair.Load(input8, row + col5),
                 out var t0, out var t1, out var t2, out var t3, out var t4, out var t5);
-            Store(v8, i * rowStride + t, elementStride, t0, t1, t2, t3, t4, t5);
+            StoreSlabs(v8, i * rowStride + t, elementStride, t0, t1, t2, t3, t4, t5);
         }
     }
 
@@ -307,11 +308,11 @@ public struct WinogradF4 : IWinogradTransform
         InputTransform(Float8Pair.Load(v8, at), Float8Pair.Load(v8, at + rowStride), Float8Pair.Load(v8, at + 2 * rowStride),
             Float8Pair.Load(v8, at + 3 * rowStride), Float8Pair.Load(v8, at + 4 * rowStride), Float8Pair.Load(v8, at + 5 * rowStride),
             out var t0, out var t1, out var t2, out var t3, out var t4, out var t5);
-        Store(v8, at, rowStride, t0, t1, t2, t3, t4, t5);
+        StoreSlabs(v8, at, rowStride, t0, t1, t2, t3, t4, t5);
     }
 
     /// <summary>Six pairs at <paramref name="at"/>, <paramref name="stride"/> apart.</summary>
-    static void Store(ArrayView<Float8> v8, int at, int stride, in Float8Pair x0, in Float8Pair x1, in Float8Pair x2, in Float8Pair x3,
+    static void StoreSlabs(ArrayView<Float8> v8, int at, int stride, in Float8Pair x0, in Float8Pair x1, in Float8Pair x2, in Float8Pair x3,
         in Float8Pair x4, in Float8Pair x5)
     {
         x0.Store(v8, at);

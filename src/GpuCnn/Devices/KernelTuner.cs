@@ -93,7 +93,9 @@ public sealed class KernelTuner(Accelerator accelerator, string? file, string? k
             }
         int best = candidates[Enumerable.Range(0, candidates.Count).MinBy(i => times[i].Min())];
         known.Choices[key] = best;
-        known.Fastest[key] = new(Enumerable.Range(0, candidates.Count).ToDictionary(i => candidates[i].ToString(), i => Math.Round(times[i].Min(), 4)));
+        var fastest = new SortedDictionary<string, double>();
+        for (int i = 0; i < candidates.Count; i++) fastest[candidates[i].ToString()] = Math.Round(times[i].Min(), 4);
+        known.Fastest[key] = fastest;
         Save();
         return best;
     }

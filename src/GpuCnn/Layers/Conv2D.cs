@@ -70,7 +70,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     /// Output (OH, OW, filters) with OH = (H + 2p - k) / s + 1. Buffers: the im2col columns
     /// (B·OH·OW × k·k·Cin) where the variant uses them, output, dZ of a fused ReLU and the input
     /// gradient (B·H·W·Cin); workspaces: split-K partials of the three GEMMs and the bias sum,
-    /// and Winograd's transforms (16 × Cin·filters, 16 × tiles·channels) where Winograd runs.
+    /// and Winograd's transforms (16 × Cin·filters, 16 × tiles·channels) where Winograd runs, or
+    /// the fused Winograd tiles' transformed kernel (36 × Cin·filters for F(4×4, 3×3)).
     /// </summary>
     protected override int[] PlanFor(int[] inputShape, LayerPlan plan)
     {
@@ -111,9 +112,10 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
             plan.Workspace("padded input", plan.MaxBatch, outHeight + 2L * (kernelSize - 1 - Pad), outWidth + 2L * (kernelSize - 1 - Pad), filters);
             plan.Workspace("flipped kernel", columnWidth, filters);
         }
-        // The implicit GEMM's tile may be a fused Winograd one, which transforms the kernel into a
-        // workspace: 36 elements for F(4×4, 3×3).
-        if (variant == ConvVariant.Implicit && kernelSize == 3 && stride == 1) plan.Workspace("winograd filter", 36, inputShape[2], filters);
+        // The implicit GEMM's tile may be a fused Winograd one (input channels in multiples of 16),
+        // which transforms the kernel into a workspace: 36 elements for F(4×4, 3×3).
+        if (variant == ConvVariant.Implicit && kernelSize == 3 && stride == 1 && inputShape[2] % 16 == 0)
+            plan.Workspace("winograd filter", 36, inputShape[2], filters);
         plan.BatchBuffer("output", output);
         plan.Buffer("transposed kernel", filters, columnWidth);
         if (activation != Activation.None) plan.BatchBuffer("activation gradient", output);

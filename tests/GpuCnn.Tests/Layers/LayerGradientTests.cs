@@ -62,11 +62,13 @@ public sealed class LayerGradientTests(TestDevices devices)
                 // plan, tile, size, in channels, stride, same padding: output pixels (3·25, 3·25, 3·49) that neither
                 // tile divides, and kernel rows 144 (the input gradient runs implicitly too), 27 and 9 (ragged for both).
                 // Padded with 16 and 8 channels, the weight gradient reads x unpadded, tap by tap (a tap's last tile short where the rows do not divide Cin).
-                // A fused Winograd tile runs the first's forward pass and input gradient (5×5: a ragged 2×2 tile
-                // at the edges) and the last's, unpadded with 64 channels (too many for winograd12x16's forward pass).
+                // A fused Winograd tile runs the first's forward pass and input gradient (5×5: a ragged 2×2 or 4×4
+                // tile at the edges; 7×7: a 4×4 tile three pixels wide) and the last's, unpadded with 64 channels
+                // (too many for winograd12x16's forward pass).
                 void Add(int size, int cin, int stride, bool same) =>
                     data.Add(TestDevices.Traited(new TheoryDataRow<string, int, int, int, int, bool>(plan, tile, size, cin, stride, same), plan));
                 Add(5, 16, 1, true);
+                Add(7, 16, 1, true);
                 Add(9, 3, 2, true);
                 Add(7, 8, 2, true);
                 Add(7, 1, 1, true);

@@ -34,7 +34,7 @@ public sealed partial class KernelLauncher
         new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile4>, WinogradF4>), new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile6>, WinogradF4>),
     ];
 
-    /// <summary>Whether Winograd F(2×2, 3×3) runs a convolution's forward and input-gradient passes: 3×3, stride 1, padding 0-2.</summary>
+    /// <summary>Whether Winograd (F(2×2, 3×3) in three passes, or either transform fused) can run a convolution's forward and input-gradient passes: 3×3, stride 1, padding 0-2.</summary>
     public static bool WinogradFits(ConvGeometry g) =>
         g.KernelHeight == 3 && g.KernelWidth == 3 && g.Stride == 1 && g.Padding <= 2;
 
