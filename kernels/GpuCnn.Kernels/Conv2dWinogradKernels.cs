@@ -24,6 +24,9 @@ public static class Conv2dWinogradKernels
     /// <summary>Output tiles of F(size×size, 3×3) for a convolution: ⌈OH/size⌉·⌈OW/size⌉ per image.</summary>
     public static int Tiles(ConvGeometry g, int size) => g.Batch * TileRows(g, size) * TileColumns(g, size);
 
+    /// <summary>(size+2)²: the elements of a transformed tile of F(size×size, 3×3), one GEMM each.</summary>
+    public static int Elements(int size) => (size + 2) * (size + 2);
+
     internal static int TileRows(ConvGeometry g, int size) => (g.OutHeight + size - 1) / size;
 
     internal static int TileColumns(ConvGeometry g, int size) => (g.OutWidth + size - 1) / size;

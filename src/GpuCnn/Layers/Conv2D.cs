@@ -115,7 +115,7 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         // The implicit GEMM's tile may be a fused Winograd one (input channels in multiples of 16),
         // which transforms the kernel into a workspace: 36 elements for F(4×4, 3×3).
         if (variant == ConvVariant.Implicit && kernelSize == 3 && stride == 1 && inputShape[2] % 16 == 0)
-            plan.Workspace("winograd filter", 36, inputShape[2], filters);
+            plan.Workspace("winograd filter", Conv2dWinogradKernels.Elements(4), inputShape[2], filters);
         plan.BatchBuffer("output", output);
         plan.Buffer("transposed kernel", filters, columnWidth);
         if (activation != Activation.None) plan.BatchBuffer("activation gradient", output);

@@ -16,22 +16,17 @@ public sealed partial class KernelLauncher
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs> winogradOutput = new(Conv2dWinogradKernels.Conv2dWinogradOutput);
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs> winogradOutputPerItem =
         new(Conv2dWinogradKernels.Conv2dWinogradOutputPerItem);
-    /// <summary>The fused F(2×2, 3×3) kernel with each register tile, in the order of <see cref="Tiles"/>.</summary>
-    readonly GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs>[] winogradFused =
-    [
-        new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile4, WinogradF2>), new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile6, WinogradF2>),
-        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile4, RegisterTile4>, WinogradF2>),
-        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile6, RegisterTile6>, WinogradF2>),
-        new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile4>, WinogradF2>), new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile6>, WinogradF2>),
-    ];
+    /// <summary>The fused F(2×2, 3×3) and F(4×4, 3×3) kernels with each register tile, in the order of <see cref="Tiles"/>.</summary>
+    readonly GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs>[]
+        winogradFused = FusedKernels<WinogradF2>(), winograd4Fused = FusedKernels<WinogradF4>();
 
-    /// <summary>The fused F(4×4, 3×3) kernel with the register tiles of <see cref="WinogradTiles"/>, in the order of <see cref="Tiles"/>.</summary>
-    readonly GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs>[] winograd4Fused =
+    static GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs>[] FusedKernels<TWinograd>()
+        where TWinograd : struct, IWinogradTransform =>
     [
-        new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile4, WinogradF4>), new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile6, WinogradF4>),
-        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile4, RegisterTile4>, WinogradF4>),
-        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile6, RegisterTile6>, WinogradF4>),
-        new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile4>, WinogradF4>), new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile6>, WinogradF4>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile4, TWinograd>), new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile6, TWinograd>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile4, RegisterTile4>, TWinograd>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile6, RegisterTile6>, TWinograd>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile4>, TWinograd>), new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile6>, TWinograd>),
     ];
 
     /// <summary>Whether Winograd (F(2×2, 3×3) in three passes, or either transform fused) can run a convolution's forward and input-gradient passes: 3×3, stride 1, padding 0-2.</summary>
@@ -79,7 +74,7 @@ public sealed partial class KernelLauncher
         && g.InChannels <= Conv2dWinogradKernels.FusedMaxChannels(WinogradElements(tile), TileRows(tile), TileFilters(tile));
 
     /// <summary>The transformed tile's elements of a fused Winograd tile: (m+2)².</summary>
-    static int WinogradElements(int tile) => (WinogradSize(tile) + 2) * (WinogradSize(tile) + 2);
+    static int WinogradElements(int tile) => Conv2dWinogradKernels.Elements(WinogradSize(tile));
 
     /// <summary>
     /// output = epilogue(conv(input, kernel)) for a 3×3 stride-1 convolution (flip as
@@ -107,7 +102,7 @@ public sealed partial class KernelLauncher
     ArrayView<float> WinogradFilter(ArrayView<float> kernel, int flip, int inChannels, int filters, int size)
     {
         int pairs = inChannels * filters, stride = Conv2dWinogradKernels.FilterStride(pairs);
-        var transformed = Workspace((size + 2L) * (size + 2) * stride, Scratch.WinogradFilter);
+        var transformed = Workspace((long)Conv2dWinogradKernels.Elements(size) * stride, Scratch.WinogradFilter);
         (size == 4 ? winograd4Filter : winogradFilter).LaunchSplit(this, stride / 8, 1,
             kernel, transformed, flip == 0 ? inChannels : filters, flip == 0 ? filters : inChannels, flip);
         return transformed;
