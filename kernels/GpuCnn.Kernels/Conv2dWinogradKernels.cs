@@ -279,4 +279,110 @@ public static class Conv2dWinogradKernels
                     winograd.Output(m8, output.Cast<Float8>(), bias, g, epilogue, first + r, r * tileFilters8 + j, rows * tileFilters8, col8 + j);
         }
     }
+
+    /// <summary>
+    /// The weight gradient of a 3×3 stride-1 convolution in F(3×3, m×m), the transpose of
+    /// TWinograd's F(m×m, 3×3): over one output tile, dW's taps are Gᵀ[(A dz Aᵀ) ⊙ (Bᵀ d B)]G for
+    /// its m×m output gradient dz and its (m+2)×(m+2) input tile d (the forward pass's V), so summed
+    /// over tiles each element is a GEMM, M_e[c, f] = Σ_tiles V_e[tile, c] · Z_e[tile, f], and the
+    /// taps come from the sums once (Conv2dWinogradKernelGrad): (m+2)² products a tile and channel
+    /// pair, where the direct sum takes 9m². Each work-item (a group of one) takes one chunk of
+    /// the split's output tiles, a batch of them at a time: it
+    /// transforms their input into V (elements × batch × Cin) and their output gradient into Z
+    /// (elements × batch × filters) in its own part of the workspace, and adds V_eᵀ Z_e (a register
+    /// tile of TTile.Rows channels × its filters) into its chunk's slab of the products (elements ×
+    /// Cin × filters, slabs one after another). Needs Cin in multiples of 16 and of TTile.Rows, and
+    /// filters in multiples of the tile's. The sums' order depends on the chunks and batch, never
+    /// on the thread count.
+    /// </summary>
+    public static void Conv2dWinogradWeightGrad<TTile, TWinograd>(ArrayView<float> input, ArrayView<float> outputGrad,
+        ArrayView<float> workspace, ArrayView<float> products, ConvGeometry g, WinogradWeightGradSplit split)
+        where TTile : struct, IRegisterTile
+        where TWinograd : struct, IWinogradTransform
+    {
+        TTile tile = default;
+        TWinograd winograd = default;
+        int elements = winograd.Elements, channels = g.InChannels, filters = split.Filters, filters8 = filters / 8, tileFilters8 = tile.Columns8;
+        int chunk = Grid.GlobalIndex.X, tiles = Tiles(g, winograd.Size), batch = split.Batch;
+        int first = chunk * split.TilesPerChunk, end = XMath.Min(tiles, first + split.TilesPerChunk);
+        int vFloats = elements * batch * channels;
+        var own = workspace.SubView((long)chunk * elements * batch * (channels + filters), elements * batch * (channels + filters));
+        var v = own.SubView(0, vFloats);
+        var z8 = own.SubView(vFloats, elements * batch * filters).Cast<Float8>();
+        var products8 = products.Cast<Float8>();
+        int slab8 = chunk * elements * channels * filters8;
+        // The first batch stores its sums, the others add theirs.
+        var sum = new GemmArgs();
+        tile.BasesFromStride(0, 1);
+        for (int t0 = first; t0 < end; t0 += batch)
+        {
+            int valid = XMath.Min(batch, end - t0);
+            for (int r = 0; r < valid; r++)
+            {
+                winograd.Input(input.Cast<Float8>(), v.Cast<Float8>(), g, t0 + r, r, batch);
+                winograd.OutputGrad(outputGrad.Cast<Float8>(), z8, g, filters, t0 + r, r, batch);
+            }
+            for (int e = 0; e < elements; e++)
+                for (int c0 = 0; c0 < channels; c0 += tile.Rows)
+                    for (int col8 = 0; col8 < filters8; col8 += tileFilters8)
+                    {
+                        tile.Clear();
+                        // Row k of the tile is channel c0 + k: V_e[r, c0 + k], batch rows Cin apart.
+                        int a = e * batch * channels + c0, b = e * batch * filters8 + col8;
+                        for (int r = 0; r < valid; r++)
+                        {
+                            tile.MultiplyAdd(v, a, z8, b);
+                            a += channels;
+                            b += filters8;
+                        }
+                        tile.Store(products8, products, sum, slab8 + (e * channels + c0) * filters8 + col8, filters8, col8, tile.Rows);
+                    }
+            sum.Accumulate = 1;
+        }
+    }
+
+    /// <summary>
+    /// dW (3×3×Cin×filters, Keras layout) from Conv2dWinogradWeightGrad's products: each element
+    /// summed over the chunks in order, then TWinograd's Gᵀ m G. Items are eight neighbouring (c, f) pairs.
+    /// </summary>
+    public static void Conv2dWinogradKernelGrad<TWinograd>(Index1D thread, ArrayView<float> products, ArrayView<float> kernelGrad,
+        int pairs, int chunks, WorkSplit split)
+        where TWinograd : struct, IWinogradTransform
+    {
+        TWinograd winograd = default;
+        int end = split.End(thread);
+        for (int item = split.Start(thread); item < end; item++)
+            winograd.KernelGrad(products.Cast<Float8>(), kernelGrad.Cast<Float8>(), item, pairs / 8, chunks);
+    }
+
+    /// <summary>Σ over chunks s of products8[at + s·slab8], in order.</summary>
+    internal static Float8 ChunkSum(ArrayView<Float8> products8, int at, int slab8, int chunks)
+    {
+        Float8 sum = products8[at];
+        for (int s = 1; s < chunks; s++) sum.Add(products8[at + s * slab8]);
+        return sum;
+    }
+}
+
+/// <summary>
+/// How Conv2dWinogradWeightGrad splits a layer's output tiles: <see cref="Chunks"/> chunks of
+/// <see cref="TilesPerChunk"/> (a work-item and a slab of products each), each taken
+/// <see cref="Batch"/> tiles at a time (a multiple of which TilesPerChunk is).
+/// </summary>
+public struct WinogradWeightGradSplit
+{
+    public int Filters, TilesPerChunk, Batch, Chunks;
+
+    /// <summary>
+    /// Chunks of about <paramref name="tilesPerChunk"/> tiles (at least one) in batches of at most
+    /// <paramref name="batch"/>, as even as they come (128 tiles in batches of 14 at most: ten of 13),
+    /// the chunk rounded up to whole batches.
+    /// </summary>
+    public static WinogradWeightGradSplit Of(int tiles, int filters, int tilesPerChunk, int batch)
+    {
+        int perChunk = Math.Max(1, tilesPerChunk), batches = (perChunk + Math.Max(1, batch) - 1) / Math.Max(1, batch);
+        int take = (perChunk + batches - 1) / batches;
+        perChunk = batches * take;
+        return new() { Filters = filters, TilesPerChunk = perChunk, Batch = take, Chunks = (tiles + perChunk - 1) / perChunk };
+    }
 }

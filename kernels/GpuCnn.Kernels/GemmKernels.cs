@@ -19,6 +19,8 @@ public struct GemmArgs
     public int AddBias;
     /// <summary>1: clamp C at zero (a fused ReLU).</summary>
     public int Relu;
+    /// <summary>1: add the product to what C holds (a sum built over several passes of a register tile).</summary>
+    public int Accumulate;
     /// <summary>
     /// Split-K, for a long K and a small M·N (weight gradients): partial product s sums K terms
     /// [s·KChunk, (s+1)·KChunk) into its own slab at C + s·PartialStride, and GemmSplitKReduce adds
@@ -152,6 +154,11 @@ public static class GemmKernels
             right.ClampAtZero();
         }
         var row = c8.SubView(offset, 2);
+        if (g.Accumulate != 0)
+        {
+            left.Add(row[0]);
+            right.Add(row[1]);
+        }
         row[0] = left;
         row[1] = right;
     }

@@ -36,6 +36,56 @@ public interface IWinogradTransform
     /// </summary>
     void Output(ArrayView<Float8> m8, ArrayView<Float8> output8, ArrayView<float> bias, ConvGeometry g,
         GemmArgs epilogue, int tile, int at, int elementStride, int col8);
+
+    /// <summary>
+    /// The weight gradient's F(3×3, m×m), the transpose of F(m×m, 3×3) (A and G trade places):
+    /// Z_e[r, :] = (A dz Aᵀ)_e for the m×m output gradient dz of output tile <paramref name="tile"/>,
+    /// every filter (Z rows are filters/8 Float8s long, slabs rows·filters/8 apart). Pixels past the
+    /// image's edge read a clamped pixel times 0.
+    /// </summary>
+    void OutputGrad(ArrayView<Float8> outputGrad8, ArrayView<Float8> z8, ConvGeometry g, int filters, int tile, int r, int rows);
+
+    /// <summary>
+    /// The 3×3 kernel gradient of eight (c, f) pairs, Float8 <paramref name="item"/> of a slab of
+    /// pairs8: Gᵀ m G of the products m_e, each summed over <paramref name="chunks"/> slabs of
+    /// products (Elements·pairs8 Float8s apart), stored at tap·pairs8 + item (taps kh·3 + kw).
+    /// </summary>
+    void KernelGrad(ArrayView<Float8> products8, ArrayView<Float8> kernelGrad8, int item, int pairs8, int chunks);
+}
+
+/// <summary>
+/// The output-gradient pixels of an m×m output tile (m ≤ 4): the Float8 offsets of its clamped
+/// rows and columns, and whether each lies inside the image (1) or not (0).
+/// </summary>
+readonly struct GradientTile
+{
+    readonly int row0, row1, row2, row3, col0, col1, col2, col3;
+    readonly float in0, in1, in2, in3, inCol0, inCol1, inCol2, inCol3;
+
+    public GradientTile(ConvGeometry g, PixelIndex at, int size, int groups)
+    {
+        int image = at.Image * g.OutHeight, y = size * at.Y, x = size * at.X;
+        row0 = Row(g, image, y, groups); in0 = Conv2dWinogradKernels.Inside(y, g.OutHeight);
+        row1 = Row(g, image, y + 1, groups); in1 = Conv2dWinogradKernels.Inside(y + 1, g.OutHeight);
+        row2 = Row(g, image, y + 2, groups); in2 = Conv2dWinogradKernels.Inside(y + 2, g.OutHeight);
+        row3 = Row(g, image, y + 3, groups); in3 = Conv2dWinogradKernels.Inside(y + 3, g.OutHeight);
+        col0 = Column(g, x, groups); inCol0 = Conv2dWinogradKernels.Inside(x, g.OutWidth);
+        col1 = Column(g, x + 1, groups); inCol1 = Conv2dWinogradKernels.Inside(x + 1, g.OutWidth);
+        col2 = Column(g, x + 2, groups); inCol2 = Conv2dWinogradKernels.Inside(x + 2, g.OutWidth);
+        col3 = Column(g, x + 3, groups); inCol3 = Conv2dWinogradKernels.Inside(x + 3, g.OutWidth);
+    }
+
+    static int Row(ConvGeometry g, int image, int y, int groups) => (image + XMath.Clamp(y, 0, g.OutHeight - 1)) * g.OutWidth * groups;
+
+    static int Column(ConvGeometry g, int x, int groups) => XMath.Clamp(x, 0, g.OutWidth - 1) * groups;
+
+    /// <summary>Pixel (i, j) of the tile (constants where it is called), sixteen filters from group k; 0 outside the image.</summary>
+    public Float8Pair Pixel(ArrayView<Float8> outputGrad8, int i, int j, int k)
+    {
+        int row = i == 0 ? row0 : i == 1 ? row1 : i == 2 ? row2 : row3, column = j == 0 ? col0 : j == 1 ? col1 : j == 2 ? col2 : col3;
+        float inside = (i == 0 ? in0 : i == 1 ? in1 : i == 2 ? in2 : in3) * (j == 0 ? inCol0 : j == 1 ? inCol1 : j == 2 ? inCol2 : inCol3);
+        return inside * Float8Pair.Load(outputGrad8, row + column + k);
+    }
 }
 
 /// <summary>
@@ -164,6 +214,76 @@ public struct WinogradF2 : IWinogradTransform
         Float8Pair m2 = Float8Pair.Load(m8, (8 + j) * elementStride + at), m3 = Float8Pair.Load(m8, (12 + j) * elementStride + at);
         s0 = m0 + m1 + m2;
         s1 = m1 - m2 - m3;
+    }
+
+    public readonly void OutputGrad(ArrayView<Float8> outputGrad8, ArrayView<Float8> z8, ConvGeometry g, int filters, int tile, int r, int rows)
+    {
+        int groups = filters / 8;
+        var at = new PixelIndex(tile, Conv2dWinogradKernels.TileRows(g, 2), Conv2dWinogradKernels.TileColumns(g, 2));
+        var pixels = new GradientTile(g, at, 2, groups);
+        int elementStride = rows * groups, target = r * groups;
+        for (int k = 0; k < groups; k += 2)
+        {
+            // Rows of dz times Aᵀ (A·(x0, x1) = (x0, x0 + x1, x0 - x1, -x1)), then A on the columns.
+            Float8Pair a0 = pixels.Pixel(outputGrad8, 0, 0, k), a1 = pixels.Pixel(outputGrad8, 0, 1, k);
+            Float8Pair b0 = pixels.Pixel(outputGrad8, 1, 0, k), b1 = pixels.Pixel(outputGrad8, 1, 1, k);
+            Float8Pair h01 = a0 + a1, h02 = a0 - a1, h11 = b0 + b1, h12 = b0 - b1;
+            int t = target + k;
+            GradientRow(z8, t, elementStride, 0, a0, h01, h02, -1f * a1);
+            GradientRow(z8, t, elementStride, 1, a0 + b0, h01 + h11, h02 + h12, -1f * (a1 + b1));
+            GradientRow(z8, t, elementStride, 2, a0 - b0, h01 - h11, h02 - h12, b1 - a1);
+            GradientRow(z8, t, elementStride, 3, -1f * b0, -1f * h11, -1f * h12, b1);
+        }
+    }
+
+    /// <summary>Row r of A dz Aᵀ: elements 4r .. 4r+3.</summary>
+    static void GradientRow(ArrayView<Float8> z8, int target, int elementStride, int r, in Float8Pair z0, in Float8Pair z1, in Float8Pair z2, in Float8Pair z3)
+    {
+        int e = 4 * r;
+        z0.Store(z8, e * elementStride + target);
+        z1.Store(z8, (e + 1) * elementStride + target);
+        z2.Store(z8, (e + 2) * elementStride + target);
+        z3.Store(z8, (e + 3) * elementStride + target);
+    }
+
+    public readonly void KernelGrad(ArrayView<Float8> products8, ArrayView<Float8> kernelGrad8, int item, int pairs8, int chunks)
+    {
+        // Each row of m times G (Gᵀ·(p0 .. p3) = (p0 + ½(p1 + p2), ½(p1 - p2), ½(p1 + p2) + p3)), then Gᵀ on the columns.
+        KernelGradRow(products8, item, pairs8, chunks, 0, out var h00, out var h01, out var h02);
+        KernelGradRow(products8, item, pairs8, chunks, 1, out var h10, out var h11, out var h12);
+        KernelGradRow(products8, item, pairs8, chunks, 2, out var h20, out var h21, out var h22);
+        KernelGradRow(products8, item, pairs8, chunks, 3, out var h30, out var h31, out var h32);
+        KernelGradColumn(kernelGrad8, item, pairs8, 0, h00, h10, h20, h30);
+        KernelGradColumn(kernelGrad8, item, pairs8, 1, h01, h11, h21, h31);
+        KernelGradColumn(kernelGrad8, item, pairs8, 2, h02, h12, h22, h32);
+    }
+
+    /// <summary>Row i of m (elements 4i .. 4i+3, each summed over the chunks) times G.</summary>
+    static void KernelGradRow(ArrayView<Float8> products8, int item, int pairs8, int chunks, int i, out Float8 y0, out Float8 y1, out Float8 y2)
+    {
+        int at = 4 * i * pairs8 + item, slab8 = 16 * pairs8;
+        KernelGradTransform(Conv2dWinogradKernels.ChunkSum(products8, at, slab8, chunks),
+            Conv2dWinogradKernels.ChunkSum(products8, at + pairs8, slab8, chunks),
+            Conv2dWinogradKernels.ChunkSum(products8, at + 2 * pairs8, slab8, chunks),
+            Conv2dWinogradKernels.ChunkSum(products8, at + 3 * pairs8, slab8, chunks), out y0, out y1, out y2);
+    }
+
+    /// <summary>Taps (0, j), (1, j), (2, j): Gᵀ on column j of m G.</summary>
+    static void KernelGradColumn(ArrayView<Float8> kernelGrad8, int item, int pairs8, int j, in Float8 p0, in Float8 p1, in Float8 p2, in Float8 p3)
+    {
+        KernelGradTransform(p0, p1, p2, p3, out var y0, out var y1, out var y2);
+        kernelGrad8[j * pairs8 + item] = y0;
+        kernelGrad8[(3 + j) * pairs8 + item] = y1;
+        kernelGrad8[(6 + j) * pairs8 + item] = y2;
+    }
+
+    /// <summary>Gᵀ·(p0 .. p3).</summary>
+    static void KernelGradTransform(in Float8 p0, in Float8 p1, in Float8 p2, in Float8 p3, out Float8 y0, out Float8 y1, out Float8 y2)
+    {
+        Float8 half = 0.5f * (p1 + p2);
+        y0 = p0 + half;
+        y1 = 0.5f * (p1 - p2);
+        y2 = half + p3;
     }
 }
 
@@ -376,5 +496,106 @@ public struct WinogradF4 : IWinogradTransform
         y1 = difference12 + 2f * difference34;
         y2 = sum12 + 4f * sum34;
         y3 = difference12 + 8f * difference34 + Float8Pair.Load(m8, at + 5 * stride);
+    }
+
+    public readonly void OutputGrad(ArrayView<Float8> outputGrad8, ArrayView<Float8> z8, ConvGeometry g, int filters, int tile, int r, int rows)
+    {
+        int groups = filters / 8;
+        var at = new PixelIndex(tile, Conv2dWinogradKernels.TileRows(g, 4), Conv2dWinogradKernels.TileColumns(g, 4));
+        var pixels = new GradientTile(g, at, 4, groups);
+        int elementStride = rows * groups, target = r * groups, rowStride = 6 * elementStride;
+        // Sixteen filters at a time, rows and columns written out as in Input.
+        for (int k = 0; k < groups; k += 2)
+        {
+            int t = target + k;
+            // dz Aᵀ, row by row of the 4×4 tile, into slabs 6i .. 6i+5 (i < 4) ...
+            GradientRow(outputGrad8, z8, pixels, 0, k, t, rowStride, elementStride);
+            GradientRow(outputGrad8, z8, pixels, 1, k, t, rowStride, elementStride);
+            GradientRow(outputGrad8, z8, pixels, 2, k, t, rowStride, elementStride);
+            GradientRow(outputGrad8, z8, pixels, 3, k, t, rowStride, elementStride);
+            // ... then A (dz Aᵀ), column by column: four slab rows into six.
+            GradientColumn(z8, t, rowStride);
+            GradientColumn(z8, elementStride + t, rowStride);
+            GradientColumn(z8, 2 * elementStride + t, rowStride);
+            GradientColumn(z8, 3 * elementStride + t, rowStride);
+            GradientColumn(z8, 4 * elementStride + t, rowStride);
+            GradientColumn(z8, 5 * elementStride + t, rowStride);
+        }
+    }
+
+    /// <summary>Row i of the tile's output gradient times Aᵀ, into slabs 6i .. 6i+5 at t.</summary>
+    static void GradientRow(ArrayView<Float8> outputGrad8, ArrayView<Float8> z8, in GradientTile pixels, int i, int k, int t,
+        int rowStride, int elementStride)
+    {
+        GradientTransform(pixels.Pixel(outputGrad8, i, 0, k), pixels.Pixel(outputGrad8, i, 1, k), pixels.Pixel(outputGrad8, i, 2, k),
+            pixels.Pixel(outputGrad8, i, 3, k), out var t0, out var t1, out var t2, out var t3, out var t4, out var t5);
+        StoreSlabs(z8, i * rowStride + t, elementStride, t0, t1, t2, t3, t4, t5);
+    }
+
+    /// <summary>Column j of A w: the first four slab rows from <paramref name="at"/>, <paramref name="rowStride"/> apart, into all six.</summary>
+    static void GradientColumn(ArrayView<Float8> z8, int at, int rowStride)
+    {
+        GradientTransform(Float8Pair.Load(z8, at), Float8Pair.Load(z8, at + rowStride), Float8Pair.Load(z8, at + 2 * rowStride),
+            Float8Pair.Load(z8, at + 3 * rowStride), out var t0, out var t1, out var t2, out var t3, out var t4, out var t5);
+        StoreSlabs(z8, at, rowStride, t0, t1, t2, t3, t4, t5);
+    }
+
+    /// <summary>A·(x0 .. x3), A = Aᵀ's transpose: the weight gradient's transform of the output gradient.</summary>
+    static void GradientTransform(in Float8Pair x0, in Float8Pair x1, in Float8Pair x2, in Float8Pair x3,
+        out Float8Pair t0, out Float8Pair t1, out Float8Pair t2, out Float8Pair t3, out Float8Pair t4, out Float8Pair t5)
+    {
+        Float8Pair even = x0 + x2, odd = x1 + x3, even4 = x0 + 4f * x2, odd4 = 2f * x1 + 8f * x3;
+        t0 = x0;
+        t1 = even + odd;
+        t2 = even - odd;
+        t3 = even4 + odd4;
+        t4 = even4 - odd4;
+        t5 = x3;
+    }
+
+    public readonly void KernelGrad(ArrayView<Float8> products8, ArrayView<Float8> kernelGrad8, int item, int pairs8, int chunks)
+    {
+        // Each row of m times G, then Gᵀ on the columns.
+        KernelGradRow(products8, item, pairs8, chunks, 0, out var h00, out var h01, out var h02);
+        KernelGradRow(products8, item, pairs8, chunks, 1, out var h10, out var h11, out var h12);
+        KernelGradRow(products8, item, pairs8, chunks, 2, out var h20, out var h21, out var h22);
+        KernelGradRow(products8, item, pairs8, chunks, 3, out var h30, out var h31, out var h32);
+        KernelGradRow(products8, item, pairs8, chunks, 4, out var h40, out var h41, out var h42);
+        KernelGradRow(products8, item, pairs8, chunks, 5, out var h50, out var h51, out var h52);
+        KernelGradColumn(kernelGrad8, item, pairs8, 0, h00, h10, h20, h30, h40, h50);
+        KernelGradColumn(kernelGrad8, item, pairs8, 1, h01, h11, h21, h31, h41, h51);
+        KernelGradColumn(kernelGrad8, item, pairs8, 2, h02, h12, h22, h32, h42, h52);
+    }
+
+    /// <summary>Row i of m (elements 6i .. 6i+5, each summed over the chunks) times G.</summary>
+    static void KernelGradRow(ArrayView<Float8> products8, int item, int pairs8, int chunks, int i, out Float8 y0, out Float8 y1, out Float8 y2)
+    {
+        int at = 6 * i * pairs8 + item, slab8 = 36 * pairs8;
+        KernelGradTransform(Conv2dWinogradKernels.ChunkSum(products8, at, slab8, chunks),
+            Conv2dWinogradKernels.ChunkSum(products8, at + pairs8, slab8, chunks),
+            Conv2dWinogradKernels.ChunkSum(products8, at + 2 * pairs8, slab8, chunks),
+            Conv2dWinogradKernels.ChunkSum(products8, at + 3 * pairs8, slab8, chunks),
+            Conv2dWinogradKernels.ChunkSum(products8, at + 4 * pairs8, slab8, chunks),
+            Conv2dWinogradKernels.ChunkSum(products8, at + 5 * pairs8, slab8, chunks), out y0, out y1, out y2);
+    }
+
+    /// <summary>Taps (0, j), (1, j), (2, j): Gᵀ on column j of m G.</summary>
+    static void KernelGradColumn(ArrayView<Float8> kernelGrad8, int item, int pairs8, int j, in Float8 p0, in Float8 p1, in Float8 p2,
+        in Float8 p3, in Float8 p4, in Float8 p5)
+    {
+        KernelGradTransform(p0, p1, p2, p3, p4, p5, out var y0, out var y1, out var y2);
+        kernelGrad8[j * pairs8 + item] = y0;
+        kernelGrad8[(3 + j) * pairs8 + item] = y1;
+        kernelGrad8[(6 + j) * pairs8 + item] = y2;
+    }
+
+    /// <summary>Gᵀ·(p0 .. p5): the weight gradient's output transform.</summary>
+    static void KernelGradTransform(in Float8 p0, in Float8 p1, in Float8 p2, in Float8 p3, in Float8 p4, in Float8 p5,
+        out Float8 y0, out Float8 y1, out Float8 y2)
+    {
+        Float8 sum12 = p1 + p2, sum34 = p3 + p4;
+        y0 = 0.25f * p0 - (1f / 6) * sum12 + (1f / 24) * sum34;
+        y1 = (-1f / 6) * (p1 - p2) + (1f / 12) * (p3 - p4);
+        y2 = (1f / 6) * (sum34 - sum12) + p5;
     }
 }

@@ -71,7 +71,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     /// (B·OH·OW × k·k·Cin) where the variant uses them, output, dZ of a fused ReLU and the input
     /// gradient (B·H·W·Cin); workspaces: split-K partials of the three GEMMs and the bias sum,
     /// and Winograd's transforms (16 × Cin·filters, 16 × tiles·channels) where Winograd runs, or
-    /// the fused Winograd tiles' transformed kernel (36 × Cin·filters for F(4×4, 3×3)).
+    /// the fused Winograd tiles' transformed kernel (36 × Cin·filters for F(4×4, 3×3)) and the
+    /// Winograd weight gradient's transforms and products per chunk.
     /// </summary>
     protected override int[] PlanFor(int[] inputShape, LayerPlan plan)
     {
@@ -115,7 +116,18 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         // The implicit GEMM's tile may be a fused Winograd one (input channels in multiples of 16),
         // which transforms the kernel into a workspace: 36 elements for F(4×4, 3×3).
         if (variant == ConvVariant.Implicit && kernelSize == 3 && stride == 1 && inputShape[2] % 16 == 0)
+        {
             plan.Workspace("winograd filter", Conv2dWinogradKernels.Elements(4), inputShape[2], filters);
+            // Its weight gradient may be a Winograd tile too: each chunk's transforms and products.
+            var g = new ConvGeometry(plan.MaxBatch, inputShape[0], inputShape[1], inputShape[2], kernelSize, kernelSize, stride, Pad);
+            foreach (int size in new[] { 2, 4 })
+            {
+                var split = plan.Launch.WinogradWeightGradSplit(g, filters, size);
+                int elements = Conv2dWinogradKernels.Elements(size);
+                plan.Workspace("winograd input", split.Chunks, elements, split.Batch, inputShape[2] + filters);
+                plan.Workspace("winograd product", split.Chunks, elements, inputShape[2], filters);
+            }
+        }
         plan.BatchBuffer("output", output);
         plan.Buffer("transposed kernel", filters, columnWidth);
         if (activation != Activation.None) plan.BatchBuffer("activation gradient", output);

@@ -1,3 +1,4 @@
+using GpuCnn.Kernels;
 using GpuCnn.Devices;
 
 namespace GpuCnn.Tests.Devices;
@@ -24,6 +25,31 @@ public sealed class LaunchPlanTests
     {
         var plan = LaunchPlan.ForOpenCLCpu() with { L2Bytes = l2Bytes };
         Assert.Equal(expected, plan.WeightGradChunkLength(pixels, bytesPerPixel));
+    }
+
+    [Theory]
+    // resnet20's three stages, F(3×3, 4×4) on a 1 MB L2 (Zen 5): chunks of the plan's 2,048 pixels
+    // (128 tiles), in batches whose transforms fill at most 256 KB, as even as they come.
+    [InlineData(1024 * K, 28, 16, 49, 129, 43)]
+    [InlineData(1024 * K, 14, 32, 16, 130, 26)]
+    [InlineData(1024 * K, 7, 64, 4, 130, 13)]
+    // A 512 KB L2 (Zen 3) halves the batches of the last stage.
+    [InlineData(512 * K, 7, 64, 4, 133, 7)]
+    public void TheWinogradWeightGradientTakesChunksOfPixelsInBatchesThatFitTheL2(long l2Bytes, int size, int channels,
+        int chunks, int tilesPerChunk, int batch)
+    {
+        var plan = LaunchPlan.ForOpenCLCpu() with { L2Bytes = l2Bytes };
+        var split = plan.WinogradWeightGradSplit(new ConvGeometry(128, size, size, channels, 3, 3, 1, 1), channels, 4);
+        Assert.Equal((chunks, tilesPerChunk, batch), (split.Chunks, split.TilesPerChunk, split.Batch));
+        Assert.True(36L * batch * 2 * channels * sizeof(float) <= l2Bytes / 4);
+    }
+
+    [Fact]
+    public void TheCpuPlansWinogradWeightGradientTakesAChunkAThread()
+    {
+        var split = LaunchPlan.ForCpu(2).WinogradWeightGradSplit(new ConvGeometry(128, 28, 28, 16, 3, 3, 1, 1), 16, 4);
+        Assert.Equal(2, split.Chunks);
+        Assert.Equal(6272, split.Chunks * split.TilesPerChunk);
     }
 
     [Fact]

@@ -21,18 +21,19 @@ public sealed partial class KernelLauncher
     /// A forward pass in Winograd F(2×2, 3×3), fused into one kernel (Conv2dWinogradFused), is a
     /// tile too: <see cref="WinogradTile"/> + the register tile that multiplies its transforms,
     /// whose rows are then output tiles of 2×2 pixels; <see cref="Winograd4Tile"/> + the register
-    /// tile for F(4×4, 3×3), whose rows are output tiles of 4×4 pixels. They round differently from
-    /// the direct tiles and from each other.
+    /// tile for F(4×4, 3×3), whose rows are output tiles of 4×4 pixels. For a weight gradient the
+    /// same tile runs F(3×3, 2×2) or F(3×3, 4×4) (Conv2dWinogradWeightGrad), its rows input
+    /// channels. They round differently from the direct tiles and from each other.
     /// </summary>
     public const int WinogradTile = 10000, Winograd4Tile = 20000;
 
     /// <summary>
-    /// The fused Winograd tiles the tuner measures beside the register tiles, where they fit
-    /// (WinogradFusedFits): F(4×4, 3×3)'s 36 elements fill the shared memory with fewer rows and
-    /// channels, so its tiles are smaller.
+    /// The Winograd tiles the tuner measures beside the register tiles, where they fit the pass
+    /// (WinogradFusedFits, WinogradWeightGradFits): F(4×4, 3×3)'s 36 elements fill the fused
+    /// kernel's shared memory with fewer rows and channels, so its forward tiles are smaller.
     /// </summary>
     public static readonly IReadOnlyList<int> WinogradTiles =
-        [WinogradTile + 1216, WinogradTile + 816, WinogradTile + 632, Winograd4Tile + 816, Winograd4Tile + 616, Winograd4Tile + 432, Winograd4Tile + 416];
+        [WinogradTile + 1216, WinogradTile + 816, WinogradTile + 632, WinogradTile + 832, Winograd4Tile + 816, Winograd4Tile + 616, Winograd4Tile + 432, Winograd4Tile + 416, Winograd4Tile + 832];
 
     /// <summary>Every tile a plan or bench may name.</summary>
     public static readonly IReadOnlyList<int> AllTiles = [.. Tiles, .. WinogradTiles];
@@ -247,7 +248,7 @@ public sealed partial class KernelLauncher
             long serial = Ceiling(tiles, threads) * (epilogue.N / TileFilters(tile)) * unpadded.ColumnWidth;
             convForwardImplicit[TileIndex(tile)].Launch(this, threads, serial, source, weights, output, biasView, unpadded, epilogue, threads);
         }
-        Run(TileFor(name, g, epilogue.N, Run, winograd: true));
+        Run(TileFor(name, g, epilogue.N, Run, WinogradFusedFits));
     }
 
     /// <summary>The weight gradient over every output pixel: in one pass on the CPU plan, else in chunks of pixels added by GemmSplitKReduce.</summary>
@@ -268,13 +269,18 @@ public sealed partial class KernelLauncher
         var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
         void Run(int tile)
         {
+            if (IsWinogradTile(tile))
+            {
+                Conv2dWinogradWeightGrad(input, outputGrad, kernelGrad, g, tile, Plan.WinogradWeightGradSplit(g, filters, WinogradSize(tile)));
+                return;
+            }
             int tiles = new WeightGradRows(over, TileRows(tile)).Tiles * (filters / TileFilters(tile));
             int threads = Plan.RegisterTileThreads(tiles * chunks);
             convWeightGradImplicit[TileIndex(tile)].Launch(this, threads, Ceiling(tiles * chunks, threads) * rowChunk,
                 source, outputGrad, target, over, filters, rowChunk, sum.PartialStride, threads);
             if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
         }
-        Run(TileFor(name, over, filters, Run, winograd: false));
+        Run(TileFor(name, over, filters, Run, WinogradWeightGradFits));
     }
 
     /// <summary>The kernel arrays' index of a tile; no allocation, as it runs on every launch.</summary>
@@ -290,20 +296,21 @@ public sealed partial class KernelLauncher
     /// filters do not divide them, or it is a fused Winograd tile that the pass or the shape does
     /// not take, the register tile of as many rows that fits), or where the plan leaves it to
     /// measurement (0), the device's measured choice for this kernel and shape among the tiles that
-    /// fit (KernelTuner), measured with <paramref name="run"/> on first use. Fused Winograd tiles
-    /// are candidates only where <paramref name="winograd"/> (forward passes). A dry run measures nothing.
+    /// fit (KernelTuner), measured with <paramref name="run"/> on first use. Winograd tiles are
+    /// candidates where <paramref name="winogradFits"/> says this pass of theirs takes the shape.
+    /// A dry run measures nothing.
     /// </summary>
-    int TileFor(string kernel, ConvGeometry g, int filters, Action<int> run, bool winograd)
+    int TileFor(string kernel, ConvGeometry g, int filters, Action<int> run, Func<ConvGeometry, int, int, bool> winogradFits)
     {
         if (Plan.Tile != 0)
         {
-            int tile = winograd && WinogradFusedFits(g, filters, Plan.Tile) ? Plan.Tile : RegisterTileOf(Plan.Tile);
+            int tile = IsWinogradTile(Plan.Tile) && winogradFits(g, filters, Plan.Tile) ? Plan.Tile : RegisterTileOf(Plan.Tile);
             return filters % TileFilters(tile) == 0 ? tile : Tile(TileRows(tile), 16);
         }
         if (DryRun || tuner is null) return Tiles[0];
         int mask = 0;
-        for (int i = 0; winograd && i < WinogradTiles.Count; i++)
-            if (WinogradFusedFits(g, filters, WinogradTiles[i])) mask |= 1 << i;
+        for (int i = 0; i < WinogradTiles.Count; i++)
+            if (winogradFits(g, filters, WinogradTiles[i])) mask |= 1 << i;
         var candidates = Candidates[mask + (filters % 32 == 0 ? 1 << WinogradTiles.Count : 0)];
         return tuner.Choose($"{kernel} {g.Batch}x{g.InHeight}x{g.InWidth}x{g.InChannels} {g.KernelHeight}x{g.KernelWidth}/{g.Stride}"
             + (g.Padding > 0 ? $" pad {g.Padding}" : "") + $" {filters} filters",

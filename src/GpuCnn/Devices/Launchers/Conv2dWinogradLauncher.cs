@@ -27,6 +27,26 @@ public sealed partial class KernelLauncher
         new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile4, RegisterTile4>, TWinograd>),
         new(Conv2dWinogradKernels.Conv2dWinogradFused<StackedTile<RegisterTile6, RegisterTile6>, TWinograd>),
         new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile4>, TWinograd>), new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<RegisterTile6>, TWinograd>),
+        new(Conv2dWinogradKernels.Conv2dWinogradFused<WideTile<StackedTile<RegisterTile4, RegisterTile4>>, TWinograd>),
+    ];
+
+    /// <summary>The Winograd weight gradients of F(3×3, 2×2) and F(3×3, 4×4) with each register tile, in the order of <see cref="Tiles"/>.</summary>
+    readonly GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, WinogradWeightGradSplit>[]
+        winogradWeightGrad = WeightGradKernels<WinogradF2>(), winograd4WeightGrad = WeightGradKernels<WinogradF4>();
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int> winogradKernelGrad =
+        new(Conv2dWinogradKernels.Conv2dWinogradKernelGrad<WinogradF2>, streams: true);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int> winograd4KernelGrad =
+        new(Conv2dWinogradKernels.Conv2dWinogradKernelGrad<WinogradF4>, streams: true);
+
+    static GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, WinogradWeightGradSplit>[] WeightGradKernels<TWinograd>()
+        where TWinograd : struct, IWinogradTransform =>
+    [
+        new(Conv2dWinogradKernels.Conv2dWinogradWeightGrad<RegisterTile4, TWinograd>), new(Conv2dWinogradKernels.Conv2dWinogradWeightGrad<RegisterTile6, TWinograd>),
+        new(Conv2dWinogradKernels.Conv2dWinogradWeightGrad<StackedTile<RegisterTile4, RegisterTile4>, TWinograd>),
+        new(Conv2dWinogradKernels.Conv2dWinogradWeightGrad<StackedTile<RegisterTile6, RegisterTile6>, TWinograd>),
+        new(Conv2dWinogradKernels.Conv2dWinogradWeightGrad<WideTile<RegisterTile4>, TWinograd>),
+        new(Conv2dWinogradKernels.Conv2dWinogradWeightGrad<WideTile<RegisterTile6>, TWinograd>),
+        new(Conv2dWinogradKernels.Conv2dWinogradWeightGrad<WideTile<StackedTile<RegisterTile4, RegisterTile4>>, TWinograd>),
     ];
 
     /// <summary>Whether Winograd (F(2×2, 3×3) in three passes, or either transform fused) can run a convolution's forward and input-gradient passes: 3×3, stride 1, padding 0-2.</summary>
@@ -72,6 +92,43 @@ public sealed partial class KernelLauncher
     static bool WinogradFusedFits(ConvGeometry g, int filters, int tile) =>
         WinogradFits(g) && g.InChannels % 16 == 0 && filters % TileFilters(tile) == 0
         && g.InChannels <= Conv2dWinogradKernels.FusedMaxChannels(WinogradElements(tile), TileRows(tile), TileFilters(tile));
+
+    /// <summary>
+    /// Whether a Winograd tile can run this weight gradient (Conv2dWinogradWeightGrad): 3×3, stride
+    /// 1, padding 0-2, channels in multiples of 16 and of the tile's rows (its rows are channels),
+    /// filters in multiples of 16 and of the tile's.
+    /// </summary>
+    static bool WinogradWeightGradFits(ConvGeometry g, int filters, int tile) =>
+        WinogradFits(g) && g.InChannels % 16 == 0 && g.InChannels % TileRows(tile) == 0 && filters % 16 == 0 && filters % TileFilters(tile) == 0;
+
+    /// <summary>
+    /// dW (3×3×Cin×filters) of a 3×3 stride-1 convolution from its input and dZ, in F(3×3, m×m) of
+    /// this Winograd tile (<see cref="WinogradWeightGradFits"/>): each chunk of the split's output
+    /// tiles adds its products into a slab of a workspace (one work-item, a group of one, each),
+    /// then Conv2dWinogradKernelGrad adds the slabs and transforms them into the taps.
+    /// </summary>
+    public void Conv2dWinogradWeightGrad(ArrayView<float> input, ArrayView<float> outputGrad, ArrayView<float> kernelGrad,
+        ConvGeometry g, int tile, WinogradWeightGradSplit split)
+    {
+        const string name = nameof(Conv2dWinogradWeightGrad);
+        int filters = split.Filters;
+        if (!IsWinogradTile(tile) || !WinogradWeightGradFits(g, filters, tile))
+            throw new ArgumentException($"{name}: {TileName(tile)} does not run the weight gradient of {g.KernelHeight}x{g.KernelWidth}/{g.Stride}, {g.InChannels} channels, {filters} filters.", nameof(tile));
+        int size = WinogradSize(tile), elements = Conv2dWinogradKernels.Elements(size), tiles = Conv2dWinogradKernels.Tiles(g, size);
+        if (split.Batch < 1 || split.TilesPerChunk % split.Batch != 0 || (long)split.Chunks * split.TilesPerChunk < tiles)
+            throw new ArgumentException($"{name}: {split.Chunks} chunks of {split.TilesPerChunk} tiles in batches of {split.Batch} do not cover {tiles} tiles.", nameof(split));
+        RequireImage(name, "input", input, g);
+        Require(name, "outputGrad", outputGrad, g.Batch, g.OutHeight, g.OutWidth, filters);
+        Require(name, "kernelGrad", kernelGrad, 3, 3, g.InChannels, filters);
+        int pairs = g.InChannels * filters;
+        var workspace = Workspace((long)split.Chunks * elements * split.Batch * (g.InChannels + filters), Scratch.WinogradInput);
+        var products = Workspace((long)split.Chunks * elements * pairs, Scratch.WinogradProduct);
+        (size == 4 ? winograd4WeightGrad : winogradWeightGrad)[TileIndex(RegisterTileOf(tile))].Launch(this, new KernelConfig(split.Chunks, 1),
+            (long)elements * split.TilesPerChunk * (g.InChannels / TileRows(tile)) * (filters / TileFilters(tile)),
+            input, outputGrad, workspace, products, g, split);
+        (size == 4 ? winograd4KernelGrad : winogradKernelGrad).LaunchSplit(this, pairs / 8, (long)elements * split.Chunks,
+            products, kernelGrad, pairs, split.Chunks);
+    }
 
     /// <summary>The transformed tile's elements of a fused Winograd tile: (m+2)².</summary>
     static int WinogradElements(int tile) => Conv2dWinogradKernels.Elements(WinogradSize(tile));
