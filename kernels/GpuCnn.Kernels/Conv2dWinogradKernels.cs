@@ -292,8 +292,8 @@ public static class Conv2dWinogradKernels
     /// (elements × batch × filters) in its own part of the workspace, and adds V_eᵀ Z_e (a register
     /// tile of TTile.Rows channels × its filters) into its chunk's slab of the products (elements ×
     /// Cin × filters, slabs one after another). Needs Cin in multiples of 16 and of TTile.Rows, and
-    /// filters in multiples of the tile's. The sums' order depends on the chunks and batch, never
-    /// on the thread count.
+    /// filters in multiples of the tile's. The sums' order depends on the split, not on how many
+    /// threads run its chunks.
     /// </summary>
     public static void Conv2dWinogradWeightGrad<TTile, TWinograd>(ArrayView<float> input, ArrayView<float> outputGrad,
         ArrayView<float> workspace, ArrayView<float> products, ConvGeometry g, WinogradWeightGradSplit split)
@@ -311,8 +311,6 @@ public static class Conv2dWinogradKernels
         var z8 = own.SubView(vFloats, elements * batch * filters).Cast<Float8>();
         var products8 = products.Cast<Float8>();
         int slab8 = chunk * elements * channels * filters8;
-        // The first batch stores its sums, the others add theirs.
-        var sum = new GemmArgs();
         tile.BasesFromStride(0, 1);
         for (int t0 = first; t0 < end; t0 += batch)
         {
@@ -335,9 +333,11 @@ public static class Conv2dWinogradKernels
                             a += channels;
                             b += filters8;
                         }
-                        tile.Store(products8, products, sum, slab8 + (e * channels + c0) * filters8 + col8, filters8, col8, tile.Rows);
+                        // The first batch stores its sums, the others add theirs.
+                        int at = slab8 + (e * channels + c0) * filters8 + col8;
+                        if (t0 == first) tile.Store(products8, products, default, at, filters8, col8, tile.Rows);
+                        else tile.AddTo(products8, at, filters8);
                     }
-            sum.Accumulate = 1;
         }
     }
 

@@ -19,8 +19,6 @@ public struct GemmArgs
     public int AddBias;
     /// <summary>1: clamp C at zero (a fused ReLU).</summary>
     public int Relu;
-    /// <summary>1: add the product to what C holds (a sum built over several passes of a register tile).</summary>
-    public int Accumulate;
     /// <summary>
     /// Split-K, for a long K and a small M·N (weight gradients): partial product s sums K terms
     /// [s·KChunk, (s+1)·KChunk) into its own slab at C + s·PartialStride, and GemmSplitKReduce adds
@@ -154,11 +152,16 @@ public static class GemmKernels
             right.ClampAtZero();
         }
         var row = c8.SubView(offset, 2);
-        if (g.Accumulate != 0)
-        {
-            left.Add(row[0]);
-            right.Add(row[1]);
-        }
+        row[0] = left;
+        row[1] = right;
+    }
+
+    /// <summary>Adds one row of a 4×16 tile to what c8 holds there (no epilogue).</summary>
+    internal static void AddTileRow(ArrayView<Float8> c8, int offset, Float8 left, Float8 right)
+    {
+        var row = c8.SubView(offset, 2);
+        left.Add(row[0]);
+        right.Add(row[1]);
         row[0] = left;
         row[1] = right;
     }

@@ -36,6 +36,9 @@ public interface IRegisterTile
 
     /// <summary>Stores rows 0 .. valid-1 (at most Rows), Columns8 Float8 each, at offset, offset + rowStride8, ... through the epilogue (bias, ReLU).</summary>
     void Store(ArrayView<Float8> c8, ArrayView<float> bias, GemmArgs epilogue, int offset, int rowStride8, int col8, int valid);
+
+    /// <summary>Adds every row to what c8 holds at offset, offset + rowStride8, ...: a sum built over several passes of the tile.</summary>
+    void AddTo(ArrayView<Float8> c8, int offset, int rowStride8);
 }
 
 /// <summary>4 rows × 16 columns: 8 accumulators.</summary>
@@ -92,6 +95,14 @@ public struct RegisterTile4 : IRegisterTile
         if (valid > 1) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + rowStride8, col8, c1L, c1R);
         if (valid > 2) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + 2 * rowStride8, col8, c2L, c2R);
         if (valid > 3) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + 3 * rowStride8, col8, c3L, c3R);
+    }
+
+    public readonly void AddTo(ArrayView<Float8> c8, int offset, int rowStride8)
+    {
+        GemmKernels.AddTileRow(c8, offset, c0L, c0R);
+        GemmKernels.AddTileRow(c8, offset + rowStride8, c1L, c1R);
+        GemmKernels.AddTileRow(c8, offset + 2 * rowStride8, c2L, c2R);
+        GemmKernels.AddTileRow(c8, offset + 3 * rowStride8, c3L, c3R);
     }
 }
 
@@ -160,6 +171,16 @@ public struct RegisterTile6 : IRegisterTile
         if (valid > 4) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + 4 * rowStride8, col8, c4L, c4R);
         if (valid > 5) GemmKernels.StoreTileRow(c8, bias, epilogue, offset + 5 * rowStride8, col8, c5L, c5R);
     }
+
+    public readonly void AddTo(ArrayView<Float8> c8, int offset, int rowStride8)
+    {
+        GemmKernels.AddTileRow(c8, offset, c0L, c0R);
+        GemmKernels.AddTileRow(c8, offset + rowStride8, c1L, c1R);
+        GemmKernels.AddTileRow(c8, offset + 2 * rowStride8, c2L, c2R);
+        GemmKernels.AddTileRow(c8, offset + 3 * rowStride8, c3L, c3R);
+        GemmKernels.AddTileRow(c8, offset + 4 * rowStride8, c4L, c4R);
+        GemmKernels.AddTileRow(c8, offset + 5 * rowStride8, c5L, c5R);
+    }
 }
 
 /// <summary>
@@ -219,6 +240,12 @@ public struct StackedTile<TTop, TBottom> : IRegisterTile
         top.Store(c8, bias, epilogue, offset, rowStride8, col8, valid);
         if (valid > top.Rows) bottom.Store(c8, bias, epilogue, offset + top.Rows * rowStride8, rowStride8, col8, valid - top.Rows);
     }
+
+    public readonly void AddTo(ArrayView<Float8> c8, int offset, int rowStride8)
+    {
+        top.AddTo(c8, offset, rowStride8);
+        bottom.AddTo(c8, offset + top.Rows * rowStride8, rowStride8);
+    }
 }
 
 /// <summary>
@@ -272,5 +299,11 @@ public struct WideTile<T> : IRegisterTile where T : struct, IRegisterTile
     {
         left.Store(c8, bias, epilogue, offset, rowStride8, col8, valid);
         right.Store(c8, bias, epilogue, offset + left.Columns8, rowStride8, col8 + left.Columns8, valid);
+    }
+
+    public readonly void AddTo(ArrayView<Float8> c8, int offset, int rowStride8)
+    {
+        left.AddTo(c8, offset, rowStride8);
+        right.AddTo(c8, offset + left.Columns8, rowStride8);
     }
 }

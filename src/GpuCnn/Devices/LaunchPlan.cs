@@ -212,9 +212,10 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
 
     /// <summary>
     /// How the Winograd weight gradient of F(size×size, 3×3) splits a layer's output tiles
-    /// (Conv2dWinogradWeightGrad): on the CPU plan a chunk a thread, else chunks of the weight
-    /// gradient's pixels (<see cref="WeightGradChunkLength"/>: each chunk's slab of products is
-    /// read once more, so chunks stay long); each taken in batches whose transforms fill at most a
+    /// (Conv2dWinogradWeightGrad): on the CPU plan a chunk a thread, else chunks of the plan's
+    /// weight-gradient pixels (WeightGradChunk, else ReductionChunk: each chunk's slab of products
+    /// is read once more, so chunks stay long), longer where the slabs would pass
+    /// <see cref="MaxWinogradProducts"/>; each taken in batches whose transforms fill at most a
     /// quarter of the core's L2 (1 MB where unknown), at most 64 tiles.
     /// </summary>
     public WinogradWeightGradSplit WinogradWeightGradSplit(ConvGeometry g, int filters, int size)
@@ -222,11 +223,16 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
         int tiles = Conv2dWinogradKernels.Tiles(g, size), elements = Conv2dWinogradKernels.Elements(size);
         int perChunk = ThreadsOwnBlocks
             ? (tiles + Math.Max(1, ParallelThreads) - 1) / Math.Max(1, ParallelThreads)
-            : WeightGradChunkLength(g.ColumnRows, 0) / (size * size);
+            : (WeightGradChunk > 0 ? WeightGradChunk : Math.Max(1, ReductionChunk)) / (size * size);
+        long slab = (long)elements * g.InChannels * filters;
+        perChunk = (int)Math.Max(perChunk, (tiles + Math.Max(1, MaxWinogradProducts / slab) - 1) / Math.Max(1, MaxWinogradProducts / slab));
         long quarter = (L2Bytes > 0 ? L2Bytes : 1L << 20) / 4;
         long batch = Math.Clamp(quarter / ((long)elements * (g.InChannels + filters) * sizeof(float)), 1, 64);
         return Kernels.WinogradWeightGradSplit.Of(tiles, filters, perChunk, (int)batch);
     }
+
+    /// <summary>The most floats the Winograd weight gradient's slabs of products take together (64 MB).</summary>
+    public const long MaxWinogradProducts = 1L << 24;
 
     /// <summary>
     /// Output pixels a work-item of the implicit weight gradient sums, out of <paramref name="pixels"/>,

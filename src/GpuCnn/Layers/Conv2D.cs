@@ -116,14 +116,17 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         // The implicit GEMM's tile may be a fused Winograd one (input channels in multiples of 16),
         // which transforms the kernel into a workspace: 36 elements for F(4×4, 3×3).
         if (variant == ConvVariant.Implicit && kernelSize == 3 && stride == 1 && inputShape[2] % 16 == 0)
-        {
             plan.Workspace("winograd filter", Conv2dWinogradKernels.Elements(4), inputShape[2], filters);
-            // Its weight gradient may be a Winograd tile too: each chunk's transforms and products.
+        // The weight gradient (implicit where it fits) may take a Winograd tile where the plan measures
+        // tiles or names one: each chunk's transforms and products.
+        var launch = plan.Launch;
+        if (implicitWeights && (launch.Tile == 0 || KernelLauncher.IsWinogradTile(launch.Tile)))
+        {
             var g = new ConvGeometry(plan.MaxBatch, inputShape[0], inputShape[1], inputShape[2], kernelSize, kernelSize, stride, Pad);
-            foreach (int size in new[] { 2, 4 })
+            foreach (int tile in KernelLauncher.WinogradTiles.Where(tile => KernelLauncher.WinogradWeightGradFits(g, filters, tile)))
             {
-                var split = plan.Launch.WinogradWeightGradSplit(g, filters, size);
-                int elements = Conv2dWinogradKernels.Elements(size);
+                int size = KernelLauncher.WinogradSize(tile), elements = Conv2dWinogradKernels.Elements(size);
+                var split = launch.WinogradWeightGradSplit(g, filters, size);
                 plan.Workspace("winograd input", split.Chunks, elements, split.Batch, inputShape[2] + filters);
                 plan.Workspace("winograd product", split.Chunks, elements, inputShape[2], filters);
             }

@@ -45,6 +45,16 @@ public sealed class LaunchPlanTests
     }
 
     [Fact]
+    public void TheWinogradWeightGradientsProductsStayUnderTheirCap()
+    {
+        // 512 channels at 56 × 56, batch 256: 50,176 tiles of 4 × 4, 36 × 512 × 512 floats a slab.
+        var g = new ConvGeometry(256, 56, 56, 512, 3, 3, 1, 1);
+        var split = (LaunchPlan.ForOpenCLCpu() with { L2Bytes = 1024 * K }).WinogradWeightGradSplit(g, 512, 4);
+        Assert.True((long)split.Chunks * 36 * 512 * 512 <= LaunchPlan.MaxWinogradProducts);
+        Assert.True((long)split.Chunks * split.TilesPerChunk >= 50176);
+    }
+
+    [Fact]
     public void TheCpuPlansWinogradWeightGradientTakesAChunkAThread()
     {
         var split = LaunchPlan.ForCpu(2).WinogradWeightGradSplit(new ConvGeometry(128, 28, 28, 16, 3, 3, 1, 1), 16, 4);

@@ -50,6 +50,24 @@ public sealed class WinogradKernelTests(TestDevices devices)
         }
     }
 
+    /// <summary>A split with a chunk of no tiles would leave that chunk's slab unwritten, and one that misses tiles would drop them: both are refused.</summary>
+    [Theory]
+    [InlineData(4, 6, 3)]
+    [InlineData(2, 8, 4)]
+    public void Conv2dWinogradWeightGradRefusesASplitThatDoesNotCoverTheTilesOnce(int chunks, int tilesPerChunk, int batch)
+    {
+        var device = devices["cpu"];
+        var g = new ConvGeometry(2, 10, 10, 16, 3, 3, 1, 1);
+        Assert.Equal(18, Conv2dWinogradKernels.Tiles(g, 4));
+        using var input = Tensor.Zeros(device, 2, 10, 10, 16);
+        using var outputGrad = Tensor.Zeros(device, 2, 10, 10, 16);
+        using var kernelGrad = Tensor.Zeros(device, 3, 3, 16, 16);
+        var split = new WinogradWeightGradSplit { Filters = 16, Chunks = chunks, TilesPerChunk = tilesPerChunk, Batch = batch };
+        var error = Assert.Throws<ArgumentException>(() => device.Kernels.Conv2dWinogradWeightGrad(input.View, outputGrad.View, kernelGrad.View, g,
+            KernelLauncher.Winograd4Tile + 416, split));
+        Assert.Contains("do not cover", error.Message);
+    }
+
     /// <summary>dW[kh, kw, c, f] = Σ over batch and output pixels of x[n, oy - p + kh, ox - p + kw, c] · dZ[n, oy, ox, f].</summary>
     static double[] DirectWeightGrad(float[] x, float[] dz, ConvGeometry g, int filters)
     {

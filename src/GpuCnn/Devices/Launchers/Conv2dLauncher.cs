@@ -266,7 +266,6 @@ public sealed partial class KernelLauncher
         long bytesPerPixel = ((long)g.Stride * g.Stride * g.InChannels + filters) * sizeof(float);
         int rowChunk = Plan.WeightGradChunkLength(over.ColumnRows, bytesPerPixel), chunks = (over.ColumnRows + rowChunk - 1) / rowChunk;
         var sum = GemmArgs.RowMajor(over.ColumnWidth, filters, over.ColumnRows) with { KChunk = rowChunk, PartialStride = over.ColumnWidth * filters };
-        var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
         void Run(int tile)
         {
             if (IsWinogradTile(tile))
@@ -274,6 +273,7 @@ public sealed partial class KernelLauncher
                 Conv2dWinogradWeightGrad(input, outputGrad, kernelGrad, g, tile, Plan.WinogradWeightGradSplit(g, filters, WinogradSize(tile)));
                 return;
             }
+            var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
             int tiles = new WeightGradRows(over, TileRows(tile)).Tiles * (filters / TileFilters(tile));
             int threads = Plan.RegisterTileThreads(tiles * chunks);
             convWeightGradImplicit[TileIndex(tile)].Launch(this, threads, Ceiling(tiles * chunks, threads) * rowChunk,

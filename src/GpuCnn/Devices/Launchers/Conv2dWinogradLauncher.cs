@@ -95,11 +95,12 @@ public sealed partial class KernelLauncher
 
     /// <summary>
     /// Whether a Winograd tile can run this weight gradient (Conv2dWinogradWeightGrad): 3×3, stride
-    /// 1, padding 0-2, channels in multiples of 16 and of the tile's rows (its rows are channels),
-    /// filters in multiples of 16 and of the tile's.
+    /// 1, padding 0-2, a tile of 4 or 8 rows (its rows are channels, so they divide the channels),
+    /// channels and filters in multiples of 16, and filters in multiples of the tile's.
     /// </summary>
-    static bool WinogradWeightGradFits(ConvGeometry g, int filters, int tile) =>
-        WinogradFits(g) && g.InChannels % 16 == 0 && g.InChannels % TileRows(tile) == 0 && filters % 16 == 0 && filters % TileFilters(tile) == 0;
+    public static bool WinogradWeightGradFits(ConvGeometry g, int filters, int tile) =>
+        WinogradFits(g) && (TileRows(tile) == 4 || TileRows(tile) == 8) && g.InChannels % 16 == 0 && filters % 16 == 0
+        && filters % TileFilters(tile) == 0;
 
     /// <summary>
     /// dW (3×3×Cin×filters) of a 3×3 stride-1 convolution from its input and dZ, in F(3×3, m×m) of
@@ -115,7 +116,9 @@ public sealed partial class KernelLauncher
         if (!IsWinogradTile(tile) || !WinogradWeightGradFits(g, filters, tile))
             throw new ArgumentException($"{name}: {TileName(tile)} does not run the weight gradient of {g.KernelHeight}x{g.KernelWidth}/{g.Stride}, {g.InChannels} channels, {filters} filters.", nameof(tile));
         int size = WinogradSize(tile), elements = Conv2dWinogradKernels.Elements(size), tiles = Conv2dWinogradKernels.Tiles(g, size);
-        if (split.Batch < 1 || split.TilesPerChunk % split.Batch != 0 || (long)split.Chunks * split.TilesPerChunk < tiles)
+        // Every chunk takes at least one tile: a chunk of none would leave its slab unwritten.
+        if (split.Batch < 1 || split.Chunks < 1 || split.TilesPerChunk % split.Batch != 0
+            || (long)split.Chunks * split.TilesPerChunk < tiles || (long)(split.Chunks - 1) * split.TilesPerChunk >= tiles)
             throw new ArgumentException($"{name}: {split.Chunks} chunks of {split.TilesPerChunk} tiles in batches of {split.Batch} do not cover {tiles} tiles.", nameof(split));
         RequireImage(name, "input", input, g);
         Require(name, "outputGrad", outputGrad, g.Batch, g.OutHeight, g.OutWidth, filters);
