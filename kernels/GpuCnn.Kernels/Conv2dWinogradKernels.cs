@@ -310,6 +310,9 @@ public static class Conv2dWinogradKernels
         var v = own.SubView(0, vFloats);
         var z8 = own.SubView(vFloats, elements * batch * filters).Cast<Float8>();
         var products8 = products.Cast<Float8>();
+        var input8 = input.Cast<Float8>();
+        var outputGrad8 = outputGrad.Cast<Float8>();
+        var v8 = v.Cast<Float8>();
         int slab8 = chunk * elements * channels * filters8;
         tile.BasesFromStride(0, 1);
         for (int t0 = first; t0 < end; t0 += batch)
@@ -317,8 +320,8 @@ public static class Conv2dWinogradKernels
             int valid = XMath.Min(batch, end - t0);
             for (int r = 0; r < valid; r++)
             {
-                winograd.Input(input.Cast<Float8>(), v.Cast<Float8>(), g, t0 + r, r, batch);
-                winograd.OutputGrad(outputGrad.Cast<Float8>(), z8, g, filters, t0 + r, r, batch);
+                winograd.Input(input8, v8, g, t0 + r, r, batch);
+                winograd.OutputGrad(outputGrad8, z8, g, filters, t0 + r, r, batch);
             }
             for (int e = 0; e < elements; e++)
                 for (int c0 = 0; c0 < channels; c0 += tile.Rows)

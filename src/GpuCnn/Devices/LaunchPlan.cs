@@ -224,8 +224,8 @@ public sealed record LaunchPlan(string Name, GemmVariant Gemm, int ParallelThrea
         int perChunk = ThreadsOwnBlocks
             ? (tiles + Math.Max(1, ParallelThreads) - 1) / Math.Max(1, ParallelThreads)
             : (WeightGradChunk > 0 ? WeightGradChunk : Math.Max(1, ReductionChunk)) / (size * size);
-        long slab = (long)elements * g.InChannels * filters;
-        perChunk = (int)Math.Max(perChunk, (tiles + Math.Max(1, MaxWinogradProducts / slab) - 1) / Math.Max(1, MaxWinogradProducts / slab));
+        long maxChunks = Math.Max(1, MaxWinogradProducts / ((long)elements * g.InChannels * filters));
+        perChunk = (int)Math.Max(perChunk, (tiles + maxChunks - 1) / maxChunks);
         long quarter = (L2Bytes > 0 ? L2Bytes : 1L << 20) / 4;
         long batch = Math.Clamp(quarter / ((long)elements * (g.InChannels + filters) * sizeof(float)), 1, 64);
         return Kernels.WinogradWeightGradSplit.Of(tiles, filters, perChunk, (int)batch);
