@@ -5,7 +5,9 @@ namespace GpuCnn.Bench;
 
 /// <summary>
 /// Time per kernel over some work: waits for the device after every launch, so launches do not
-/// overlap and each is timed alone (slower in all than the unprofiled run). `--profile`.
+/// overlap and each is timed alone (slower in all than the unprofiled run). `--profile`. A launch's
+/// time runs from its launch to the next one's, so it holds one wait for the device (measured and
+/// printed, as it dwarfs the smallest kernels) and whatever the host did in between.
 /// </summary>
 public sealed class KernelProfile
 {
@@ -44,9 +46,27 @@ public sealed class KernelProfile
         running = null;
     }
 
+    /// <summary>The median time of a 16-float ReLU launched and waited for: what each profiled launch pays for the wait.</summary>
+    public double RoundTripMilliseconds()
+    {
+        using var buffer = device.Accelerator.Allocate1D<float>(16);
+        var times = new double[55];
+        for (int i = 0; i < times.Length; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            device.Kernels.ReluForward(buffer.View, buffer.View);
+            device.Synchronize();
+            times[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        var timed = times[5..]; // the first launches load the kernel
+        Array.Sort(timed);
+        return timed[timed.Length / 2];
+    }
+
     public void Print(string title)
     {
-        Console.WriteLine($"\nkernel profile: {title} (device synchronised after each launch)");
+        Console.WriteLine($"\nkernel profile: {title} (device synchronised after each launch; a launch and wait of a " +
+            $"16-float ReLU takes {RoundTripMilliseconds():F3} ms here, the median of 50, so each launch below holds about that much waiting)");
         foreach (var (kernel, (ms, launches)) in totals.OrderByDescending(t => t.Value.Milliseconds))
             Console.WriteLine($"  {kernel,-48} {launches,4} launches {ms,10:F2} ms");
         Console.WriteLine($"  {"total",-48} {totals.Values.Sum(t => t.Launches),4} launches {totals.Values.Sum(t => t.Milliseconds),10:F2} ms");
