@@ -222,6 +222,58 @@ public static class Conv2dKernels
     }
 
     /// <summary>
+    /// The classes' kernels of <see cref="ParityClasses"/>: kernel[kh, kw, c, f] (K×K×Cin×filters)
+    /// goes to class (ey, ex) of its taps as element [ry, rx, f, c], the channel axes swapped as the
+    /// input gradient's convolution reads them. Items are elements of the kernel.
+    /// </summary>
+    public static void Conv2dParityKernels(Index1D thread, ArrayView<float> kernel, ArrayView<float> classKernels,
+        ConvGeometry g, int filters, WorkSplit split)
+    {
+        var classes = new ParityClasses(g, filters);
+        int end = split.End(thread);
+        for (int item = split.Start(thread); item < end; item++)
+        {
+            int f = item % filters, c = item / filters % g.InChannels, tap = item / (filters * g.InChannels);
+            int ey = classes.ClassOf(tap / g.KernelWidth, out int ry), ex = classes.ClassOf(tap % g.KernelWidth, out int rx);
+            classKernels[classes.KernelOffset(2 * ey + ex) + ((ry * classes.Taps(ex) + rx) * filters + f) * g.InChannels + c] = kernel[item];
+        }
+    }
+
+    /// <summary>
+    /// dX from the classes' outputs of <see cref="ParityClasses"/>: pixel (n, iy, ix) is output pixel
+    /// (n, iy/2 + pad, ix/2 + pad) of class (iy mod 2, ix mod 2), or 0 where that class sees no tap.
+    /// Items are rows (n, iy) of dX, Cin in multiples of 8: each row takes from two classes, whose
+    /// places are worked out once.
+    /// </summary>
+    public static void Conv2dParityInterleave(Index1D thread, ArrayView<float> classOutputs, ArrayView<float> inputGrad,
+        ConvGeometry g, int filters, WorkSplit split)
+    {
+        var classes = new ParityClasses(g, filters);
+        var outputs8 = classOutputs.Cast<Float8>();
+        var inputGrad8 = inputGrad.Cast<Float8>();
+        int groups = g.InChannels / 8, end = split.End(thread);
+        for (int row = split.Start(thread); row < end; row++)
+        {
+            int n = row / g.InHeight, iy = row % g.InHeight, ey = iy % 2;
+            for (int ex = 0; ex < 2; ex++)
+            {
+                long first = (long)row * g.InWidth * groups;
+                if (!classes.Sees(ey, ex))
+                {
+                    for (int ix = ex; ix < g.InWidth; ix += 2)
+                        for (int c = 0; c < groups; c++) inputGrad8[first + ix * groups + c] = default;
+                    continue;
+                }
+                var cg = classes.Class(ey, ex);
+                long from = classes.OutputOffset(2 * ey + ex) / 8
+                    + ((long)(n * cg.OutHeight + iy / 2 + cg.Padding) * cg.OutWidth + cg.Padding) * groups;
+                for (int ix = ex; ix < g.InWidth; ix += 2)
+                    for (int c = 0; c < groups; c++) inputGrad8[first + ix * groups + c] = outputs8[from + ix / 2 * groups + c];
+            }
+        }
+    }
+
+    /// <summary>
     /// Forward pass without im2col, for unpadded convolutions (a padded one runs over its
     /// Conv2dPad copy) and, with a flipped kernel, the input gradient. The GEMM of GemmRegisterTiled with A read
     /// straight from the image: each tile is TTile.Rows consecutive output pixels × 16 or 32 filters. With so

@@ -72,7 +72,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     /// gradient (B·H·W·Cin); workspaces: split-K partials of the three GEMMs and the bias sum,
     /// and Winograd's transforms (16 × Cin·filters, 16 × tiles·channels) where Winograd runs, or
     /// the fused Winograd tiles' transformed kernel (36 × Cin·filters for F(4×4, 3×3)) and the
-    /// Winograd weight gradient's transforms and products per chunk.
+    /// Winograd weight gradient's transforms and products per chunk, and a strided layer's parity
+    /// classes' kernels and outputs where its input gradient goes by parity.
     /// </summary>
     protected override int[] PlanFor(int[] inputShape, LayerPlan plan)
     {
@@ -112,6 +113,13 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         {
             plan.Workspace("padded input", plan.MaxBatch, outHeight + 2L * (kernelSize - 1 - Pad), outWidth + 2L * (kernelSize - 1 - Pad), filters);
             plan.Workspace("flipped kernel", columnWidth, filters);
+            if (stride != 1)
+            {
+                // A strided layer's input gradient by parity: the classes' kernels and outputs.
+                var classes = new ParityClasses(new ConvGeometry(plan.MaxBatch, inputShape[0], inputShape[1], inputShape[2], kernelSize, kernelSize, stride, Pad), filters);
+                plan.Workspace("parity kernels", classes.KernelOffset(4));
+                plan.Workspace("parity outputs", classes.OutputOffset(4));
+            }
         }
         // The implicit GEMM's tile may be a fused Winograd one (input channels in multiples of 16),
         // which transforms the kernel into a workspace: 36 elements for F(4×4, 3×3).

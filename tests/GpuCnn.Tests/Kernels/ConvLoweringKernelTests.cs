@@ -6,7 +6,8 @@ namespace GpuCnn.Tests.Kernels;
 
 /// <summary>
 /// The implicit GEMM's helpers, element for element against plain loops: the padded copy and the
-/// flipped kernel; and the weight gradient read unpadded against the same over the padded copy.
+/// flipped kernel; the weight gradient read unpadded against the same over the padded copy; and a
+/// strided layer's input gradient by parity classes against its defining sum.
 /// </summary>
 [Collection("devices")]
 public sealed class ConvLoweringKernelTests(TestDevices devices)
@@ -59,6 +60,52 @@ public sealed class ConvLoweringKernelTests(TestDevices devices)
                         for (int c = 0; c < cin; c++)
                             expected[((kh * k + kw) * filters + f) * cin + c] = w[(((k - 1 - kh) * k + k - 1 - kw) * cin + c) * filters + f];
             Assert.Equal(expected, flipped.ToArray());
+        }
+    }
+
+    /// <summary>
+    /// A stride-2 layer's input gradient by ParityClasses (four stride-1 convolutions, interleaved)
+    /// against the sum that defines it: dX[n, iy, ix, c] = Σ dZ[n, oy, ox, f] · W[kh, kw, c, f] over
+    /// iy = 2·oy - p + kh, ix = 2·ox - p + kw. Odd and even sizes (the classes' last rows and columns
+    /// read past dZ's edge or not), 3×3 and 1×1 (whose odd pixels see no tap).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
+    public void Conv2dInputGradImplicitOfAStridedLayerGoesByParity(string plan)
+    {
+        var device = devices[plan];
+        foreach (var (h, w, cin, filters, k) in new[] { (7, 7, 16, 32, 3), (8, 6, 16, 16, 3), (7, 8, 32, 16, 1) })
+        {
+            const int Batch = 2;
+            var g = new ConvGeometry(Batch, h, w, cin, k, k, 2, (k - 1) / 2);
+            Assert.True(KernelLauncher.ImplicitInputGradFits(g));
+            var dz = TestData.Uniform(Batch * g.OutHeight * g.OutWidth * filters, 8);
+            var wk = TestData.Uniform(k * k * cin * filters, 9);
+            using var outputGrad = Tensor.Zeros(device, Batch, g.OutHeight, g.OutWidth, filters);
+            using var kernel = Tensor.Zeros(device, k, k, cin, filters);
+            using var inputGrad = Tensor.Zeros(device, Batch, h, w, cin);
+            outputGrad.CopyFrom(dz);
+            kernel.CopyFrom(wk);
+            inputGrad.CopyFrom(TestData.Uniform(Batch * h * w * cin, 10, 1f, 2f)); // every element must be written
+            device.Kernels.Conv2dInputGradImplicit(outputGrad.View, kernel.View, inputGrad.View, g, filters);
+            var expected = new double[Batch * h * w * cin];
+            for (int n = 0; n < Batch; n++)
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                    for (int ox = 0; ox < g.OutWidth; ox++)
+                        for (int kh = 0; kh < k; kh++)
+                            for (int kw = 0; kw < k; kw++)
+                            {
+                                int iy = 2 * oy - g.Padding + kh, ix = 2 * ox - g.Padding + kw;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                                for (int c = 0; c < cin; c++)
+                                    for (int f = 0; f < filters; f++)
+                                        expected[((n * h + iy) * w + ix) * cin + c] +=
+                                            (double)dz[((n * g.OutHeight + oy) * g.OutWidth + ox) * filters + f] * wk[((kh * k + kw) * cin + c) * filters + f];
+                            }
+            var actual = inputGrad.ToArray();
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-5 * (1 + Math.Abs(expected[i])),
+                    $"{h}x{w}x{cin} {k}x{k}/2 element {i}: {actual[i]} against {expected[i]}");
         }
     }
 

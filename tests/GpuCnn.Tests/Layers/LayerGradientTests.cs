@@ -61,6 +61,7 @@ public sealed class LayerGradientTests(TestDevices devices)
             {
                 // plan, tile, size, in channels, stride, same padding: output pixels (3·25, 3·25, 3·49) that neither
                 // tile divides, and kernel rows 144 (the input gradient runs implicitly too), 27 and 9 (ragged for both).
+                // Strided with 16 channels, the input gradient runs as four stride-1 convolutions (ParityClasses), ragged at 7 × 7.
                 // Padded with 16 and 8 channels, the weight gradient reads x unpadded, tap by tap (a tap's last tile short where the rows do not divide Cin).
                 // A fused Winograd tile runs the first's forward pass and input gradient (5×5: a ragged 2×2 or 4×4
                 // tile at the edges; 7×7: a 4×4 tile three pixels wide) and the last's, unpadded with 64 channels
@@ -71,6 +72,7 @@ public sealed class LayerGradientTests(TestDevices devices)
                 Add(7, 16, 1, true);
                 Add(9, 3, 2, true);
                 Add(7, 8, 2, true);
+                Add(7, 16, 2, true);
                 Add(7, 1, 1, true);
                 Add(6, 64, 1, false);
             }

@@ -93,6 +93,8 @@ public sealed partial class KernelLauncher
     ];
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> pad = new(Conv2dKernels.Conv2dPad, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> kernelFlip = new(Conv2dKernels.Conv2dKernelFlip);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> parityKernels = new(Conv2dKernels.Conv2dParityKernels, streams: true);
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> parityInterleave = new(Conv2dKernels.Conv2dParityInterleave, streams: true);
 
     public void Im2Col(ArrayView<float> input, ArrayView<float> columns, ConvGeometry g)
     {
@@ -118,12 +120,13 @@ public sealed partial class KernelLauncher
     public static bool ImplicitFits(ConvGeometry g, int filters) => filters % GemmKernels.TileCols == 0;
 
     /// <summary>
-    /// Whether the implicit GEMM also runs the input gradient, as a convolution of dZ with the
-    /// flipped kernel: stride 1, a square kernel, input channels in multiples of 16 (the flipped
-    /// kernel's filters) and padding below the kernel size. Else dCol = dZ·Wᵀ and col2im.
+    /// Whether the implicit GEMM also runs the input gradient: input channels in multiples of 16
+    /// (the transposed convolution's filters), and stride 1, a square kernel and padding below its
+    /// size (one convolution of dZ with the flipped kernel), or a stride-2 layer that splits into
+    /// <see cref="ParityClasses"/> (four of them). Else dCol = dZ·Wᵀ and col2im.
     /// </summary>
-    public static bool ImplicitInputGradFits(ConvGeometry g) => g.Stride == 1 && g.KernelHeight == g.KernelWidth
-        && g.InChannels % GemmKernels.TileCols == 0 && g.Padding < g.KernelHeight;
+    public static bool ImplicitInputGradFits(ConvGeometry g) => g.InChannels % GemmKernels.TileCols == 0
+        && (g.Stride == 1 && g.KernelHeight == g.KernelWidth && g.Padding < g.KernelHeight || ParityClasses.Fits(g));
 
     /// <summary>
     /// Whether a layer of this variant takes its input gradient from the implicit GEMM: wherever
@@ -176,14 +179,38 @@ public sealed partial class KernelLauncher
         ConvGeometry g, int filters)
     {
         const string name = nameof(Conv2dInputGradImplicit);
-        if (!ImplicitInputGradFits(g)) throw new ArgumentException($"{name}: needs stride 1, a square kernel, Cin % 16 == 0 and padding below the kernel size.", nameof(g));
+        if (!ImplicitInputGradFits(g))
+            throw new ArgumentException($"{name}: needs Cin % 16 == 0 and stride 1, a square kernel and padding below its size, or stride 2, a 1×1 or 3×3 kernel and padding (K-1)/2.", nameof(g));
         Require(name, "outputGrad", outputGrad, g.Batch, g.OutHeight, g.OutWidth, filters);
         Require(name, "kernel", kernel, g.KernelHeight, g.KernelWidth, g.InChannels, filters);
         RequireImage(name, "inputGrad", inputGrad, g);
+        if (g.Stride != 1)
+        {
+            InputGradByParity(outputGrad, kernel, inputGrad, g, filters);
+            return;
+        }
         var transposed = new ConvGeometry(g.Batch, g.OutHeight, g.OutWidth, filters, g.KernelHeight, g.KernelWidth, 1,
             g.KernelHeight - 1 - g.Padding);
         ForwardImplicit(name, outputGrad, kernel, flip: 1, inputGrad, null, transposed,
             GemmArgs.RowMajor(transposed.ColumnRows, g.InChannels, transposed.ColumnWidth));
+    }
+
+    /// <summary>A stride-2 layer's input gradient as the four stride-1 convolutions of <see cref="ParityClasses"/>, then interleaved into dX.</summary>
+    void InputGradByParity(ArrayView<float> outputGrad, ArrayView<float> kernel, ArrayView<float> inputGrad, ConvGeometry g, int filters)
+    {
+        var classes = new ParityClasses(g, filters);
+        var classKernels = Workspace(classes.KernelOffset(4), Scratch.ParityKernels);
+        var classOutputs = Workspace(classes.OutputOffset(4), Scratch.ParityOutputs);
+        parityKernels.LaunchSplit(this, g.KernelHeight * g.KernelWidth * g.InChannels * filters, 1, kernel, classKernels, g, filters);
+        for (int k = 0; k < 4; k++)
+        {
+            if (!classes.Sees(k / 2, k % 2)) continue;
+            var c = classes.Class(k / 2, k % 2);
+            ForwardImplicit(nameof(Conv2dInputGradImplicit), outputGrad, classKernels.SubView(classes.KernelOffset(k), c.ColumnWidth * g.InChannels), flip: 0,
+                classOutputs.SubView(classes.OutputOffset(k), (long)c.ColumnRows * g.InChannels), null, c,
+                GemmArgs.RowMajor(c.ColumnRows, g.InChannels, c.ColumnWidth));
+        }
+        parityInterleave.LaunchSplit(this, g.Batch * g.InHeight, (long)g.InWidth * g.InChannels / 8, classOutputs, inputGrad, g, filters);
     }
 
     /// <summary>The variant that runs a convolution layer: the plan's, where it fits the layer, else im2col + GEMM.</summary>

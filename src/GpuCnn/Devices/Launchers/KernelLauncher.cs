@@ -69,11 +69,11 @@ public sealed partial class KernelLauncher : IDisposable
         accelerator is CLAccelerator ? OpenCLBuildFlags.Building(Plan.VectorBits, () => load(this)) : load(this);
 
     /// <summary>What a workspace holds: each user has its own, so a split GEMM inside a Winograd convolution keeps its inputs.</summary>
-    enum Scratch { Reduction, WinogradFilter, WinogradInput, WinogradProduct, PaddedInput, FlippedKernel }
+    enum Scratch { Reduction, WinogradFilter, WinogradInput, WinogradProduct, PaddedInput, FlippedKernel, ParityKernels, ParityOutputs }
 
     /// <summary>
     /// Scratch memory: the partial results of split reductions, the transforms of Winograd
-    /// convolutions, and the padded input and flipped kernel of implicit-GEMM convolutions. Each grows on first need (the first training step) and is then reused, so
+    /// convolutions, and the padded input and flipped kernel of implicit-GEMM convolutions, and the parity classes of strided input gradients. Each grows on first need (the first training step) and is then reused, so
     /// no batch after the first allocates; one operation at a time uses it, in stream order.
     /// </summary>
     ArrayView<float> Workspace(long floats, Scratch use = Scratch.Reduction)
