@@ -275,7 +275,8 @@ public static class Conv2dKernels
 
     /// <summary>
     /// Forward pass without im2col, for unpadded convolutions (a padded one runs over its
-    /// Conv2dPad copy) and, with a flipped kernel, the input gradient. The GEMM of GemmRegisterTiled with A read
+    /// Conv2dPad copy) and, with a flipped kernel, the input gradient (of a stride-2 layer, with each
+    /// parity class's kernel, ParityClasses). The GEMM of GemmRegisterTiled with A read
     /// straight from the image: each tile is TTile.Rows consecutive output pixels × 16 or 32 filters. With so
     /// short a K (9 for a 3×3 grey kernel), fixed costs per tile dominate, so each thread takes a
     /// contiguous block of pixel tiles and steps the pixel position instead of dividing for it.

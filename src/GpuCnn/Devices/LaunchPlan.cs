@@ -28,7 +28,8 @@ public enum ConvVariant
     /// <summary>
     /// An implicit GEMM that reads the image (or its zero-padded copy) in place of the column
     /// matrix: forward and weight gradient for filters in multiples of 16, and the input gradient
-    /// of stride-1 layers with input channels in multiples of 16 (dZ with the flipped kernel).
+    /// of stride-1 layers (dZ with the flipped kernel) and of stride-2 ones with a 1×1 or 3×3
+    /// kernel (by the input pixels' parity), with input channels in multiples of 16.
     /// </summary>
     Implicit,
     /// <summary>Winograd F(2×2, 3×3) for the forward and input-gradient passes: 3×3 stride-1 layers.</summary>

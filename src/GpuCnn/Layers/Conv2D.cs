@@ -92,9 +92,9 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         // Sizes past an int are refused by the model's plan; the variant is only asked of geometries that fit one.
         var variant = ConvVariant.Im2Col;
         bool implicitWeights = false, implicitInput = false;
+        var g = new ConvGeometry(plan.MaxBatch, inputShape[0], inputShape[1], inputShape[2], kernelSize, kernelSize, stride, Pad);
         if (columnRows <= int.MaxValue && columnWidth <= int.MaxValue)
         {
-            var g = new ConvGeometry(plan.MaxBatch, inputShape[0], inputShape[1], inputShape[2], kernelSize, kernelSize, stride, Pad);
             variant = KernelLauncher.ConvVariantFor(plan.Launch, g, filters);
             implicitWeights = variant != ConvVariant.Im2Col && KernelLauncher.ImplicitFits(g, filters);
             implicitInput = KernelLauncher.UsesImplicitInputGrad(variant, g);
@@ -112,11 +112,11 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         if (implicitInput)
         {
             plan.Workspace("padded input", plan.MaxBatch, outHeight + 2L * (kernelSize - 1 - Pad), outWidth + 2L * (kernelSize - 1 - Pad), filters);
-            plan.Workspace("flipped kernel", columnWidth, filters);
-            if (stride != 1)
+            if (stride == 1) plan.Workspace("flipped kernel", columnWidth, filters);
+            else
             {
                 // A strided layer's input gradient by parity: the classes' kernels and outputs.
-                var classes = new ParityClasses(new ConvGeometry(plan.MaxBatch, inputShape[0], inputShape[1], inputShape[2], kernelSize, kernelSize, stride, Pad), filters);
+                var classes = new ParityClasses(g, filters);
                 plan.Workspace("parity kernels", classes.KernelOffset(4));
                 plan.Workspace("parity outputs", classes.OutputOffset(4));
             }
@@ -130,7 +130,6 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         var launch = plan.Launch;
         if (implicitWeights && (launch.Tile == 0 || KernelLauncher.IsWinogradTile(launch.Tile)))
         {
-            var g = new ConvGeometry(plan.MaxBatch, inputShape[0], inputShape[1], inputShape[2], kernelSize, kernelSize, stride, Pad);
             foreach (int tile in KernelLauncher.WinogradTiles.Where(tile => KernelLauncher.WinogradWeightGradFits(g, filters, tile)))
             {
                 int size = KernelLauncher.WinogradSize(tile), elements = Conv2dWinogradKernels.Elements(size);
@@ -264,8 +263,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     }
 
     /// <summary>
-    /// dX: with Winograd or the implicit GEMM (stride 1), the convolution of dZ (padded by K-1-p)
-    /// with the kernel turned 180°; else dCol = dZ · Wᵀ (into the column buffer, whose forward content BackwardWeights has
+    /// dX: with Winograd or the implicit GEMM, the convolution of dZ (padded by K-1-p) with the
+    /// kernel turned 180° (a stride-2 layer's in four, one per parity class of the input pixels); else dCol = dZ · Wᵀ (into the column buffer, whose forward content BackwardWeights has
     /// used), folded back onto the input.
     /// </summary>
     public Tensor BackwardInput(Tensor grad)

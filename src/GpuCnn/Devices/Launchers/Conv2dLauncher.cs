@@ -172,8 +172,9 @@ public sealed partial class KernelLauncher
     }
 
     /// <summary>
-    /// dX (N×H×W×Cin) of a stride-1 convolution with dZ (N×OH×OW×filters): dZ padded by K-1-p,
-    /// convolved with the flipped kernel, in the implicit GEMM. Needs <see cref="ImplicitInputGradFits"/>.
+    /// dX (N×H×W×Cin) of a convolution with dZ (N×OH×OW×filters), in the implicit GEMM: at stride 1,
+    /// dZ padded by K-1-p convolved with the flipped kernel; at stride 2, by the input pixels' parity
+    /// (<see cref="ParityClasses"/>). Needs <see cref="ImplicitInputGradFits"/>.
     /// </summary>
     public void Conv2dInputGradImplicit(ArrayView<float> outputGrad, ArrayView<float> kernel, ArrayView<float> inputGrad,
         ConvGeometry g, int filters)

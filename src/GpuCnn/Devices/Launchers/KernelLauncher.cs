@@ -73,8 +73,10 @@ public sealed partial class KernelLauncher : IDisposable
 
     /// <summary>
     /// Scratch memory: the partial results of split reductions, the transforms of Winograd
-    /// convolutions, and the padded input and flipped kernel of implicit-GEMM convolutions, and the parity classes of strided input gradients. Each grows on first need (the first training step) and is then reused, so
-    /// no batch after the first allocates; one operation at a time uses it, in stream order.
+    /// convolutions, the padded input and flipped kernel of implicit-GEMM convolutions, and the
+    /// parity classes' kernels and outputs of strided input gradients. Each grows on first need
+    /// (the first training step) and is then reused, so no batch after the first allocates; one
+    /// operation at a time uses it, in stream order.
     /// </summary>
     ArrayView<float> Workspace(long floats, Scratch use = Scratch.Reduction)
     {
