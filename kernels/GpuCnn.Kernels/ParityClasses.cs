@@ -46,7 +46,13 @@ public readonly struct ParityClasses
     public ConvGeometry Class(int ey, int ex) =>
         new(g.Batch, g.OutHeight, g.OutWidth, filters, Taps(ey), Taps(ex), 1, Padding(ey, ex));
 
-    /// <summary>Where class k = 2ey + ex's kernel starts in the classes' kernels (k = 4: their length).</summary>
+    /// <summary>The classes' kernels, one after another: KH·KW·Cin·filters floats, every tap in one class.</summary>
+    public int KernelFloats => KernelOffset(4);
+
+    /// <summary>The classes' outputs, one after another, in floats.</summary>
+    public long OutputFloats => OutputOffset(4);
+
+    /// <summary>Where class k = 2ey + ex's kernel starts in the classes' kernels.</summary>
     public int KernelOffset(int k)
     {
         int offset = 0;
@@ -54,7 +60,7 @@ public readonly struct ParityClasses
         return offset;
     }
 
-    /// <summary>Where class k = 2ey + ex's output starts in the classes' outputs (k = 4: their length).</summary>
+    /// <summary>Where class k = 2ey + ex's output starts in the classes' outputs.</summary>
     public long OutputOffset(int k)
     {
         long offset = 0;

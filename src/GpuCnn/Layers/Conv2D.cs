@@ -117,8 +117,8 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
             {
                 // A strided layer's input gradient by parity: the classes' kernels and outputs.
                 var classes = new ParityClasses(g, filters);
-                plan.Workspace("parity kernels", classes.KernelOffset(4));
-                plan.Workspace("parity outputs", classes.OutputOffset(4));
+                plan.Workspace("parity kernels", classes.KernelFloats);
+                plan.Workspace("parity outputs", classes.OutputFloats);
             }
         }
         // The implicit GEMM's tile may be a fused Winograd one (input channels in multiples of 16),

@@ -200,8 +200,8 @@ public sealed partial class KernelLauncher
     void InputGradByParity(ArrayView<float> outputGrad, ArrayView<float> kernel, ArrayView<float> inputGrad, ConvGeometry g, int filters)
     {
         var classes = new ParityClasses(g, filters);
-        var classKernels = Workspace(classes.KernelOffset(4), Scratch.ParityKernels);
-        var classOutputs = Workspace(classes.OutputOffset(4), Scratch.ParityOutputs);
+        var classKernels = Workspace(classes.KernelFloats, Scratch.ParityKernels);
+        var classOutputs = Workspace(classes.OutputFloats, Scratch.ParityOutputs);
         parityKernels.LaunchSplit(this, g.KernelHeight * g.KernelWidth * g.InChannels * filters, 1, kernel, classKernels, g, filters);
         for (int k = 0; k < 4; k++)
         {
