@@ -361,9 +361,7 @@ public static class Conv2dKernels
             int col8 = t % tileColumns * tile.Columns8;
             tile.BasesFromTaps(g, i0, rowEnd);
             tile.Clear();
-            // The output columns whose tap lands inside the image, ox·s - p + kw in [0, W); all of them without padding.
-            int oxFirst = XMath.Max(0, (g.Padding - kw + g.Stride - 1) / g.Stride);
-            int oxEnd = XMath.Min(g.OutWidth, (g.InWidth - 1 + g.Padding - kw) / g.Stride + 1);
+            int oxFirst = TapBegin(g, kw), oxEnd = TapEnd(g, kw);
             int first = chunk * rowChunk, end = XMath.Min(g.ColumnRows, first + rowChunk);
             var at = new PixelIndex(first, g.OutHeight, g.OutWidth);
             int n = at.Image, oy = at.Y, ox = at.X;
@@ -392,6 +390,116 @@ public static class Conv2dKernels
             }
             // No epilogue: the raw sums, rows filters8 apart.
             tile.Store(kernelGrad8, kernelGrad, default, chunk * (partialStride / 8) + i0 * filters8 + col8, filters8, col8, rowEnd - i0);
+        }
+    }
+
+    /// <summary>The first output column whose tap kw lands inside the image, ox·s - p + kw ≥ 0; 0 without padding.</summary>
+    internal static int TapBegin(ConvGeometry g, int kw) => XMath.Max(0, (g.Padding - kw + g.Stride - 1) / g.Stride);
+
+    /// <summary>The output column after the last whose tap kw lands inside the image, ox·s - p + kw &lt; W.</summary>
+    internal static int TapEnd(ConvGeometry g, int kw) => XMath.Min(g.OutWidth, (g.InWidth - 1 + g.Padding - kw) / g.Stride + 1);
+
+    /// <summary>
+    /// Conv2dWeightGradImplicit by kernel rows, for kernels three taps wide with input channels in
+    /// multiples of TTile.Columns8·8 and filters in multiples of TTile.Rows. An item takes one
+    /// chunk, one kernel row kh, TTile.Rows filters and TTile.Columns8·8 channels, in one tile per
+    /// tap of the row whose rows are filters and whose columns are channels:
+    /// tile kw [f, c] += dZ[r, f] · x[corner(r) + (kh, kw), c]. A pixel's Rows values of dZ serve
+    /// all three taps, and its three input pixels slide along the row, so the item's 3·Rows
+    /// multiply-adds of 16 lanes read Rows + 3 values, where a direct tile's Rows read Rows + 1
+    /// with 16 filters. x is read unpadded; a tap's pixels in the padding are skipped. Each item
+    /// stores its slab transposed, partial[chunk, kh, kw, f, c], and
+    /// Conv2dWeightGradKernelRowSum adds the slabs into dW: the sums are Conv2dWeightGradImplicit's,
+    /// term for term and in the same order.
+    /// </summary>
+    public static void Conv2dWeightGradKernelRow<TTile>(Index1D thread, ArrayView<float> input, ArrayView<float> outputGrad,
+        ArrayView<float> partials, ConvGeometry g, int filters, int rowChunk, int threadCount)
+        where TTile : struct, IRegisterTile
+    {
+        var input8 = input.Cast<Float8>();
+        var partials8 = partials.Cast<Float8>();
+        TTile left = default, middle = default, right = default;
+        int rows = left.Rows, columns8 = left.Columns8, channels8 = g.InChannels / 8;
+        int filterBlocks = filters / rows, channelBlocks = channels8 / columns8;
+        int tiles = g.KernelHeight * channelBlocks * filterBlocks;
+        int chunks = (g.ColumnRows + rowChunk - 1) / rowChunk;
+        int pixelStep8 = g.Stride * channels8;
+        // The output columns where all three taps land inside the image: tap 0's first to tap 2's end.
+        int inside = TapBegin(g, 0), insideEnd = TapEnd(g, 2);
+        for (int item = thread; item < tiles * chunks; item += threadCount)
+        {
+            int chunk = item / tiles, t = item % tiles;
+            int kh = t / (channelBlocks * filterBlocks), c8 = t / filterBlocks % channelBlocks * columns8, f0 = t % filterBlocks * rows;
+            left.BasesFromStride(f0, 1);
+            middle.BasesFromStride(f0, 1);
+            right.BasesFromStride(f0, 1);
+            left.Clear();
+            middle.Clear();
+            right.Clear();
+            int first = chunk * rowChunk, end = XMath.Min(g.ColumnRows, first + rowChunk);
+            var at = new PixelIndex(first, g.OutHeight, g.OutWidth);
+            int n = at.Image, oy = at.Y, ox = at.X;
+            for (int r = first; r < end;)
+            {
+                int run = XMath.Min(g.OutWidth - ox, end - r);
+                int iy = oy * g.Stride - g.Padding + kh;
+                int to = iy < 0 || iy >= g.InHeight ? ox : ox + run;
+                int lo = XMath.Min(XMath.Max(ox, inside), to), hi = XMath.Max(lo, XMath.Min(to, insideEnd));
+                // Tap 0's input pixel at output column ox (left of the image where the padding holds it), in Float8s.
+                int x8 = ((n * g.InHeight + iy) * g.InWidth + ox * g.Stride - g.Padding) * channels8 + c8;
+                int d = r * filters;
+                for (int k = ox; k < lo; k++, x8 += pixelStep8, d += filters)
+                    KernelRowAtEdge(ref left, ref middle, ref right, g, k, outputGrad, d, input8, x8, channels8);
+                for (int k = lo; k < hi; k++, x8 += pixelStep8, d += filters)
+                {
+                    left.MultiplyAdd(outputGrad, d, input8, x8);
+                    middle.MultiplyAdd(outputGrad, d, input8, x8 + channels8);
+                    right.MultiplyAdd(outputGrad, d, input8, x8 + 2 * channels8);
+                }
+                for (int k = hi; k < to; k++, x8 += pixelStep8, d += filters)
+                    KernelRowAtEdge(ref left, ref middle, ref right, g, k, outputGrad, d, input8, x8, channels8);
+                r += run;
+                ox += run;
+                if (ox == g.OutWidth)
+                {
+                    ox = 0;
+                    if (++oy == g.OutHeight) { oy = 0; n++; }
+                }
+            }
+            // Slab rows are filters, g.InChannels floats apart.
+            int slab8 = (chunk * g.KernelHeight + kh) * 3 * filters * channels8 + f0 * channels8 + c8, tap8 = filters * channels8;
+            left.Store(partials8, partials, default, slab8, channels8, 0, rows);
+            middle.Store(partials8, partials, default, slab8 + tap8, channels8, 0, rows);
+            right.Store(partials8, partials, default, slab8 + 2 * tap8, channels8, 0, rows);
+        }
+    }
+
+    /// <summary>One output column of Conv2dWeightGradKernelRow where a tap may land in the padding: only the taps inside the image add.</summary>
+    static void KernelRowAtEdge<TTile>(ref TTile left, ref TTile middle, ref TTile right, ConvGeometry g, int ox,
+        ArrayView<float> outputGrad, int d, ArrayView<Float8> input8, int x8, int channels8)
+        where TTile : struct, IRegisterTile
+    {
+        if (ox >= TapBegin(g, 0) && ox < TapEnd(g, 0)) left.MultiplyAdd(outputGrad, d, input8, x8);
+        if (ox >= TapBegin(g, 1) && ox < TapEnd(g, 1)) middle.MultiplyAdd(outputGrad, d, input8, x8 + channels8);
+        if (ox >= TapBegin(g, 2) && ox < TapEnd(g, 2)) right.MultiplyAdd(outputGrad, d, input8, x8 + 2 * channels8);
+    }
+
+    /// <summary>
+    /// dW[kh, kw, c, f] = Σ over chunks s of partial[s, kh, kw, f, c] (Conv2dWeightGradKernelRow's
+    /// slabs), from 0 and in chunk order, as GemmSplitKReduce adds the direct tiles' slabs. Items
+    /// are dW's elements.
+    /// </summary>
+    public static void Conv2dWeightGradKernelRowSum(Index1D thread, ArrayView<float> partials, ArrayView<float> kernelGrad,
+        int channels, int filters, int chunks, WorkSplit split)
+    {
+        int start = split.Start(thread), end = split.End(thread), slab = (int)kernelGrad.Length;
+        for (int index = start; index < end; index++)
+        {
+            int tap = index / (channels * filters), c = index / filters % channels, f = index % filters;
+            int at = (tap * filters + f) * channels + c;
+            float sum = 0f;
+            for (int s = 0; s < chunks; s++) sum += partials[s * slab + at];
+            kernelGrad[index] = sum;
         }
     }
 

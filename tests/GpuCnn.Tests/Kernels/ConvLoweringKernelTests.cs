@@ -7,7 +7,8 @@ namespace GpuCnn.Tests.Kernels;
 /// <summary>
 /// The implicit GEMM's helpers, element for element against plain loops: the padded copy and the
 /// flipped kernel; the weight gradient read unpadded against the same over the padded copy; and a
-/// strided layer's input gradient by parity classes against its defining sum.
+/// strided layer's input gradient by parity classes against its defining sum; the weight gradient
+/// by kernel rows against the direct tile's.
 /// </summary>
 [Collection("devices")]
 public sealed class ConvLoweringKernelTests(TestDevices devices)
@@ -147,5 +148,48 @@ public sealed class ConvLoweringKernelTests(TestDevices devices)
             device.Kernels.Conv2dWeightGradImplicit(padded.View, outputGrad.View, paddedGrad.View, over, Filters);
             Assert.Equal(paddedGrad.ToArray(), unpaddedGrad.ToArray());
         }
+    }
+
+    public static TheoryData<string, int> PlansAndKernelRowTiles()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var plan in TestDevices.PlanNames)
+            foreach (int tile in KernelLauncher.KernelRowTiles)
+                data.Add(TestDevices.Traited(new TheoryDataRow<string, int>(plan, tile), plan));
+        return data;
+    }
+
+    /// <summary>
+    /// The weight gradient by kernel rows gives the direct tile's sums, bit for bit: unpadded,
+    /// padded by 1 and 2 (taps in the padding at both edges of every row), stride 2, and on the
+    /// test plans' chunks of 8 pixels, which end inside rows. Each geometry is one the tile takes.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PlansAndKernelRowTiles))]
+    public void Conv2dWeightGradKernelRowGivesTheDirectTilesSums(string plan, int tile)
+    {
+        var byRows = devices.WithConv(plan, ConvVariant.Implicit, tile);
+        var direct = devices.WithConv(plan, ConvVariant.Implicit, KernelLauncher.Tile(4, 16));
+        const int Batch = 2, Filters = 32;
+        int ran = 0;
+        foreach (var (h, w, c, stride, p) in new[] { (6, 5, 32, 1, 0), (5, 5, 16, 1, 1), (7, 6, 16, 2, 1), (6, 7, 32, 1, 2), (9, 8, 32, 2, 1) })
+        {
+            var g = new ConvGeometry(Batch, h, w, c, 3, 3, stride, p);
+            if (!KernelLauncher.KernelRowFits(g, Filters, tile)) continue;
+            float[] x = TestData.Uniform(Batch * h * w * c, 10), dz = TestData.Uniform(Batch * g.OutHeight * g.OutWidth * Filters, 11);
+            float[] WeightGrad(ComputeDevice device)
+            {
+                using var input = Tensor.Zeros(device, Batch, h, w, c);
+                using var outputGrad = Tensor.Zeros(device, Batch, g.OutHeight, g.OutWidth, Filters);
+                using var kernelGrad = Tensor.Zeros(device, 3, 3, c, Filters);
+                input.CopyFrom(x);
+                outputGrad.CopyFrom(dz);
+                device.Kernels.Conv2dWeightGradImplicit(input.View, outputGrad.View, kernelGrad.View, g, Filters);
+                return kernelGrad.ToArray();
+            }
+            Assert.Equal(WeightGrad(direct), WeightGrad(byRows));
+            ran++;
+        }
+        Assert.True(ran >= 2, $"{KernelLauncher.TileName(tile)} took {ran} of the geometries");
     }
 }

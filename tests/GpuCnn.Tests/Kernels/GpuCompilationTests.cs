@@ -128,13 +128,15 @@ public sealed class GpuCompilationTests
     /// <summary>
     /// Kernels (Class.Method, with every tile and transform) that only CPU plans launch, never a GPU
     /// plan: batch norm's sums for work-items that take runs of items (<see cref="LaunchPlan.Streams"/>,
-    /// PoCL's), and the fused Winograd kernel and the Winograd weight gradient, groups of one
-    /// work-item holding their tiles in 512-bit pairs.
+    /// PoCL's), the fused Winograd kernel and the Winograd weight gradient, groups of one
+    /// work-item holding their tiles in 512-bit pairs, and the weight gradient by kernel rows, three
+    /// tiles a work-item (tiles the tuner measures; a GPU plan names 4×16).
     /// </summary>
     static readonly HashSet<string> CpuPlanKernels =
     [
         "BatchNormKernels.BatchNormBackwardReduceQuads", "BatchNormKernels.BatchNormChunkStatisticsQuads",
         "Conv2dWinogradKernels.Conv2dWinogradFused", "Conv2dWinogradKernels.Conv2dWinogradWeightGrad",
+        "Conv2dKernels.Conv2dWeightGradKernelRow",
     ];
 
     [Theory]

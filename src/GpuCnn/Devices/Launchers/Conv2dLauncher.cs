@@ -28,6 +28,17 @@ public sealed partial class KernelLauncher
     public const int WinogradTile = 10000, Winograd4Tile = 20000;
 
     /// <summary>
+    /// A weight gradient by kernel rows (Conv2dWeightGradKernelRow) is a tile too:
+    /// <see cref="KernelRowTile"/> + the register tile of each of its three taps, whose rows are
+    /// then filters and whose 16 or 32 columns input channels (kernelrow8x16: 8 filters × 16
+    /// channels a tap). It gives the direct tiles' results bit for bit.
+    /// </summary>
+    public const int KernelRowTile = 30000;
+
+    /// <summary>The weight gradient's tiles by kernel rows that the tuner measures where they fit (KernelRowFits): three taps of 4 × 16 (12 accumulators), 8 × 16 (24) and 4 × 32 (24).</summary>
+    public static readonly IReadOnlyList<int> KernelRowTiles = [KernelRowTile + 416, KernelRowTile + 816, KernelRowTile + 432];
+
+    /// <summary>
     /// The Winograd tiles the tuner measures beside the register tiles, where they fit the pass
     /// (WinogradFusedFits, WinogradWeightGradFits): F(4×4, 3×3)'s 36 elements fill the fused
     /// kernel's shared memory with fewer rows and channels, so its forward tiles are smaller.
@@ -35,45 +46,50 @@ public sealed partial class KernelLauncher
     public static readonly IReadOnlyList<int> WinogradTiles =
         [WinogradTile + 1216, WinogradTile + 816, WinogradTile + 632, WinogradTile + 832, Winograd4Tile + 816, Winograd4Tile + 616, Winograd4Tile + 432, Winograd4Tile + 416, Winograd4Tile + 832];
 
+    /// <summary>The tiles that run some passes only, each where its fits function says it takes the pass and shape: Winograd's, then the kernel rows'.</summary>
+    static readonly IReadOnlyList<int> PassTiles = [.. WinogradTiles, .. KernelRowTiles];
+
     /// <summary>Every tile a plan or bench may name.</summary>
-    public static readonly IReadOnlyList<int> AllTiles = [.. Tiles, .. WinogradTiles];
+    public static readonly IReadOnlyList<int> AllTiles = [.. Tiles, .. PassTiles];
 
     /// <summary>The tiles of 16 filters, for layers whose filters are not a multiple of 32.</summary>
     static readonly IReadOnlyList<int> Tiles16 = [.. Tiles.Where(tile => TileFilters(tile) == 16)];
 
     /// <summary>
-    /// The tuner's candidate lists, built once as they are asked for on every launch: at
-    /// [mask + (1 &lt;&lt; WinogradTiles.Count) · wide], the register tiles that fit the filters (all
-    /// of them where wide is 1, else Tiles16), then WinogradTiles[i] for each bit i of mask.
+    /// The tuner's candidate lists, each built the first time it is asked for, as they are asked
+    /// for on every launch: at [mask + (1 &lt;&lt; PassTiles.Count) · wide], the register tiles that fit
+    /// the filters (all of them where wide is 1, else Tiles16), then PassTiles[i] for each bit i of mask.
     /// </summary>
-    static readonly IReadOnlyList<int>[] Candidates =
-    [
-        .. from wide in new[] { false, true }
-           from mask in Enumerable.Range(0, 1 << WinogradTiles.Count)
-           select (IReadOnlyList<int>)[.. wide ? Tiles : Tiles16, .. WinogradTiles.Where((_, i) => (mask >> i & 1) != 0)],
-    ];
+    static readonly IReadOnlyList<int>?[] Candidates = new IReadOnlyList<int>?[2 << PassTiles.Count];
+
+    static IReadOnlyList<int> CandidatesFor(int mask, bool wide) =>
+        Candidates[mask + (wide ? 1 << PassTiles.Count : 0)] ??= [.. wide ? Tiles : Tiles16, .. PassTiles.Where((_, i) => (mask >> i & 1) != 0)];
 
     /// <summary>The tile of these rows and filters, as <see cref="Tiles"/> names it.</summary>
     public static int Tile(int rows, int filters) => rows * 100 + filters;
 
     /// <summary>Whether a tile runs the fused Winograd forward pass.</summary>
-    public static bool IsWinogradTile(int tile) => tile >= WinogradTile;
+    public static bool IsWinogradTile(int tile) => tile >= WinogradTile && tile < KernelRowTile;
 
-    /// <summary>The register tile of a tile: itself, or the one a fused Winograd tile multiplies with.</summary>
+    /// <summary>Whether a tile runs the weight gradient by kernel rows.</summary>
+    public static bool IsKernelRowTile(int tile) => tile >= KernelRowTile;
+
+    /// <summary>The register tile of a tile: itself, or the one a fused Winograd tile multiplies with, or a kernel-row tile's per tap.</summary>
     public static int RegisterTileOf(int tile) => tile % WinogradTile;
 
     /// <summary>The output tile's edge of a fused Winograd tile: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3).</summary>
     public static int WinogradSize(int tile) => tile >= Winograd4Tile ? 4 : 2;
 
-    /// <summary>Rows of a tile (output pixels, kernel taps, or Winograd's output tiles).</summary>
+    /// <summary>Rows of a tile (output pixels, kernel taps, Winograd's output tiles, or a kernel-row tile's filters).</summary>
     public static int TileRows(int tile) => RegisterTileOf(tile) / 100;
 
-    /// <summary>Filters (columns) of a tile: 16 or 32.</summary>
+    /// <summary>Filters (columns) of a tile: 16 or 32; a kernel-row tile's columns are input channels.</summary>
     public static int TileFilters(int tile) => tile % 100;
 
-    /// <summary>A tile as bench names it: tile12x16, tile6x32, winograd12x16 (F(2×2, 3×3)), winograd4x4-8x16 (F(4×4, 3×3)).</summary>
+    /// <summary>A tile as bench names it: tile12x16, tile6x32, winograd12x16 (F(2×2, 3×3)), winograd4x4-8x16 (F(4×4, 3×3)), kernelrow8x16.</summary>
     public static string TileName(int tile) =>
-        (!IsWinogradTile(tile) ? "tile" : WinogradSize(tile) == 4 ? "winograd4x4-" : "winograd") + $"{TileRows(tile)}x{TileFilters(tile)}";
+        (IsKernelRowTile(tile) ? "kernelrow" : !IsWinogradTile(tile) ? "tile" : WinogradSize(tile) == 4 ? "winograd4x4-" : "winograd")
+        + $"{TileRows(tile)}x{TileFilters(tile)}";
 
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>[] convForwardImplicit =
     [
@@ -91,6 +107,15 @@ public sealed partial class KernelLauncher
         new(Conv2dKernels.Conv2dWeightGradImplicit<WideTile<RegisterTile4>>), new(Conv2dKernels.Conv2dWeightGradImplicit<WideTile<RegisterTile6>>),
         new(Conv2dKernels.Conv2dWeightGradImplicit<WideTile<StackedTile<RegisterTile4, RegisterTile4>>>),
     ];
+    readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int>[] convWeightGradKernelRow =
+    [
+        new(Conv2dKernels.Conv2dWeightGradKernelRow<RegisterTile4>), new(Conv2dKernels.Conv2dWeightGradKernelRow<RegisterTile6>),
+        new(Conv2dKernels.Conv2dWeightGradKernelRow<StackedTile<RegisterTile4, RegisterTile4>>),
+        new(Conv2dKernels.Conv2dWeightGradKernelRow<StackedTile<RegisterTile6, RegisterTile6>>),
+        new(Conv2dKernels.Conv2dWeightGradKernelRow<WideTile<RegisterTile4>>), new(Conv2dKernels.Conv2dWeightGradKernelRow<WideTile<RegisterTile6>>),
+        new(Conv2dKernels.Conv2dWeightGradKernelRow<WideTile<StackedTile<RegisterTile4, RegisterTile4>>>),
+    ];
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> weightGradKernelRowSum = new(Conv2dKernels.Conv2dWeightGradKernelRowSum);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> pad = new(Conv2dKernels.Conv2dPad, streams: true);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> kernelFlip = new(Conv2dKernels.Conv2dKernelFlip);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> parityKernels = new(Conv2dKernels.Conv2dParityKernels, streams: true);
@@ -301,6 +326,11 @@ public sealed partial class KernelLauncher
                 Conv2dWinogradWeightGrad(input, outputGrad, kernelGrad, g, tile, Plan.WinogradWeightGradSplit(g, filters, WinogradSize(tile)));
                 return;
             }
+            if (IsKernelRowTile(tile))
+            {
+                Conv2dWeightGradKernelRow(input, outputGrad, kernelGrad, g, filters, tile, rowChunk);
+                return;
+            }
             var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
             int tiles = new WeightGradRows(over, TileRows(tile)).Tiles * (filters / TileFilters(tile));
             int threads = Plan.RegisterTileThreads(tiles * chunks);
@@ -308,7 +338,37 @@ public sealed partial class KernelLauncher
                 source, outputGrad, target, over, filters, rowChunk, sum.PartialStride, threads);
             if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
         }
-        Run(TileFor(name, over, filters, Run, WinogradWeightGradFits));
+        Run(TileFor(name, over, filters, Run, WeightGradTileFits));
+    }
+
+    /// <summary>Whether a pass tile runs this weight gradient: a Winograd tile where WinogradWeightGradFits, a kernel-row tile where KernelRowFits.</summary>
+    static bool WeightGradTileFits(ConvGeometry g, int filters, int tile) =>
+        IsKernelRowTile(tile) ? KernelRowFits(g, filters, tile) : WinogradWeightGradFits(g, filters, tile);
+
+    /// <summary>
+    /// Whether a kernel-row tile runs this weight gradient: kernels three taps wide, input
+    /// channels in multiples of the tile's columns and filters in multiples of its rows.
+    /// </summary>
+    public static bool KernelRowFits(ConvGeometry g, int filters, int tile) =>
+        IsKernelRowTile(tile) && g.KernelWidth == 3 && g.InChannels % TileFilters(tile) == 0 && filters % TileRows(tile) == 0;
+
+    /// <summary>
+    /// dW (KH×3×Cin×filters) by kernel rows in this tile (<see cref="KernelRowFits"/>): each
+    /// chunk of rowChunk output pixels into its slab of a workspace, then
+    /// Conv2dWeightGradKernelRowSum adds the slabs (on the CPU plan too, where one chunk takes them all).
+    /// </summary>
+    void Conv2dWeightGradKernelRow(ArrayView<float> input, ArrayView<float> outputGrad, ArrayView<float> kernelGrad,
+        ConvGeometry g, int filters, int tile, int rowChunk)
+    {
+        if (!KernelRowFits(g, filters, tile))
+            throw new ArgumentException($"{nameof(Conv2dWeightGradKernelRow)}: {TileName(tile)} does not run the weight gradient of {g.KernelHeight}x{g.KernelWidth}, {g.InChannels} channels, {filters} filters.", nameof(tile));
+        int chunks = (g.ColumnRows + rowChunk - 1) / rowChunk, slab = g.ColumnWidth * filters;
+        int tiles = g.KernelHeight * (g.InChannels / TileFilters(tile)) * (filters / TileRows(tile));
+        var partials = Workspace((long)chunks * slab);
+        int threads = Plan.RegisterTileThreads(tiles * chunks);
+        convWeightGradKernelRow[TileIndex(RegisterTileOf(tile))].Launch(this, threads, Ceiling(tiles * chunks, threads) * rowChunk * 3,
+            input, outputGrad, partials, g, filters, rowChunk, threads);
+        weightGradKernelRowSum.LaunchSplit(this, slab, chunks, partials, kernelGrad, g.InChannels, filters, chunks);
     }
 
     /// <summary>The kernel arrays' index of a tile; no allocation, as it runs on every launch.</summary>
@@ -324,22 +384,23 @@ public sealed partial class KernelLauncher
     /// filters do not divide them, or it is a fused Winograd tile that the pass or the shape does
     /// not take, the register tile of as many rows that fits), or where the plan leaves it to
     /// measurement (0), the device's measured choice for this kernel and shape among the tiles that
-    /// fit (KernelTuner), measured with <paramref name="run"/> on first use. Winograd tiles are
-    /// candidates where <paramref name="winogradFits"/> says this pass of theirs takes the shape.
+    /// fit (KernelTuner), measured with <paramref name="run"/> on first use. Winograd and
+    /// kernel-row tiles are candidates where <paramref name="passTileFits"/> says they take this pass and shape.
     /// A dry run measures nothing.
     /// </summary>
-    int TileFor(string kernel, ConvGeometry g, int filters, Action<int> run, Func<ConvGeometry, int, int, bool> winogradFits)
+    int TileFor(string kernel, ConvGeometry g, int filters, Action<int> run, Func<ConvGeometry, int, int, bool> passTileFits)
     {
         if (Plan.Tile != 0)
         {
-            int tile = IsWinogradTile(Plan.Tile) && winogradFits(g, filters, Plan.Tile) ? Plan.Tile : RegisterTileOf(Plan.Tile);
+            if (Plan.Tile >= WinogradTile && passTileFits(g, filters, Plan.Tile)) return Plan.Tile;
+            int tile = RegisterTileOf(Plan.Tile);
             return filters % TileFilters(tile) == 0 ? tile : Tile(TileRows(tile), 16);
         }
         if (DryRun || tuner is null) return Tiles[0];
         int mask = 0;
-        for (int i = 0; i < WinogradTiles.Count; i++)
-            if (winogradFits(g, filters, WinogradTiles[i])) mask |= 1 << i;
-        var candidates = Candidates[mask + (filters % 32 == 0 ? 1 << WinogradTiles.Count : 0)];
+        for (int i = 0; i < PassTiles.Count; i++)
+            if (passTileFits(g, filters, PassTiles[i])) mask |= 1 << i;
+        var candidates = CandidatesFor(mask, filters % 32 == 0);
         return tuner.Choose($"{kernel} {g.Batch}x{g.InHeight}x{g.InWidth}x{g.InChannels} {g.KernelHeight}x{g.KernelWidth}/{g.Stride}"
             + (g.Padding > 0 ? $" pad {g.Padding}" : "") + $" {filters} filters",
             candidates, run);

@@ -90,7 +90,7 @@ public sealed partial class KernelLauncher
     /// the tile's, and V and M in the kernel's shared memory.
     /// </summary>
     static bool WinogradFusedFits(ConvGeometry g, int filters, int tile) =>
-        WinogradFits(g) && g.InChannels % 16 == 0 && filters % TileFilters(tile) == 0
+        IsWinogradTile(tile) && WinogradFits(g) && g.InChannels % 16 == 0 && filters % TileFilters(tile) == 0
         && g.InChannels <= Conv2dWinogradKernels.FusedMaxChannels(WinogradElements(tile), TileRows(tile), TileFilters(tile));
 
     /// <summary>
@@ -99,7 +99,7 @@ public sealed partial class KernelLauncher
     /// channels and filters in multiples of 16, and filters in multiples of the tile's.
     /// </summary>
     public static bool WinogradWeightGradFits(ConvGeometry g, int filters, int tile) =>
-        WinogradFits(g) && (TileRows(tile) == 4 || TileRows(tile) == 8) && g.InChannels % 16 == 0 && filters % 16 == 0
+        IsWinogradTile(tile) && WinogradFits(g) && (TileRows(tile) == 4 || TileRows(tile) == 8) && g.InChannels % 16 == 0 && filters % 16 == 0
         && filters % TileFilters(tile) == 0;
 
     /// <summary>
