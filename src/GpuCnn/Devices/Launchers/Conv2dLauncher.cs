@@ -107,13 +107,12 @@ public sealed partial class KernelLauncher
         new(Conv2dKernels.Conv2dWeightGradImplicit<WideTile<RegisterTile4>>), new(Conv2dKernels.Conv2dWeightGradImplicit<WideTile<RegisterTile6>>),
         new(Conv2dKernels.Conv2dWeightGradImplicit<WideTile<StackedTile<RegisterTile4, RegisterTile4>>>),
     ];
+    /// <summary>The weight gradient by kernel rows with the register tiles of <see cref="KernelRowTiles"/>, in its order.</summary>
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int, int, int>[] convWeightGradKernelRow =
     [
-        new(Conv2dKernels.Conv2dWeightGradKernelRow<RegisterTile4>), new(Conv2dKernels.Conv2dWeightGradKernelRow<RegisterTile6>),
+        new(Conv2dKernels.Conv2dWeightGradKernelRow<RegisterTile4>),
         new(Conv2dKernels.Conv2dWeightGradKernelRow<StackedTile<RegisterTile4, RegisterTile4>>),
-        new(Conv2dKernels.Conv2dWeightGradKernelRow<StackedTile<RegisterTile6, RegisterTile6>>),
-        new(Conv2dKernels.Conv2dWeightGradKernelRow<WideTile<RegisterTile4>>), new(Conv2dKernels.Conv2dWeightGradKernelRow<WideTile<RegisterTile6>>),
-        new(Conv2dKernels.Conv2dWeightGradKernelRow<WideTile<StackedTile<RegisterTile4, RegisterTile4>>>),
+        new(Conv2dKernels.Conv2dWeightGradKernelRow<WideTile<RegisterTile4>>),
     ];
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, int, int, int> weightGradKernelRowSum = new(Conv2dKernels.Conv2dWeightGradKernelRowSum);
     readonly SplitKernel<ArrayView<float>, ArrayView<float>, ConvGeometry, int> pad = new(Conv2dKernels.Conv2dPad, streams: true);
@@ -346,11 +345,12 @@ public sealed partial class KernelLauncher
         IsKernelRowTile(tile) ? KernelRowFits(g, filters, tile) : WinogradWeightGradFits(g, filters, tile);
 
     /// <summary>
-    /// Whether a kernel-row tile runs this weight gradient: kernels three taps wide, input
-    /// channels in multiples of the tile's columns and filters in multiples of its rows.
+    /// Whether a kernel-row tile (one of <see cref="KernelRowTiles"/>) runs this weight gradient:
+    /// kernels three taps wide, input channels in multiples of the tile's columns and filters in
+    /// multiples of its rows.
     /// </summary>
     public static bool KernelRowFits(ConvGeometry g, int filters, int tile) =>
-        IsKernelRowTile(tile) && g.KernelWidth == 3 && g.InChannels % TileFilters(tile) == 0 && filters % TileRows(tile) == 0;
+        KernelRowIndex(tile) >= 0 && g.KernelWidth == 3 && g.InChannels % TileFilters(tile) == 0 && filters % TileRows(tile) == 0;
 
     /// <summary>
     /// dW (KH×3×Cin×filters) by kernel rows in this tile (<see cref="KernelRowFits"/>): each
@@ -366,9 +366,17 @@ public sealed partial class KernelLauncher
         int tiles = g.KernelHeight * (g.InChannels / TileFilters(tile)) * (filters / TileRows(tile));
         var partials = Workspace((long)chunks * slab);
         int threads = Plan.RegisterTileThreads(tiles * chunks);
-        convWeightGradKernelRow[TileIndex(RegisterTileOf(tile))].Launch(this, threads, Ceiling(tiles * chunks, threads) * rowChunk * 3,
+        convWeightGradKernelRow[KernelRowIndex(tile)].Launch(this, threads, Ceiling(tiles * chunks, threads) * rowChunk * 3,
             input, outputGrad, partials, g, filters, rowChunk, threads);
         weightGradKernelRowSum.LaunchSplit(this, slab, chunks, partials, kernelGrad, g.InChannels, filters, chunks);
+    }
+
+    /// <summary>A kernel-row tile's place in <see cref="KernelRowTiles"/>, or -1; no allocation, as it runs on every launch.</summary>
+    static int KernelRowIndex(int tile)
+    {
+        for (int i = 0; i < KernelRowTiles.Count; i++)
+            if (KernelRowTiles[i] == tile) return i;
+        return -1;
     }
 
     /// <summary>The kernel arrays' index of a tile; no allocation, as it runs on every launch.</summary>
