@@ -362,14 +362,12 @@ public static class Conv2dKernels
             tile.BasesFromTaps(g, i0, rowEnd);
             tile.Clear();
             int oxFirst = TapBegin(g, kw), oxEnd = TapEnd(g, kw);
-            int first = chunk * rowChunk, end = XMath.Min(g.ColumnRows, first + rowChunk);
-            var at = new PixelIndex(first, g.OutHeight, g.OutWidth);
-            int n = at.Image, oy = at.Y, ox = at.X;
+            int first = chunk * rowChunk;
             // Output rows at a time, so the innermost loop only steps two offsets: its pixels'
             // corners are pixelStep apart in the input and their dZ rows filters8 apart.
-            for (int r = first; r < end;)
+            for (var runs = new RowRuns(first, XMath.Min(g.ColumnRows, first + rowChunk), g.OutHeight, g.OutWidth); runs.More; runs.Next())
             {
-                int run = XMath.Min(g.OutWidth - ox, end - r);
+                int n = runs.Image, oy = runs.Y, ox = runs.X, r = runs.Pixel, run = runs.Length;
                 int iy = oy * g.Stride - g.Padding + kh;
                 int from = XMath.Max(ox, oxFirst), to = iy < 0 || iy >= g.InHeight ? from : XMath.Min(ox + run, oxEnd);
                 int corner = ((n * g.InHeight + oy * g.Stride - g.Padding) * g.InWidth + from * g.Stride - g.Padding) * g.InChannels;
@@ -379,13 +377,6 @@ public static class Conv2dKernels
                     tile.MultiplyAdd(input, corner, outputGrad8, d);
                     corner += pixelStep;
                     d += filters8;
-                }
-                r += run;
-                ox += run;
-                if (ox == g.OutWidth)
-                {
-                    ox = 0;
-                    if (++oy == g.OutHeight) { oy = 0; n++; }
                 }
             }
             // No epilogue: the raw sums, rows filters8 apart.
@@ -436,18 +427,16 @@ public static class Conv2dKernels
             left.Clear();
             middle.Clear();
             right.Clear();
-            int first = chunk * rowChunk, end = XMath.Min(g.ColumnRows, first + rowChunk);
-            var at = new PixelIndex(first, g.OutHeight, g.OutWidth);
-            int n = at.Image, oy = at.Y, ox = at.X;
-            for (int r = first; r < end;)
+            int first = chunk * rowChunk;
+            for (var runs = new RowRuns(first, XMath.Min(g.ColumnRows, first + rowChunk), g.OutHeight, g.OutWidth); runs.More; runs.Next())
             {
-                int run = XMath.Min(g.OutWidth - ox, end - r);
+                int n = runs.Image, oy = runs.Y, ox = runs.X, run = runs.Length;
                 int iy = oy * g.Stride - g.Padding + kh;
                 int to = iy < 0 || iy >= g.InHeight ? ox : ox + run;
                 int lo = XMath.Min(XMath.Max(ox, inside), to), hi = XMath.Max(lo, XMath.Min(to, insideEnd));
                 // Tap 0's input pixel at output column ox (left of the image where the padding holds it), in Float8s.
                 int x8 = ((n * g.InHeight + iy) * g.InWidth + ox * g.Stride - g.Padding) * channels8 + c8;
-                int d = r * filters;
+                int d = runs.Pixel * filters;
                 for (int k = ox; k < lo; k++, x8 += pixelStep8, d += filters)
                     KernelRowAtEdge(ref left, ref middle, ref right, g, k, outputGrad, d, input8, x8, channels8);
                 for (int k = lo; k < hi; k++, x8 += pixelStep8, d += filters)
@@ -458,13 +447,6 @@ public static class Conv2dKernels
                 }
                 for (int k = hi; k < to; k++, x8 += pixelStep8, d += filters)
                     KernelRowAtEdge(ref left, ref middle, ref right, g, k, outputGrad, d, input8, x8, channels8);
-                r += run;
-                ox += run;
-                if (ox == g.OutWidth)
-                {
-                    ox = 0;
-                    if (++oy == g.OutHeight) { oy = 0; n++; }
-                }
             }
             // Slab rows are filters, g.InChannels floats apart.
             int slab8 = (chunk * g.KernelHeight + kh) * 3 * filters * channels8 + f0 * channels8 + c8, tap8 = filters * channels8;
