@@ -110,11 +110,12 @@ public sealed class ConvLoweringKernelTests(TestDevices devices)
         }
     }
 
-    public static TheoryData<string, int> PlansAndRegisterTiles()
+    /// <summary>Every plan with every register tile, or with every kernel-row tile.</summary>
+    public static TheoryData<string, int> PlansAndTiles(bool kernelRows)
     {
         var data = new TheoryData<string, int>();
         foreach (var plan in TestDevices.PlanNames)
-            foreach (int tile in KernelLauncher.Tiles)
+            foreach (int tile in kernelRows ? KernelLauncher.KernelRowTiles : KernelLauncher.Tiles)
                 data.Add(TestDevices.Traited(new TheoryDataRow<string, int>(plan, tile), plan));
         return data;
     }
@@ -126,7 +127,7 @@ public sealed class ConvLoweringKernelTests(TestDevices devices)
     /// 12-row tiles do not divide (a short tile in every tap).
     /// </summary>
     [Theory]
-    [MemberData(nameof(PlansAndRegisterTiles))]
+    [MemberData(nameof(PlansAndTiles), false)]
     public void Conv2dWeightGradImplicitSkipsThePaddingAsTheZerosOfThePaddedCopy(string plan, int tile)
     {
         var device = devices.WithConv(plan, ConvVariant.Implicit, tile);
@@ -150,22 +151,13 @@ public sealed class ConvLoweringKernelTests(TestDevices devices)
         }
     }
 
-    public static TheoryData<string, int> PlansAndKernelRowTiles()
-    {
-        var data = new TheoryData<string, int>();
-        foreach (var plan in TestDevices.PlanNames)
-            foreach (int tile in KernelLauncher.KernelRowTiles)
-                data.Add(TestDevices.Traited(new TheoryDataRow<string, int>(plan, tile), plan));
-        return data;
-    }
-
     /// <summary>
     /// The weight gradient by kernel rows gives the direct tile's sums, bit for bit: unpadded,
     /// padded by 1 and 2 (taps in the padding at both edges of every row), stride 2, and on the
     /// test plans' chunks of 8 pixels, which end inside rows. Each geometry is one the tile takes.
     /// </summary>
     [Theory]
-    [MemberData(nameof(PlansAndKernelRowTiles))]
+    [MemberData(nameof(PlansAndTiles), true)]
     public void Conv2dWeightGradKernelRowGivesTheDirectTilesSums(string plan, int tile)
     {
         var byRows = devices.WithConv(plan, ConvVariant.Implicit, tile);
