@@ -75,6 +75,16 @@ public sealed class LayerBenchmarks(ComputeDevice device, ComputeDevice referenc
                 bool memoryBound = layer is not ResidualBlock;
                 double bytes = 4.0 * (layerInput.Length + y.Length);
                 yield return Pass($"{name} forward", shape, Time(() => layer.Forward(layerInput, pass)), bytes, memoryBound, forwardError);
+                if (layer is MaxPool2D { PoolsConvolution: { } pooledConv } pool)
+                {
+                    // The model's own forward pass: the convolution before and this pooling in one (Conv2dForwardMaxPool).
+                    var convInput = inputs[i - 1].Measured;
+                    inputs[i - 1].Measured.CopyFrom(inputs[i - 1].Reference.ToArray());
+                    double error = PassCheck.Compare($"{name} forward with {pooledConv.Name}", [("output", pool.ForwardWithConvolution(convInput, pooledConv.Name), ry)]);
+                    // Rated as the convolution's multiply-adds, which it is made of.
+                    yield return Compute($"{name} forward with {pooledConv.Name}", $"{ShapeOf(convInput)} -> {ShapeOf(y)}",
+                        Time(() => pool.ForwardWithConvolution(convInput, pooledConv.Name)), pooledConv.GemmFlops / 1e9, error);
+                }
                 if (layer.NeedsInputGradient)
                 {
                     var measured = layer.Backward(outputGrad)!;

@@ -298,27 +298,90 @@ public static class Conv2dKernels
         if (first >= end) return;
         var at = new PixelIndex(first * tileRows, g.OutHeight, g.OutWidth);
         int n = at.Image, oy = at.Y, ox = at.X;
-        // A receptive field's row (kh) is KW·Cin consecutive floats of the input, as its
-        // kernel rows (kh, kw, c) are consecutive rows of the kernel: one loop walks both.
-        int rowLength = g.KernelWidth * g.InChannels;
         for (int pixelTile = first; pixelTile < end; pixelTile++)
         {
             int row0 = pixelTile * tileRows;
             tile.BasesFromPixels(g, row0, rows, ref n, ref oy, ref ox);
             for (int col8 = 0; col8 < filters8; col8 += tile.Columns8)
             {
-                tile.Clear();
-                int w = col8;
-                for (int kh = 0; kh < g.KernelHeight; kh++)
-                {
-                    int row = kh * g.InWidth * g.InChannels;
-                    for (int j = row; j < row + rowLength; j++)
-                    {
-                        tile.MultiplyAdd(input, j, kernel8, w);
-                        w += filters8;
-                    }
-                }
+                ReceptiveField(ref tile, input, kernel8, g, col8, filters8);
                 tile.Store(output8, bias, epilogue, row0 * filters8 + col8, filters8, col8, rows - row0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Conv2dForwardImplicit with its epilogue (bias, ReLU), then PoolingKernels.MaxPool2DForward
+    /// over 2×2 windows, in one pass, for a layer whose K (KH·KW·Cin) is short: the first layer of
+    /// a grey or RGB image, whose output (the seed's: 26×26×32 floats an image, 9 multiply-adds
+    /// each) costs more to write and read back than to compute. Items are pooled pixels (p's
+    /// output); each is a 4 × 16 register tile a 16 filters, its rows the window's pixels, summed
+    /// as the implicit GEMM sums them (ReceptiveField), so the pooled values and the argmax are the
+    /// two passes' bit for bit. The layer's own output is not written. Needs no padding, filters
+    /// (epilogue.N) in multiples of 16 and p.Channels = filters.
+    /// </summary>
+    public static void Conv2dForwardMaxPool(Index1D thread, ArrayView<float> input, ArrayView<float> kernel, ArrayView<float> bias,
+        ArrayView<float> pooled, ArrayView<int> argmax, ConvGeometry g, PoolGeometry p, GemmArgs epilogue, WorkSplit split)
+    {
+        int start = split.Start(thread), end = split.End(thread);
+        var kernel8 = kernel.Cast<Float8>();
+        var pooled8 = pooled.Cast<Float8>();
+        var argmax8 = argmax.Cast<Int8>();
+        RegisterTile4 tile = default;
+        WideTile<RegisterTile4> wide = default;
+        int filters8 = epilogue.N / 8, right = g.Stride * g.InChannels, below = g.Stride * g.InWidth * g.InChannels;
+        var at = new PixelIndex(start, p.OutHeight, p.OutWidth);
+        int n = at.Image, py = at.Y, px = at.X;
+        for (int pixel = start; pixel < end; pixel++)
+        {
+            tile.BasesFromWindow(((n * g.InHeight + 2 * py * g.Stride) * g.InWidth + 2 * px * g.Stride) * g.InChannels, right, below);
+            wide.BasesOf(tile);
+            int col8 = 0;
+            // 32 filters at a time where there are as many (the two halves share the window's
+            // four broadcasts, 16 multiply-adds for them), then 16.
+            for (; col8 + 4 <= filters8; col8 += 4)
+            {
+                ReceptiveField(ref wide, input, kernel8, g, col8, filters8);
+                StoreWindowMax(wide.Left, pooled8, argmax8, bias, epilogue, pixel * filters8, col8);
+                StoreWindowMax(wide.Right, pooled8, argmax8, bias, epilogue, pixel * filters8, col8 + 2);
+            }
+            if (col8 < filters8)
+            {
+                ReceptiveField(ref tile, input, kernel8, g, col8, filters8);
+                StoreWindowMax(tile, pooled8, argmax8, bias, epilogue, pixel * filters8, col8);
+            }
+            PixelIndex.Next(ref n, ref py, ref px, p.OutHeight, p.OutWidth);
+        }
+    }
+
+    /// <summary>A 2×2 window's maximum over the tile's rows (RegisterTile4.MaxOfRows) and its taps, 16 filters from col8·8 on, at pixel8 + col8.</summary>
+    static void StoreWindowMax(in RegisterTile4 tile, ArrayView<Float8> pooled8, ArrayView<Int8> argmax8, ArrayView<float> bias, GemmArgs epilogue,
+        int pixel8, int col8)
+    {
+        tile.MaxOfRows(bias, epilogue, col8, out var bestL, out var bestR, out var rowL, out var rowR);
+        pooled8[pixel8 + col8] = bestL;
+        pooled8[pixel8 + col8 + 1] = bestR;
+        argmax8[pixel8 + col8] = rowL;
+        argmax8[pixel8 + col8 + 1] = rowR;
+    }
+
+    /// <summary>
+    /// The tile's rows (output pixels at its bases) over the whole receptive field, from zero, for
+    /// the filters from col8·8 on. A receptive field's row (kh) is KW·Cin consecutive floats of the
+    /// input, as its kernel rows (kh, kw, c) are consecutive rows of the kernel: one loop walks both.
+    /// </summary>
+    static void ReceptiveField<TTile>(ref TTile tile, ArrayView<float> input, ArrayView<Float8> kernel8, ConvGeometry g, int col8, int filters8)
+        where TTile : struct, IRegisterTile
+    {
+        tile.Clear();
+        int w = col8, rowLength = g.KernelWidth * g.InChannels;
+        for (int kh = 0; kh < g.KernelHeight; kh++)
+        {
+            int row = kh * g.InWidth * g.InChannels;
+            for (int j = row; j < row + rowLength; j++)
+            {
+                tile.MultiplyAdd(input, j, kernel8, w);
+                w += filters8;
             }
         }
     }

@@ -140,6 +140,15 @@ public static class GemmKernels
     internal static void StoreTileRow(ArrayView<Float8> c8, ArrayView<float> bias, GemmArgs g, int offset, int col8,
         Float8 left, Float8 right)
     {
+        ApplyEpilogue(bias, g, col8, ref left, ref right);
+        var row = c8.SubView(offset, 2);
+        row[0] = left;
+        row[1] = right;
+    }
+
+    /// <summary>The epilogue of one row of a 4×16 tile, 16 columns from col8·8 on: + bias, then the ReLU, as g asks.</summary>
+    internal static void ApplyEpilogue(ArrayView<float> bias, GemmArgs g, int col8, ref Float8 left, ref Float8 right)
+    {
         if (g.AddBias != 0)
         {
             var bias8 = bias.Cast<Float8>();
@@ -151,9 +160,6 @@ public static class GemmKernels
             left.ClampAtZero();
             right.ClampAtZero();
         }
-        var row = c8.SubView(offset, 2);
-        row[0] = left;
-        row[1] = right;
     }
 
     /// <summary>Adds one row of a 4×16 tile to what c8 holds there (no epilogue).</summary>

@@ -73,10 +73,38 @@ public struct RegisterTile4 : IRegisterTile
         b0 = first; b1 = first + stride; b2 = first + 2 * stride; b3 = first + 3 * stride;
     }
 
+    /// <summary>
+    /// Bases of a 2×2 window of output pixels (Conv2dForwardMaxPool): the receptive-field corner
+    /// of its first, and of the pixels right of it, below it and below right (right, below: the
+    /// input offsets between them).
+    /// </summary>
+    public void BasesFromWindow(int corner, int right, int below)
+    {
+        b0 = corner; b1 = corner + right; b2 = corner + below; b3 = corner + below + right;
+    }
+
     public void Clear()
     {
         c0L = default; c0R = default; c1L = default; c1R = default;
         c2L = default; c2R = default; c3L = default; c3R = default;
+    }
+
+    /// <summary>
+    /// The rows through the epilogue, as Store writes them, then their maximum, the first row on
+    /// ties, and its row (MaxPool2DForward over a 2×2 window whose pixels are the rows, in order).
+    /// </summary>
+    public readonly void MaxOfRows(ArrayView<float> bias, GemmArgs epilogue, int col8,
+        out Float8 bestL, out Float8 bestR, out Int8 rowL, out Int8 rowR)
+    {
+        Float8 l0 = c0L, r0 = c0R, l1 = c1L, r1 = c1R, l2 = c2L, r2 = c2R, l3 = c3L, r3 = c3R;
+        GemmKernels.ApplyEpilogue(bias, epilogue, col8, ref l0, ref r0);
+        GemmKernels.ApplyEpilogue(bias, epilogue, col8, ref l1, ref r1);
+        GemmKernels.ApplyEpilogue(bias, epilogue, col8, ref l2, ref r2);
+        GemmKernels.ApplyEpilogue(bias, epilogue, col8, ref l3, ref r3);
+        (bestL, bestR, rowL, rowR) = (l0, r0, default, default);
+        Lanes.MaxWithTap(ref bestL, ref rowL, l1, 1); Lanes.MaxWithTap(ref bestR, ref rowR, r1, 1);
+        Lanes.MaxWithTap(ref bestL, ref rowL, l2, 2); Lanes.MaxWithTap(ref bestR, ref rowR, r2, 2);
+        Lanes.MaxWithTap(ref bestL, ref rowL, l3, 3); Lanes.MaxWithTap(ref bestR, ref rowR, r3, 3);
     }
 
     public void MultiplyAdd(ArrayView<float> input, int shift, ArrayView<Float8> b8, int b)
@@ -282,6 +310,19 @@ public struct WideTile<T> : IRegisterTile where T : struct, IRegisterTile
         left.BasesFromStride(first, stride);
         right = left;
     }
+
+    /// <summary>Both halves take the bases a tile of their kind has set (Conv2dForwardMaxPool: RegisterTile4.BasesFromWindow); the accumulators are cleared next.</summary>
+    public void BasesOf(in T bases)
+    {
+        left = bases;
+        right = bases;
+    }
+
+    /// <summary>The first Columns8 of the columns.</summary>
+    public readonly T Left => left;
+
+    /// <summary>The columns after the left half's.</summary>
+    public readonly T Right => right;
 
     public void Clear()
     {

@@ -233,6 +233,23 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         return result;
     }
 
+    /// <summary>
+    /// Whether Conv2dForwardMaxPool runs this layer with the pooling of geometry p after it: the
+    /// implicit GEMM's variant with a ReLU (whose mask the pooling's backward pass then applies)
+    /// and a short K, unpadded (<see cref="KernelLauncher.ForwardMaxPoolFits"/>).
+    /// </summary>
+    internal bool PoolsInOnePass(PoolGeometry p) =>
+        variant == ConvVariant.Implicit && fused.Relu && KernelLauncher.ForwardMaxPoolFits(geometry, filters, p);
+
+    /// <summary>This layer's forward pass and the max pooling after it in one (<see cref="MaxPool2D.PoolsConvolution"/>): the pooling's output and argmax; this layer's output is not written.</summary>
+    public void ForwardPooled(Tensor input, Tensor pooled, Tensor<int> argmax, PoolGeometry p)
+    {
+        this.input = input;
+        batch = input.Shape[0];
+        var gemm = new GemmArgs { N = filters }.WithEpilogue(bias is not null, fused.Relu);
+        Kernels.Conv2dForwardMaxPool(input.View, kernel.Value.View, bias?.Value.View, pooled.View, argmax.View, GeometryFor(batch), p, gemm);
+    }
+
     public override Tensor? Backward(Tensor outputGrad)
     {
         var grad = ActivationGradient(outputGrad);

@@ -5,6 +5,9 @@ namespace GpuCnn.Layers;
 /// built (Sequential, and the paths inside ResidualBlock). Results are the same bit for bit.
 /// - Max pooling after a ReLU (a ReLU layer, or Conv2D and Dense with relu) applies the ReLU's
 ///   mask in its own backward pass (<see cref="MaxPool2D.TakesReluBackward"/>).
+///   Where the convolution before it has a short K (the first layer of an image), the two run
+///   in one forward pass (<see cref="MaxPool2D.PoolsConvolution"/>): the convolution's output is
+///   pooled where it is computed, never written.
 /// - Batch normalization followed by a ReLU layer applies the ReLU itself: max(0, ·) in its
 ///   forward pass and the mask in its backward passes (unless a pooling after the ReLU applies
 ///   it), and the ReLU layer passes its input and gradient through (<see cref="ReLU.Absorbed"/>).
@@ -20,7 +23,10 @@ public static class LayerFusion
     {
         for (int i = 0; i + 1 < chain.Count; i++)
             if (chain[i].EndsWithRelu && chain[i + 1] is MaxPool2D pool)
+            {
                 (pool.TakesReluBackward, chain[i].ReluBackwardTakenOver) = (true, true);
+                if (chain[i] is Conv2D conv && conv.PoolsInOnePass(pool.Geometry)) pool.PoolsConvolution = conv;
+            }
             else if (chain[i].EndsWithRelu && chain[i + 1] is ResidualBlock block)
                 (block.TakesReluBackward, chain[i].ReluBackwardTakenOver) = (true, true);
         for (int i = 0; i + 1 < chain.Count; i++)

@@ -23,6 +23,14 @@ public sealed class MaxPool2D(int size = 2) : Layer
     /// </summary>
     public bool TakesReluBackward { get; internal set; }
 
+    /// <summary>
+    /// Set by <see cref="LayerFusion"/> where the layer before is a convolution that
+    /// Conv2dForwardMaxPool takes: a model's forward pass then runs both in one pass
+    /// (<see cref="ForwardWithConvolution"/>) and the convolution's output is never written.
+    /// Each layer's own Forward still runs it alone.
+    /// </summary>
+    public Conv2D? PoolsConvolution { get; internal set; }
+
     protected override IEnumerable<(string, System.Text.Json.Nodes.JsonNode?)> Options() => [("size", size)];
     public override string Details => $"{size}x{size}";
 
@@ -54,6 +62,9 @@ public sealed class MaxPool2D(int size = 2) : Layer
         if (NeedsInputGradient) inputGrad = BatchTensor(InputShape);
     }
 
+    /// <summary>The pooling for the largest batch (set when the layer is built).</summary>
+    internal PoolGeometry Geometry => geometry;
+
     PoolGeometry GeometryFor(int rows) => new(rows, geometry.InHeight, geometry.InWidth, geometry.Channels, size, TakesReluBackward);
 
     public override Tensor Forward(Tensor input, PassContext pass)
@@ -61,6 +72,17 @@ public sealed class MaxPool2D(int size = 2) : Layer
         batch = input.Shape[0];
         var result = output.FirstRows(batch);
         Kernels.MaxPool2DForward(input.View, result.View, argmax.FirstRows(batch).View, GeometryFor(batch));
+        return result;
+    }
+
+    /// <summary><see cref="PoolsConvolution"/> and this pooling in one pass, from the convolution's input.</summary>
+    public Tensor ForwardWithConvolution(Tensor convolutionInput, string convolutionName)
+    {
+        var convolution = PoolsConvolution is { } conv && conv.Name == convolutionName ? conv
+            : throw new InvalidOperationException($"{Name} does not pool {convolutionName} in its forward pass.");
+        batch = convolutionInput.Shape[0];
+        var result = output.FirstRows(batch);
+        convolution.ForwardPooled(convolutionInput, result, argmax.FirstRows(batch), GeometryFor(batch));
         return result;
     }
 

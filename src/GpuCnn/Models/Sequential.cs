@@ -408,7 +408,14 @@ public sealed class Sequential : IDisposable
     {
         var frozen = pass with { Training = false, RecalibrationWeight = 0f };
         var x = input;
-        for (int i = 0; i < layers.Count; i++) x = layers[i].Forward(x, i < FrozenLayers ? frozen : pass);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            // A convolution and the max pooling that takes it into its own pass (LayerFusion).
+            if (i + 1 < layers.Count && layers[i + 1] is MaxPool2D pool && pool.PoolsConvolution == layers[i])
+                x = pool.ForwardWithConvolution(x, layers[i++].Name);
+            else
+                x = layers[i].Forward(x, i < FrozenLayers ? frozen : pass);
+        }
         return x;
     }
 

@@ -65,6 +65,55 @@ public sealed class ConvLoweringKernelTests(TestDevices devices)
     }
 
     /// <summary>
+    /// A short-K convolution with its 2×2 max pooling in one pass (Conv2dForwardMaxPool) against the
+    /// two passes it replaces, Conv2dForwardImplicit then MaxPool2DForward: the pooled values and
+    /// the winning taps equal to the bit. Grey and RGB input, stride 1 and 2, odd outputs (the
+    /// pooling drops a row and a column), and kernels mostly below zero, so that the ReLU leaves
+    /// windows of tied zeros, where the first tap must win.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
+    public void Conv2dForwardMaxPoolGivesTheTwoPassesBitForBit(string plan)
+    {
+        var device = devices[plan];
+        foreach (var (h, w, cin, filters, stride, bias, low) in new[]
+                 {
+                     (8, 8, 1, 32, 1, true, -1f), (9, 7, 3, 16, 1, false, -1f), (11, 12, 2, 16, 2, true, -1f), (8, 9, 1, 32, 1, true, -3f),
+                 })
+        {
+            const int Batch = 3;
+            var g = new ConvGeometry(Batch, h, w, cin, 3, 3, stride, 0);
+            var p = new PoolGeometry(Batch, g.OutHeight, g.OutWidth, filters, 2, reluBefore: true);
+            Assert.True(KernelLauncher.ForwardMaxPoolFits(g, filters, p));
+            var epilogue = GemmArgs.RowMajor(g.ColumnRows, filters, g.ColumnWidth).WithEpilogue(bias, relu: true);
+            using var input = Tensor.Zeros(device, Batch, h, w, cin);
+            using var kernel = Tensor.Zeros(device, 3, 3, cin, filters);
+            using var biases = Tensor.Zeros(device, filters);
+            using var output = Tensor.Zeros(device, Batch, g.OutHeight, g.OutWidth, filters);
+            using var pooled = Tensor.Zeros(device, Batch, p.OutHeight, p.OutWidth, filters);
+            using var fusedPooled = Tensor.Zeros(device, Batch, p.OutHeight, p.OutWidth, filters);
+            using var argmax = Tensor<int>.Zeros(device, [Batch, p.OutHeight, p.OutWidth, filters]);
+            using var fusedArgmax = Tensor<int>.Zeros(device, [Batch, p.OutHeight, p.OutWidth, filters]);
+            input.CopyFrom(TestData.Uniform(Batch * h * w * cin, 31, 0f, 1f));
+            kernel.CopyFrom(TestData.Uniform(9 * cin * filters, 32, low, 1f));
+            biases.CopyFrom(TestData.Uniform(filters, 33));
+            device.Kernels.Conv2dForwardImplicit(input.View, kernel.View, output.View, biases.View, g, epilogue);
+            device.Kernels.MaxPool2DForward(output.View, pooled.View, argmax.View, p);
+            // Written over non-zeros, so every element must be written.
+            fusedPooled.CopyFrom(TestData.Uniform(fusedPooled.Length, 34, 5f, 6f));
+            device.Kernels.Conv2dForwardMaxPool(input.View, kernel.View, biases.View, fusedPooled.View, fusedArgmax.View, g, p, epilogue);
+            var expectedTaps = argmax.ToArray();
+            Assert.Contains(expectedTaps, tap => tap == 3);
+            Assert.Equal(pooled.ToArray(), fusedPooled.ToArray());
+            Assert.Equal(expectedTaps, fusedArgmax.ToArray());
+        }
+        var padded = new ConvGeometry(1, 8, 8, 1, 3, 3, 1, 1);
+        Assert.False(KernelLauncher.ForwardMaxPoolFits(padded, 16, new PoolGeometry(1, 8, 8, 16, 2)));
+        var deep = new ConvGeometry(1, 8, 8, 4, 3, 3, 1, 0);
+        Assert.False(KernelLauncher.ForwardMaxPoolFits(deep, 16, new PoolGeometry(1, 6, 6, 16, 2)));
+    }
+
+    /// <summary>
     /// A stride-2 layer's input gradient by ParityClasses (four stride-1 convolutions, interleaved)
     /// against the sum that defines it: dX[n, iy, ix, c] = Σ dZ[n, oy, ox, f] · W[kh, kw, c, f] over
     /// iy = 2·oy - p + kh, ix = 2·ox - p + kw. Odd and even sizes (the classes' last rows and columns

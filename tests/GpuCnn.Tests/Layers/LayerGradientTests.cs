@@ -137,6 +137,7 @@ public sealed class LayerGradientTests(TestDevices devices)
     /// A ReLU (fused into Conv2D, or a layer of its own) followed by max pooling: the pooling applies
     /// the ReLU's mask in its backward pass and the ReLU skips its own. Every input gradient is
     /// checked, so the windows without a positive value (which must pass no gradient) are too.
+    /// The convolution's forward pass and the pooling's run as one (Conv2dForwardMaxPool).
     /// </summary>
     [Theory]
     [InlineData("cpu")]
@@ -154,6 +155,8 @@ public sealed class LayerGradientTests(TestDevices devices)
             PooledWithSomeEmptyWindows(Reference.Conv2d(x, p[0], p[1], Batch, 6, 7, 3, 16, 3, 1, 0, relu: true), 4, 5, 16),
             samplesPerTensor: int.MaxValue);
         Assert.True(convPool.TakesReluBackward && conv.ReluBackwardTakenOver);
+        // A short K (3×3×3) and no padding: the model ran the two in one forward pass.
+        Assert.Same(conv, convPool.PoolsConvolution);
 
         var relu = new ReLU();
         var reluPool = new MaxPool2D(2);

@@ -258,6 +258,37 @@ public sealed partial class KernelLauncher
     static ConvVariant AutoConvVariant(ConvGeometry g, int filters) =>
         ImplicitFits(g, filters) && !g.Vectorized ? ConvVariant.Implicit : ConvVariant.Im2Col;
 
+    readonly SplitKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ConvGeometry, PoolGeometry, GemmArgs> forwardMaxPool =
+        new(Conv2dKernels.Conv2dForwardMaxPool, streams: true);
+
+    /// <summary>The longest K (KH·KW·Cin) that Conv2dForwardMaxPool takes: a 3×3 kernel over RGB, a 5×5 one over grey.</summary>
+    public const int ForwardMaxPoolMaxK = 32;
+
+    /// <summary>
+    /// Whether Conv2dForwardMaxPool takes a layer of geometry g and these filters with the pooling p
+    /// over its output: no padding, filters in multiples of 16, K at most <see cref="ForwardMaxPoolMaxK"/>,
+    /// 2×2 windows.
+    /// </summary>
+    public static bool ForwardMaxPoolFits(ConvGeometry g, int filters, PoolGeometry p) =>
+        g.Padding == 0 && filters % 16 == 0 && g.ColumnWidth <= ForwardMaxPoolMaxK && p.Size == 2
+        && p.Batch == g.Batch && p.InHeight == g.OutHeight && p.InWidth == g.OutWidth && p.Channels == filters;
+
+    /// <summary>pooled, argmax = MaxPool2DForward(epilogue(conv(input, kernel) + bias)) for p, without the convolution's output.</summary>
+    public void Conv2dForwardMaxPool(ArrayView<float> input, ArrayView<float> kernel, ArrayView<float>? bias, ArrayView<float> pooled,
+        ArrayView<int> argmax, ConvGeometry g, PoolGeometry p, GemmArgs epilogue)
+    {
+        const string name = nameof(Conv2dForwardMaxPool);
+        if (!ForwardMaxPoolFits(g, epilogue.N, p))
+            throw new ArgumentException($"{name}: needs no padding, filters in multiples of 16, K = KH·KW·Cin of at most {ForwardMaxPoolMaxK} and a 2x2 pooling over the convolution's output.", nameof(g));
+        RequireImage(name, "input", input, g);
+        Require(name, "kernel", kernel, g.KernelHeight, g.KernelWidth, g.InChannels, epilogue.N);
+        if (epilogue.AddBias != 0) Require(name, "bias", bias ?? default, epilogue.N);
+        Require(name, "pooled", pooled, p.Batch, p.OutHeight, p.OutWidth, p.Channels);
+        Require(name, "argmax", argmax, p.Batch, p.OutHeight, p.OutWidth, p.Channels);
+        forwardMaxPool.LaunchSplit(this, p.OutputPixels, (long)p.ChannelGroups / 2 * g.ColumnWidth,
+            input, kernel, bias ?? noBias.View, pooled, argmax, g, p, epilogue);
+    }
+
     public void Conv2dForwardImplicit(ArrayView<float> input, ArrayView<float> kernel, ArrayView<float> output,
         ArrayView<float>? bias, ConvGeometry g, GemmArgs epilogue)
     {
