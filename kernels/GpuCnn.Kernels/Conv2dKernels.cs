@@ -315,9 +315,9 @@ public static class Conv2dKernels
     /// over 2×2 windows, in one pass, for a layer whose K (KH·KW·Cin) is short: the first layer of
     /// a grey or RGB image, whose output (the seed's: 26×26×32 floats an image, 9 multiply-adds
     /// each) costs more to write and read back than to compute. Items are pooled pixels (p's
-    /// output); each is a 4 × 16 register tile a 16 filters, its rows the window's pixels, summed
-    /// as the implicit GEMM sums them (ReceptiveField), so the pooled values and the argmax are the
-    /// two passes' bit for bit. The layer's own output is not written. Needs no padding, filters
+    /// output); each is a 4-row register tile whose rows are the window's pixels, 32 filters at a
+    /// time as two 4 × 16 tiles side by side, then 16, summed as the implicit GEMM sums them
+    /// (ReceptiveField), so the pooled values and the argmax are the two passes' bit for bit. The layer's own output is not written. Needs no padding, filters
     /// (epilogue.N) in multiples of 16 and p.Channels = filters.
     /// </summary>
     public static void Conv2dForwardMaxPool(Index1D thread, ArrayView<float> input, ArrayView<float> kernel, ArrayView<float> bias,

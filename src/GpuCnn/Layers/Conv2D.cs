@@ -238,11 +238,11 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
     /// implicit GEMM's variant with a ReLU (whose mask the pooling's backward pass then applies)
     /// and a short K, unpadded (<see cref="KernelLauncher.ForwardMaxPoolFits"/>).
     /// </summary>
-    internal bool PoolsInOnePass(PoolGeometry p) =>
+    internal bool ForwardMaxPoolFits(PoolGeometry p) =>
         variant == ConvVariant.Implicit && fused.Relu && KernelLauncher.ForwardMaxPoolFits(geometry, filters, p);
 
     /// <summary>This layer's forward pass and the max pooling after it in one (<see cref="MaxPool2D.PoolsConvolution"/>): the pooling's output and argmax; this layer's output is not written.</summary>
-    public void ForwardPooled(Tensor input, Tensor pooled, Tensor<int> argmax, PoolGeometry p)
+    public void ForwardMaxPool(Tensor input, Tensor pooled, Tensor<int> argmax, PoolGeometry p)
     {
         this.input = input;
         batch = input.Shape[0];

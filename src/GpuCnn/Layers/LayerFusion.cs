@@ -25,7 +25,7 @@ public static class LayerFusion
             if (chain[i].EndsWithRelu && chain[i + 1] is MaxPool2D pool)
             {
                 (pool.TakesReluBackward, chain[i].ReluBackwardTakenOver) = (true, true);
-                if (chain[i] is Conv2D conv && conv.PoolsInOnePass(pool.Geometry)) pool.PoolsConvolution = conv;
+                if (chain[i] is Conv2D conv && conv.ForwardMaxPoolFits(pool.Geometry)) pool.PoolsConvolution = conv;
             }
             else if (chain[i].EndsWithRelu && chain[i + 1] is ResidualBlock block)
                 (block.TakesReluBackward, chain[i].ReluBackwardTakenOver) = (true, true);

@@ -26,7 +26,7 @@ public sealed class MaxPool2D(int size = 2) : Layer
     /// <summary>
     /// Set by <see cref="LayerFusion"/> where the layer before is a convolution that
     /// Conv2dForwardMaxPool takes: a model's forward pass then runs both in one pass
-    /// (<see cref="ForwardWithConvolution"/>) and the convolution's output is never written.
+    /// (<see cref="ForwardMaxPool"/>) and the convolution's output is never written.
     /// Each layer's own Forward still runs it alone.
     /// </summary>
     public Conv2D? PoolsConvolution { get; internal set; }
@@ -75,14 +75,13 @@ public sealed class MaxPool2D(int size = 2) : Layer
         return result;
     }
 
-    /// <summary><see cref="PoolsConvolution"/> and this pooling in one pass, from the convolution's input.</summary>
-    public Tensor ForwardWithConvolution(Tensor convolutionInput, string convolutionName)
+    /// <summary><see cref="PoolsConvolution"/> and this pooling in one pass (Conv2dForwardMaxPool), from the convolution's input.</summary>
+    public Tensor ForwardMaxPool(Tensor convolutionInput)
     {
-        var convolution = PoolsConvolution is { } conv && conv.Name == convolutionName ? conv
-            : throw new InvalidOperationException($"{Name} does not pool {convolutionName} in its forward pass.");
+        var convolution = PoolsConvolution ?? throw new InvalidOperationException($"{Name} pools no convolution in its forward pass.");
         batch = convolutionInput.Shape[0];
         var result = output.FirstRows(batch);
-        convolution.ForwardPooled(convolutionInput, result, argmax.FirstRows(batch), GeometryFor(batch));
+        convolution.ForwardMaxPool(convolutionInput, result, argmax.FirstRows(batch), GeometryFor(batch));
         return result;
     }
 

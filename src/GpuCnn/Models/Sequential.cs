@@ -410,9 +410,13 @@ public sealed class Sequential : IDisposable
         var x = input;
         for (int i = 0; i < layers.Count; i++)
         {
-            // A convolution and the max pooling that takes it into its own pass (LayerFusion).
+            // A convolution and the max pooling that takes it into its own pass (LayerFusion);
+            // neither reads the pass (only dropout and batch norm do), so a frozen one runs the same.
             if (i + 1 < layers.Count && layers[i + 1] is MaxPool2D pool && pool.PoolsConvolution == layers[i])
-                x = pool.ForwardWithConvolution(x, layers[i++].Name);
+            {
+                x = pool.ForwardMaxPool(x);
+                i++;
+            }
             else
                 x = layers[i].Forward(x, i < FrozenLayers ? frozen : pass);
         }

@@ -68,8 +68,9 @@ public sealed class ConvLoweringKernelTests(TestDevices devices)
     /// A short-K convolution with its 2×2 max pooling in one pass (Conv2dForwardMaxPool) against the
     /// two passes it replaces, Conv2dForwardImplicit then MaxPool2DForward: the pooled values and
     /// the winning taps equal to the bit. Grey and RGB input, stride 1 and 2, odd outputs (the
-    /// pooling drops a row and a column), and kernels mostly below zero, so that the ReLU leaves
-    /// windows of tied zeros, where the first tap must win.
+    /// pooling drops a row and a column), 16, 32 and 48 filters (32 at a time, then 16), and
+    /// kernels mostly below zero, so that the ReLU leaves windows of tied zeros, where the first
+    /// tap must win.
     /// </summary>
     [Theory]
     [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
@@ -78,7 +79,8 @@ public sealed class ConvLoweringKernelTests(TestDevices devices)
         var device = devices[plan];
         foreach (var (h, w, cin, filters, stride, bias, low) in new[]
                  {
-                     (8, 8, 1, 32, 1, true, -1f), (9, 7, 3, 16, 1, false, -1f), (11, 12, 2, 16, 2, true, -1f), (8, 9, 1, 32, 1, true, -3f),
+                     (8, 8, 1, 32, 1, true, -1f), (9, 7, 3, 16, 1, false, -1f), (11, 12, 2, 16, 2, true, -1f), (13, 11, 1, 32, 2, false, -1f),
+                     (8, 10, 1, 48, 1, true, -1f), (8, 9, 1, 32, 1, true, -3f),
                  })
         {
             const int Batch = 3;
@@ -99,18 +101,26 @@ public sealed class ConvLoweringKernelTests(TestDevices devices)
             biases.CopyFrom(TestData.Uniform(filters, 33));
             device.Kernels.Conv2dForwardImplicit(input.View, kernel.View, output.View, biases.View, g, epilogue);
             device.Kernels.MaxPool2DForward(output.View, pooled.View, argmax.View, p);
-            // Written over non-zeros, so every element must be written.
+            // Written over values no pass leaves, so every element must be written.
             fusedPooled.CopyFrom(TestData.Uniform(fusedPooled.Length, 34, 5f, 6f));
+            fusedArgmax.CopyFrom(Enumerable.Repeat(-1, fusedArgmax.Length).ToArray());
             device.Kernels.Conv2dForwardMaxPool(input.View, kernel.View, biases.View, fusedPooled.View, fusedArgmax.View, g, p, epilogue);
             var expectedTaps = argmax.ToArray();
+            var expected = pooled.ToArray();
             Assert.Contains(expectedTaps, tap => tap == 3);
-            Assert.Equal(pooled.ToArray(), fusedPooled.ToArray());
+            if (low < -1f) Assert.Contains(0f, expected); // windows of tied zeros
+            Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), fusedPooled.ToArray().Select(BitConverter.SingleToInt32Bits));
             Assert.Equal(expectedTaps, fusedArgmax.ToArray());
         }
         var padded = new ConvGeometry(1, 8, 8, 1, 3, 3, 1, 1);
         Assert.False(KernelLauncher.ForwardMaxPoolFits(padded, 16, new PoolGeometry(1, 8, 8, 16, 2)));
         var deep = new ConvGeometry(1, 8, 8, 4, 3, 3, 1, 0);
         Assert.False(KernelLauncher.ForwardMaxPoolFits(deep, 16, new PoolGeometry(1, 6, 6, 16, 2)));
+        var grey = new ConvGeometry(1, 8, 8, 1, 3, 3, 1, 0);
+        Assert.True(KernelLauncher.ForwardMaxPoolFits(grey, 16, new PoolGeometry(1, 6, 6, 16, 2)));
+        Assert.False(KernelLauncher.ForwardMaxPoolFits(grey, 8, new PoolGeometry(1, 6, 6, 8, 2)));
+        Assert.False(KernelLauncher.ForwardMaxPoolFits(grey, 16, new PoolGeometry(1, 6, 6, 16, 3)));
+        Assert.False(KernelLauncher.ForwardMaxPoolFits(grey, 16, new PoolGeometry(1, 7, 6, 16, 2)));
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using GpuCnn.Devices;
 using GpuCnn.Layers;
+using GpuCnn.Tensors;
 
 namespace GpuCnn.Tests.Layers;
 
@@ -137,7 +138,8 @@ public sealed class LayerGradientTests(TestDevices devices)
     /// A ReLU (fused into Conv2D, or a layer of its own) followed by max pooling: the pooling applies
     /// the ReLU's mask in its backward pass and the ReLU skips its own. Every input gradient is
     /// checked, so the windows without a positive value (which must pass no gradient) are too.
-    /// The convolution's forward pass and the pooling's run as one (Conv2dForwardMaxPool).
+    /// The convolution qualifies for one forward pass with the pooling (Conv2dForwardMaxPool), which
+    /// <see cref="TheModelRunsAShortConvolutionAndItsPoolingInOnePass"/> runs.
     /// </summary>
     [Theory]
     [InlineData("cpu")]
@@ -155,7 +157,7 @@ public sealed class LayerGradientTests(TestDevices devices)
             PooledWithSomeEmptyWindows(Reference.Conv2d(x, p[0], p[1], Batch, 6, 7, 3, 16, 3, 1, 0, relu: true), 4, 5, 16),
             samplesPerTensor: int.MaxValue);
         Assert.True(convPool.TakesReluBackward && conv.ReluBackwardTakenOver);
-        // A short K (3×3×3) and no padding: the model ran the two in one forward pass.
+        // A short K (3×3×3) and no padding: a model runs the two in one forward pass.
         Assert.Same(conv, convPool.PoolsConvolution);
 
         var relu = new ReLU();
@@ -170,6 +172,42 @@ public sealed class LayerGradientTests(TestDevices devices)
             Assert.Contains(0.0, pooled); // a window without a positive value: the case the fusion must get right
             return pooled;
         }
+    }
+
+    /// <summary>
+    /// A model's forward pass runs a short-K convolution and the 2×2 max pooling after it as one
+    /// (MaxPool2D.ForwardMaxPool); its logits and gradients equal, bit for bit, those of the same
+    /// model whose layers run their own passes, which LayerCheck holds to the reference. 48 filters
+    /// (32, then 16, a window), a batch below the largest, and again with the convolution frozen.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
+    public void TheModelRunsAShortConvolutionAndItsPoolingInOnePass(string plan)
+    {
+        var device = devices[plan];
+        const int Rows = 5;
+        GpuCnn.Models.Sequential Model() => new("pair", [10, 9, 3],
+            [new Conv2D(48, 3, Activation.Relu), new MaxPool2D(2), new Flatten(), new Dense(4)]);
+        using var fused = Model().Build(device, 8, seed: 5);
+        using var separate = Model().Build(device, 8, seed: 5);
+        Assert.NotNull(((MaxPool2D)fused.Layers[1]).PoolsConvolution);
+        ((MaxPool2D)separate.Layers[1]).PoolsConvolution = null;
+        using var x = Tensor.Zeros(device, Rows, 10, 9, 3);
+        using var logitGrad = Tensor.Zeros(device, Rows, 4);
+        x.CopyFrom(TestData.Uniform(x.Length, 41));
+        logitGrad.CopyFrom(TestData.Uniform(logitGrad.Length, 42));
+        foreach (string? frozen in new[] { null, "conv2d" })
+        {
+            fused.Freeze(frozen);
+            separate.Freeze(frozen);
+            var logits = Bits(fused.Forward(x, new PassContext(true, 3)));
+            fused.Backward(logitGrad);
+            Assert.Equal(Bits(separate.Forward(x, new PassContext(true, 3))), logits);
+            separate.Backward(logitGrad);
+            Assert.Equal(Bits(separate.GradientBuffer), Bits(fused.GradientBuffer));
+        }
+
+        static int[] Bits(Tensor t) => t.ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
     }
 
     [Fact]
