@@ -78,8 +78,8 @@ public sealed class LayerBenchmarks(ComputeDevice device, ComputeDevice referenc
                 if (layer is MaxPool2D { PoolsConvolution: { } pooledConv } pool)
                 {
                     // The model's own forward pass: the convolution before and this pooling in one (Conv2dForwardMaxPool).
-                    var convInput = inputs[i - 1].Measured;
-                    inputs[i - 1].Measured.CopyFrom(inputs[i - 1].Reference.ToArray());
+                    var (convInput, referenceConvInput) = inputs[i - 1];
+                    convInput.CopyFrom(referenceConvInput.ToArray());
                     string pair = $"{modelName} {pooledConv.Name} forward max pool";
                     double error = PassCheck.Compare(pair, [("output", pool.ForwardMaxPool(convInput), ry)]);
                     // Rated as the convolution's multiply-adds, which it is made of.

@@ -317,8 +317,9 @@ public static class Conv2dKernels
     /// each) costs more to write and read back than to compute. Items are pooled pixels (p's
     /// output); each is a 4-row register tile whose rows are the window's pixels, 32 filters at a
     /// time as two 4 × 16 tiles side by side, then 16, summed as the implicit GEMM sums them
-    /// (ReceptiveField), so the pooled values and the argmax are the two passes' bit for bit. The layer's own output is not written. Needs no padding, filters
-    /// (epilogue.N) in multiples of 16 and p.Channels = filters.
+    /// (ReceptiveField), so the pooled values and the argmax are the two passes' bit for bit. The
+    /// layer's own output is not written. Needs no padding, filters (epilogue.N) in multiples of 16
+    /// and p.Channels = filters.
     /// </summary>
     public static void Conv2dForwardMaxPool(Index1D thread, ArrayView<float> input, ArrayView<float> kernel, ArrayView<float> bias,
         ArrayView<float> pooled, ArrayView<int> argmax, ConvGeometry g, PoolGeometry p, GemmArgs epilogue, WorkSplit split)
