@@ -7,19 +7,25 @@ namespace GpuCnn.Bench;
 /// Time per kernel over some work: waits for the device after every launch, so launches do not
 /// overlap and each is timed alone (slower in all than the unprofiled run). `--profile`. A launch's
 /// time runs from its launch to the next one's, so it holds one wait for the device (measured and
-/// printed, as it dwarfs the smallest kernels) and whatever the host did in between.
+/// printed, as it dwarfs the smallest kernels) and whatever the host did in between. Each Run is
+/// one step; with several, each kernel's line gives its fastest step and its median step, as a
+/// shared host's other tenants slow some steps down many times over.
 /// </summary>
 public sealed class KernelProfile
 {
     readonly ComputeDevice device;
-    readonly Dictionary<string, (double Milliseconds, int Launches)> totals = [];
+    readonly List<Dictionary<string, (double Milliseconds, int Launches)>> steps = [];
     readonly Stopwatch clock = new();
+    Dictionary<string, (double Milliseconds, int Launches)> totals = [];
     string? running;
 
     public KernelProfile(ComputeDevice device) => this.device = device;
 
+    /// <summary>Times one step of work, launch by launch.</summary>
     public void Run(Action work)
     {
+        totals = [];
+        steps.Add(totals);
         device.Kernels.Observer = record =>
         {
             Close();
@@ -65,10 +71,16 @@ public sealed class KernelProfile
 
     public void Print(string title)
     {
-        Console.WriteLine($"\nkernel profile: {title} (device synchronised after each launch; a launch and wait of a " +
+        Console.WriteLine($"\nkernel profile: {title}, {steps.Count} {(steps.Count == 1 ? "step" : "steps")} (device synchronised after each launch; a launch and wait of a " +
             $"16-float ReLU takes {RoundTripMilliseconds():F3} ms here, the median of 50, so each launch below holds about that much waiting)");
-        foreach (var (kernel, (ms, launches)) in totals.OrderByDescending(t => t.Value.Milliseconds))
-            Console.WriteLine($"  {kernel,-48} {launches,4} launches {ms,10:F2} ms");
-        Console.WriteLine($"  {"total",-48} {totals.Values.Sum(t => t.Launches),4} launches {totals.Values.Sum(t => t.Milliseconds),10:F2} ms");
+        Console.WriteLine($"  {"kernel (work-items x serial loop)",-48} {"a step",13} {"fastest",14} {"median",13}");
+        var lines = steps[0].Select(kernel => (Kernel: kernel.Key, kernel.Value.Launches,
+            Times: steps.Select(step => step.GetValueOrDefault(kernel.Key).Milliseconds).Order().ToArray())).ToList();
+        foreach (var (kernel, launches, times) in lines.OrderByDescending(line => Median(line.Times)))
+            Console.WriteLine($"  {kernel,-48} {launches,4} launches {times[0],11:F2} ms {Median(times),10:F2} ms");
+        var stepTimes = steps.Select(step => step.Values.Sum(t => t.Milliseconds)).Order().ToArray();
+        Console.WriteLine($"  {"total",-48} {steps[0].Values.Sum(t => t.Launches),4} launches {stepTimes[0],11:F2} ms {Median(stepTimes),10:F2} ms");
     }
+
+    static double Median(double[] sorted) => sorted[sorted.Length / 2];
 }

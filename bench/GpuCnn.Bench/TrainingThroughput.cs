@@ -14,6 +14,9 @@ namespace GpuCnn.Bench;
 /// </summary>
 public static class TrainingThroughput
 {
+    /// <summary>Steps `--profile` times, launch by launch, for each kernel's fastest and median step.</summary>
+    public const int ProfiledSteps = 9;
+
     public static BenchResult Measure(ComputeDevice device, Ceiling ceiling, string modelName, int batchSize, int batches, bool profile = false,
         ImageSet? images = null)
     {
@@ -34,7 +37,7 @@ public static class TrainingThroughput
         if (profile)
         {
             var kernels = new KernelProfile(device);
-            kernels.Run(() => trainer.TrainBatch(0));
+            for (int step = 0; step < ProfiledSteps; step++) kernels.Run(() => trainer.TrainBatch(step));
             kernels.Print($"one {modelName} training step, batch {batchSize}");
         }
         int timed = (batches - 1) * batchSize;

@@ -413,16 +413,12 @@ public static class Conv2dKernels
         var outputGrad8 = outputGrad.Cast<Float8>();
         var kernelGrad8 = kernelGrad.Cast<Float8>();
         TTile tile = default;
-        int filters8 = filters / 8, tileColumns = filters8 / tile.Columns8;
-        var rows = new WeightGradRows(g, tile.Rows);
-        int tiles = rows.Tiles * tileColumns;
-        int chunks = (g.ColumnRows + rowChunk - 1) / rowChunk;
+        int filters8 = filters / 8;
+        var items = new WeightGradItems(g, tile.Rows, tile.Columns8, filters8, rowChunk);
         int pixelStep = g.Stride * g.InChannels;
-        for (int item = thread; item < tiles * chunks; item += threadCount)
+        for (int item = thread; item < items.Count; item += threadCount)
         {
-            int chunk = item / tiles, t = item % tiles;
-            rows.Take(t / tileColumns, out int i0, out int rowEnd, out int kh, out int kw);
-            int col8 = t % tileColumns * tile.Columns8;
+            items.Take(item, out int chunk, out int i0, out int rowEnd, out int kh, out int kw, out int col8);
             tile.BasesFromTaps(g, i0, rowEnd);
             tile.Clear();
             int oxFirst = TapBegin(g, kw), oxEnd = TapEnd(g, kw);
@@ -444,6 +440,58 @@ public static class Conv2dKernels
                 }
             }
             // No epilogue: the raw sums, rows filters8 apart.
+            tile.Store(kernelGrad8, kernelGrad, default, chunk * (partialStride / 8) + i0 * filters8 + col8, filters8, col8, rowEnd - i0);
+        }
+    }
+
+    /// <summary>
+    /// Conv2dWeightGradImplicit of a layer whose dZ is MaxPool2DBackward's over the 2×2 pooling p of
+    /// its output (ReLU's mask included: the pair Conv2dForwardMaxPool runs), without dZ: each
+    /// pixel's 16 values are made from the pooling's output gradient, taps and output as the tile
+    /// takes them (PoolingKernels.WindowGradient). The seed's first layer writes no 26×26×32 floats an
+    /// image, three in four of them zero, to read each back for 9 multiply-adds. Items, chunks and
+    /// sums are Conv2dWeightGradImplicit's with a tile of 16 filters, so dW is its, bit for bit.
+    /// Needs no padding and filters (p.Channels) in multiples of 16.
+    /// </summary>
+    public static void Conv2dWeightGradMaxPool<TTile>(Index1D thread, ArrayView<float> input, ArrayView<float> pooledGrad,
+        ArrayView<int> argmax, ArrayView<float> pooled, ArrayView<float> kernelGrad, ConvGeometry g, PoolGeometry p,
+        int rowChunk, int partialStride, int threadCount)
+        where TTile : struct, IRegisterTile16
+    {
+        var pooledGrad8 = pooledGrad.Cast<Float8>();
+        var argmax8 = argmax.Cast<Int8>();
+        var pooled8 = pooled.Cast<Float8>();
+        var kernelGrad8 = kernelGrad.Cast<Float8>();
+        TTile tile = default;
+        int filters8 = p.Channels / 8;
+        var items = new WeightGradItems(g, tile.Rows, tile.Columns8, filters8, rowChunk);
+        int pixelStep = g.Stride * g.InChannels;
+        for (int item = thread; item < items.Count; item += threadCount)
+        {
+            items.Take(item, out int chunk, out int i0, out int rowEnd, out _, out _, out int col8);
+            tile.BasesFromTaps(g, i0, rowEnd);
+            tile.Clear();
+            int first = chunk * rowChunk;
+            for (var runs = new RowRuns(first, XMath.Min(g.ColumnRows, first + rowChunk), g.OutHeight, g.OutWidth); runs.More; runs.Next())
+            {
+                int corner = ((runs.Image * g.InHeight + runs.Y * g.Stride) * g.InWidth + runs.X * g.Stride) * g.InChannels;
+                var window = new WindowRow(p, runs.Image, runs.Y);
+                int ox = runs.X, end = ox + runs.Length, coveredEnd = window.CoveredEnd(ox, end);
+                for (; ox < coveredEnd; ox++)
+                {
+                    int src = window.Source(ox, filters8) + col8, tap = window.Tap(ox);
+                    tile.MultiplyAdd(input, corner,
+                        PoolingKernels.WindowGradient(pooledGrad8, argmax8, pooled8, src, tap, p.ReluBefore),
+                        PoolingKernels.WindowGradient(pooledGrad8, argmax8, pooled8, src + 1, tap, p.ReluBefore));
+                    corner += pixelStep;
+                }
+                // Pixels no window covers (a dropped last row or column): dZ is 0 there, as MaxPool2DBackward writes it.
+                for (; ox < end; ox++)
+                {
+                    tile.MultiplyAdd(input, corner, default, default);
+                    corner += pixelStep;
+                }
+            }
             tile.Store(kernelGrad8, kernelGrad, default, chunk * (partialStride / 8) + i0 * filters8 + col8, filters8, col8, rowEnd - i0);
         }
     }
@@ -563,6 +611,38 @@ public static class Conv2dKernels
 /// without padding, tile after tile over all of them; with padding and Cin a multiple of 8 (x read
 /// unpadded), per tap, so that every row of a tile skips the same padding pixels.
 /// </summary>
+/// <summary>
+/// The items of an implicit weight gradient (Conv2dWeightGradImplicit, Conv2dWeightGradMaxPool):
+/// (chunk, row tile, column tile), chunk-major, each a tile's rows of dW (<see cref="WeightGradRows"/>)
+/// × columns8 Float8 columns, summed over one chunk of rowChunk output pixels.
+/// </summary>
+public readonly struct WeightGradItems
+{
+    readonly WeightGradRows rows;
+    readonly int columns8, tileColumns, tiles;
+
+    /// <summary>Items in all.</summary>
+    public readonly int Count;
+
+    public WeightGradItems(ConvGeometry g, int tileRows, int columns8, int filters8, int rowChunk)
+    {
+        rows = new WeightGradRows(g, tileRows);
+        this.columns8 = columns8;
+        tileColumns = filters8 / columns8;
+        tiles = rows.Tiles * tileColumns;
+        Count = tiles * ((g.ColumnRows + rowChunk - 1) / rowChunk);
+    }
+
+    /// <summary>An item's chunk, its row tile as <see cref="WeightGradRows.Take"/> gives it, and its first Float8 column.</summary>
+    public void Take(int item, out int chunk, out int i0, out int rowEnd, out int kh, out int kw, out int col8)
+    {
+        chunk = item / tiles;
+        int t = item % tiles;
+        rows.Take(t / tileColumns, out i0, out rowEnd, out kh, out kw);
+        col8 = t % tileColumns * columns8;
+    }
+}
+
 public readonly struct WeightGradRows
 {
     readonly int rows, channels, width, kernelWidth, tilesPerTap;

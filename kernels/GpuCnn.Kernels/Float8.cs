@@ -133,6 +133,18 @@ public static class Lanes
         return r;
     }
 
+    /// <summary>Lane i is grad's where taps[i] is tap or tap + 1 (tap even: a 2×2 window's row), else 0, as WhereTap.</summary>
+    public static Float8 WhereTapPair(in Int8 taps, int tap, in Float8 grad)
+    {
+        int row = tap >> 1;
+        Float8 r;
+        r.X0 = grad.X0 * Same(taps.X0 >> 1, row); r.X1 = grad.X1 * Same(taps.X1 >> 1, row);
+        r.X2 = grad.X2 * Same(taps.X2 >> 1, row); r.X3 = grad.X3 * Same(taps.X3 >> 1, row);
+        r.X4 = grad.X4 * Same(taps.X4 >> 1, row); r.X5 = grad.X5 * Same(taps.X5 >> 1, row);
+        r.X6 = grad.X6 * Same(taps.X6 >> 1, row); r.X7 = grad.X7 * Same(taps.X7 >> 1, row);
+        return r;
+    }
+
     /// <summary>1 where a == b, else 0, exactly (small ints convert to floats exactly).</summary>
     static float Same(int a, int b) => 1f - XMath.Min(XMath.Abs((float)(a - b)), 1f);
 

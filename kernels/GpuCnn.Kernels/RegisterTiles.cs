@@ -41,8 +41,15 @@ public interface IRegisterTile
     void AddTo(ArrayView<Float8> c8, int offset, int rowStride8);
 }
 
+/// <summary>A tile of 16 columns, which also takes its two B vectors as values (Conv2dWeightGradMaxPool makes dZ as it goes).</summary>
+public interface IRegisterTile16 : IRegisterTile
+{
+    /// <summary>Row k += input[base_k + shift] · (left, right).</summary>
+    void MultiplyAdd(ArrayView<float> input, int shift, in Float8 left, in Float8 right);
+}
+
 /// <summary>4 rows × 16 columns: 8 accumulators.</summary>
-public struct RegisterTile4 : IRegisterTile
+public struct RegisterTile4 : IRegisterTile16
 {
     int b0, b1, b2, b3;
     Float8 c0L, c0R, c1L, c1R, c2L, c2R, c3L, c3R;
@@ -107,9 +114,10 @@ public struct RegisterTile4 : IRegisterTile
         Lanes.MaxWithTap(ref bestL, ref rowL, l3, 3); Lanes.MaxWithTap(ref bestR, ref rowR, r3, 3);
     }
 
-    public void MultiplyAdd(ArrayView<float> input, int shift, ArrayView<Float8> b8, int b)
+    public void MultiplyAdd(ArrayView<float> input, int shift, ArrayView<Float8> b8, int b) => MultiplyAdd(input, shift, b8[b], b8[b + 1]);
+
+    public void MultiplyAdd(ArrayView<float> input, int shift, in Float8 left, in Float8 right)
     {
-        Float8 left = b8[b], right = b8[b + 1];
         float a0 = input[b0 + shift], a1 = input[b1 + shift], a2 = input[b2 + shift], a3 = input[b3 + shift];
         c0L.MultiplyAdd(a0, left); c0R.MultiplyAdd(a0, right);
         c1L.MultiplyAdd(a1, left); c1R.MultiplyAdd(a1, right);
@@ -135,7 +143,7 @@ public struct RegisterTile4 : IRegisterTile
 }
 
 /// <summary>6 rows × 16 columns: 12 accumulators, which hide more of the multiply-add latency and still fit AVX2's 16 vector registers with the two B rows and a broadcast.</summary>
-public struct RegisterTile6 : IRegisterTile
+public struct RegisterTile6 : IRegisterTile16
 {
     int b0, b1, b2, b3, b4, b5;
     Float8 c0L, c0R, c1L, c1R, c2L, c2R, c3L, c3R, c4L, c4R, c5L, c5R;
@@ -177,9 +185,10 @@ public struct RegisterTile6 : IRegisterTile
         c3L = default; c3R = default; c4L = default; c4R = default; c5L = default; c5R = default;
     }
 
-    public void MultiplyAdd(ArrayView<float> input, int shift, ArrayView<Float8> b8, int b)
+    public void MultiplyAdd(ArrayView<float> input, int shift, ArrayView<Float8> b8, int b) => MultiplyAdd(input, shift, b8[b], b8[b + 1]);
+
+    public void MultiplyAdd(ArrayView<float> input, int shift, in Float8 left, in Float8 right)
     {
-        Float8 left = b8[b], right = b8[b + 1];
         float a0 = input[b0 + shift], a1 = input[b1 + shift], a2 = input[b2 + shift];
         float a3 = input[b3 + shift], a4 = input[b4 + shift], a5 = input[b5 + shift];
         c0L.MultiplyAdd(a0, left); c0R.MultiplyAdd(a0, right);
@@ -217,8 +226,8 @@ public struct RegisterTile6 : IRegisterTile
 /// of 6 rows has 6 accumulators, too few to hide the multiply-add latency; 12 rows fill 12 of
 /// AVX-512's 32 registers.
 /// </summary>
-public struct StackedTile<TTop, TBottom> : IRegisterTile
-    where TTop : struct, IRegisterTile where TBottom : struct, IRegisterTile
+public struct StackedTile<TTop, TBottom> : IRegisterTile16
+    where TTop : struct, IRegisterTile16 where TBottom : struct, IRegisterTile16
 {
 #pragma warning disable CS0649 // set through their own methods, which the compiler does not count
     TTop top;
@@ -261,6 +270,12 @@ public struct StackedTile<TTop, TBottom> : IRegisterTile
     {
         top.MultiplyAdd(input, shift, b8, b);
         bottom.MultiplyAdd(input, shift, b8, b);
+    }
+
+    public void MultiplyAdd(ArrayView<float> input, int shift, in Float8 left, in Float8 right)
+    {
+        top.MultiplyAdd(input, shift, left, right);
+        bottom.MultiplyAdd(input, shift, left, right);
     }
 
     public readonly void Store(ArrayView<Float8> c8, ArrayView<float> bias, GemmArgs epilogue, int offset, int rowStride8, int col8, int valid)

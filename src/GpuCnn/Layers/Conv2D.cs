@@ -250,6 +250,18 @@ public sealed class Conv2D(int filters, int kernelSize, Activation activation = 
         Kernels.Conv2dForwardMaxPool(input.View, kernel.Value.View, bias?.Value.View, pooled.View, argmax.View, GeometryFor(batch), p, gemm);
     }
 
+    /// <summary>
+    /// BackwardWeights from the gradient of the max pooling that ForwardMaxPool ran with this layer,
+    /// without dZ (Conv2dWeightGradMaxPool, MaxPool2DBackwardColumnSum): the pooling's output
+    /// gradient, output and argmax. For the lowest trained layer, which needs no input gradient.
+    /// The pair always has the implicit weight gradient, whose sums these are.
+    /// </summary>
+    public void BackwardWeightsMaxPool(Tensor pooledGrad, Tensor pooled, Tensor<int> argmax, PoolGeometry p)
+    {
+        Kernels.Conv2dWeightGradMaxPool(input!.View, pooledGrad.View, argmax.View, pooled.View, kernel.Gradient.View, GeometryFor(batch), p);
+        if (bias is not null) Kernels.MaxPool2DBackwardColumnSum(pooledGrad.View, argmax.View, pooled.View, bias.Gradient.View, p);
+    }
+
     public override Tensor? Backward(Tensor outputGrad)
     {
         var grad = ActivationGradient(outputGrad);

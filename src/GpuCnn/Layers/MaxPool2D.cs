@@ -26,8 +26,9 @@ public sealed class MaxPool2D(int size = 2) : Layer
     /// <summary>
     /// Set by <see cref="LayerFusion"/> where the layer before is a convolution that
     /// Conv2dForwardMaxPool takes: a model's forward pass then runs both in one pass
-    /// (<see cref="ForwardMaxPool"/>) and the convolution's output is never written.
-    /// Each layer's own Forward still runs it alone.
+    /// (<see cref="ForwardMaxPool"/>) and the convolution's output is never written; where the
+    /// convolution is the lowest trained layer, the backward pass too (<see cref="BackwardWeightsMaxPool"/>).
+    /// Each layer's own Forward and Backward still run it alone.
     /// </summary>
     public Conv2D? PoolsConvolution { get; internal set; }
 
@@ -83,6 +84,17 @@ public sealed class MaxPool2D(int size = 2) : Layer
         var result = output.FirstRows(batch);
         convolution.ForwardMaxPool(convolutionInput, result, argmax.FirstRows(batch), GeometryFor(batch));
         return result;
+    }
+
+    /// <summary>
+    /// This pooling's backward pass and <see cref="PoolsConvolution"/>'s weight gradient in one
+    /// (Conv2D.BackwardWeightsMaxPool), where the convolution is the lowest trained layer: its dZ,
+    /// this layer's input gradient, is never written.
+    /// </summary>
+    public void BackwardWeightsMaxPool(Tensor outputGrad)
+    {
+        var convolution = PoolsConvolution ?? throw new InvalidOperationException($"{Name} pools no convolution in its forward pass.");
+        convolution.BackwardWeightsMaxPool(outputGrad, output.FirstRows(batch), argmax.FirstRows(batch), GeometryFor(batch));
     }
 
     public override Tensor? Backward(Tensor outputGrad)

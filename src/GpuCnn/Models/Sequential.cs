@@ -426,7 +426,9 @@ public sealed class Sequential : IDisposable
     /// <summary>
     /// Back-propagates dL/dlogits, leaving gradients in GradientBuffer: through every layer, or,
     /// with frozen layers, down to the first trained layer after them, which computes its weight
-    /// gradient and, where it is a GEMM layer, no input gradient (nothing below needs one).
+    /// gradient and, where it is a GEMM layer, no input gradient (nothing below needs one). Where
+    /// that layer is a convolution the pooling after it ran in the forward pass, the pooling hands
+    /// its gradient straight to the convolution's weight gradient (MaxPool2D.BackwardWeightsMaxPool).
     /// </summary>
     public void Backward(Tensor logitGrad)
     {
@@ -434,6 +436,11 @@ public sealed class Sequential : IDisposable
         Tensor? grad = logitGrad;
         for (int i = layers.Count - 1; i >= last && grad is not null; i--)
         {
+            if (i - 1 == last && layers[i] is MaxPool2D pool && pool.PoolsConvolution == layers[last])
+            {
+                pool.BackwardWeightsMaxPool(grad);
+                return;
+            }
             if (i == last && FrozenLayers > 0 && layers[i] is IGemmLayer gemm) gemm.BackwardWeights(gemm.ActivationGradient(grad));
             else grad = layers[i].Backward(grad);
         }

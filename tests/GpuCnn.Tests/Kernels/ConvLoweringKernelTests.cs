@@ -124,6 +124,65 @@ public sealed class ConvLoweringKernelTests(TestDevices devices)
     }
 
     /// <summary>
+    /// The weight and bias gradients of a convolution under its 2×2 max pooling, straight from the
+    /// pooling's gradient (Conv2dWeightGradMaxPool, MaxPool2DBackwardColumnSum), against the three
+    /// passes they replace, MaxPool2DBackward, then Conv2dWeightGradImplicit and ColumnSum over its
+    /// dX: equal to the bit, with each register tile (those of 32 filters run as 16) and the test
+    /// plans' chunks of 8 pixels. The pooling's output and taps are Conv2dForwardMaxPool's over
+    /// kernels mostly below zero, so windows of tied zeros occur; grey and RGB, stride 1 and 2, odd
+    /// outputs (the pooling drops a row and a column), 16, 32 and 48 filters, with and without the ReLU's mask.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PlansAndTiles), false)]
+    public void Conv2dWeightGradMaxPoolGivesTheThreePassesBitForBit(string plan, int tile)
+    {
+        var device = devices.WithConv(plan, ConvVariant.Implicit, tile);
+        foreach (var (h, w, cin, filters, stride, relu) in new[]
+                 {
+                     (8, 8, 1, 32, 1, true), (9, 7, 3, 16, 1, true), (11, 12, 2, 16, 2, false), (8, 10, 1, 48, 1, true), (13, 11, 1, 32, 2, false),
+                 })
+        {
+            const int Batch = 3;
+            var g = new ConvGeometry(Batch, h, w, cin, 3, 3, stride, 0);
+            var p = new PoolGeometry(Batch, g.OutHeight, g.OutWidth, filters, 2, reluBefore: relu);
+            Assert.True(KernelLauncher.PoolsOutput(g, filters, p));
+            using var input = Tensor.Zeros(device, Batch, h, w, cin);
+            using var kernel = Tensor.Zeros(device, 3, 3, cin, filters);
+            using var pooled = Tensor.Zeros(device, Batch, p.OutHeight, p.OutWidth, filters);
+            using var argmax = Tensor<int>.Zeros(device, [Batch, p.OutHeight, p.OutWidth, filters]);
+            using var pooledGrad = Tensor.Zeros(device, Batch, p.OutHeight, p.OutWidth, filters);
+            using var outputGrad = Tensor.Zeros(device, Batch, g.OutHeight, g.OutWidth, filters);
+            using var kernelGrad = Tensor.Zeros(device, 3, 3, cin, filters);
+            using var biasGrad = Tensor.Zeros(device, filters);
+            using var fusedKernelGrad = Tensor.Zeros(device, 3, 3, cin, filters);
+            using var fusedBiasGrad = Tensor.Zeros(device, filters);
+            input.CopyFrom(TestData.Uniform(input.Length, 51, 0f, 1f));
+            kernel.CopyFrom(TestData.Uniform(kernel.Length, 52, -1f, 1f));
+            pooledGrad.CopyFrom(TestData.Uniform(pooledGrad.Length, 53));
+            var epilogue = GemmArgs.RowMajor(g.ColumnRows, filters, g.ColumnWidth).WithEpilogue(false, relu);
+            device.Kernels.Conv2dForwardMaxPool(input.View, kernel.View, null, pooled.View, argmax.View, g, p, epilogue);
+            device.Kernels.MaxPool2DBackward(pooledGrad.View, argmax.View, pooled.View, outputGrad.View, p);
+            device.Kernels.Conv2dWeightGradImplicit(input.View, outputGrad.View, kernelGrad.View, g, filters);
+            device.Kernels.ColumnSum(outputGrad.View, biasGrad.View, g.ColumnRows, filters);
+            // Written over values no pass leaves, so every element must be written.
+            fusedKernelGrad.CopyFrom(TestData.Uniform(fusedKernelGrad.Length, 54, 5f, 6f));
+            fusedBiasGrad.CopyFrom(TestData.Uniform(filters, 55, 5f, 6f));
+            device.Kernels.Conv2dWeightGradMaxPool(input.View, pooledGrad.View, argmax.View, pooled.View, fusedKernelGrad.View, g, p);
+            device.Kernels.MaxPool2DBackwardColumnSum(pooledGrad.View, argmax.View, pooled.View, fusedBiasGrad.View, p);
+            if (relu) Assert.Contains(0f, pooled.ToArray()); // windows whose gradient the ReLU's mask stops
+            Assert.Equal(Bits(kernelGrad), Bits(fusedKernelGrad));
+            Assert.Equal(Bits(biasGrad), Bits(fusedBiasGrad));
+        }
+        var padded = new ConvGeometry(1, 8, 8, 1, 3, 3, 1, 1);
+        Assert.False(KernelLauncher.PoolsOutput(padded, 16, new PoolGeometry(1, 8, 8, 16, 2)));
+        var grey = new ConvGeometry(1, 8, 8, 1, 3, 3, 1, 0);
+        Assert.False(KernelLauncher.PoolsOutput(grey, 8, new PoolGeometry(1, 6, 6, 8, 2)));
+        Assert.False(KernelLauncher.PoolsOutput(grey, 16, new PoolGeometry(1, 6, 6, 16, 3)));
+
+        static int[] Bits(Tensor t) => t.ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
+    }
+
+    /// <summary>
     /// A stride-2 layer's input gradient by ParityClasses (four stride-1 convolutions, interleaved)
     /// against the sum that defines it: dX[n, iy, ix, c] = Σ dZ[n, oy, ox, f] · W[kh, kw, c, f] over
     /// iy = 2·oy - p + kh, ix = 2·ox - p + kw. Odd and even sizes (the classes' last rows and columns

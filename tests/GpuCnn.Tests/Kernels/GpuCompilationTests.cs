@@ -52,14 +52,17 @@ public sealed class GpuCompilationTests
             .SelectMany(m => m.IsGenericMethodDefinition ? Closed(m) : [m])
             .OrderBy(NameOf);
 
-    /// <summary>A generic kernel closed over every combination of the types its parameters take (its launched tiles where LaunchedTiles names them).</summary>
+    /// <summary>A generic kernel closed over every combination of the types its parameters take (its launched tiles where LaunchedTiles names them), as their constraints allow.</summary>
     static IEnumerable<MethodInfo> Closed(MethodInfo kernel)
     {
         IEnumerable<Type[]> choices = [[]];
         var tiles = LaunchedTiles.GetValueOrDefault($"{kernel.DeclaringType!.Name}.{kernel.Name}", RegisterTiles);
         foreach (var parameter in kernel.GetGenericArguments())
         {
-            var candidates = parameter.GetGenericParameterConstraints().Contains(typeof(IWinogradTransform)) ? WinogradTransforms : tiles;
+            var constraints = parameter.GetGenericParameterConstraints();
+            // The tiles its constraint takes: a kernel of 16-filter tiles (IRegisterTile16) gets no wide one.
+            var candidates = (constraints.Contains(typeof(IWinogradTransform)) ? WinogradTransforms : tiles)
+                .Where(type => constraints.All(constraint => constraint.IsAssignableFrom(type)));
             choices = choices.SelectMany(chosen => candidates.Select(type => (Type[])[.. chosen, type]));
         }
         return choices.Select(kernel.MakeGenericMethod);

@@ -270,7 +270,11 @@ public sealed partial class KernelLauncher
     /// 2×2 windows.
     /// </summary>
     public static bool ForwardMaxPoolFits(ConvGeometry g, int filters, PoolGeometry p) =>
-        g.Padding == 0 && filters % 16 == 0 && g.ColumnWidth <= ForwardMaxPoolMaxK && p.Size == 2
+        PoolsOutput(g, filters, p) && g.ColumnWidth <= ForwardMaxPoolMaxK;
+
+    /// <summary>Whether p is a 2×2 max pooling over the output of an unpadded convolution of geometry g with these filters, in multiples of 16: the pairs the MaxPool kernels take.</summary>
+    public static bool PoolsOutput(ConvGeometry g, int filters, PoolGeometry p) =>
+        g.Padding == 0 && filters % 16 == 0 && p.Size == 2
         && p.Batch == g.Batch && p.InHeight == g.OutHeight && p.InWidth == g.OutWidth && p.Channels == filters;
 
     /// <summary>pooled, argmax = MaxPool2DForward(epilogue(conv(input, kernel) + bias)) for p, without the convolution's output.</summary>
@@ -345,10 +349,8 @@ public sealed partial class KernelLauncher
         // Padding is skipped rather than copied where the kernel can (WeightGradRows.ReadsUnpadded).
         var over = g;
         var source = WeightGradRows.ReadsUnpadded(g) ? input : PaddedInput(input, g, out over);
-        // A chunk's pixels read stride² input pixels and one output-gradient row each.
-        long bytesPerPixel = ((long)g.Stride * g.Stride * g.InChannels + filters) * sizeof(float);
-        int rowChunk = Plan.WeightGradChunkLength(over.ColumnRows, bytesPerPixel), chunks = (over.ColumnRows + rowChunk - 1) / rowChunk;
-        var sum = GemmArgs.RowMajor(over.ColumnWidth, filters, over.ColumnRows) with { KChunk = rowChunk, PartialStride = over.ColumnWidth * filters };
+        var sum = WeightGradSum(over, g.Stride * g.Stride * g.InChannels, filters);
+        int rowChunk = sum.KChunk, chunks = (over.ColumnRows + rowChunk - 1) / rowChunk;
         void Run(int tile)
         {
             if (IsWinogradTile(tile))
@@ -362,13 +364,62 @@ public sealed partial class KernelLauncher
                 return;
             }
             var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
-            int tiles = new WeightGradRows(over, TileRows(tile)).Tiles * (filters / TileFilters(tile));
-            int threads = Plan.RegisterTileThreads(tiles * chunks);
-            convWeightGradImplicit[TileIndex(tile)].Launch(this, threads, Ceiling(tiles * chunks, threads) * rowChunk,
+            int items = new WeightGradItems(over, TileRows(tile), TileFilters(tile) / 8, filters / 8, rowChunk).Count;
+            int threads = Plan.RegisterTileThreads(items);
+            convWeightGradImplicit[TileIndex(tile)].Launch(this, threads, Ceiling(items, threads) * rowChunk,
                 source, outputGrad, target, over, filters, rowChunk, sum.PartialStride, threads);
             if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
         }
         Run(TileFor(name, over, filters, Run, WeightGradTileFits));
+    }
+
+    /// <summary>
+    /// The split-K sum of an implicit weight gradient over geometry g (padded where it reads a
+    /// padded copy) whose output pixels read inputFloats input floats and a row of dZ each: chunks
+    /// of the plan's weight-gradient pixels (KChunk), each chunk's slab PartialStride floats apart.
+    /// </summary>
+    GemmArgs WeightGradSum(ConvGeometry g, int inputFloats, int filters)
+    {
+        int rowChunk = Plan.WeightGradChunkLength(g.ColumnRows, ((long)inputFloats + filters) * sizeof(float));
+        return GemmArgs.RowMajor(g.ColumnWidth, filters, g.ColumnRows) with { KChunk = rowChunk, PartialStride = g.ColumnWidth * filters };
+    }
+
+    readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ConvGeometry, PoolGeometry, int, int, int>[] convWeightGradMaxPool =
+    [
+        new(Conv2dKernels.Conv2dWeightGradMaxPool<RegisterTile4>), new(Conv2dKernels.Conv2dWeightGradMaxPool<RegisterTile6>),
+        new(Conv2dKernels.Conv2dWeightGradMaxPool<StackedTile<RegisterTile4, RegisterTile4>>),
+        new(Conv2dKernels.Conv2dWeightGradMaxPool<StackedTile<RegisterTile6, RegisterTile6>>),
+    ];
+
+    /// <summary>
+    /// dW = Conv2dWeightGradImplicit(input, MaxPool2DBackward(pooledGrad, argmax, pooled)) for the
+    /// 2×2 pooling p over the convolution's output (<see cref="PoolsOutput"/>), without the
+    /// pooling's dX: the same chunks, and the register tiles of 16 filters, measured per device.
+    /// </summary>
+    public void Conv2dWeightGradMaxPool(ArrayView<float> input, ArrayView<float> pooledGrad, ArrayView<int> argmax, ArrayView<float> pooled,
+        ArrayView<float> kernelGrad, ConvGeometry g, PoolGeometry p)
+    {
+        const string name = nameof(Conv2dWeightGradMaxPool);
+        int filters = p.Channels;
+        if (!PoolsOutput(g, filters, p))
+            throw new ArgumentException($"{name}: needs no padding, filters in multiples of 16 and a 2x2 pooling over the convolution's output.", nameof(g));
+        RequireImage(name, "input", input, g);
+        Require(name, "pooledGrad", pooledGrad, p.Batch, p.OutHeight, p.OutWidth, filters);
+        Require(name, "argmax", argmax, p.Batch, p.OutHeight, p.OutWidth, filters);
+        Require(name, "pooled", pooled, p.Batch, p.OutHeight, p.OutWidth, filters);
+        Require(name, "kernelGrad", kernelGrad, g.KernelHeight, g.KernelWidth, g.InChannels, filters);
+        var sum = WeightGradSum(g, g.Stride * g.Stride * g.InChannels, filters);
+        int rowChunk = sum.KChunk, chunks = (g.ColumnRows + rowChunk - 1) / rowChunk;
+        void Run(int tile)
+        {
+            var target = chunks == 1 ? kernelGrad : Workspace((long)chunks * sum.PartialStride);
+            int items = new WeightGradItems(g, TileRows(tile), 2, filters / 8, rowChunk).Count;
+            int threads = Plan.RegisterTileThreads(items);
+            convWeightGradMaxPool[TileIndex(tile)].Launch(this, threads, Ceiling(items, threads) * rowChunk,
+                input, pooledGrad, argmax, pooled, target, g, p, rowChunk, sum.PartialStride, threads);
+            if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
+        }
+        Run(TileFor(name, g, filters, Run, static (_, _, _) => false, wide: false));
     }
 
     /// <summary>Whether a pass tile runs this weight gradient: a Winograd tile where WinogradWeightGradFits, a kernel-row tile where KernelRowFits.</summary>
@@ -424,22 +475,23 @@ public sealed partial class KernelLauncher
     /// not take, the register tile of as many rows that fits), or where the plan leaves it to
     /// measurement (0), the device's measured choice for this kernel and shape among the tiles that
     /// fit (KernelTuner), measured with <paramref name="run"/> on first use. Winograd and
-    /// kernel-row tiles are candidates where <paramref name="passTileFits"/> says they take this pass and shape.
+    /// kernel-row tiles are candidates where <paramref name="passTileFits"/> says they take this pass and shape;
+    /// the tiles of 32 filters where <paramref name="wide"/> (a kernel that takes only 16 filters a tile says not).
     /// A dry run measures nothing.
     /// </summary>
-    int TileFor(string kernel, ConvGeometry g, int filters, Action<int> run, Func<ConvGeometry, int, int, bool> passTileFits)
+    int TileFor(string kernel, ConvGeometry g, int filters, Action<int> run, Func<ConvGeometry, int, int, bool> passTileFits, bool wide = true)
     {
         if (Plan.Tile != 0)
         {
             if (Plan.Tile >= WinogradTile && passTileFits(g, filters, Plan.Tile)) return Plan.Tile;
             int tile = RegisterTileOf(Plan.Tile);
-            return filters % TileFilters(tile) == 0 ? tile : Tile(TileRows(tile), 16);
+            return TileFilters(tile) == 16 || wide && filters % TileFilters(tile) == 0 ? tile : Tile(TileRows(tile), 16);
         }
         if (DryRun || tuner is null) return Tiles[0];
         int mask = 0;
         for (int i = 0; i < PassTiles.Count; i++)
             if (passTileFits(g, filters, PassTiles[i])) mask |= 1 << i;
-        var candidates = CandidatesFor(mask, filters % 32 == 0);
+        var candidates = CandidatesFor(mask, wide && filters % 32 == 0);
         return tuner.Choose($"{kernel} {g.Batch}x{g.InHeight}x{g.InWidth}x{g.InChannels} {g.KernelHeight}x{g.KernelWidth}/{g.Stride}"
             + (g.Padding > 0 ? $" pad {g.Padding}" : "") + $" {filters} filters",
             candidates, run);
