@@ -74,8 +74,10 @@ public sealed class KernelProfile
         Console.WriteLine($"\nkernel profile: {title}, {steps.Count} {(steps.Count == 1 ? "step" : "steps")} (device synchronised after each launch; a launch and wait of a " +
             $"16-float ReLU takes {RoundTripMilliseconds():F3} ms here, the median of 50, so each launch below holds about that much waiting)");
         Console.WriteLine($"  {"kernel (work-items x serial loop)",-48} {"a step",13} {"fastest",14} {"median",13}");
-        var lines = steps[0].Select(kernel => (Kernel: kernel.Key, kernel.Value.Launches,
-            Times: steps.Select(step => step.GetValueOrDefault(kernel.Key).Milliseconds).Order().ToArray())).ToList();
+        // Each kernel over the steps that ran it (the first step's launches where several ran it).
+        var lines = steps.SelectMany(step => step.Keys).Distinct().Select(kernel => (Kernel: kernel,
+            steps.First(step => step.ContainsKey(kernel))[kernel].Launches,
+            Times: steps.Where(step => step.ContainsKey(kernel)).Select(step => step[kernel].Milliseconds).Order().ToArray())).ToList();
         foreach (var (kernel, launches, times) in lines.OrderByDescending(line => Median(line.Times)))
             Console.WriteLine($"  {kernel,-48} {launches,4} launches {times[0],11:F2} ms {Median(times),10:F2} ms");
         var stepTimes = steps.Select(step => step.Values.Sum(t => t.Milliseconds)).Order().ToArray();

@@ -37,7 +37,7 @@ public static class TrainingThroughput
         if (profile)
         {
             var kernels = new KernelProfile(device);
-            for (int step = 0; step < ProfiledSteps; step++) kernels.Run(() => trainer.TrainBatch(step));
+            for (int step = 0; step < ProfiledSteps; step++) kernels.Run(() => trainer.TrainBatch(step % batches));
             kernels.Print($"one {modelName} training step, batch {batchSize}");
         }
         int timed = (batches - 1) * batchSize;

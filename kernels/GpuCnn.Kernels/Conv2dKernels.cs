@@ -485,7 +485,8 @@ public static class Conv2dKernels
                         PoolingKernels.WindowGradient(pooledGrad8, argmax8, pooled8, src + 1, tap, p.ReluBefore));
                     corner += pixelStep;
                 }
-                // Pixels no window covers (a dropped last row or column): dZ is 0 there, as MaxPool2DBackward writes it.
+                // Pixels no window covers (a dropped last row or column): dZ is 0 there, as MaxPool2DBackward writes it,
+                // and multiplied in as the three passes do (an infinite input gives NaN in both).
                 for (; ox < end; ox++)
                 {
                     tile.MultiplyAdd(input, corner, default, default);
@@ -607,11 +608,6 @@ public static class Conv2dKernels
 }
 
 /// <summary>
-/// How Conv2dWeightGradImplicit lays its register tiles' rows over the kernel rows (kh, kw, c):
-/// without padding, tile after tile over all of them; with padding and Cin a multiple of 8 (x read
-/// unpadded), per tap, so that every row of a tile skips the same padding pixels.
-/// </summary>
-/// <summary>
 /// The items of an implicit weight gradient (Conv2dWeightGradImplicit, Conv2dWeightGradMaxPool):
 /// (chunk, row tile, column tile), chunk-major, each a tile's rows of dW (<see cref="WeightGradRows"/>)
 /// × columns8 Float8 columns, summed over one chunk of rowChunk output pixels.
@@ -643,6 +639,11 @@ public readonly struct WeightGradItems
     }
 }
 
+/// <summary>
+/// How Conv2dWeightGradImplicit lays its register tiles' rows over the kernel rows (kh, kw, c):
+/// without padding, tile after tile over all of them; with padding and Cin a multiple of 8 (x read
+/// unpadded), per tap, so that every row of a tile skips the same padding pixels.
+/// </summary>
 public readonly struct WeightGradRows
 {
     readonly int rows, channels, width, kernelWidth, tilesPerTap;

@@ -148,7 +148,9 @@ public static class PoolingKernels
     /// for bit. A window's two pixels in one input row hold at most one nonzero term a lane (its
     /// winner), so where both lie in the chunk they are added as one (Lanes.WhereTapPair): each
     /// lane adds the same nonzero terms in the same order, and a zero leaves a sum as it is
-    /// (a sum of terms from +0 is never -0).
+    /// (a sum of terms from +0 is never -0). (A compiler that fuses a term's ReLU mask into the add
+    /// could round differently only where a ReLU output is a positive subnormal: there the mask is
+    /// not 0 or 1.)
     /// </summary>
     public static void MaxPool2DBackwardColumnSum(Index1D thread, ArrayView<float> outputGrad, ArrayView<int> argmax,
         ArrayView<float> output, ArrayView<float> sums, PoolGeometry g, int rowChunk, WorkSplit split)
@@ -161,7 +163,7 @@ public static class PoolingKernels
         for (int item = split.Start(thread); item < end; item++)
         {
             int chunk = item / spans, group = item % spans * span, first = chunk * rowChunk;
-            var sum = new WindowSums(XMath.Min(2, span - 1), span - 1);
+            var sum = WindowSums.Over(span);
             for (var runs = new RowRuns(first, XMath.Min(g.InputPixels, first + rowChunk), g.InHeight, g.InWidth); runs.More; runs.Next())
             {
                 var window = new WindowRow(g, runs.Image, runs.Y);
@@ -251,12 +253,15 @@ public struct WindowSums
     readonly int third, fourth;
     public Float8 Sum0, Sum1, Sum2, Sum3;
 
-    public WindowSums(int third, int fourth)
+    WindowSums(int third, int fourth)
     {
         this.third = third;
         this.fourth = fourth;
         Sum0 = default; Sum1 = default; Sum2 = default; Sum3 = default;
     }
+
+    /// <summary>Four chains from zero over span (4, or 2) groups: the last two repeat the second where span is 2.</summary>
+    public static WindowSums Over(int span) => new(XMath.Min(2, span - 1), span - 1);
 
     /// <summary>Adds one pixel's dX (PoolingKernels.WindowGradient), its window's first group at src.</summary>
     public void AddTap(ArrayView<Float8> outputGrad8, ArrayView<Int8> argmax8, ArrayView<Float8> output8, int src, int tap, int relu)

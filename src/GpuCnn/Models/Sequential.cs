@@ -427,8 +427,9 @@ public sealed class Sequential : IDisposable
     /// Back-propagates dL/dlogits, leaving gradients in GradientBuffer: through every layer, or,
     /// with frozen layers, down to the first trained layer after them, which computes its weight
     /// gradient and, where it is a GEMM layer, no input gradient (nothing below needs one). Where
-    /// that layer is a convolution the pooling after it ran in the forward pass, the pooling hands
-    /// its gradient straight to the convolution's weight gradient (MaxPool2D.BackwardWeightsMaxPool).
+    /// that layer is a convolution the pooling after it ran in the forward pass, and needs no input
+    /// gradient, the pooling hands its gradient straight to the convolution's weight gradient
+    /// (MaxPool2D.BackwardWeightsMaxPool).
     /// </summary>
     public void Backward(Tensor logitGrad)
     {
@@ -436,7 +437,8 @@ public sealed class Sequential : IDisposable
         Tensor? grad = logitGrad;
         for (int i = layers.Count - 1; i >= last && grad is not null; i--)
         {
-            if (i - 1 == last && layers[i] is MaxPool2D pool && pool.PoolsConvolution == layers[last])
+            if (i - 1 == last && layers[i] is MaxPool2D pool && pool.PoolsConvolution == layers[last]
+                && (FrozenLayers > 0 || !layers[last].NeedsInputGradient))
             {
                 pool.BackwardWeightsMaxPool(grad);
                 return;

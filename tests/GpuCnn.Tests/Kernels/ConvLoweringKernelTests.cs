@@ -129,7 +129,7 @@ public sealed class ConvLoweringKernelTests(TestDevices devices)
     /// passes they replace, MaxPool2DBackward, then Conv2dWeightGradImplicit and ColumnSum over its
     /// dX: equal to the bit, with each register tile (those of 32 filters run as 16) and the test
     /// plans' chunks of 8 pixels. The pooling's output and taps are Conv2dForwardMaxPool's over
-    /// kernels mostly below zero, so windows of tied zeros occur; grey and RGB, stride 1 and 2, odd
+    /// kernels half below zero, so windows of zeros occur (asserted where the ReLU's mask applies); grey and RGB, stride 1 and 2, odd
     /// outputs (the pooling drops a row and a column), 16, 32 and 48 filters, with and without the ReLU's mask.
     /// </summary>
     [Theory]

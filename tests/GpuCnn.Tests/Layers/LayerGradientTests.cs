@@ -176,9 +176,13 @@ public sealed class LayerGradientTests(TestDevices devices)
 
     /// <summary>
     /// A model's forward pass runs a short-K convolution and the 2×2 max pooling after it as one
-    /// (MaxPool2D.ForwardMaxPool); its logits and gradients equal, bit for bit, those of the same
-    /// model whose layers run their own passes, which LayerCheck holds to the reference. 48 filters
-    /// (32, then 16, a window), a batch below the largest, and again with the convolution frozen.
+    /// (MaxPool2D.ForwardMaxPool), and where the convolution is the lowest trained layer its
+    /// backward pass takes the weight gradient straight from the pooling's gradient
+    /// (MaxPool2D.BackwardWeightsMaxPool, whose kernels must run, and the pooling's own backward pass
+    /// not). Its logits and gradients equal, bit for bit, those of the same model whose layers run
+    /// their own passes, which LayerCheck holds to the reference. 48 filters (32, then 16, a
+    /// window), a batch below the largest; again with the convolution frozen; and with a frozen
+    /// layer below the pair, so that the pair's convolution is a lowest trained layer above others.
     /// </summary>
     [Theory]
     [MemberData(nameof(TestDevices.Plans), MemberType = typeof(TestDevices))]
@@ -186,22 +190,35 @@ public sealed class LayerGradientTests(TestDevices devices)
     {
         var device = devices[plan];
         const int Rows = 5;
-        GpuCnn.Models.Sequential Model() => new("pair", [10, 9, 3],
-            [new Conv2D(48, 3, Activation.Relu), new MaxPool2D(2), new Flatten(), new Dense(4)]);
-        using var fused = Model().Build(device, 8, seed: 5);
-        using var separate = Model().Build(device, 8, seed: 5);
-        Assert.NotNull(((MaxPool2D)fused.Layers[1]).PoolsConvolution);
-        ((MaxPool2D)separate.Layers[1]).PoolsConvolution = null;
-        using var x = Tensor.Zeros(device, Rows, 10, 9, 3);
-        using var logitGrad = Tensor.Zeros(device, Rows, 4);
-        x.CopyFrom(TestData.Uniform(x.Length, 41));
-        logitGrad.CopyFrom(TestData.Uniform(logitGrad.Length, 42));
-        foreach (string? frozen in new[] { null, "conv2d" })
+        foreach (var (below, frozen, fusedBackward) in new (bool, string?, bool)[] { (false, null, true), (false, "conv2d", false), (true, "conv2d", true) })
         {
+            GpuCnn.Models.Sequential Model() => new("pair", [10, 9, 3],
+                [.. below ? new Layer[] { new Conv2D(2, 1) } : [], new Conv2D(48, 3, Activation.Relu), new MaxPool2D(2), new Flatten(), new Dense(4)]);
+            using var fused = Model().Build(device, 8, seed: 5);
+            using var separate = Model().Build(device, 8, seed: 5);
+            var pool = (MaxPool2D)fused.Layers[below ? 2 : 1];
+            Assert.NotNull(pool.PoolsConvolution);
+            ((MaxPool2D)separate.Layers[below ? 2 : 1]).PoolsConvolution = null;
+            using var x = Tensor.Zeros(device, Rows, 10, 9, 3);
+            using var logitGrad = Tensor.Zeros(device, Rows, 4);
+            x.CopyFrom(TestData.Uniform(x.Length, 41));
+            logitGrad.CopyFrom(TestData.Uniform(logitGrad.Length, 42));
             fused.Freeze(frozen);
             separate.Freeze(frozen);
             var logits = Bits(fused.Forward(x, new PassContext(true, 3)));
-            fused.Backward(logitGrad);
+            var launched = new List<string>();
+            device.Kernels.Observer = record => launched.Add(record.Kernel);
+            try
+            {
+                fused.Backward(logitGrad);
+            }
+            finally
+            {
+                device.Kernels.Observer = null;
+            }
+            Assert.Equal(fusedBackward, launched.Contains("Conv2dWeightGradMaxPool"));
+            Assert.Equal(fusedBackward, launched.Contains("MaxPool2DBackwardColumnSum"));
+            Assert.DoesNotContain("MaxPool2DBackward", launched); // below the pair's pooling nothing else runs, or nothing at all
             Assert.Equal(Bits(separate.Forward(x, new PassContext(true, 3))), logits);
             separate.Backward(logitGrad);
             Assert.Equal(Bits(separate.GradientBuffer), Bits(fused.GradientBuffer));

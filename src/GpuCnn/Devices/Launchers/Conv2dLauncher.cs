@@ -394,7 +394,8 @@ public sealed partial class KernelLauncher
     /// <summary>
     /// dW = Conv2dWeightGradImplicit(input, MaxPool2DBackward(pooledGrad, argmax, pooled)) for the
     /// 2×2 pooling p over the convolution's output (<see cref="PoolsOutput"/>), without the
-    /// pooling's dX: the same chunks, and the register tiles of 16 filters, measured per device.
+    /// pooling's dX: the same chunks, and the register tiles of 16 filters: the 12-row one where K
+    /// (KH·KW·Cin) is at most 12, else measured per device.
     /// </summary>
     public void Conv2dWeightGradMaxPool(ArrayView<float> input, ArrayView<float> pooledGrad, ArrayView<int> argmax, ArrayView<float> pooled,
         ArrayView<float> kernelGrad, ConvGeometry g, PoolGeometry p)
@@ -419,8 +420,13 @@ public sealed partial class KernelLauncher
                 input, pooledGrad, argmax, pooled, target, g, p, rowChunk, sum.PartialStride, threads);
             if (chunks > 1) SplitKReduce(target, kernelGrad, noBias.View, sum);
         }
-        Run(TileFor(name, g, filters, Run, static (_, _, _) => false, wide: false));
+        // A tile that holds all of K makes each pixel's dZ once for its 16 filters; shorter ones, once a row tile.
+        Run(g.ColumnWidth <= TileRows(TallestTile16) && Plan.Tile == 0 && !DryRun ? TallestTile16
+            : TileFor(name, g, filters, Run, static (_, _, _) => false, wide: false));
     }
+
+    /// <summary>The register tile of 16 filters with the most rows: 12 × 16.</summary>
+    const int TallestTile16 = 1216;
 
     /// <summary>Whether a pass tile runs this weight gradient: a Winograd tile where WinogradWeightGradFits, a kernel-row tile where KernelRowFits.</summary>
     static bool WeightGradTileFits(ConvGeometry g, int filters, int tile) =>
