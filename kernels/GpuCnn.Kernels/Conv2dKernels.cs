@@ -582,19 +582,20 @@ public static class Conv2dKernels
     /// <summary>
     /// dW[kh, kw, c, f] = Σ over chunks s of partial[s, kh, kw, f, c] (Conv2dWeightGradKernelRow's
     /// slabs), from 0 and in chunk order, as GemmSplitKReduce adds the direct tiles' slabs. Items
-    /// are dW's elements.
+    /// are the slabs' elements, in the slabs' order: neighbouring items read neighbouring floats
+    /// of every slab and each writes one float of dW, where items in dW's order gathered every
+    /// read (chunks of them) a channel apart.
     /// </summary>
     public static void Conv2dWeightGradKernelRowSum(Index1D thread, ArrayView<float> partials, ArrayView<float> kernelGrad,
         int channels, int filters, int chunks, WorkSplit split)
     {
         int start = split.Start(thread), end = split.End(thread), slab = (int)kernelGrad.Length;
-        for (int index = start; index < end; index++)
+        for (int at = start; at < end; at++)
         {
-            int tap = index / (channels * filters), c = index / filters % channels, f = index % filters;
-            int at = (tap * filters + f) * channels + c;
+            int tap = at / (filters * channels), f = at / channels % filters, c = at % channels;
             float sum = 0f;
             for (int s = 0; s < chunks; s++) sum += partials[s * slab + at];
-            kernelGrad[index] = sum;
+            kernelGrad[(tap * channels + c) * filters + f] = sum;
         }
     }
 
