@@ -241,10 +241,12 @@ public static class Conv2dWinogradKernels
     /// memory. Padding is read as zeros (no padded copy); outputs past the image's edge are not
     /// stored. With the kernel transformed from the forward layer's (Conv2dWinogradFilter, flip = 1)
     /// it computes that layer's input gradient from dZ, padded by 2 - p. Needs Cin in multiples of
-    /// 16 up to <see cref="FusedMaxChannels"/>, and filters in multiples of the tile's.
+    /// 16 up to <see cref="FusedMaxChannels"/>, and filters in multiples of the tile's. With
+    /// elementPairs = 1 it multiplies two elements at a time in two tiles (<see cref="MultiplyElementPair"/>);
+    /// the same sums in the same order, so the same bits.
     /// </summary>
     public static void Conv2dWinogradFused<TTile, TWinograd>(ArrayView<float> input, ArrayView<float> transformedKernel,
-        ArrayView<float> output, ArrayView<float> bias, ConvGeometry g, GemmArgs epilogue)
+        ArrayView<float> output, ArrayView<float> bias, ConvGeometry g, GemmArgs epilogue, int elementPairs)
         where TTile : struct, IRegisterTile
         where TWinograd : struct, IWinogradTransform
     {
@@ -260,24 +262,57 @@ public static class Conv2dWinogradKernels
         int tiles = Tiles(g, winograd.Size), first = Grid.GlobalIndex.X * rows;
         for (int r = 0; r < rows; r++) winograd.Input(input.Cast<Float8>(), v.Cast<Float8>(), g, XMath.Min(first + r, tiles - 1), r, rows);
         tile.BasesFromStride(0, channels);
+        TTile next = default;
+        next.BasesFromStride(0, channels);
         int valid = XMath.Min(rows, tiles - first);
         for (int col8 = 0; col8 < filters8; col8 += tileFilters8)
         {
-            for (int e = 0; e < elements; e++)
-            {
-                tile.Clear();
-                int shift = e * rows * channels, w = e * channels * filters8 + col8;
-                for (int c = 0; c < channels; c++)
+            if (elementPairs != 0)
+                for (int e = 0; e < elements; e += 2) MultiplyElementPair(ref tile, ref next, v, kernel8, m8, bias, e, rows, channels, filters8, col8);
+            else
+                for (int e = 0; e < elements; e++)
                 {
-                    tile.MultiplyAdd(v, shift + c, kernel8, w);
-                    w += filters8;
+                    tile.Clear();
+                    int shift = e * rows * channels, w = e * channels * filters8 + col8;
+                    for (int c = 0; c < channels; c++)
+                    {
+                        tile.MultiplyAdd(v, shift + c, kernel8, w);
+                        w += filters8;
+                    }
+                    tile.Store(m8, bias, default, e * rows * tileFilters8, tileFilters8, 0, rows);
                 }
-                tile.Store(m8, bias, default, e * rows * tileFilters8, tileFilters8, 0, rows);
-            }
             for (int r = 0; r < valid; r++)
                 for (int j = 0; j < tileFilters8; j += 2)
                     winograd.Output(m8, output.Cast<Float8>(), bias, g, epilogue, first + r, r * tileFilters8 + j, rows * tileFilters8, col8 + j);
         }
+    }
+
+    /// <summary>
+    /// M_e and M_e+1 of Conv2dWinogradFused (elements × rows × the tile's filters, in m8) in two
+    /// tiles, their multiply-adds interleaved: a tile of few accumulators (4 × 16, four 512-bit
+    /// registers) alone waits out each multiply-add's latency, as each adds to what the last one
+    /// made; two tiles give twice the independent chains. Each element's sum runs over the channels
+    /// in order, as alone. Elements come in even numbers (16 and 36).
+    /// </summary>
+    static void MultiplyElementPair<TTile>(ref TTile tile, ref TTile next, ArrayView<float> v, ArrayView<Float8> kernel8,
+        ArrayView<Float8> m8, ArrayView<float> bias, int e, int rows, int channels, int filters8, int col8)
+        where TTile : struct, IRegisterTile
+    {
+        tile.Clear();
+        next.Clear();
+        int shift = e * rows * channels, w = e * channels * filters8 + col8;
+        int nextShift = shift + rows * channels, nextW = w + channels * filters8;
+        for (int c = 0; c < channels; c++)
+        {
+            tile.MultiplyAdd(v, shift + c, kernel8, w);
+            next.MultiplyAdd(v, nextShift + c, kernel8, nextW);
+            w += filters8;
+            nextW += filters8;
+        }
+        int columns8 = tile.Columns8;
+        // No epilogue here: it runs on the output transform's results.
+        tile.Store(m8, bias, default, e * rows * columns8, columns8, 0, rows);
+        next.Store(m8, bias, default, (e + 1) * rows * columns8, columns8, 0, rows);
     }
 
     /// <summary>

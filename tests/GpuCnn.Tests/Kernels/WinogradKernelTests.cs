@@ -50,6 +50,60 @@ public sealed class WinogradKernelTests(TestDevices devices)
         }
     }
 
+    public static TheoryData<string, int> PlansAndPairedTiles()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var plan in TestDevices.PlanNames)
+            foreach (int tile in KernelLauncher.WinogradTiles.Where(KernelLauncher.PairsElements))
+                data.Add(TestDevices.Traited(new TheoryDataRow<string, int>(plan, tile), plan));
+        return data;
+    }
+
+    /// <summary>
+    /// The fused kernel multiplying two elements at a time gives the same bits as the same tile
+    /// taking one at a time, in the forward pass (bias and ReLU) and the input gradient: padding 0-2,
+    /// ragged edge tiles, 16 and 32 channels.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PlansAndPairedTiles))]
+    public void Conv2dWinogradFusedGivesTheSameBitsTwoElementsAtATime(string plan, int tile)
+    {
+        var paired = devices.WithConv(plan, ConvVariant.Implicit, tile);
+        var single = devices.WithConv(plan, ConvVariant.Implicit, tile - KernelLauncher.WinogradPairs);
+        const int Batch = 2, Filters = 32;
+        foreach (var (h, w, c, p) in new[] { (5, 5, 16, 1), (7, 6, 32, 0), (9, 7, 16, 2) })
+        {
+            var g = new ConvGeometry(Batch, h, w, c, 3, 3, 1, p);
+            var epilogue = GemmArgs.RowMajor(g.ColumnRows, Filters, g.ColumnWidth).WithEpilogue(bias: true, relu: true);
+            float[] Forward(ComputeDevice device)
+            {
+                using var input = Tensor.Zeros(device, Batch, h, w, c);
+                using var kernel = Tensor.Zeros(device, 3, 3, c, Filters);
+                using var biases = Tensor.Zeros(device, Filters);
+                using var output = Tensor.Zeros(device, Batch, g.OutHeight, g.OutWidth, Filters);
+                input.CopyFrom(TestData.Uniform(input.Length, 41));
+                kernel.CopyFrom(TestData.Uniform(kernel.Length, 42));
+                biases.CopyFrom(TestData.Uniform(Filters, 43));
+                device.Kernels.Conv2dForwardImplicit(input.View, kernel.View, output.View, biases.View, g, epilogue);
+                return output.ToArray();
+            }
+            float[] InputGrad(ComputeDevice device)
+            {
+                using var outputGrad = Tensor.Zeros(device, Batch, g.OutHeight, g.OutWidth, Filters);
+                using var kernel = Tensor.Zeros(device, 3, 3, c, Filters);
+                using var inputGrad = Tensor.Zeros(device, Batch, h, w, c);
+                outputGrad.CopyFrom(TestData.Uniform(outputGrad.Length, 44));
+                kernel.CopyFrom(TestData.Uniform(kernel.Length, 45));
+                device.Kernels.Conv2dInputGradImplicit(outputGrad.View, kernel.View, inputGrad.View, g, Filters);
+                return inputGrad.ToArray();
+            }
+            var forward = Forward(single);
+            Assert.Contains(forward, v => v > 0f);
+            Assert.Equal(forward.Select(BitConverter.SingleToInt32Bits), Forward(paired).Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(InputGrad(single).Select(BitConverter.SingleToInt32Bits), InputGrad(paired).Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
     /// <summary>A split with a chunk of no tiles would leave that chunk's slab unwritten, and one that misses tiles would drop them: both are refused.</summary>
     [Theory]
     [InlineData(4, 6, 3)]

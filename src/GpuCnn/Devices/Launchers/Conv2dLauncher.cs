@@ -28,6 +28,13 @@ public sealed partial class KernelLauncher
     public const int WinogradTile = 10000, Winograd4Tile = 20000;
 
     /// <summary>
+    /// Added to a fused Winograd tile: the same tile multiplying two elements at a time
+    /// (Conv2dWinogradFused's elementPairs), for tiles whose accumulators alone are too few to
+    /// hide the multiply-add latency; forward and input-gradient passes only. The same results.
+    /// </summary>
+    public const int WinogradPairs = 5000;
+
+    /// <summary>
     /// A weight gradient by kernel rows (Conv2dWeightGradKernelRow) is a tile too:
     /// <see cref="KernelRowTile"/> + the register tile of each of its three taps, whose rows are
     /// then filters and whose 16 or 32 columns input channels (kernelrow8x16: 8 filters × 16
@@ -44,7 +51,8 @@ public sealed partial class KernelLauncher
     /// kernel's shared memory with fewer rows and channels, so its forward tiles are smaller.
     /// </summary>
     public static readonly IReadOnlyList<int> WinogradTiles =
-        [WinogradTile + 1216, WinogradTile + 816, WinogradTile + 632, WinogradTile + 832, Winograd4Tile + 816, Winograd4Tile + 616, Winograd4Tile + 432, Winograd4Tile + 416, Winograd4Tile + 832];
+        [WinogradTile + 1216, WinogradTile + 816, WinogradTile + 632, WinogradTile + 832, Winograd4Tile + 816, Winograd4Tile + 616, Winograd4Tile + 432, Winograd4Tile + 416, Winograd4Tile + 832,
+         Winograd4Tile + WinogradPairs + 416, Winograd4Tile + WinogradPairs + 432];
 
     /// <summary>The tiles that run some passes only, each where its fits function says it takes the pass and shape: Winograd's, then the kernel rows'.</summary>
     static readonly IReadOnlyList<int> PassTiles = [.. WinogradTiles, .. KernelRowTiles];
@@ -75,7 +83,10 @@ public sealed partial class KernelLauncher
     public static bool IsKernelRowTile(int tile) => tile >= KernelRowTile;
 
     /// <summary>The register tile of a tile: itself, or the one a fused Winograd tile multiplies with, or a kernel-row tile's per tap.</summary>
-    public static int RegisterTileOf(int tile) => tile % WinogradTile;
+    public static int RegisterTileOf(int tile) => tile % WinogradPairs;
+
+    /// <summary>Whether a fused Winograd tile multiplies two elements at a time (<see cref="WinogradPairs"/>).</summary>
+    public static bool PairsElements(int tile) => IsWinogradTile(tile) && tile % WinogradTile >= WinogradPairs;
 
     /// <summary>The output tile's edge of a fused Winograd tile: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3).</summary>
     public static int WinogradSize(int tile) => tile >= Winograd4Tile ? 4 : 2;
@@ -86,10 +97,10 @@ public sealed partial class KernelLauncher
     /// <summary>Filters (columns) of a tile: 16 or 32; a kernel-row tile's columns are input channels.</summary>
     public static int TileFilters(int tile) => tile % 100;
 
-    /// <summary>A tile as bench names it: tile12x16, tile6x32, winograd12x16 (F(2×2, 3×3)), winograd4x4-8x16 (F(4×4, 3×3)), kernelrow8x16.</summary>
+    /// <summary>A tile as bench names it: tile12x16, tile6x32, winograd12x16 (F(2×2, 3×3)), winograd4x4-8x16 (F(4×4, 3×3)), winograd4x4-4x16-pairs, kernelrow8x16.</summary>
     public static string TileName(int tile) =>
         (IsKernelRowTile(tile) ? "kernelrow" : !IsWinogradTile(tile) ? "tile" : WinogradSize(tile) == 4 ? "winograd4x4-" : "winograd")
-        + $"{TileRows(tile)}x{TileFilters(tile)}";
+        + $"{TileRows(tile)}x{TileFilters(tile)}" + (PairsElements(tile) ? "-pairs" : "");
 
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>[] convForwardImplicit =
     [

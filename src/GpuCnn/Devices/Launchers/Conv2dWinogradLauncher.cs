@@ -17,10 +17,10 @@ public sealed partial class KernelLauncher
     readonly Kernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs> winogradOutputPerItem =
         new(Conv2dWinogradKernels.Conv2dWinogradOutputPerItem);
     /// <summary>The fused F(2×2, 3×3) and F(4×4, 3×3) kernels with each register tile, in the order of <see cref="Tiles"/>.</summary>
-    readonly GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs>[]
+    readonly GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>[]
         winogradFused = FusedKernels<WinogradF2>(), winograd4Fused = FusedKernels<WinogradF4>();
 
-    static GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs>[] FusedKernels<TWinograd>()
+    static GroupedKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, GemmArgs, int>[] FusedKernels<TWinograd>()
         where TWinograd : struct, IWinogradTransform =>
     [
         new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile4, TWinograd>), new(Conv2dWinogradKernels.Conv2dWinogradFused<RegisterTile6, TWinograd>),
@@ -95,11 +95,11 @@ public sealed partial class KernelLauncher
 
     /// <summary>
     /// Whether a Winograd tile can run this weight gradient (Conv2dWinogradWeightGrad): 3×3, stride
-    /// 1, padding 0-2, a tile of 4 or 8 rows (its rows are channels, so they divide the channels),
+    /// 1, padding 0-2, not one that pairs elements, a tile of 4 or 8 rows (its rows are channels, so they divide the channels),
     /// channels and filters in multiples of 16, and filters in multiples of the tile's.
     /// </summary>
     public static bool WinogradWeightGradFits(ConvGeometry g, int filters, int tile) =>
-        IsWinogradTile(tile) && WinogradFits(g) && (TileRows(tile) == 4 || TileRows(tile) == 8) && g.InChannels % 16 == 0 && filters % 16 == 0
+        IsWinogradTile(tile) && !PairsElements(tile) && WinogradFits(g) && (TileRows(tile) == 4 || TileRows(tile) == 8) && g.InChannels % 16 == 0 && filters % 16 == 0
         && filters % TileFilters(tile) == 0;
 
     /// <summary>
@@ -151,7 +151,7 @@ public sealed partial class KernelLauncher
         var config = new KernelConfig(blocks, 1);
         var kernels = size == 4 ? winograd4Fused : winogradFused;
         kernels[TileIndex(RegisterTileOf(tile))].Launch(this, config, (long)WinogradElements(tile) * g.InChannels * (filters / TileFilters(tile)),
-            input, transformedKernel, output, bias, g, epilogue);
+            input, transformedKernel, output, bias, g, epilogue, PairsElements(tile) ? 1 : 0);
     }
 
     /// <summary>

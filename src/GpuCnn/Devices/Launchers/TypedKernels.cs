@@ -276,4 +276,18 @@ public sealed partial class KernelLauncher
             loaded(config, a1, a2, a3, a4, a5, a6);
         }
     }
+
+    /// <summary>An explicitly grouped kernel of 7 parameters, as the one of 6.</summary>
+    sealed class GroupedKernel<T1, T2, T3, T4, T5, T6, T7>(Action<T1, T2, T3, T4, T5, T6, T7> method) : TypedKernel(method, false)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct where T7 : struct
+    {
+        Action<KernelConfig, T1, T2, T3, T4, T5, T6, T7>? loaded;
+
+        public void Launch(KernelLauncher on, KernelConfig config, long serialLoop, T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7)
+        {
+            if (!on.Launching(Name, config.GridDim.LongSize * config.GroupDim.LongSize, serialLoop, config.GroupDim.Size)) return;
+            loaded ??= on.Build(launcher => launcher.accelerator.LoadStreamKernel<T1, T2, T3, T4, T5, T6, T7>(method));
+            loaded(config, a1, a2, a3, a4, a5, a6, a7);
+        }
+    }
 }
