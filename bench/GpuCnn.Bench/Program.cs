@@ -195,7 +195,7 @@ sealed record Arguments(DeviceKind Device, GemmVariant? Gemm, ConvVariant? Conv,
         _ => null,
     };
 
-    /// <summary>tile4x16 ... tile6x32, winograd12x16, winograd6x32: the implicit convolutions' tiles (KernelLauncher.AllTiles).</summary>
+    /// <summary>tile4x16 ... tile6x32, winograd12x16, winograd6x32, winograd4x4-4x16-pairs: the implicit convolutions' tiles (KernelLauncher.AllTiles).</summary>
     static int? TileNamed(string name) => KernelLauncher.AllTiles.Where(t => KernelLauncher.TileName(t) == name).Select(t => (int?)t).FirstOrDefault();
 
     static ConvVariant? ConvNamed(string name) => Enum.TryParse<ConvVariant>(name, ignoreCase: true, out var v) ? v : null;

@@ -262,8 +262,7 @@ public static class Conv2dWinogradKernels
         int tiles = Tiles(g, winograd.Size), first = Grid.GlobalIndex.X * rows;
         for (int r = 0; r < rows; r++) winograd.Input(input.Cast<Float8>(), v.Cast<Float8>(), g, XMath.Min(first + r, tiles - 1), r, rows);
         tile.BasesFromStride(0, channels);
-        TTile next = default;
-        next.BasesFromStride(0, channels);
+        TTile next = tile; // MultiplyElementPair's second tile: the same bases
         int valid = XMath.Min(rows, tiles - first);
         for (int col8 = 0; col8 < filters8; col8 += tileFilters8)
         {

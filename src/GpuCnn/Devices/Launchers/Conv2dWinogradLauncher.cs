@@ -95,12 +95,13 @@ public sealed partial class KernelLauncher
 
     /// <summary>
     /// Whether a Winograd tile can run this weight gradient (Conv2dWinogradWeightGrad): 3×3, stride
-    /// 1, padding 0-2, not one that pairs elements, a tile of 4 or 8 rows (its rows are channels, so they divide the channels),
-    /// channels and filters in multiples of 16, and filters in multiples of the tile's.
+    /// 1, padding 0-2, a tile that takes one element at a time, of 4 or 8 rows (its rows are
+    /// channels, so they divide the channels), channels and filters in multiples of 16, and
+    /// filters in multiples of the tile's.
     /// </summary>
     public static bool WinogradWeightGradFits(ConvGeometry g, int filters, int tile) =>
-        IsWinogradTile(tile) && !PairsElements(tile) && WinogradFits(g) && (TileRows(tile) == 4 || TileRows(tile) == 8) && g.InChannels % 16 == 0 && filters % 16 == 0
-        && filters % TileFilters(tile) == 0;
+        IsWinogradTile(tile) && !PairsElements(tile) && WinogradFits(g) && (TileRows(tile) == 4 || TileRows(tile) == 8)
+        && g.InChannels % 16 == 0 && filters % 16 == 0 && filters % TileFilters(tile) == 0;
 
     /// <summary>
     /// dW (3×3×Cin×filters) of a 3×3 stride-1 convolution from its input and dZ, in F(3×3, m×m) of
