@@ -8,7 +8,7 @@
 #                                training images as the payload budget leaves), and prints the one
 #                                `run` call for the GPU machine
 #   tools/gpu-check.sh gpu       on the GPU machine (no .NET there): unpacks .gpukit/ and runs every
-#                                step on CUDA, each under its own time limit, the whole within 8
+#                                step on CUDA, each under its own time limit, the whole within 9
 #                                minutes, writing into $OUT as each step ends
 #   tools/gpu-check.sh --local   the dry run here: packs, unpacks, and runs the same steps from the
 #                                packed kit on PoCL through tools/with-opencl.sh (--device opencl; no
@@ -17,7 +17,7 @@
 #                                the 60 MiB budget; exit code 1 above it
 #
 # Environment: GPUKIT_BUDGET_MIB (60), GPUKIT_DIR (.gpukit), GPUKIT_LOCAL_EPOCHS (15: the dry
-# run's training budget), GPUKIT_DEADLINE_S (the GPU run's whole time, 470 s), GPUKIT_STEPS (only
+# run's training budget), GPUKIT_DEADLINE_S (the GPU run's whole time, 530 s), GPUKIT_STEPS (only
 # these steps, e.g. "bench pytorch": a second, shorter call).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -134,7 +134,7 @@ pack() {
   cat <<EOF
 
 On a lent GPU, one call of the device tool's run (about 8 minutes of GPU time, plus its start):
-  run(command: "bash tools/gpu-check.sh gpu", carry: ["$kit"], timeout_s: 540)
+  run(command: "bash tools/gpu-check.sh gpu", carry: ["$kit"], timeout_s: 590)
 Its \$OUT comes back as at most 8 files; what to do with them: docs/gpu-kit.md.
 EOF
 }
@@ -226,7 +226,7 @@ steps() { # steps DEVICE RUNDIR OUTDIR DEADLINE_S EPOCHS LIMIT_SCALE
   # plan) against the CPU accelerator's reference, and the launch-shape tests (on CUDA, also on
   # the GPU's own plan). A missing device fails them (GPUCNN_REQUIRE_*).
   local require; [ "$device" = cuda ] && require=GPUCNN_REQUIRE_CUDA=1 || require=GPUCNN_REQUIRE_OPENCL=1
-  step tests 150 tests.txt env "$require" "$bin/GpuCnn.Tests" -preEnumerateTheories \
+  step tests 240 tests.txt env "$require" "$bin/GpuCnn.Tests" -preEnumerateTheories \
     -trait "plan=$plan" -trait kit=launch-shapes -noColor -noLogo -parallel none
   grep -E '^ +GpuCnn.Tests +Total:' "$out/tests.txt" 2>/dev/null | sed 's/^ */tests: /' >>"$summary" || true
 
@@ -296,7 +296,7 @@ case "${1:-}" in
     unpack "$work"
     cp "$kit/MANIFEST" "$work/"
     cuda_driver_link "$PWD/$work/driver"
-    steps cuda "$work" "$out" $(( ${GPUKIT_DEADLINE_S:-470} - (SECONDS - start) )) 15
+    steps cuda "$work" "$out" $(( ${GPUKIT_DEADLINE_S:-530} - (SECONDS - start) )) 15
     ;;
   --local)
     [ "${2:-}" = --no-pack ] && [ -s "$kit/programs.tar.xz" ] || pack
