@@ -133,7 +133,7 @@ pack() {
   payload
   cat <<EOF
 
-On a lent GPU, one call of the device tool's run (about 8 minutes of GPU time, plus its start):
+On a lent GPU, one call of the device tool's run (about 9 minutes of GPU time, plus its start):
   run(command: "bash tools/gpu-check.sh gpu", carry: ["$kit"], timeout_s: 590)
 Its \$OUT comes back as at most 8 files; what to do with them: docs/gpu-kit.md.
 EOF
