@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Reflection;
 using GpuCnn.Devices;
 using GpuCnn.Kernels;
@@ -119,13 +120,22 @@ public sealed class GpuCompilationTests
         return ((PTXCompiledKernel)backend.Compile(Describe(kernel), new KernelSpecialization())).PTXAssembly;
     }
 
+    /// <summary>
+    /// Each kernel's PTX per target, compiled once in the test process: the compile test and the
+    /// ptxas test both need it, and compiling every kernel for four targets takes minutes.
+    /// </summary>
+    static readonly ConcurrentDictionary<(string Name, string Sm), Lazy<string>> Ptx = new();
+
+    static string PtxOf(string name, CudaArchitecture architecture, CudaInstructionSet isa, string sm) =>
+        Ptx.GetOrAdd((name, sm), _ => new Lazy<string>(() => CompilePtx(Find(name), architecture, isa))).Value;
+
     [Theory]
     [MemberData(nameof(KernelNames))]
     public void CompilesToPtxForEverySmTarget(string name)
     {
-        foreach (var (architecture, isa, _) in PtxTargets)
+        foreach (var (architecture, isa, sm) in PtxTargets)
         {
-            string ptx = CompilePtx(Find(name), architecture, isa);
+            string ptx = PtxOf(name, architecture, isa, sm);
             Assert.Contains(".entry", ptx);
             Assert.Contains(".version", ptx);
         }
@@ -162,7 +172,7 @@ public sealed class GpuCompilationTests
         var registers = new List<string>();
         foreach (var (architecture, isa, sm) in PtxTargets)
         {
-            var result = Ptxas.Assemble(ptxas, CompilePtx(Find(name), architecture, isa), sm);
+            var result = Ptxas.Assemble(ptxas, PtxOf(name, architecture, isa, sm), sm);
             Assert.True(result.ExitCode == 0, $"ptxas -arch={sm} failed for {name}:\n{result.Output}");
             if (!name.Contains("StackedTile", StringComparison.Ordinal) && !name.Contains("WideTile", StringComparison.Ordinal)
                 && !CpuPlanKernels.Contains(name.Split('<')[0]))
