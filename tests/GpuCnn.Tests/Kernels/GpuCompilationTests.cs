@@ -126,16 +126,16 @@ public sealed class GpuCompilationTests
     /// </summary>
     static readonly ConcurrentDictionary<(string Name, string Sm), Lazy<string>> Ptx = new();
 
-    static string PtxOf(string name, CudaArchitecture architecture, CudaInstructionSet isa, string sm) =>
-        Ptx.GetOrAdd((name, sm), _ => new Lazy<string>(() => CompilePtx(Find(name), architecture, isa))).Value;
+    static string PtxOf(string name, (CudaArchitecture Architecture, CudaInstructionSet Isa, string Sm) target) =>
+        Ptx.GetOrAdd((name, target.Sm), _ => new Lazy<string>(() => CompilePtx(Find(name), target.Architecture, target.Isa))).Value;
 
     [Theory]
     [MemberData(nameof(KernelNames))]
     public void CompilesToPtxForEverySmTarget(string name)
     {
-        foreach (var (architecture, isa, sm) in PtxTargets)
+        foreach (var target in PtxTargets)
         {
-            string ptx = PtxOf(name, architecture, isa, sm);
+            string ptx = PtxOf(name, target);
             Assert.Contains(".entry", ptx);
             Assert.Contains(".version", ptx);
         }
@@ -170,9 +170,10 @@ public sealed class GpuCompilationTests
     {
         string ptxas = Ptxas.Find();
         var registers = new List<string>();
-        foreach (var (architecture, isa, sm) in PtxTargets)
+        foreach (var target in PtxTargets)
         {
-            var result = Ptxas.Assemble(ptxas, PtxOf(name, architecture, isa, sm), sm);
+            string sm = target.Sm;
+            var result = Ptxas.Assemble(ptxas, PtxOf(name, target), sm);
             Assert.True(result.ExitCode == 0, $"ptxas -arch={sm} failed for {name}:\n{result.Output}");
             if (!name.Contains("StackedTile", StringComparison.Ordinal) && !name.Contains("WideTile", StringComparison.Ordinal)
                 && !CpuPlanKernels.Contains(name.Split('<')[0]))
